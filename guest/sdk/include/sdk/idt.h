@@ -7,14 +7,19 @@
 #ifdef __x86_64__
 struct int_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t rbp, rdi, rsi, rdx, rcx;
+    union { uint64_t rbx, rbx_or_ebx; };
+    union { uint64_t rax, rax_or_eax; };
     uint64_t vector, error;
     uint64_t ip, cs, flags, sp, ss;  // pushed by the CPU (sp/ss always in long mode)
 };
 #else
 struct int_frame {
     uint32_t gs, fs, es, ds;
-    uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
+    uint32_t edi, esi, ebp, esp_unused;
+    union { uint32_t ebx, rbx_or_ebx; };
+    uint32_t edx, ecx;
+    union { uint32_t eax, rax_or_eax; };
     uint32_t vector, error;
     uint32_t ip, cs, flags;
     uint32_t sp, ss;  // only valid when the interrupt came from ring 3
