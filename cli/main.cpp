@@ -1,0 +1,57 @@
+// rewind's command line: parses the subcommand and its options, then hands over.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "cli/exit_codes.h"
+#include "cli/memory_size.h"
+#include "cli/run_command.h"
+
+namespace {
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "rewind: error: {} (see rewind --help)\n", message);
+  return rewind::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rewind: a deterministic, recording x86 PC emulator", "rewind"};
+  app.require_subcommand(1);
+
+  rewind::cli::RunOptions run_options;
+  std::string memory_text = "128M";
+  std::string max_instructions_text = "0";
+  CLI::App* run = app.add_subcommand("run", "Boot a Multiboot v1 kernel and run it until it stops");
+  run->add_option("guest", run_options.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
+      ->required();
+  run->add_option("--append", run_options.append, "Kernel command line (the guest sees: PATH APPEND)");
+  run->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
+  run->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
+  run->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
+  run->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    return usage_error(e.what());
+  }
+
+  try {
+    run_options.memory_bytes = rewind::cli::parse_memory_size(memory_text);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  try {
+    run_options.max_instructions = rewind::cli::parse_count(max_instructions_text);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(fmt::format("bad --max-instructions value '{}': {}", max_instructions_text, e.what()));
+  }
+
+  if (run->parsed()) return rewind::cli::run_command(run_options);
+  return usage_error("no command given");
+}

@@ -1,0 +1,110 @@
+#include "cli/run_command.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "cli/exit_codes.h"
+#include "loader/load_error.h"
+#include "loader/multiboot_loader.h"
+#include "machine/machine.h"
+
+namespace rewind::cli {
+
+namespace {
+
+// The machine runs in slices so that later features (a debugger, the web monitor, snapshots)
+// can interleave between them without the CPU loop knowing.
+constexpr uint64_t kSliceInstructions = uint64_t{1} << 30;
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+int exit_status_for(const RunResult& result) {
+  switch (result.reason) {
+    case cpu::StopReason::kExit: return result.exit_code & 0xFF;
+    case cpu::StopReason::kShutdown: return kExitTripleFault;
+    case cpu::StopReason::kHalted: return kExitHang;
+    case cpu::StopReason::kTarget: return kExitInstructionLimit;
+    case cpu::StopReason::kReset: return kExitReset;
+    default: return kExitInternal;
+  }
+}
+
+void print_stats(const cpu::Cpu& cpu, std::chrono::duration<double> wall) {
+  const double seconds = wall.count();
+  const double mips = seconds > 0 ? static_cast<double>(cpu.icount) / seconds / 1e6 : 0.0;
+  fmt::print(stderr, "rewind: stats: instructions retired: {}\n", cpu.icount);
+  fmt::print(stderr, "rewind: stats: wall time: {:.3f} s\n", seconds);
+  fmt::print(stderr, "rewind: stats: speed: {:.1f} MIPS\n", mips);
+  fmt::print(stderr, "rewind: stats: unimplemented-opcode #UDs: {}\n", cpu.unimplemented_count);
+}
+
+RunResult run_to_end(Machine& machine, uint64_t max_instructions) {
+  const uint64_t limit = max_instructions != 0 ? max_instructions : UINT64_MAX;
+  for (;;) {
+    const uint64_t now = machine.cpu().icount;
+    const uint64_t target = now < limit - std::min(limit, kSliceInstructions) ? now + kSliceInstructions : limit;
+    RunResult result = machine.run(target);
+    if (result.reason == cpu::StopReason::kTarget && machine.cpu().icount < limit) continue;
+    return result;
+  }
+}
+
+int run_machine(const RunOptions& options, FILE* serial) {
+  MachineConfig config;
+  config.memory_bytes = options.memory_bytes;
+  config.serial_out = serial;
+  Machine machine(config);
+
+  try {
+    const loader::BootImage boot = loader::load_multiboot_file(machine.memory(), options.guest, options.append);
+    machine.enter_multiboot(boot.entry, boot.multiboot_info);
+  } catch (const LoadError& e) {
+    fmt::print(stderr, "rewind: error: {}\n", e.what());
+    return kExitBadImage;
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult result = run_to_end(machine, options.max_instructions);
+  const auto wall = std::chrono::steady_clock::now() - start;
+  machine.flush_output();
+
+  if (result.reason != cpu::StopReason::kExit) fmt::print(stderr, "rewind: {}\n", result.message);
+  if (options.stats) print_stats(machine.cpu(), wall);
+  return exit_status_for(result);
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+  std::unique_ptr<FILE, FileCloser> serial_file;
+  FILE* serial = stdout;
+  if (options.serial != "stdio") {
+    serial_file.reset(std::fopen(options.serial.c_str(), "wb"));
+    if (!serial_file) {
+      fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", options.serial, std::strerror(errno));
+      return kExitUsage;
+    }
+    serial = serial_file.get();
+  }
+
+  try {
+    return run_machine(options, serial);
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "rewind: error: out of host memory (guest memory is {} MiB)\n", options.memory_bytes >> 20);
+    return kExitInternal;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "rewind: error: internal error: {}\n", e.what());
+    return kExitInternal;
+  }
+}
+
+}  // namespace rewind::cli

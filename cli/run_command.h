@@ -1,0 +1,22 @@
+// `rewind run`: boot a Multiboot guest, run it to the end, report how it ended.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace rewind::cli {
+
+struct RunOptions {
+  std::string guest;                 // path of the kernel image
+  std::string append;                // --append: kernel command line after the path
+  uint64_t memory_bytes = 128ull << 20;
+  std::string serial = "stdio";      // "stdio" or a file to write COM1 output to
+  uint64_t max_instructions = 0;     // 0: no limit
+  bool stats = false;
+};
+
+// Returns the process exit status (see cli/exit_codes.h). Prints errors as one
+// "rewind: error: ..." line on stderr.
+int run_command(const RunOptions& options);
+
+}  // namespace rewind::cli

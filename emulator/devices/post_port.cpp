@@ -1,0 +1,16 @@
+#include "devices/post_port.h"
+
+#include "machine/io_bus.h"
+
+namespace rewind {
+
+namespace {
+void ignore_write(void*, uint16_t, unsigned, uint32_t) {}
+}  // namespace
+
+void attach_post_port(IoBus& io) {
+  // Reads stay "nothing there" (all ones).
+  io.map(0x80, 1, PortHandler{nullptr, nullptr, ignore_write});
+}
+
+}  // namespace rewind

@@ -1,0 +1,103 @@
+#include "machine/machine.h"
+
+#include <fmt/format.h>
+
+#include "cpu/code_cache.h"
+#include "cpu/exec.h"
+#include "devices/debug_exit.h"
+#include "devices/post_port.h"
+#include "devices/reset_control.h"
+#include "devices/uart16550.h"
+
+namespace rewind {
+
+Machine::Machine(const MachineConfig& config)
+    : config_(config),
+      memory_(config.memory_bytes),
+      code_cache_(cpu::make_code_cache()),
+      uart_(std::make_unique<Uart16550>(config.serial_out)),
+      reset_control_(std::make_unique<ResetControl>(*this)) {
+  cpu_.mem = &memory_;
+  cpu_.io = &io_;
+  cpu_.code = code_cache_.get();
+
+  uart_->attach(io_);
+  reset_control_->attach(io_);
+  attach_debug_exit(io_, *this);
+  attach_post_port(io_);
+}
+
+Machine::~Machine() { flush_output(); }
+
+void Machine::enter_multiboot(uint32_t entry, uint32_t multiboot_info) {
+  cpu::enter_multiboot_state(cpu_, entry, multiboot_info);
+}
+
+void Machine::request_exit(uint32_t value) {
+  // Only the first request counts: the guest stops at the end of this instruction.
+  if (pending_.reason != cpu::StopReason::kNone) return;
+  pending_.reason = cpu::StopReason::kExit;
+  pending_.exit_code = static_cast<int>((value << 1) | 1);
+  pending_.message = fmt::format("guest exited through isa-debug-exit with value {} (status {})", value,
+                                 pending_.exit_code & 0xFF);
+  cpu_.stop_reason = cpu::StopReason::kExit;
+  cpu_.stop_requested = true;
+}
+
+void Machine::request_reset(const char* how) {
+  if (pending_.reason != cpu::StopReason::kNone) return;
+  pending_.reason = cpu::StopReason::kReset;
+  pending_.message = fmt::format("guest requested a reset ({})", how);
+  cpu_.stop_reason = cpu::StopReason::kReset;
+  cpu_.stop_requested = true;
+}
+
+void Machine::flush_output() { uart_->flush(); }
+
+RunResult Machine::run(uint64_t target) {
+  cpu::StopReason reason = cpu::StopReason::kNone;
+  while (pending_.reason == cpu::StopReason::kNone) {
+    reason = cpu::run(cpu_, target);
+    // kNone would mean the loop returned without a reason; resume unless the target is reached.
+    if (reason != cpu::StopReason::kNone || cpu_.icount >= target) break;
+  }
+  flush_output();
+
+  RunResult result;
+  if (pending_.reason != cpu::StopReason::kNone) {
+    // A device stopped the CPU; whatever the loop called it, the device knows why.
+    result = std::move(pending_);
+    pending_ = RunResult{};
+    cpu_.stop_requested = false;
+    return result;
+  }
+
+  result.reason = reason;
+  switch (reason) {
+    case cpu::StopReason::kTarget:
+    case cpu::StopReason::kNone:
+      result.reason = cpu::StopReason::kTarget;
+      result.message = fmt::format("instruction limit reached ({} instructions)", cpu_.icount);
+      break;
+    case cpu::StopReason::kHalted:
+      result.message = fmt::format("guest halted with interrupts disabled (hang) at rip=0x{:x}", cpu_.rip);
+      break;
+    case cpu::StopReason::kShutdown:
+      result.message = "triple fault: " + cpu::shutdown_description(cpu_);
+      break;
+    case cpu::StopReason::kReset:
+      result.message = "guest requested a reset";
+      break;
+    case cpu::StopReason::kExit:
+      result.message = "guest exited";
+      result.exit_code = 1;
+      break;
+    case cpu::StopReason::kRequested:
+      result.message = "stopped on request";
+      cpu_.stop_requested = false;
+      break;
+  }
+  return result;
+}
+
+}  // namespace rewind

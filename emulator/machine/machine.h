@@ -1,0 +1,70 @@
+// The whole PC: RAM, port bus, devices and the CPU, wired together.
+// Everything above emulator/ drives the guest through this class.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cpu/cpu.h"
+#include "machine/io_bus.h"
+#include "memory/physical_memory.h"
+
+namespace rewind {
+
+class Uart16550;
+class ResetControl;
+
+struct MachineConfig {
+  uint64_t memory_bytes = 128ull << 20;
+  FILE* serial_out = stdout;  // where COM1 output goes; not owned
+};
+
+// How a run ended, with what a user needs to know about it.
+struct RunResult {
+  cpu::StopReason reason = cpu::StopReason::kNone;
+  int exit_code = 0;       // for kExit: (value << 1) | 1, as QEMU's isa-debug-exit
+  std::string message;     // one line: why the machine stopped
+};
+
+class Machine {
+ public:
+  explicit Machine(const MachineConfig& config);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  PhysicalMemory& memory() { return memory_; }
+  IoBus& io() { return io_; }
+  cpu::Cpu& cpu() { return cpu_; }
+  const MachineConfig& config() const { return config_; }
+
+  // Put the CPU in the state the Multiboot specification promises at the kernel entry.
+  void enter_multiboot(uint32_t entry, uint32_t multiboot_info);
+
+  // Run until the instruction count reaches `target` or the machine stops by itself.
+  RunResult run(uint64_t target);
+
+  // Devices report a guest-requested stop through these.
+  void request_exit(uint32_t value);
+  void request_reset(const char* how);
+
+  // The stop a device has asked for and run() has not reported yet (reason kNone if none).
+  const RunResult& pending_stop() const { return pending_; }
+
+  // Writes out buffered serial output; run() does this whenever it returns.
+  void flush_output();
+
+ private:
+  MachineConfig config_;
+  PhysicalMemory memory_;
+  IoBus io_;
+  cpu::Cpu cpu_;
+  std::unique_ptr<cpu::CodeCache> code_cache_;
+  std::unique_ptr<Uart16550> uart_;
+  std::unique_ptr<ResetControl> reset_control_;
+  RunResult pending_;
+};
+
+}  // namespace rewind
