@@ -1,4 +1,4 @@
-// A small printf: %d %i %u %x %X %p %s %c %%, l/ll/z, width, '0' and '-' flags.
+// A small printf: %d %i %u %x %X %p %s %c %%, l/ll/z, width, '0', '-' and '+' flags.
 #include <sdk/printf.h>
 #include <sdk/serial.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@ static void emit(struct out* o, char c) {
 
 static void emit_padded(struct out* o, const char* s, size_t n, int width, int left, char pad) {
     int fill = width > (int)n ? width - (int)n : 0;
-    if (!left && pad == '0' && n && (*s == '-')) {  // sign goes before zeros
+    if (!left && pad == '0' && n && (*s == '-' || *s == '+')) {  // sign goes before zeros
         emit(o, *s++);
         n--;
     }
@@ -39,10 +39,11 @@ static int format(struct out* o, const char* fmt, va_list ap) {
             continue;
         }
         fmt++;
-        int left = 0;
+        int left = 0, plus = 0;
         char pad = ' ';
         for (;; fmt++) {
             if (*fmt == '-') left = 1;
+            else if (*fmt == '+') plus = 1;
             else if (*fmt == '0') pad = '0';
             else break;
         }
@@ -75,6 +76,7 @@ static int format(struct out* o, const char* fmt, va_list ap) {
             int k = 0;
             do { digits[k++] = (char)('0' + u % 10); u /= 10; } while (u);
             if (v < 0) tmp[n++] = '-';
+            else if (plus) tmp[n++] = '+';
             while (k) tmp[n++] = digits[--k];
             emit_padded(o, tmp, (size_t)n, width, left, pad);
             break;

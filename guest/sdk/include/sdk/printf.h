@@ -1,5 +1,5 @@
 // printf to the serial console. Supports %d %i %u %x %X %p %s %c %%, the length
-// modifiers l, ll, z, width, zero padding and the '-' flag. No floating point.
+// modifiers l, ll, z, width, zero padding and the '-' and '+' flags. No floating point.
 #pragma once
 #include <stdarg.h>
 #include <stddef.h>
