@@ -1,0 +1,74 @@
+#include "cpu/code_cache.h"
+
+#include "cpu/decoder.h"
+#include "cpu/exec.h"
+#include "cpu/fault.h"
+#include "cpu/mmu.h"
+#include "memory/physical_memory.h"
+
+namespace rw::cpu {
+
+namespace {
+// Stands in for the rest of a trace whose code was overwritten: leaves the trace
+// before the next instruction runs, so the new bytes get decoded.
+void stop_trace(Cpu&, const Insn&) { throw TraceStop{}; }
+}  // namespace
+
+std::unique_ptr<CodeCache> make_code_cache() { return std::make_unique<CodeCache>(); }
+
+CodeCache::CodeCache() : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 1) {}
+
+void CodeCache::flush(Cpu& cpu) {
+  for (TraceEntry& t : table_) t.phys = ~uint64_t{0};
+  used_ = 0;
+  ++flushes_;
+  cpu.mem->clear_code_marks();
+  for (Insn* p = cpu.trace_begin; p && p < cpu.trace_end; ++p) p->fn = stop_trace;
+}
+
+const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
+  if (used_ + kMaxTrace > kArenaSize) flush(cpu);
+  const uint64_t start_rip = cpu.rip;
+  const uint64_t start_lin = (cpu.seg_base[CS] + start_rip) & cpu.lin_mask;
+  Insn* out = &arena_[used_];
+  unsigned n = 0;
+  uint64_t rip = start_rip;
+  uint64_t bytes = 0;
+  for (;;) {
+    DecodeInfo info;
+    try {
+      info = decode(cpu, rip, out[n]);
+    } catch (const GuestFault&) {
+      if (n == 0) throw;
+      break;  // the instruction will fault when it starts a trace of its own
+    }
+    if (info.crosses_page) {
+      if (n > 0) break;
+      // Decoded afresh each time: its second page may be remapped at any moment.
+      out[0].idx = 0;
+      uncached_ = TraceEntry{phys, start_rip, used_, 1, static_cast<uint8_t>(cpu.code_size)};
+      uncached_.phys = ~uint64_t{0};
+      return uncached_;
+    }
+    out[n].idx = static_cast<uint8_t>(n);
+    bytes += out[n].len;
+    rip += out[n].len;
+    ++n;
+    if (info.ends_trace || n == kMaxTrace) break;
+    if (((start_lin + bytes) >> 12) != (start_lin >> 12)) break;
+  }
+  const uint64_t page = phys >> 12;
+  const bool first_code_on_page = cpu.mem->contains(phys, bytes) && cpu.mem->code_chunks(page) == 0;
+  if (cpu.mem->contains(phys, bytes)) cpu.mem->mark_code(phys, bytes);
+  // Fast write entries for this page must now take the slow path that checks for code.
+  if (first_code_on_page) cpu.tlb.flush_writes();
+  TraceEntry& t = slot(phys);
+  t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint8_t>(cpu.code_size)};
+  used_ += n;
+  ++traces_built_;
+  return t;
+}
+
+void invalidate_code(Cpu& cpu, uint64_t, unsigned) { cpu.code->flush(cpu); }
+
+}  // namespace rw::cpu

@@ -1,0 +1,54 @@
+// Decoded-instruction cache: traces of straight-line instructions keyed by the
+// physical address and RIP of their first instruction and the decode mode.
+// A trace never crosses a page; writes to a 128-byte chunk holding decoded code
+// flush the cache (see PhysicalMemory::code_chunks).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "cpu/insn.h"
+
+namespace rw::cpu {
+
+struct TraceEntry {
+  uint64_t phys = ~uint64_t{0};
+  uint64_t rip = ~uint64_t{0};
+  uint32_t first = 0;
+  uint16_t count = 0;
+  uint8_t mode = 0;
+};
+
+class CodeCache {
+ public:
+  static constexpr unsigned kTableBits = 16;
+  static constexpr unsigned kMaxTrace = 32;
+  static constexpr unsigned kArenaSize = 1u << 18;
+
+  CodeCache();
+
+  TraceEntry& slot(uint64_t phys) { return table_[(phys ^ (phys >> kTableBits)) & ((1u << kTableBits) - 1)]; }
+  Insn* insns(const TraceEntry& t) { return &arena_[t.first]; }
+
+  // Decode a trace starting at cpu.rip (physical address `phys`). Raises the
+  // fault of the first instruction if its bytes cannot be fetched. Returns the
+  // entry to execute; page-crossing instructions come back uncached.
+  const TraceEntry& build(Cpu& cpu, uint64_t phys);
+
+  // Forget every trace (self-modifying code, or the arena is full).
+  void flush(Cpu& cpu);
+
+  uint64_t traces_built() const { return traces_built_; }
+  uint64_t flushes() const { return flushes_; }
+
+ private:
+  std::vector<TraceEntry> table_;
+  std::vector<Insn> arena_;
+  uint32_t used_ = 0;
+  TraceEntry uncached_;
+  uint64_t traces_built_ = 0;
+  uint64_t flushes_ = 0;
+};
+
+}  // namespace rw::cpu

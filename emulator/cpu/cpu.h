@@ -1,0 +1,130 @@
+// The architectural state of one x86-64 CPU, plus the caches that make it fast
+// (software TLB, decoded-trace cache). Instruction handlers live in per-family files;
+// this header holds only state and the inline fast paths every handler needs.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "cpu/flags.h"
+#include "cpu/tlb.h"
+
+namespace rw {
+class PhysicalMemory;
+class IoBus;
+}
+
+namespace rw::cpu {
+
+enum Gpr : uint8_t { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15, kZeroReg = 16 };
+enum SegReg : uint8_t { ES, CS, SS, DS, FS, GS, kNoSeg = 6 };
+
+// Hidden part of a segment register, loaded from its descriptor.
+struct Segment {
+  uint16_t selector = 0;
+  uint64_t base = 0;
+  uint32_t limit = 0xFFFF;
+  uint16_t attr = 0;  // descriptor bits 40-47 in 0-7, bits 52-55 (AVL, L, D/B, G) in 12-15
+  bool long_mode() const { return attr & 0x2000; }
+  bool default_big() const { return attr & 0x4000; }
+  unsigned dpl() const { return (attr >> 5) & 3; }
+  bool present() const { return attr & 0x80; }
+};
+
+struct TableRegister {
+  uint64_t base = 0;
+  uint32_t limit = 0xFFFF;
+};
+
+// Code size of the current code segment: what the decoder needs to know.
+enum class CodeSize : uint8_t { k16 = 0, k32 = 1, k64 = 2 };
+
+// Why the CPU loop stopped.
+enum class StopReason : uint8_t {
+  kNone,
+  kTarget,        // reached the requested instruction count
+  kHalted,        // HLT with nothing that can ever wake it
+  kShutdown,      // triple fault
+  kReset,         // guest asked for a reset
+  kExit,          // isa-debug-exit
+  kRequested,     // something outside asked the loop to stop (a device, a debugger)
+};
+
+namespace rflags {
+constexpr uint64_t CF = 1u << 0, PF = 1u << 2, AF = 1u << 4, ZF = 1u << 6, SF = 1u << 7, TF = 1u << 8,
+                   IF = 1u << 9, DF = 1u << 10, OF = 1u << 11, IOPL = 3u << 12, NT = 1u << 14, RF = 1u << 16,
+                   VM = 1u << 17, AC = 1u << 18, VIF = 1u << 19, VIP = 1u << 20, ID = 1u << 21;
+constexpr uint64_t kArith = CF | PF | AF | ZF | SF | OF;
+}  // namespace rflags
+
+namespace msr {
+constexpr uint32_t kTsc = 0x10, kApicBase = 0x1B, kMtrrCap = 0xFE, kSysenterCs = 0x174, kSysenterEsp = 0x175,
+                   kSysenterEip = 0x176, kMiscEnable = 0x1A0, kPat = 0x277, kEfer = 0xC0000080, kStar = 0xC0000081,
+                   kLstar = 0xC0000082, kCstar = 0xC0000083, kSfmask = 0xC0000084, kFsBase = 0xC0000100,
+                   kGsBase = 0xC0000101, kKernelGsBase = 0xC0000102, kTscAux = 0xC0000103;
+}
+namespace efer {
+constexpr uint64_t SCE = 1u << 0, LME = 1u << 8, LMA = 1u << 10, NXE = 1u << 11;
+}
+namespace cr0 {
+constexpr uint64_t PE = 1u << 0, MP = 1u << 1, EM = 1u << 2, TS = 1u << 3, ET = 1u << 4, NE = 1u << 5,
+                   WP = 1u << 16, AM = 1u << 18, NW = 1u << 29, CD = 1u << 30, PG = 1u << 31;
+}
+namespace cr4 {
+constexpr uint64_t PSE = 1u << 4, PAE = 1u << 5, PGE = 1u << 7, OSFXSR = 1u << 9, FSGSBASE = 1u << 16;
+}
+
+class CodeCache;
+struct Insn;
+
+struct Cpu {
+  // --- hot state first ---
+  uint64_t gpr[17] = {};  // gpr[16] is always zero: the "no register" of address forms
+  uint64_t rip = 0;
+  uint64_t next_rip = 0;  // set before each handler runs; branches overwrite it
+  LazyFlags lf;
+  uint64_t rflags_stored = 0x2;  // non-arithmetic bits always; arithmetic bits when lf.op == kNone
+  uint64_t seg_base[8] = {};  // effective base per SegReg for address computation (0 for ES-DS in 64-bit)
+  uint64_t lin_mask = 0xFFFFFFFF;  // linear addresses wrap at 4 GiB outside 64-bit mode
+  Tlb tlb;
+
+  uint64_t icount = 0;   // instructions retired (exact at trace boundaries, see exec.cpp)
+  uint64_t target = 0;   // the loop stops when icount reaches this
+  bool stop_requested = false;
+
+  // --- the rest of the architectural state ---
+  Segment seg[6];
+  Segment ldtr, tr;
+  TableRegister gdtr, idtr;
+  uint64_t cr0 = cr0::ET, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
+  uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xFFFF0FF0, 0x400};
+  uint64_t efer = 0, star = 0, lstar = 0, cstar = 0, sfmask = 0, kernel_gs_base = 0;
+  uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0, pat = 0x0007040600070406ull, tsc_aux = 0;
+  uint64_t apic_base = 0xFEE00900;
+  int64_t tsc_offset = 0;
+  uint8_t cpl = 0;
+  CodeSize code_size = CodeSize::k32;
+  bool halted = false;
+  uint64_t interrupt_shadow_until = 0;  // no interrupt delivered while icount < this (STI, MOV SS)
+
+  // --- what the loop reports ---
+  StopReason stop_reason = StopReason::kNone;
+  uint64_t unimplemented_count = 0;  // #UD raised for opcodes we do not implement
+  // The exceptions that led to the last triple fault, oldest first, and where it started.
+  uint8_t fault_chain[4] = {};
+  uint8_t fault_chain_len = 0;
+  uint64_t fault_rip = 0;
+
+  // --- wiring ---
+  PhysicalMemory* mem = nullptr;
+  IoBus* io = nullptr;
+  CodeCache* code = nullptr;
+  // Current-trace bookkeeping, used to stop a trace whose code was just overwritten.
+  Insn* trace_begin = nullptr;
+  Insn* trace_end = nullptr;
+
+  bool long_mode() const { return efer & efer::LMA; }
+  bool paging() const { return cr0 & cr0::PG; }
+};
+
+}  // namespace rw::cpu

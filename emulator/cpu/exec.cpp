@@ -1,0 +1,117 @@
+// The CPU loop: find the trace at CS:RIP, run as much of it as the instruction
+// budget allows, deliver exceptions. Per instruction it does one indirect call and
+// two stores; everything else happens per trace.
+#include "cpu/exec.h"
+
+#include <string>
+
+#include "cpu/code_cache.h"
+#include "cpu/interrupts.h"
+#include "cpu/mmu.h"
+#include "cpu/operands.h"
+#include "cpu/segments.h"
+
+namespace rw::cpu {
+
+StopReason run(Cpu& c, uint64_t target) {
+  CodeCache& cache = *c.code;
+  c.target = target;
+  for (;;) {
+    if (c.stop_requested) [[unlikely]] {
+      c.stop_requested = false;
+      StopReason r = c.stop_reason == StopReason::kNone ? StopReason::kRequested : c.stop_reason;
+      c.stop_reason = StopReason::kNone;
+      return r;
+    }
+    if (c.icount >= target) return StopReason::kTarget;
+    if (c.halted) return StopReason::kHalted;
+
+    const uint64_t lin = (c.seg_base[CS] + c.rip) & c.lin_mask;
+    const TraceEntry* trace;
+    try {
+      const TlbEntry& e = c.tlb.current[kExec][Tlb::index(lin)];
+      const uint64_t phys = e.tag == (lin >> 12) ? e.phys | (lin & 4095) : translate(c, lin, kExec, c.cpl == 3);
+      const TraceEntry& t = cache.slot(phys);
+      if (t.phys == phys && t.rip == c.rip && t.mode == static_cast<uint8_t>(c.code_size)) [[likely]]
+        trace = &t;
+      else
+        trace = &cache.build(c, phys);
+    } catch (const GuestFault& f) {
+      deliver_exception(c, f);
+      continue;
+    }
+
+    Insn* const begin = cache.insns(*trace);
+    uint64_t n = trace->count;
+    if (n > target - c.icount) n = target - c.icount;
+    Insn* const end = begin + n;
+    Insn* p = begin;
+    c.trace_begin = begin;
+    c.trace_end = begin + trace->count;
+    try {
+      for (; p != end; ++p) {
+        c.next_rip = c.rip + p->len;
+        p->fn(c, *p);
+        c.rip = c.next_rip;
+      }
+      c.icount += n;
+    } catch (const GuestFault& f) {
+      c.icount += static_cast<uint64_t>(p - begin);
+      c.trace_begin = c.trace_end = nullptr;
+      deliver_exception(c, f);
+    } catch (const TraceStop&) {
+      c.icount += static_cast<uint64_t>(p - begin);
+    }
+    c.trace_begin = c.trace_end = nullptr;
+  }
+}
+
+void enter_multiboot_state(Cpu& c, uint32_t entry, uint32_t multiboot_info) {
+  // Flat 4 GiB segments as a boot loader would leave them: selector 0x08 code, 0x10 data.
+  constexpr uint64_t kFlatCode = 0x00CF9B000000FFFFull;
+  constexpr uint64_t kFlatData = 0x00CF93000000FFFFull;
+  c.cr0 = cr0::PE | cr0::ET;
+  c.efer = 0;
+  c.cr4 = 0;
+  c.cr3 = 0;
+  for (unsigned s = ES; s <= GS; ++s) c.seg[s] = segment_from_descriptor(0x10, kFlatData);
+  c.cpl = 0;
+  set_code_segment(c, 0x08, kFlatCode, 0);
+  c.gdtr = TableRegister{0, 0};
+  c.idtr = TableRegister{0, 0x3FF};
+  c.tr = Segment{};
+  c.tr.attr = 0x8B;  // a busy 32-bit TSS at 0, as after reset
+  c.ldtr = Segment{};
+  for (auto& r : c.gpr) r = 0;
+  c.gpr[RAX] = 0x2BADB002;
+  c.gpr[RBX] = multiboot_info;
+  set_rflags(c, 0x2);
+  c.rip = entry;
+  c.halted = false;
+  c.tlb.flush();
+  update_mode(c);
+}
+
+std::string shutdown_description(const Cpu& c) {
+  static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(9)",
+                                       "#TS", "#NP", "#SS", "#GP", "#PF", "#15",  "#MF", "#AC", "#MC", "#XM"};
+  std::string chain;
+  for (unsigned k = 0; k < c.fault_chain_len; ++k) {
+    uint8_t v = c.fault_chain[k];
+    if (k) chain += " -> ";
+    chain += v < 20 ? kNames[v] : "vector " + std::to_string(v);
+  }
+  char addr[64];
+  std::snprintf(addr, sizeof addr, "at rip=0x%llx", static_cast<unsigned long long>(c.fault_rip));
+  std::string s = std::string(addr) + ", exceptions " + chain;
+  for (unsigned k = 0; k < c.fault_chain_len; ++k) {
+    if (c.fault_chain[k] == vec::PF) {
+      std::snprintf(addr, sizeof addr, " (cr2=0x%llx)", static_cast<unsigned long long>(c.cr2));
+      s += addr;
+      break;
+    }
+  }
+  return s;
+}
+
+}  // namespace rw::cpu

@@ -1,0 +1,42 @@
+// A decoded instruction: the handler is chosen at decode time for the exact operand
+// form and size, so handlers never re-examine the encoding.
+#pragma once
+
+#include <cstdint>
+
+namespace rw::cpu {
+
+struct Cpu;
+struct Insn;
+using Handler = void (*)(Cpu&, const Insn&);
+
+enum AddrSize : uint8_t { kAddr16 = 0, kAddr32 = 1, kAddr64 = 2 };
+
+namespace prefix {
+constexpr uint8_t kRep = 1, kRepne = 2, kLock = 4, kOpsize = 8, kRex = 16, kRexW = 32;
+}
+
+struct Insn {
+  Handler fn;
+  int64_t disp;   // memory displacement; RIP-relative forms hold the absolute offset
+  uint64_t imm;   // immediate, absolute branch target, or far-pointer offset
+  uint8_t len;
+  uint8_t reg;    // ModRM.reg or opcode register; for byte operands a byte offset into Cpu::gpr
+  uint8_t rm;     // ModRM.rm register form; for byte operands a byte offset into Cpu::gpr
+  uint8_t base;   // memory base register, kZeroReg if none
+  uint8_t index;  // memory index register, kZeroReg if none
+  uint8_t scale;  // index shift 0..3
+  uint8_t seg;    // segment of the memory operand
+  uint8_t asize;  // AddrSize
+  uint8_t osize;  // operand size in bytes
+  uint8_t idx;    // position in its trace: icount of this instruction = cpu.icount + idx
+  uint8_t prefixes;
+  uint8_t ext;    // handler-specific: condition code, group operation, second operand size
+  uint16_t imm2;  // ENTER nesting level, far-pointer selector, RET imm16
+};
+
+static_assert(sizeof(Insn) <= 48, "keep decoded instructions compact");
+
+inline constexpr uint64_t kAddrMask[3] = {0xFFFF, 0xFFFFFFFF, ~uint64_t{0}};
+
+}  // namespace rw::cpu
