@@ -148,7 +148,7 @@ void Decoder::modrm() {
     uint8_t sib = next();
     i_.scale = sib >> 6;
     unsigned index = ((sib >> 3) & 7) | rex_x_;
-    i_.index = index == RSP ? kZeroReg : index;
+    i_.index = index == RSP ? uint8_t{kZeroReg} : static_cast<uint8_t>(index);
     base_field = sib & 7;
     if (base_field == 5 && mod_ == 0) {
       i_.base = kZeroReg;
@@ -652,8 +652,8 @@ void Decoder::one_byte(uint8_t op) {
       return;
     }
     case 0xA4: case 0xA5: case 0xA6: case 0xA7: case 0xAA: case 0xAB: case 0xAC: case 0xAD: case 0xAE: case 0xAF: {
-      static constexpr StrOp kOps[] = {StrOp::Movs, StrOp::Cmps, StrOp::Movs, StrOp::Movs,
-                                       StrOp::Stos, StrOp::Lods, StrOp::Scas};
+      // A4/A5 MOVS, A6/A7 CMPS, (A8/A9 are TEST), AA/AB STOS, AC/AD LODS, AE/AF SCAS
+      static constexpr StrOp kOps[] = {StrOp::Movs, StrOp::Cmps, StrOp::Movs, StrOp::Stos, StrOp::Lods, StrOp::Scas};
       unsigned size = (op & 1) ? osize_ : 1;
       StrOp sop = kOps[(op - 0xA4) >> 1];
       Rep rep = kNoRep;

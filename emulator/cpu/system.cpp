@@ -1,6 +1,7 @@
 // The system instructions a kernel uses: control and debug registers, descriptor
 // tables, MSRs, CPUID, TSC, SYSCALL/SYSRET, SYSENTER/SYSEXIT, HLT, CLI/STI.
 #include <cstring>
+#include <utility>
 
 #include "cpu/handlers.h"
 #include "cpu/interrupts.h"
