@@ -13,6 +13,19 @@
 
 namespace rw::cpu {
 
+namespace {
+
+void single_step_trap(Cpu& c) {
+  c.dr[6] |= 0x4000;  // DR6.BS
+  try {
+    deliver_event(c, vec::DB, EventKind::kExternal, false, 0, c.rip);
+  } catch (const GuestFault& f) {
+    deliver_exception(c, f);
+  }
+}
+
+}  // namespace
+
 StopReason run(Cpu& c, uint64_t target) {
   CodeCache& cache = *c.code;
   c.target = target;
@@ -44,6 +57,9 @@ StopReason run(Cpu& c, uint64_t target) {
     Insn* const begin = cache.insns(*trace);
     uint64_t n = trace->count;
     if (n > target - c.icount) n = target - c.icount;
+    // With RFLAGS.TF set, one instruction at a time, each followed by a #DB trap.
+    const bool single_step = c.rflags_stored & rflags::TF;
+    if (single_step) [[unlikely]] n = 1;
     Insn* const end = begin + n;
     Insn* p = begin;
     c.trace_begin = begin;
@@ -55,6 +71,7 @@ StopReason run(Cpu& c, uint64_t target) {
         c.rip = c.next_rip;
       }
       c.icount += n;
+      if (single_step) [[unlikely]] single_step_trap(c);
     } catch (const GuestFault& f) {
       c.icount += static_cast<uint64_t>(p - begin);
       c.trace_begin = c.trace_end = nullptr;
