@@ -46,11 +46,13 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
       if (n > 0) break;
       // Decoded afresh each time: its second page may be remapped at any moment.
       out[0].idx = 0;
-      uncached_ = TraceEntry{phys, start_rip, used_, 1, static_cast<uint8_t>(cpu.code_size)};
+      out[0].off = 0;
+      uncached_ = TraceEntry{phys, start_rip, used_, 1, out[0].len, static_cast<uint8_t>(cpu.code_size)};
       uncached_.phys = ~uint64_t{0};
       return uncached_;
     }
     out[n].idx = static_cast<uint8_t>(n);
+    out[n].off = static_cast<uint8_t>(bytes);
     bytes += out[n].len;
     rip += out[n].len;
     ++n;
@@ -63,7 +65,8 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
   // Fast write entries for this page must now take the slow path that checks for code.
   if (first_code_on_page) cpu.tlb.flush_writes();
   TraceEntry& t = slot(phys);
-  t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint8_t>(cpu.code_size)};
+  t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint16_t>(bytes),
+                 static_cast<uint8_t>(cpu.code_size)};
   used_ += n;
   ++traces_built_;
   return t;

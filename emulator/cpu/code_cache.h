@@ -17,6 +17,7 @@ struct TraceEntry {
   uint64_t rip = ~uint64_t{0};
   uint32_t first = 0;
   uint16_t count = 0;
+  uint16_t bytes = 0;  // total length: the fall-through RIP is rip + bytes
   uint8_t mode = 0;
 };
 

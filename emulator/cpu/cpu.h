@@ -80,8 +80,11 @@ struct Insn;
 struct Cpu {
   // --- hot state first ---
   uint64_t gpr[17] = {};  // gpr[16] is always zero: the "no register" of address forms
+  // While a trace runs, rip stays at its first instruction (an instruction's own RIP is
+  // rip + Insn::off) and next_rip holds the fall-through after the trace's last
+  // instruction; control transfers, which always end a trace, overwrite next_rip.
   uint64_t rip = 0;
-  uint64_t next_rip = 0;  // set before each handler runs; branches overwrite it
+  uint64_t next_rip = 0;
   LazyFlags lf;
   uint64_t rflags_stored = 0x2;  // non-arithmetic bits always; arithmetic bits when lf.op == kNone
   uint64_t seg_base[8] = {};  // effective base per SegReg for address computation (0 for ES-DS in 64-bit)

@@ -1,6 +1,5 @@
 // The CPU loop: find the trace at CS:RIP, run as much of it as the instruction
-// budget allows, deliver exceptions. Per instruction it does one indirect call and
-// two stores; everything else happens per trace.
+// budget allows, deliver exceptions. Per instruction: one indirect call, nothing else.
 #include "cpu/exec.h"
 
 #include <string>
@@ -62,21 +61,22 @@ StopReason run(Cpu& c, uint64_t target) {
     if (single_step) [[unlikely]] n = 1;
     Insn* const end = begin + n;
     Insn* p = begin;
+    const uint64_t start_rip = c.rip;
+    c.next_rip = start_rip + trace->bytes;
     c.trace_begin = begin;
     c.trace_end = begin + trace->count;
     try {
-      for (; p != end; ++p) {
-        c.next_rip = c.rip + p->len;
-        p->fn(c, *p);
-        c.rip = c.next_rip;
-      }
+      for (; p != end; ++p) p->fn(c, *p);
+      c.rip = n == trace->count ? c.next_rip : start_rip + end->off;
       c.icount += n;
       if (single_step) [[unlikely]] single_step_trap(c);
     } catch (const GuestFault& f) {
+      c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
       c.trace_begin = c.trace_end = nullptr;
       deliver_exception(c, f);
     } catch (const TraceStop&) {
+      c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
     }
     c.trace_begin = c.trace_end = nullptr;

@@ -30,6 +30,7 @@ struct Insn {
   uint8_t asize;  // AddrSize
   uint8_t osize;  // operand size in bytes
   uint8_t idx;    // position in its trace: icount of this instruction = cpu.icount + idx
+  uint8_t off;    // byte offset from the trace's first instruction: its RIP = cpu.rip + off
   uint8_t prefixes;
   uint8_t ext;    // handler-specific: condition code, group operation, second operand size
   uint16_t imm2;  // ENTER nesting level, far-pointer selector, RET imm16

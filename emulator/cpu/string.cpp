@@ -97,7 +97,7 @@ void string_op(Cpu& c, const Insn& i) {
       c.icount += done;
       throw;
     }
-    if (count != 0 && !stopped_by_condition) c.next_rip = c.rip;  // resume later
+    if (count != 0 && !stopped_by_condition) c.next_rip = c.rip + i.off;  // resume later
     c.icount += done - 1;
   }
 }
