@@ -2,7 +2,7 @@
 // as under QEMU's isa-debug-exit; rewind's own outcomes use the small codes below.
 #pragma once
 
-namespace rewind::cli {
+namespace rw::cli {
 
 inline constexpr int kExitUsage = 2;             // bad command line (unknown option, bad --memory, ...)
 inline constexpr int kExitTripleFault = 3;       // the guest triple-faulted (the CPU shut down)
@@ -12,4 +12,4 @@ inline constexpr int kExitReset = 6;             // the guest asked for a reset 
 inline constexpr int kExitBadImage = 8;          // the guest file is missing or not a bootable kernel
 inline constexpr int kExitInternal = 10;         // rewind itself failed (host out of memory, bug)
 
-}  // namespace rewind::cli
+}  // namespace rw::cli

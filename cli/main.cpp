@@ -13,7 +13,7 @@ namespace {
 
 int usage_error(const std::string& message) {
   fmt::print(stderr, "rewind: error: {} (see rewind --help)\n", message);
-  return rewind::cli::kExitUsage;
+  return rw::cli::kExitUsage;
 }
 
 }  // namespace
@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rewind: a deterministic, recording x86 PC emulator", "rewind"};
   app.require_subcommand(1);
 
-  rewind::cli::RunOptions run_options;
+  rw::cli::RunOptions run_options;
   std::string memory_text = "128M";
   std::string max_instructions_text = "0";
   CLI::App* run = app.add_subcommand("run", "Boot a Multiboot v1 kernel and run it until it stops");
@@ -42,16 +42,16 @@ int main(int argc, char** argv) {
   }
 
   try {
-    run_options.memory_bytes = rewind::cli::parse_memory_size(memory_text);
+    run_options.memory_bytes = rw::cli::parse_memory_size(memory_text);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
   try {
-    run_options.max_instructions = rewind::cli::parse_count(max_instructions_text);
+    run_options.max_instructions = rw::cli::parse_count(max_instructions_text);
   } catch (const std::invalid_argument& e) {
     return usage_error(fmt::format("bad --max-instructions value '{}': {}", max_instructions_text, e.what()));
   }
 
-  if (run->parsed()) return rewind::cli::run_command(run_options);
+  if (run->parsed()) return rw::cli::run_command(run_options);
   return usage_error("no command given");
 }

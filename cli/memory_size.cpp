@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace rewind::cli {
+namespace rw::cli {
 
 namespace {
 
@@ -78,4 +78,4 @@ uint64_t parse_count(std::string_view text) {
   return value;
 }
 
-}  // namespace rewind::cli
+}  // namespace rw::cli

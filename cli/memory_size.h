@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace rewind::cli {
+namespace rw::cli {
 
 inline constexpr uint64_t kMinMemoryBytes = uint64_t{2} << 20;
 inline constexpr uint64_t kMaxMemoryBytes = uint64_t{3} << 30;  // RAM stays below the 32-bit PCI hole
@@ -15,4 +15,4 @@ uint64_t parse_memory_size(std::string_view text);
 // A plain non-negative decimal integer; throws std::invalid_argument otherwise.
 uint64_t parse_count(std::string_view text);
 
-}  // namespace rewind::cli
+}  // namespace rw::cli

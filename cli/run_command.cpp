@@ -15,7 +15,7 @@
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
 
-namespace rewind::cli {
+namespace rw::cli {
 
 namespace {
 
@@ -107,4 +107,4 @@ int run_command(const RunOptions& options) {
   }
 }
 
-}  // namespace rewind::cli
+}  // namespace rw::cli

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace rewind::cli {
+namespace rw::cli {
 
 struct RunOptions {
   std::string guest;                 // path of the kernel image
@@ -19,4 +19,4 @@ struct RunOptions {
 // "rewind: error: ..." line on stderr.
 int run_command(const RunOptions& options);
 
-}  // namespace rewind::cli
+}  // namespace rw::cli

@@ -3,7 +3,7 @@
 #include "machine/io_bus.h"
 #include "machine/machine.h"
 
-namespace rewind {
+namespace rw {
 
 namespace {
 
@@ -18,4 +18,4 @@ void attach_debug_exit(IoBus& io, Machine& machine) {
   io.map(kDebugExitPort, 1, PortHandler{&machine, nullptr, debug_exit_write});
 }
 
-}  // namespace rewind
+}  // namespace rw

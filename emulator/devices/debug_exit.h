@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace rewind {
+namespace rw {
 
 class IoBus;
 class Machine;
@@ -12,4 +12,4 @@ inline constexpr uint16_t kDebugExitPort = 0xF4;
 
 void attach_debug_exit(IoBus& io, Machine& machine);
 
-}  // namespace rewind
+}  // namespace rw

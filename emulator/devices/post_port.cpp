@@ -2,7 +2,7 @@
 
 #include "machine/io_bus.h"
 
-namespace rewind {
+namespace rw {
 
 namespace {
 void ignore_write(void*, uint16_t, unsigned, uint32_t) {}
@@ -13,4 +13,4 @@ void attach_post_port(IoBus& io) {
   io.map(0x80, 1, PortHandler{nullptr, nullptr, ignore_write});
 }
 
-}  // namespace rewind
+}  // namespace rw

@@ -1,10 +1,10 @@
 // Port 0x80, where firmware and kernels write POST codes (and use as an I/O delay): ignored.
 #pragma once
 
-namespace rewind {
+namespace rw {
 
 class IoBus;
 
 void attach_post_port(IoBus& io);
 
-}  // namespace rewind
+}  // namespace rw

@@ -3,7 +3,7 @@
 #include "machine/io_bus.h"
 #include "machine/machine.h"
 
-namespace rewind {
+namespace rw {
 
 namespace {
 
@@ -43,4 +43,4 @@ void ResetControl::write_reset_control(uint8_t value) {
   rcr_ = value & 0x02;
 }
 
-}  // namespace rewind
+}  // namespace rw

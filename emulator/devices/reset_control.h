@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-namespace rewind {
+namespace rw {
 
 class IoBus;
 class Machine;
@@ -31,4 +31,4 @@ class ResetControl {
   uint8_t rcr_ = 0;  // bit 1 (hard reset) is kept; bit 2 (do it) triggers the reset
 };
 
-}  // namespace rewind
+}  // namespace rw

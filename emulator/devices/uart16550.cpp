@@ -2,7 +2,7 @@
 
 #include "machine/io_bus.h"
 
-namespace rewind {
+namespace rw {
 
 namespace {
 
@@ -134,4 +134,4 @@ void Uart16550::flush() {
   std::fflush(out_);
 }
 
-}  // namespace rewind
+}  // namespace rw

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-namespace rewind {
+namespace rw {
 
 class IoBus;
 
@@ -51,4 +51,4 @@ class Uart16550 {
   uint8_t rbr_ = 0;
 };
 
-}  // namespace rewind
+}  // namespace rw

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <span>
 
-namespace rewind::loader {
+namespace rw::loader {
 
 // True when [offset, offset + length) lies inside a buffer of `size` bytes, without overflow.
 inline bool in_bounds(uint64_t size, uint64_t offset, uint64_t length) {
@@ -26,4 +26,4 @@ inline uint32_t load_u32(const uint8_t* p) {
   return v;
 }
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

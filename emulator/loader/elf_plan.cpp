@@ -10,7 +10,7 @@
 #include "loader/load_error.h"
 #include "loader/load_plan.h"
 
-namespace rewind::loader {
+namespace rw::loader {
 
 namespace {
 
@@ -167,4 +167,4 @@ LoadPlan plan_aout_kludge(std::span<const uint8_t> image, const MultibootHeader&
   return plan;
 }
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

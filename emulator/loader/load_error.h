@@ -4,11 +4,11 @@
 #include <stdexcept>
 #include <string>
 
-namespace rewind {
+namespace rw {
 
 class LoadError : public std::runtime_error {
  public:
   explicit LoadError(const std::string& what) : std::runtime_error(what) {}
 };
 
-}  // namespace rewind
+}  // namespace rw

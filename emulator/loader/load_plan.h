@@ -7,7 +7,7 @@
 
 #include "loader/multiboot_header.h"
 
-namespace rewind::loader {
+namespace rw::loader {
 
 struct LoadSegment {
   uint64_t paddr = 0;        // guest physical address of the first byte
@@ -36,4 +36,4 @@ LoadPlan plan_aout_kludge(std::span<const uint8_t> image, const MultibootHeader&
 // True if the image starts with the ELF magic.
 bool is_elf(std::span<const uint8_t> image);
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

@@ -5,7 +5,7 @@
 #include "loader/byte_reader.h"
 #include "loader/load_error.h"
 
-namespace rewind::loader {
+namespace rw::loader {
 
 std::optional<MultibootHeader> find_multiboot_header(std::span<const uint8_t> image) {
   const uint64_t search_end = std::min<uint64_t>(image.size(), kMultibootSearchBytes);
@@ -36,4 +36,4 @@ std::optional<MultibootHeader> find_multiboot_header(std::span<const uint8_t> im
   return std::nullopt;
 }
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

@@ -5,7 +5,7 @@
 #include <optional>
 #include <span>
 
-namespace rewind::loader {
+namespace rw::loader {
 
 inline constexpr uint32_t kMultibootHeaderMagic = 0x1BADB002;
 inline constexpr uint32_t kMultibootBootMagic = 0x2BADB002;  // in EAX at kernel entry
@@ -28,4 +28,4 @@ struct MultibootHeader {
 // Throws LoadError if the header asks for the address fields but the file ends before them.
 std::optional<MultibootHeader> find_multiboot_header(std::span<const uint8_t> image);
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

@@ -7,7 +7,7 @@
 #include "loader/load_error.h"
 #include "memory/physical_memory.h"
 
-namespace rewind::loader {
+namespace rw::loader {
 
 namespace {
 
@@ -102,4 +102,4 @@ uint32_t write_multiboot_info(PhysicalMemory& memory, const MultibootInfoInput& 
   return static_cast<uint32_t>(info_addr);
 }
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

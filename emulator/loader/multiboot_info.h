@@ -16,11 +16,11 @@
 
 #include "loader/load_plan.h"
 
-namespace rewind {
+namespace rw {
 class PhysicalMemory;
 }
 
-namespace rewind::loader {
+namespace rw::loader {
 
 namespace mbi {
 // Field offsets in the info structure.
@@ -61,4 +61,4 @@ struct MultibootInfoInput {
 // Throws LoadError if it does not fit in guest memory below 4 GiB.
 uint32_t write_multiboot_info(PhysicalMemory& memory, const MultibootInfoInput& input);
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

@@ -12,7 +12,7 @@
 #include "loader/multiboot_info.h"
 #include "memory/physical_memory.h"
 
-namespace rewind::loader {
+namespace rw::loader {
 
 namespace {
 
@@ -113,4 +113,4 @@ BootImage load_multiboot_file(PhysicalMemory& memory, const std::string& path, s
   }
 }
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

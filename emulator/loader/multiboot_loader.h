@@ -9,11 +9,11 @@
 
 #include "loader/load_plan.h"
 
-namespace rewind {
+namespace rw {
 class PhysicalMemory;
 }
 
-namespace rewind::loader {
+namespace rw::loader {
 
 struct BootImage {
   ImageFormat format = ImageFormat::kElf32;
@@ -35,4 +35,4 @@ std::string multiboot_cmdline(std::string_view kernel_path, std::string_view app
 // All of the above for a file; LoadError messages start with the path.
 BootImage load_multiboot_file(PhysicalMemory& memory, const std::string& path, std::string_view append);
 
-}  // namespace rewind::loader
+}  // namespace rw::loader

@@ -9,7 +9,7 @@
 #include "devices/reset_control.h"
 #include "devices/uart16550.h"
 
-namespace rewind {
+namespace rw {
 
 Machine::Machine(const MachineConfig& config)
     : config_(config),
@@ -100,4 +100,4 @@ RunResult Machine::run(uint64_t target) {
   return result;
 }
 
-}  // namespace rewind
+}  // namespace rw

@@ -11,7 +11,7 @@
 #include "machine/io_bus.h"
 #include "memory/physical_memory.h"
 
-namespace rewind {
+namespace rw {
 
 class Uart16550;
 class ResetControl;
@@ -67,4 +67,4 @@ class Machine {
   RunResult pending_;
 };
 
-}  // namespace rewind
+}  // namespace rw

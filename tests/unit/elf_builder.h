@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-namespace rewind::testing {
+namespace rw::testing {
 
 struct TestSegment {
   uint64_t paddr = 0x100000;
@@ -109,4 +109,4 @@ inline std::vector<uint8_t> build_elf(const ElfSpec& spec) {
   return image;
 }
 
-}  // namespace rewind::testing
+}  // namespace rw::testing

@@ -9,7 +9,7 @@
 #include "loader/multiboot_loader.h"
 #include "memory/physical_memory.h"
 
-namespace rewind {
+namespace rw {
 namespace {
 
 using testing::build_elf;
@@ -101,4 +101,4 @@ TEST(LoaderFuzz, RandomGarbageIsRejectedCleanly) {
 }
 
 }  // namespace
-}  // namespace rewind
+}  // namespace rw

@@ -9,7 +9,7 @@
 #include "loader/multiboot_loader.h"
 #include "memory/physical_memory.h"
 
-namespace rewind {
+namespace rw {
 namespace {
 
 using loader::BootImage;
@@ -272,4 +272,4 @@ TEST(Loader, FileErrorsNameTheFile) {
 }
 
 }  // namespace
-}  // namespace rewind
+}  // namespace rw

@@ -5,7 +5,7 @@
 
 #include "machine/machine.h"
 
-namespace rewind {
+namespace rw {
 namespace {
 
 MachineConfig small_config() {
@@ -93,4 +93,4 @@ TEST(Machine, SerialOutputReachesTheConfiguredFile) {
 }
 
 }  // namespace
-}  // namespace rewind
+}  // namespace rw

@@ -4,7 +4,7 @@
 
 #include "cli/memory_size.h"
 
-namespace rewind::cli {
+namespace rw::cli {
 namespace {
 
 TEST(MemorySize, AcceptsUnits) {
@@ -44,4 +44,4 @@ TEST(Count, ParsesPlainNumbers) {
 }
 
 }  // namespace
-}  // namespace rewind::cli
+}  // namespace rw::cli

@@ -9,7 +9,7 @@
 #include "loader/multiboot_loader.h"
 #include "memory/physical_memory.h"
 
-namespace rewind {
+namespace rw {
 namespace {
 
 using namespace loader;
@@ -96,4 +96,4 @@ TEST(MultibootInfo, CommandLineThatDoesNotFitIsAnError) {
 }
 
 }  // namespace
-}  // namespace rewind
+}  // namespace rw

@@ -6,7 +6,7 @@
 #include "devices/uart16550.h"
 #include "machine/io_bus.h"
 
-namespace rewind {
+namespace rw {
 namespace {
 
 constexpr uint16_t kBase = 0x3F8;
@@ -118,4 +118,4 @@ TEST_F(UartTest, WideAccessCoversConsecutiveRegisters) {
 }
 
 }  // namespace
-}  // namespace rewind
+}  // namespace rw
