@@ -19,7 +19,8 @@ std::unique_ptr<CodeCache> make_code_cache() { return std::make_unique<CodeCache
 CodeCache::CodeCache() : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 1) {}
 
 void CodeCache::flush(Cpu& cpu) {
-  for (TraceEntry& t : table_) t.phys = ~uint64_t{0};
+  for (TraceEntry& t : table_) t = TraceEntry{};
+  ++cpu.tlb.generation;
   used_ = 0;
   ++flushes_;
   cpu.mem->clear_code_marks();

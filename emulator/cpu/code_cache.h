@@ -19,6 +19,11 @@ struct TraceEntry {
   uint16_t count = 0;
   uint16_t bytes = 0;  // total length: the fall-through RIP is rip + bytes
   uint8_t mode = 0;
+  // The traces that followed this one last (a loop's two exits), valid while
+  // Tlb::generation equals link_generation: they skip the lookup.
+  uint8_t next_link = 0;
+  uint64_t link_generation = ~uint64_t{0};
+  const TraceEntry* links[2] = {nullptr, nullptr};
 };
 
 class CodeCache {

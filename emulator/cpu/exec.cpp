@@ -28,6 +28,7 @@ void single_step_trap(Cpu& c) {
 StopReason run(Cpu& c, uint64_t target) {
   CodeCache& cache = *c.code;
   c.target = target;
+  TraceEntry* last = nullptr;  // the trace that ran last, to link it to its successor
   for (;;) {
     if (c.stop_requested) [[unlikely]] {
       c.stop_requested = false;
@@ -38,9 +39,13 @@ StopReason run(Cpu& c, uint64_t target) {
     if (c.icount >= target) return StopReason::kTarget;
     if (c.halted) return StopReason::kHalted;
 
-    const uint64_t lin = (c.seg_base[CS] + c.rip) & c.lin_mask;
-    const TraceEntry* trace;
-    try {
+    const TraceEntry* trace = nullptr;
+    if (last && last->link_generation == c.tlb.generation) {
+      for (const TraceEntry* l : last->links)
+        if (l && l->rip == c.rip && l->mode == static_cast<uint8_t>(c.code_size)) trace = l;
+    }
+    if (!trace) try {
+      const uint64_t lin = (c.seg_base[CS] + c.rip) & c.lin_mask;
       const TlbEntry& e = c.tlb.current[kExec][Tlb::index(lin)];
       const uint64_t phys = e.tag == (lin >> 12) ? e.phys | (lin & 4095) : translate(c, lin, kExec, c.cpl == 3);
       const TraceEntry& t = cache.slot(phys);
@@ -48,10 +53,20 @@ StopReason run(Cpu& c, uint64_t target) {
         trace = &t;
       else
         trace = &cache.build(c, phys);
+      if (last && trace->phys != ~uint64_t{0} && (trace->phys >> 12) == (last->phys >> 12)) {
+        if (last->link_generation != c.tlb.generation) {
+          last->link_generation = c.tlb.generation;
+          last->links[0] = last->links[1] = nullptr;
+        }
+        last->links[last->next_link] = trace;
+        last->next_link ^= 1;
+      }
     } catch (const GuestFault& f) {
+      last = nullptr;
       deliver_exception(c, f);
       continue;
     }
+    last = const_cast<TraceEntry*>(trace);
 
     Insn* const begin = cache.insns(*trace);
     uint64_t n = trace->count;
@@ -74,8 +89,10 @@ StopReason run(Cpu& c, uint64_t target) {
       c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
       c.trace_begin = c.trace_end = nullptr;
+      last = nullptr;
       deliver_exception(c, f);
     } catch (const TraceStop&) {
+      last = nullptr;
       c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
     }

@@ -54,6 +54,7 @@ void update_mode(Cpu& c) {
   for (unsigned s = ES; s <= GS; ++s) c.seg_base[s] = (m64 && s < FS) ? 0 : c.seg[s].base;
   c.seg_base[6] = c.seg_base[7] = 0;
   c.tlb.set_user(c.cpl == 3);
+  ++c.tlb.generation;
 }
 
 void set_code_segment(Cpu& c, uint16_t selector, uint64_t descriptor, unsigned cpl) {

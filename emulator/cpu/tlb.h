@@ -18,12 +18,16 @@ struct Tlb {
   static constexpr unsigned kSize = 256;
   TlbEntry entries[2][3][kSize];  // [user][access][index]
   TlbEntry (*current)[kSize] = entries[0];
+  // Bumped whenever translations or privilege may have changed: links between
+  // decoded traces are trusted only within one generation.
+  uint64_t generation = 0;
 
   static unsigned index(uint64_t lin) { return (lin >> 12) & (kSize - 1); }
 
   void set_user(bool user) { current = entries[user ? 1 : 0]; }
 
   void flush() {
+    ++generation;
     for (auto& priv : entries)
       for (auto& kind : priv)
         for (auto& e : kind) e.tag = ~uint64_t{0};
@@ -33,6 +37,7 @@ struct Tlb {
       for (auto& e : priv[kWrite]) e.tag = ~uint64_t{0};
   }
   void flush_page(uint64_t lin) {
+    ++generation;
     unsigned i = index(lin);
     for (auto& priv : entries)
       for (auto& kind : priv)
