@@ -1,13 +1,13 @@
 // The exit status of `rewind run`. A guest that writes v to port 0xF4 ends with (v << 1) | 1,
-// as under QEMU's isa-debug-exit; rewind's own outcomes use the small codes below.
+// as under QEMU's isa-debug-exit: always odd. rewind's own outcomes are even, so the two never meet.
 #pragma once
 
 namespace rw::cli {
 
 inline constexpr int kExitUsage = 2;             // bad command line (unknown option, bad --memory, ...)
-inline constexpr int kExitTripleFault = 3;       // the guest triple-faulted (the CPU shut down)
+inline constexpr int kExitTripleFault = 12;      // the guest triple-faulted (the CPU shut down)
 inline constexpr int kExitHang = 4;              // HLT with interrupts disabled: nothing can wake it
-inline constexpr int kExitInstructionLimit = 5;  // --max-instructions reached
+inline constexpr int kExitInstructionLimit = 14;  // --max-instructions reached
 inline constexpr int kExitReset = 6;             // the guest asked for a reset (0x64 / 0xCF9)
 inline constexpr int kExitBadImage = 8;          // the guest file is missing or not a bootable kernel
 inline constexpr int kExitInternal = 10;         // rewind itself failed (host out of memory, bug)

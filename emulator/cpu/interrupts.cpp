@@ -222,12 +222,15 @@ void deliver_exception(Cpu& c, const GuestFault& fault) {
       deliver_event(c, current.vector, EventKind::kException, current.has_error, current.error, c.rip);
       return;
     } catch (const GuestFault& next) {
-      note_chain(c, next.vector);
-      if (current.vector == vec::DF) break;
+      if (current.vector == vec::DF) {
+        note_chain(c, next.vector);
+        break;
+      }
       if (makes_double_fault(current.vector, next.vector))
         current = GuestFault{vec::DF, true, 0};
       else
         current = next;
+      note_chain(c, current.vector);
     }
   }
   c.stop_reason = StopReason::kShutdown;
