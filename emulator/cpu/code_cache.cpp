@@ -1,5 +1,6 @@
 #include "cpu/code_cache.h"
 
+#include "cpu/debug.h"
 #include "cpu/decoder.h"
 #include "cpu/exec.h"
 #include "cpu/fault.h"
@@ -35,7 +36,10 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
   unsigned n = 0;
   uint64_t rip = start_rip;
   uint64_t bytes = 0;
+  // A breakpoint always starts a trace: the loop checks it there and nowhere else.
+  const std::set<uint64_t>* breakpoints = cpu.debug && !cpu.debug->breakpoints.empty() ? &cpu.debug->breakpoints : nullptr;
   for (;;) {
+    if (breakpoints && n > 0 && breakpoints->count((start_lin + bytes) & cpu.lin_mask)) break;
     DecodeInfo info;
     try {
       info = decode(cpu, rip, out[n]);
@@ -50,6 +54,7 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
       out[0].off = 0;
       uncached_ = TraceEntry{phys, start_rip, used_, 1, out[0].len, static_cast<uint8_t>(cpu.code_size)};
       uncached_.phys = ~uint64_t{0};
+      uncached_.breakpoint = breakpoints && breakpoints->count(start_lin);
       return uncached_;
     }
     out[n].idx = static_cast<uint8_t>(n);
@@ -68,6 +73,7 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
   TraceEntry& t = slot(phys);
   t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint16_t>(bytes),
                  static_cast<uint8_t>(cpu.code_size)};
+  t.breakpoint = breakpoints && breakpoints->count(start_lin);
   used_ += n;
   ++traces_built_;
   return t;

@@ -19,6 +19,7 @@ struct TraceEntry {
   uint16_t count = 0;
   uint16_t bytes = 0;  // total length: the fall-through RIP is rip + bytes
   uint8_t mode = 0;
+  bool breakpoint = false;  // a debugger breakpoint sits on the first instruction
   // The traces that followed this one last (a loop's two exits), valid while
   // Tlb::generation equals link_generation: they skip the lookup.
   uint8_t next_link = 0;

@@ -48,6 +48,9 @@ enum class StopReason : uint8_t {
   kReset,         // guest asked for a reset
   kExit,          // isa-debug-exit
   kRequested,     // something outside asked the loop to stop (a device, a debugger)
+  kBreakpoint,    // about to execute an instruction at a debugger breakpoint
+  kWatchpoint,    // an instruction touched a debugger watchpoint (it has completed)
+  kException,     // an exception the debugger wants to see, not yet delivered
 };
 
 namespace rflags {
@@ -76,6 +79,7 @@ constexpr uint64_t PSE = 1u << 4, PAE = 1u << 5, PGE = 1u << 7, OSFXSR = 1u << 9
 
 class CodeCache;
 struct Insn;
+struct DebugState;
 
 struct Cpu {
   // --- hot state first ---
@@ -122,6 +126,7 @@ struct Cpu {
   PhysicalMemory* mem = nullptr;
   IoBus* io = nullptr;
   CodeCache* code = nullptr;
+  DebugState* debug = nullptr;  // only while a debugger has something set
   // Current-trace bookkeeping, used to stop a trace whose code was just overwritten.
   Insn* trace_begin = nullptr;
   Insn* trace_end = nullptr;

@@ -3,8 +3,10 @@
 #include "cpu/exec.h"
 
 #include <string>
+#include <utility>
 
 #include "cpu/code_cache.h"
+#include "cpu/debug.h"
 #include "cpu/interrupts.h"
 #include "cpu/mmu.h"
 #include "cpu/operands.h"
@@ -23,12 +25,37 @@ void single_step_trap(Cpu& c) {
   }
 }
 
+// With a debugger attached: stop before delivering an exception it wants to see,
+// and instead of letting one escalate into a triple fault. Returns true to stop.
+bool exception_stops(Cpu& c, const GuestFault& f) {
+  DebugState& d = *c.debug;
+  auto record = [&] {
+    d.stop.vector = f.vector;
+    d.stop.has_error = f.has_error;
+    d.stop.error = f.error;
+    return true;
+  };
+  if (d.catch_all_exceptions) return record();
+  if (!d.stop_on_fatal_exceptions) {
+    deliver_exception(c, f);
+    return false;
+  }
+  Cpu before = c;
+  deliver_exception(c, f);
+  if (c.stop_reason != StopReason::kShutdown) return false;
+  c = before;  // the guest cannot handle it: show the debugger the original fault
+  c.tlb.flush();
+  return record();
+}
+
 }  // namespace
 
 StopReason run(Cpu& c, uint64_t target) {
   CodeCache& cache = *c.code;
   c.target = target;
   TraceEntry* last = nullptr;  // the trace that ran last, to link it to its successor
+  // Resuming from a breakpoint executes the instruction under it.
+  bool skip_breakpoint = c.debug && std::exchange(c.debug->skip_breakpoint_once, false);
   for (;;) {
     if (c.stop_requested) [[unlikely]] {
       c.stop_requested = false;
@@ -67,6 +94,13 @@ StopReason run(Cpu& c, uint64_t target) {
       continue;
     }
     last = const_cast<TraceEntry*>(trace);
+    if (trace->breakpoint) [[unlikely]] {
+      if (c.debug && !skip_breakpoint) {
+        c.debug->stop.address = (c.seg_base[CS] + c.rip) & c.lin_mask;
+        return StopReason::kBreakpoint;
+      }
+    }
+    skip_breakpoint = false;
 
     Insn* const begin = cache.insns(*trace);
     uint64_t n = trace->count;
@@ -81,16 +115,37 @@ StopReason run(Cpu& c, uint64_t target) {
     c.trace_begin = begin;
     c.trace_end = begin + trace->count;
     try {
-      for (; p != end; ++p) p->fn(c, *p);
-      c.rip = n == trace->count ? c.next_rip : start_rip + end->off;
+      if (c.debug && !c.debug->watchpoints.empty()) [[unlikely]] {
+        for (; p != end; ++p) {
+          p->fn(c, *p);
+          if (c.debug->watch_hit) {
+            ++p;
+            break;
+          }
+        }
+        n = static_cast<uint64_t>(p - begin);
+      } else {
+        for (; p != end; ++p) p->fn(c, *p);
+      }
+      c.rip = n == trace->count ? c.next_rip : start_rip + begin[n].off;
       c.icount += n;
       if (single_step) [[unlikely]] single_step_trap(c);
+      if (c.debug && c.debug->watch_hit) [[unlikely]] {
+        c.debug->watch_hit = false;
+        c.trace_begin = c.trace_end = nullptr;
+        return StopReason::kWatchpoint;
+      }
     } catch (const GuestFault& f) {
       c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
       c.trace_begin = c.trace_end = nullptr;
       last = nullptr;
-      deliver_exception(c, f);
+      if (c.debug) {
+        if (c.debug->watch_hit) c.debug->watch_hit = false;  // the access did not complete
+        if (exception_stops(c, f)) return StopReason::kException;
+      } else {
+        deliver_exception(c, f);
+      }
     } catch (const TraceStop&) {
       last = nullptr;
       c.rip = start_rip + p->off;

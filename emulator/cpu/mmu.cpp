@@ -1,5 +1,6 @@
 #include "cpu/mmu.h"
 
+#include "cpu/debug.h"
 #include "cpu/fault.h"
 #include "memory/physical_memory.h"
 
@@ -136,6 +137,8 @@ uint64_t translate(Cpu& cpu, uint64_t lin, Access access, bool user) {
   PhysicalMemory& mem = *cpu.mem;
   if (mem.contains(phys_page, 4096)) {
     bool install = access != kWrite || mem.code_chunks(phys_page >> 12) == 0;
+    // Pages with a watchpoint stay out of the TLB so that every access is checked.
+    if (cpu.debug && access != kExec && cpu.debug->watched_pages.count(lin >> 12)) install = false;
     if (install) {
       TlbEntry& e = cpu.tlb.entries[user ? 1 : 0][access][Tlb::index(lin)];
       e.tag = lin >> 12;
@@ -171,7 +174,11 @@ void phys_write(Cpu& cpu, uint64_t pa, T value) {
 template <class T>
 T read_slow(Cpu& cpu, uint64_t lin, bool user) {
   if (!cpu.long_mode()) lin &= 0xFFFFFFFF;
-  if ((lin & 4095) + sizeof(T) <= 4096) return phys_read<T>(cpu, translate(cpu, lin, kRead, user));
+  if ((lin & 4095) + sizeof(T) <= 4096) {
+    T v = phys_read<T>(cpu, translate(cpu, lin, kRead, user));
+    if (cpu.debug) [[unlikely]] check_watchpoints(cpu, lin, sizeof(T), false);
+    return v;
+  }
   // Crosses a page: translate both pages before reading anything.
   uint64_t first = translate(cpu, lin, kRead, user);
   uint64_t next_lin = (lin & cpu.lin_mask) + sizeof(T) - 1;
@@ -182,6 +189,7 @@ T read_slow(Cpu& cpu, uint64_t lin, bool user) {
     bytes[i] = i < n1 ? phys_read<uint8_t>(cpu, first + i) : phys_read<uint8_t>(cpu, second + (i - n1));
   T v;
   std::memcpy(&v, bytes, sizeof(T));
+  if (cpu.debug) [[unlikely]] check_watchpoints(cpu, lin, sizeof(T), false);
   return v;
 }
 
@@ -190,6 +198,7 @@ void write_slow(Cpu& cpu, uint64_t lin, T value, bool user) {
   if (!cpu.long_mode()) lin &= 0xFFFFFFFF;
   if ((lin & 4095) + sizeof(T) <= 4096) {
     phys_write<T>(cpu, translate(cpu, lin, kWrite, user), value);
+    if (cpu.debug) [[unlikely]] check_watchpoints(cpu, lin, sizeof(T), true);
     return;
   }
   uint64_t first = translate(cpu, lin, kWrite, user);
@@ -204,6 +213,7 @@ void write_slow(Cpu& cpu, uint64_t lin, T value, bool user) {
     else
       phys_write<uint8_t>(cpu, second + (i - n1), bytes[i]);
   }
+  if (cpu.debug) [[unlikely]] check_watchpoints(cpu, lin, sizeof(T), true);
 }
 
 void probe_write(Cpu& cpu, uint64_t lin, unsigned size) {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cpu/code_cache.h"
+#include "cpu/debug.h"
 #include "cpu/exec.h"
 #include "devices/debug_exit.h"
 #include "devices/post_port.h"
@@ -96,8 +99,68 @@ RunResult Machine::run(uint64_t target) {
       result.message = "stopped on request";
       cpu_.stop_requested = false;
       break;
+    case cpu::StopReason::kBreakpoint:
+      result.message = fmt::format("breakpoint at 0x{:x}", debug_->stop.address);
+      break;
+    case cpu::StopReason::kWatchpoint:
+      result.message = fmt::format("watchpoint at 0x{:x} hit", debug_->stop.address);
+      break;
+    case cpu::StopReason::kException:
+      result.message = fmt::format("exception {} at rip=0x{:x}", debug_->stop.vector, cpu_.rip);
+      break;
   }
   return result;
+}
+
+cpu::DebugState& Machine::debug() {
+  if (!debug_) debug_ = std::make_unique<cpu::DebugState>();
+  cpu_.debug = debug_.get();
+  return *debug_;
+}
+
+void Machine::debug_changed() { cpu::debug_changed(cpu_); }
+
+void Machine::detach_debug() {
+  cpu_.debug = nullptr;
+  debug_.reset();
+  cpu::debug_changed(cpu_);
+}
+
+bool Machine::read_virtual(uint64_t addr, void* out, size_t len) {
+  auto* dst = static_cast<uint8_t*>(out);
+  while (len > 0) {
+    uint64_t phys;
+    size_t n = std::min<uint64_t>(len, 4096 - (addr & 4095));
+    if (!cpu::debug_translate(cpu_, addr, phys) || !memory_.contains(phys, n)) return false;
+    memory_.read(phys, dst, n);
+    dst += n;
+    addr += n;
+    len -= n;
+  }
+  return true;
+}
+
+bool Machine::write_virtual(uint64_t addr, const void* in, size_t len) {
+  // Check the whole range first so that a failed write changes nothing.
+  for (uint64_t a = addr & ~uint64_t{4095}; a < addr + len; a += 4096) {
+    uint64_t phys;
+    if (!cpu::debug_translate(cpu_, a < addr ? addr : a, phys) || !memory_.contains(phys & ~uint64_t{4095}, 4096))
+      return false;
+  }
+  const auto* src = static_cast<const uint8_t*>(in);
+  bool code_touched = false;
+  while (len > 0) {
+    uint64_t phys;
+    size_t n = std::min<uint64_t>(len, 4096 - (addr & 4095));
+    cpu::debug_translate(cpu_, addr, phys);
+    memory_.write(phys, src, n);
+    if (memory_.code_chunks(phys >> 12) & PhysicalMemory::chunk_mask(phys & 4095, n)) code_touched = true;
+    src += n;
+    addr += n;
+    len -= n;
+  }
+  if (code_touched) code_cache_->flush(cpu_);
+  return true;
 }
 
 }  // namespace rw

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "machine/io_bus.h"
 #include "memory/physical_memory.h"
 
@@ -56,6 +57,17 @@ class Machine {
   // Writes out buffered serial output; run() does this whenever it returns.
   void flush_output();
 
+  // --- debugger support (the gdb stub drives these) ---
+  // Breakpoints, watchpoints and exception stops; created on first use. Call
+  // debug_changed() after changing breakpoints or watchpoints.
+  cpu::DebugState& debug();
+  void debug_changed();
+  void detach_debug();
+  // Guest-virtual memory through the current page tables, without side effects on
+  // the guest (no accessed bits). False if any byte is not mapped to RAM.
+  bool read_virtual(uint64_t addr, void* out, size_t len);
+  bool write_virtual(uint64_t addr, const void* in, size_t len);
+
  private:
   MachineConfig config_;
   PhysicalMemory memory_;
@@ -65,6 +77,7 @@ class Machine {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<ResetControl> reset_control_;
   RunResult pending_;
+  std::unique_ptr<cpu::DebugState> debug_;
 };
 
 }  // namespace rw

@@ -1,0 +1,80 @@
+#include "cpu/debug.h"
+
+#include "cpu/code_cache.h"
+#include "cpu/mmu.h"
+#include "memory/physical_memory.h"
+
+namespace rw::cpu {
+
+void debug_changed(Cpu& cpu) {
+  if (DebugState* d = cpu.debug) {
+    d->watched_pages.clear();
+    for (const Watchpoint& w : d->watchpoints)
+      for (uint64_t page = w.addr >> 12; page <= (w.addr + w.len - 1) >> 12; ++page) d->watched_pages.insert(page);
+  }
+  cpu.code->flush(cpu);
+  cpu.tlb.flush();
+}
+
+void check_watchpoints(Cpu& cpu, uint64_t lin, unsigned size, bool write) {
+  DebugState& d = *cpu.debug;
+  for (const Watchpoint& w : d.watchpoints) {
+    bool kind_matches = write ? w.kind != WatchKind::kRead : w.kind != WatchKind::kWrite;
+    if (!kind_matches || lin + size <= w.addr || w.addr + w.len <= lin) continue;
+    if (!d.watch_hit) {
+      d.watch_hit = true;
+      d.stop.address = w.addr;
+      d.stop.watch_kind = w.kind;
+    }
+    return;
+  }
+}
+
+bool debug_translate(Cpu& cpu, uint64_t lin, uint64_t& phys) {
+  constexpr uint64_t kP = 1, kPS = 0x80, kAddrBits = 0x000FFFFFFFFFF000ull;
+  if (!cpu.long_mode()) lin &= 0xFFFFFFFF;
+  if (!cpu.paging()) {
+    phys = lin;
+    return true;
+  }
+  const bool wide = cpu.long_mode() || (cpu.cr4 & cr4::PAE);
+  auto entry = [&](uint64_t pa) -> uint64_t {
+    return wide ? phys_read<uint64_t>(cpu, pa) : phys_read<uint32_t>(cpu, pa);
+  };
+  uint64_t table;
+  int shift;
+  if (cpu.long_mode()) {
+    if (static_cast<uint64_t>(static_cast<int64_t>(lin << 16) >> 16) != lin) return false;
+    table = cpu.cr3 & kAddrBits;
+    shift = 39;
+  } else if (wide) {
+    uint64_t pdpte = phys_read<uint64_t>(cpu, (cpu.cr3 & 0xFFFFFFE0) + ((lin >> 30) & 3) * 8);
+    if (!(pdpte & kP)) return false;
+    table = pdpte & kAddrBits;
+    shift = 21;
+  } else {
+    table = cpu.cr3 & 0xFFFFF000;
+    shift = 22;
+  }
+  for (;; shift -= wide ? 9 : 10) {
+    uint64_t index = (lin >> shift) & (wide ? 511 : 1023);
+    uint64_t e = entry(table + index * (wide ? 8 : 4));
+    if (!(e & kP)) return false;
+    bool large = shift != 12 && (e & kPS) && (wide ? shift != 39 : (cpu.cr4 & cr4::PSE) != 0);
+    if (shift == 12 || large) {
+      uint64_t size = uint64_t{1} << shift;
+      uint64_t frame;
+      if (wide)
+        frame = (e & kAddrBits) & ~(size - 1);
+      else if (large)
+        frame = (e & 0xFFC00000) | ((e & 0x001FE000) << 19);
+      else
+        frame = e & 0xFFFFF000;
+      phys = frame + (lin & (size - 1));
+      return true;
+    }
+    table = wide ? (e & kAddrBits) : (e & 0xFFFFF000);
+  }
+}
+
+}  // namespace rw::cpu
