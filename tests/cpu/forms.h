@@ -1,0 +1,61 @@
+// Instruction forms for the differential tests and the loop that runs them natively
+// and emulated and compares what the SDM defines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "encoder.h"
+#include "harness.h"
+
+namespace rw::cputest {
+
+namespace fl {
+using namespace cpu::rflags;
+constexpr uint64_t kAll = kArith;
+}  // namespace fl
+
+// What to compare for one case: the defined arithmetic flags and which GPRs
+// (bit per register; RSP is never compared).
+struct Check {
+  uint64_t flags = fl::kAll;
+  uint16_t gprs = 0xFFEF;
+};
+
+struct Form {
+  std::string name;
+  Bytes bytes;
+  unsigned count = 1;  // instructions in `bytes`
+  std::function<void(Regs&, Rng&)> fixup;      // bias the inputs (shift counts, divisors)
+  std::function<bool(const Regs&)> skip;       // inputs that fault natively (#DE)
+  std::function<Check(const Regs&)> check;     // defined flags and registers for these inputs
+  // A memory operand: its address registers are set per case so that it points into
+  // the data window (natively and in the guest), and the window is compared too.
+  std::optional<Mem> mem;
+  unsigned mem_bytes = 8;  // bytes the operand may touch beyond its address
+  int mem_reach = 0;       // extra bytes on either side (BT with a register bit offset)
+  bool addr32 = false;     // the form has a 67 prefix
+  // Only for the harness's own test: the emulator runs these bytes instead (same length).
+  Bytes emu_bytes;
+};
+
+struct RunStats {
+  uint64_t cases = 0;
+  uint64_t skipped = 0;
+  uint64_t failures = 0;
+};
+
+// Runs every form `iterations` times with random inputs; reports mismatches through
+// GoogleTest (the first few in detail, unless !report) and returns the counts.
+RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t seed, bool report = true);
+
+// Operand access by register spec (see encoder.h) at an operand size.
+uint64_t size_mask(unsigned size);
+uint64_t get_op(const Regs& s, int spec, unsigned size);
+void set_op(Regs& s, int spec, unsigned size, uint64_t v);
+
+}  // namespace rw::cputest
