@@ -1,7 +1,9 @@
 // The CPU loop: find the trace at CS:RIP, run as much of it as the instruction
-// budget allows, deliver exceptions. Per instruction: one indirect call, nothing else.
+// budget allows, deliver exceptions. Per instruction: one indirect call, nothing else;
+// per trace, a link to the next one.
 #include "cpu/exec.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -48,6 +50,61 @@ bool exception_stops(Cpu& c, const GuestFault& f) {
   return record();
 }
 
+// The trace that followed `t` last time, if it starts at the current RIP.
+inline TraceEntry* linked_successor(const TraceEntry* t, const Cpu& c) {
+  if (t->link_generation != c.tlb.generation) return nullptr;
+  for (const TraceEntry* l : t->links)
+    if (l && l->rip == c.rip && l->mode == static_cast<uint8_t>(c.code_size)) return const_cast<TraceEntry*>(l);
+  return nullptr;
+}
+
+// Handles a fault raised inside a trace. Returns true if a debugger wants to stop.
+bool fault_in_trace(Cpu& c, const GuestFault& f) {
+  c.trace_begin = c.trace_end = nullptr;
+  if (!c.debug) {
+    deliver_exception(c, f);
+    return false;
+  }
+  c.debug->watch_hit = false;  // the access did not complete
+  return exception_stops(c, f);
+}
+
+// The hot path: whole traces back to back, following links, while nothing needs
+// attention. Returns the last trace that completed (to link it to the next one),
+// or null after a fault; `stop` is set when a debugger wants to see an exception.
+TraceEntry* run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target, bool& stop) {
+  for (;;) {
+    Insn* const begin = cache.insns(*t);
+    Insn* const end = begin + t->count;
+    Insn* p = begin;
+    const uint64_t start_rip = c.rip;
+    c.next_rip = start_rip + t->bytes;
+    c.trace_begin = begin;
+    c.trace_end = end;
+    try {
+      for (; p != end; ++p) p->fn(c, *p);
+    } catch (const GuestFault& f) {
+      c.rip = start_rip + p->off;
+      c.icount += static_cast<uint64_t>(p - begin);
+      stop = fault_in_trace(c, f);
+      return nullptr;
+    } catch (const TraceStop&) {
+      c.rip = start_rip + p->off;
+      c.icount += static_cast<uint64_t>(p - begin);
+      c.trace_begin = c.trace_end = nullptr;
+      return nullptr;
+    }
+    c.rip = c.next_rip;
+    c.icount += t->count;
+    if (c.stop_requested || c.halted || (c.rflags_stored & rflags::TF)) break;
+    TraceEntry* next = linked_successor(t, c);
+    if (!next || next->breakpoint || next->count > target - c.icount) break;
+    t = next;
+  }
+  c.trace_begin = c.trace_end = nullptr;
+  return t;
+}
+
 }  // namespace
 
 StopReason run(Cpu& c, uint64_t target) {
@@ -66,20 +123,16 @@ StopReason run(Cpu& c, uint64_t target) {
     if (c.icount >= target) return StopReason::kTarget;
     if (c.halted) return StopReason::kHalted;
 
-    const TraceEntry* trace = nullptr;
-    if (last && last->link_generation == c.tlb.generation) {
-      for (const TraceEntry* l : last->links)
-        if (l && l->rip == c.rip && l->mode == static_cast<uint8_t>(c.code_size)) trace = l;
-    }
+    TraceEntry* trace = last ? linked_successor(last, c) : nullptr;
     if (!trace) try {
       const uint64_t lin = (c.seg_base[CS] + c.rip) & c.lin_mask;
       const TlbEntry& e = c.tlb.current[kExec][Tlb::index(lin)];
       const uint64_t phys = e.tag == (lin >> 12) ? e.phys | (lin & 4095) : translate(c, lin, kExec, c.cpl == 3);
-      const TraceEntry& t = cache.slot(phys);
+      TraceEntry& t = cache.slot(phys);
       if (t.phys == phys && t.rip == c.rip && t.mode == static_cast<uint8_t>(c.code_size)) [[likely]]
         trace = &t;
       else
-        trace = &cache.build(c, phys);
+        trace = const_cast<TraceEntry*>(&cache.build(c, phys));
       if (last && trace->phys != ~uint64_t{0} && (trace->phys >> 12) == (last->phys >> 12)) {
         if (last->link_generation != c.tlb.generation) {
           last->link_generation = c.tlb.generation;
@@ -90,10 +143,9 @@ StopReason run(Cpu& c, uint64_t target) {
       }
     } catch (const GuestFault& f) {
       last = nullptr;
-      deliver_exception(c, f);
+      if (c.debug ? exception_stops(c, f) : (deliver_exception(c, f), false)) return StopReason::kException;
       continue;
     }
-    last = const_cast<TraceEntry*>(trace);
     if (trace->breakpoint) [[unlikely]] {
       if (c.debug && !skip_breakpoint) {
         c.debug->stop.address = (c.seg_base[CS] + c.rip) & c.lin_mask;
@@ -102,12 +154,21 @@ StopReason run(Cpu& c, uint64_t target) {
     }
     skip_breakpoint = false;
 
-    Insn* const begin = cache.insns(*trace);
-    uint64_t n = trace->count;
-    if (n > target - c.icount) n = target - c.icount;
-    // With RFLAGS.TF set, one instruction at a time, each followed by a #DB trap.
     const bool single_step = c.rflags_stored & rflags::TF;
-    if (single_step) [[unlikely]] n = 1;
+    const bool watching = c.debug && !c.debug->watchpoints.empty();
+    if (!single_step && !watching && trace->count <= target - c.icount) [[likely]] {
+      bool stop = false;
+      last = run_linked(c, cache, trace, target, stop);
+      if (stop) return StopReason::kException;
+      continue;
+    }
+
+    // The careful path: part of a trace (the budget ends inside it), single-stepping
+    // with RFLAGS.TF (one instruction, then #DB), or watchpoints (check after each).
+    last = trace;
+    Insn* const begin = cache.insns(*trace);
+    uint64_t n = std::min<uint64_t>(trace->count, target - c.icount);
+    if (single_step) n = 1;
     Insn* const end = begin + n;
     Insn* p = begin;
     const uint64_t start_rip = c.rip;
@@ -115,43 +176,33 @@ StopReason run(Cpu& c, uint64_t target) {
     c.trace_begin = begin;
     c.trace_end = begin + trace->count;
     try {
-      if (c.debug && !c.debug->watchpoints.empty()) [[unlikely]] {
-        for (; p != end; ++p) {
-          p->fn(c, *p);
-          if (c.debug->watch_hit) {
-            ++p;
-            break;
-          }
+      for (; p != end; ++p) {
+        p->fn(c, *p);
+        if (watching && c.debug->watch_hit) {
+          ++p;
+          break;
         }
-        n = static_cast<uint64_t>(p - begin);
-      } else {
-        for (; p != end; ++p) p->fn(c, *p);
       }
+      n = static_cast<uint64_t>(p - begin);
       c.rip = n == trace->count ? c.next_rip : start_rip + begin[n].off;
       c.icount += n;
-      if (single_step) [[unlikely]] single_step_trap(c);
-      if (c.debug && c.debug->watch_hit) [[unlikely]] {
+      c.trace_begin = c.trace_end = nullptr;
+      if (single_step) single_step_trap(c);
+      if (watching && c.debug->watch_hit) {
         c.debug->watch_hit = false;
-        c.trace_begin = c.trace_end = nullptr;
         return StopReason::kWatchpoint;
       }
     } catch (const GuestFault& f) {
       c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
-      c.trace_begin = c.trace_end = nullptr;
       last = nullptr;
-      if (c.debug) {
-        if (c.debug->watch_hit) c.debug->watch_hit = false;  // the access did not complete
-        if (exception_stops(c, f)) return StopReason::kException;
-      } else {
-        deliver_exception(c, f);
-      }
+      if (fault_in_trace(c, f)) return StopReason::kException;
     } catch (const TraceStop&) {
       last = nullptr;
       c.rip = start_rip + p->off;
       c.icount += static_cast<uint64_t>(p - begin);
+      c.trace_begin = c.trace_end = nullptr;
     }
-    c.trace_begin = c.trace_end = nullptr;
   }
 }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "devices/uart16550.h"
@@ -15,8 +16,9 @@ enum : uint16_t { THR = kBase, IER = kBase + 1, IIR = kBase + 2, LCR = kBase + 3
 
 class UartTest : public ::testing::Test {
  protected:
-  UartTest() : out_(std::tmpfile()), uart_(out_) { uart_.attach(io_); }
-  ~UartTest() override { std::fclose(out_); }
+  // The file outlives the UART: members are destroyed in reverse order, and the
+  // UART flushes into the file from its destructor.
+  UartTest() : file_(std::tmpfile(), &std::fclose), out_(file_.get()), uart_(out_) { uart_.attach(io_); }
 
   std::string output() {
     uart_.flush();
@@ -29,6 +31,7 @@ class UartTest : public ::testing::Test {
     for (char c : s) io_.write(THR, 1, static_cast<uint8_t>(c));
   }
 
+  std::unique_ptr<FILE, int (*)(FILE*)> file_;
   FILE* out_;
   IoBus io_;
   Uart16550 uart_;
