@@ -13,6 +13,9 @@ enum FlagKind : uint8_t {
   kFlagsLogic,   // AND, OR, XOR, TEST: CF = OF = 0
   kFlagsInc,     // res = dst + 1; src holds the preserved CF
   kFlagsDec,     // res = dst - 1; src holds the preserved CF
+  kFlagsShl,     // res = dst << src, src = masked count (1..63)
+  kFlagsShr,     // res = dst >> src (logical)
+  kFlagsSar,     // res = dst >> src (arithmetic)
 };
 
 // Values are kept zero-extended from their operand size.
@@ -26,6 +29,14 @@ struct LazyFlags {
 
 inline uint64_t sign_bit(unsigned bits) { return uint64_t{1} << (bits - 1); }
 
+inline bool shift_cf(const LazyFlags& f) {
+  const uint64_t count = f.src;
+  if (f.kind == kFlagsShl) return count <= f.bits && ((f.dst >> (f.bits - count)) & 1);
+  if (f.kind == kFlagsShr) return count <= f.bits && ((f.dst >> (count - 1)) & 1);
+  const int64_t s = static_cast<int64_t>(f.dst << (64 - f.bits)) >> (64 - f.bits);  // kFlagsSar
+  return (s >> (count <= f.bits ? count - 1 : f.bits - 1)) & 1;
+}
+
 inline bool lazy_cf(const LazyFlags& f, uint64_t stored) {
   switch (f.kind) {
     case kFlagsAdd: return f.res < f.dst;
@@ -33,6 +44,9 @@ inline bool lazy_cf(const LazyFlags& f, uint64_t stored) {
     case kFlagsLogic: return false;
     case kFlagsInc:
     case kFlagsDec: return f.src & 1;
+    case kFlagsShl:
+    case kFlagsShr:
+    case kFlagsSar: return shift_cf(f);
     default: return stored & 1;
   }
 }
@@ -52,6 +66,9 @@ inline bool lazy_of(const LazyFlags& f, uint64_t stored) {
     case kFlagsLogic: return false;
     case kFlagsInc: return f.res == sign_bit(f.bits);
     case kFlagsDec: return f.dst == sign_bit(f.bits);
+    case kFlagsShl: return ((f.res >> (f.bits - 1)) & 1) ^ shift_cf(f);
+    case kFlagsShr: return (f.dst >> (f.bits - 1)) & 1;
+    case kFlagsSar: return false;
     default: return (stored >> 11) & 1;
   }
 }
@@ -63,6 +80,9 @@ inline bool lazy_af(const LazyFlags& f, uint64_t stored) {
     case kFlagsLogic: return false;
     case kFlagsInc: return (f.res & 0xF) == 0;
     case kFlagsDec: return (f.res & 0xF) == 0xF;
+    case kFlagsShl:
+    case kFlagsShr:
+    case kFlagsSar: return false;
     default: return (stored >> 4) & 1;
   }
 }
@@ -71,11 +91,24 @@ inline bool lazy_pf(const LazyFlags& f, uint64_t stored) {
   return f.kind == kFlagsStored ? (stored >> 2) & 1 : !__builtin_parity(static_cast<unsigned>(f.res & 0xFF));
 }
 
-// All six arithmetic flags in their RFLAGS positions.
+// All six arithmetic flags in their RFLAGS positions, computed in one pass.
 inline uint64_t lazy_arith_bits(const LazyFlags& f, uint64_t stored) {
   if (f.kind == kFlagsStored) return stored & 0x8D5;
-  return uint64_t(lazy_cf(f, stored)) | uint64_t(lazy_pf(f, stored)) << 2 | uint64_t(lazy_af(f, stored)) << 4 |
-         uint64_t(lazy_zf(f, stored)) << 6 | uint64_t(lazy_sf(f, stored)) << 7 | uint64_t(lazy_of(f, stored)) << 11;
+  const unsigned top = f.bits - 1;
+  const uint64_t res = f.res;
+  uint64_t bits = uint64_t(!__builtin_parity(static_cast<unsigned>(res & 0xFF))) << 2 | uint64_t(res == 0) << 6 |
+                  ((res >> top) & 1) << 7;
+  switch (f.kind) {
+    case kFlagsAdd:
+      return bits | uint64_t(res < f.dst) | ((res ^ f.dst ^ f.src) & 0x10) |
+             ((((f.dst ^ res) & (f.src ^ res)) >> top) & 1) << 11;
+    case kFlagsSub:
+      return bits | uint64_t(f.dst < f.src) | ((res ^ f.dst ^ f.src) & 0x10) |
+             ((((f.dst ^ f.src) & (f.dst ^ res)) >> top) & 1) << 11;
+    case kFlagsLogic: return bits;
+    default: return bits | uint64_t(lazy_cf(f, stored)) | uint64_t(lazy_af(f, stored)) << 4 |
+                    uint64_t(lazy_of(f, stored)) << 11;
+  }
 }
 
 }  // namespace rw::cpu

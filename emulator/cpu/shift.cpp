@@ -14,29 +14,23 @@ T shift(Cpu& c, T dst, unsigned count) {
   constexpr unsigned bits = kBits<T>;
   count &= bits == 64 ? 63 : 31;
   if (count == 0) return dst;
-  uint64_t f = get_rflags(c);
   T res;
   bool cf, of;
   if constexpr (Op == ShiftOp::Shl || Op == ShiftOp::Sal) {
     res = count < bits ? static_cast<T>(dst << count) : T{0};
-    cf = count <= bits ? (static_cast<uint64_t>(dst) >> (bits - count)) & 1 : false;
-    of = msb(res) ^ cf;
-    set_result_flags<T>(c, res, cf, of);
+    set_lazy<T>(c, kFlagsShl, res, dst, static_cast<T>(count));
     return res;
   } else if constexpr (Op == ShiftOp::Shr) {
     res = count < bits ? static_cast<T>(dst >> count) : T{0};
-    cf = count <= bits ? (static_cast<uint64_t>(dst) >> (count - 1)) & 1 : false;
-    of = msb(dst);
-    set_result_flags<T>(c, res, cf, of);
+    set_lazy<T>(c, kFlagsShr, res, dst, static_cast<T>(count));
     return res;
   } else if constexpr (Op == ShiftOp::Sar) {
     int64_t s = static_cast<Signed<T>>(dst);
-    unsigned n = count < bits ? count : bits - 1;
-    res = static_cast<T>(s >> n);
-    cf = (s >> (count <= bits ? count - 1 : bits - 1)) & 1;
-    set_result_flags<T>(c, res, cf, false);
+    res = static_cast<T>(s >> (count < bits ? count : bits - 1));
+    set_lazy<T>(c, kFlagsSar, res, dst, static_cast<T>(count));
     return res;
   } else if constexpr (Op == ShiftOp::Rol || Op == ShiftOp::Ror) {
+    uint64_t f = get_rflags(c);
     unsigned n = count % bits;
     if constexpr (Op == ShiftOp::Rol) {
       res = n ? static_cast<T>((dst << n) | (dst >> (bits - n))) : dst;
@@ -52,6 +46,7 @@ T shift(Cpu& c, T dst, unsigned count) {
     return res;
   } else {
     // RCL / RCR rotate through CF: a (bits+1)-bit rotation.
+    uint64_t f = get_rflags(c);
     unsigned n = bits == 8 ? count % 9 : bits == 16 ? count % 17 : count;
     bool carry = f & rflags::CF;
     res = dst;
