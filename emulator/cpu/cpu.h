@@ -112,6 +112,11 @@ struct Cpu {
   uint8_t cpl = 0;
   CodeSize code_size = CodeSize::k32;
   bool halted = false;
+  // External interrupts: the interrupt controller drives `intr` (the INTR pin) and
+  // hands out the vector when the CPU acknowledges it. Sampled between traces.
+  bool intr = false;
+  uint8_t (*acknowledge_interrupt)(void* controller) = nullptr;
+  void* interrupt_controller = nullptr;
   uint64_t interrupt_shadow_until = 0;  // no interrupt delivered while icount < this (STI, MOV SS)
 
   // --- what the loop reports ---

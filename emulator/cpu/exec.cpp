@@ -96,7 +96,8 @@ TraceEntry* run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target,
     }
     c.rip = c.next_rip;
     c.icount += t->count;
-    if (c.stop_requested || c.halted || (c.rflags_stored & rflags::TF)) break;
+    if (c.stop_requested || c.halted || (c.rflags_stored & rflags::TF) || (c.intr && (c.rflags_stored & rflags::IF)))
+      break;
     TraceEntry* next = linked_successor(t, c);
     if (!next || next->breakpoint || next->count > target - c.icount) break;
     t = next;
@@ -121,6 +122,22 @@ StopReason run(Cpu& c, uint64_t target) {
       return r;
     }
     if (c.icount >= target) return StopReason::kTarget;
+    // An external interrupt is taken at an instruction boundary when IF allows it and
+    // no STI/MOV SS shadow covers this boundary; inside a shadow, one instruction runs first.
+    bool one_instruction = false;
+    if (c.intr && (c.rflags_stored & rflags::IF)) [[unlikely]] {
+      if (c.icount >= c.interrupt_shadow_until) {
+        last = nullptr;
+        uint8_t vector = c.acknowledge_interrupt(c.interrupt_controller);
+        try {
+          deliver_event(c, vector, EventKind::kExternal, false, 0, c.rip);
+        } catch (const GuestFault& f) {
+          if (c.debug ? exception_stops(c, f) : (deliver_exception(c, f), false)) return StopReason::kException;
+        }
+        continue;
+      }
+      one_instruction = true;
+    }
     if (c.halted) return StopReason::kHalted;
 
     TraceEntry* trace = last ? linked_successor(last, c) : nullptr;
@@ -156,7 +173,7 @@ StopReason run(Cpu& c, uint64_t target) {
 
     const bool single_step = c.rflags_stored & rflags::TF;
     const bool watching = c.debug && !c.debug->watchpoints.empty();
-    if (!single_step && !watching && trace->count <= target - c.icount) [[likely]] {
+    if (!single_step && !watching && !one_instruction && trace->count <= target - c.icount) [[likely]] {
       bool stop = false;
       last = run_linked(c, cache, trace, target, stop);
       if (stop) return StopReason::kException;
@@ -168,7 +185,7 @@ StopReason run(Cpu& c, uint64_t target) {
     last = trace;
     Insn* const begin = cache.insns(*trace);
     uint64_t n = std::min<uint64_t>(trace->count, target - c.icount);
-    if (single_step) n = 1;
+    if (single_step || one_instruction) n = 1;
     Insn* const end = begin + n;
     Insn* p = begin;
     const uint64_t start_rip = c.rip;
