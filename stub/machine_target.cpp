@@ -1,0 +1,329 @@
+#include "stub/machine_target.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "cpu/debug.h"
+#include "cpu/operands.h"
+#include "cpu/segments.h"
+#include "stub/x86_registers.h"
+
+namespace rw::stub {
+
+namespace {
+
+StopEvent::Why why_for_watch(cpu::WatchKind kind) {
+  switch (kind) {
+    case cpu::WatchKind::kWrite: return StopEvent::Why::kWatch;
+    case cpu::WatchKind::kRead: return StopEvent::Why::kReadWatch;
+    case cpu::WatchKind::kAccess: return StopEvent::Why::kAccessWatch;
+  }
+  return StopEvent::Why::kWatch;
+}
+
+cpu::WatchKind watch_kind(WatchType t) {
+  switch (t) {
+    case WatchType::kWrite: return cpu::WatchKind::kWrite;
+    case WatchType::kRead: return cpu::WatchKind::kRead;
+    case WatchType::kAccess: return cpu::WatchKind::kAccess;
+  }
+  return cpu::WatchKind::kWrite;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+MachineTarget::MachineTarget(Machine& machine, bool is64, uint64_t max_instructions,
+                             std::function<int(const RunResult&)> exit_status)
+    : machine_(machine),
+      is64_(is64),
+      limit_(max_instructions),
+      xml_(x86_target_xml(is64)),
+      exit_status_(std::move(exit_status)) {}
+
+int MachineTarget::signal_for_vector(uint8_t vector) {
+  switch (vector) {
+    case 0: return gdb_signal::kSigFpe;   // #DE
+    case 1:                               // #DB
+    case 3: return gdb_signal::kSigTrap;  // #BP
+    case 6: return gdb_signal::kSigIll;   // #UD
+    case 16:                              // #MF
+    case 19: return gdb_signal::kSigFpe;  // #XM
+    default: return gdb_signal::kSigSegv; // #PF, #GP, #SS, #NP, #TS, #DF, ...
+  }
+}
+
+size_t MachineTarget::register_count() const { return x86_registers(is64_).size(); }
+
+size_t MachineTarget::register_size(size_t regno) const {
+  const auto& regs = x86_registers(is64_);
+  return regno < regs.size() ? regs[regno].bytes : 0;
+}
+
+bool MachineTarget::read_register(size_t regno, std::span<uint8_t> out) {
+  const auto& regs = x86_registers(is64_);
+  if (regno >= regs.size() || out.size() != regs[regno].bytes) return false;
+  const X86RegInfo& r = regs[regno];
+  cpu::Cpu& c = machine_.cpu();
+  uint64_t v = 0;
+  switch (r.kind) {
+    case X86Reg::kGpr: v = c.gpr[r.index]; break;
+    case X86Reg::kPc: v = c.rip; break;
+    case X86Reg::kFlags: v = cpu::get_rflags(c); break;
+    case X86Reg::kSeg: v = c.seg[r.index].selector; break;
+    case X86Reg::kFctrl: v = 0x37f; break;
+    case X86Reg::kMxcsr: v = 0x1f80; break;
+    case X86Reg::kSegBase: v = c.seg[r.index].base; break;
+    case X86Reg::kX87:
+    case X86Reg::kXmm: break;
+  }
+  std::fill(out.begin(), out.end(), 0);
+  for (size_t i = 0; i < out.size() && i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
+  return true;
+}
+
+bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
+  const auto& regs = x86_registers(is64_);
+  if (regno >= regs.size() || in.size() != regs[regno].bytes) return false;
+  const X86RegInfo& r = regs[regno];
+  uint64_t v = 0;
+  for (size_t i = 0; i < in.size() && i < 8; ++i) v |= uint64_t{in[i]} << (8 * i);
+  cpu::Cpu& c = machine_.cpu();
+  switch (r.kind) {
+    case X86Reg::kGpr: c.gpr[r.index] = v; break;
+    case X86Reg::kPc: c.rip = v; break;
+    case X86Reg::kFlags: cpu::set_rflags(c, (v & 0x3F7FD5) | 0x2); break;
+    case X86Reg::kSegBase:
+      c.seg[r.index].base = v;
+      cpu::update_mode(c);
+      break;
+    // Loading a selector needs a descriptor and its checks; there is no x87/SSE state yet.
+    // Writes to these are accepted and ignored, so that `G` packets work.
+    case X86Reg::kSeg:
+    case X86Reg::kX87:
+    case X86Reg::kFctrl:
+    case X86Reg::kXmm:
+    case X86Reg::kMxcsr: break;
+  }
+  return true;
+}
+
+bool MachineTarget::read_memory(uint64_t addr, std::span<uint8_t> out) {
+  return machine_.read_virtual(addr, out.data(), out.size());
+}
+
+bool MachineTarget::write_memory(uint64_t addr, std::span<const uint8_t> in) {
+  return machine_.write_virtual(addr, in.data(), in.size());
+}
+
+void MachineTarget::attach() {
+  machine_.debug();
+  attached_ = true;
+}
+
+void MachineTarget::detach() {
+  sw_.clear();
+  hw_.clear();
+  machine_.detach_debug();
+  attached_ = false;
+}
+
+void MachineTarget::resume(const ResumeRequest& request) {
+  request_ = request;
+  first_slice_ = true;
+  // The instruction under a breakpoint at the current address runs: gdb resumes from a
+  // breakpoint it reported (or one it just set where the guest stands) by executing it.
+  if (attached_) machine_.debug().skip_breakpoint_once = true;
+}
+
+RunResult MachineTarget::run_until(uint64_t target) {
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = machine_.run(target);
+  run_time_ += std::chrono::steady_clock::now() - start;
+  return r;
+}
+
+std::optional<StopEvent> MachineTarget::run_slice() {
+  const bool step = request_.kind == ResumeKind::kStep;
+  cpu::Cpu& c = machine_.cpu();
+  const bool first = std::exchange(first_slice_, false);
+  if (first && at_exception_) {
+    at_exception_ = false;
+    // Stopped before an exception was delivered. One caught by `catch exceptions` goes to
+    // the guest now. A fatal one is delivered only if gdb passes the signal on (the guest
+    // then dies, as a process would); otherwise the instruction runs again and faults again.
+    if (exception_was_caught_ || request_.signal != 0) {
+      cpu::DebugState& d = machine_.debug();
+      const bool catch_all = d.catch_all_exceptions, stop_fatal = d.stop_on_fatal_exceptions;
+      d.catch_all_exceptions = false;
+      if (!exception_was_caught_) d.stop_on_fatal_exceptions = false;
+      RunResult r = run_until(c.icount + 1);  // delivery happens inside this one step
+      d.catch_all_exceptions = catch_all;
+      d.stop_on_fatal_exceptions = stop_fatal;
+      if (step || r.reason != cpu::StopReason::kTarget || (limit_ && c.icount >= limit_)) return stop_for(r, step);
+      return std::nullopt;
+    }
+  }
+  uint64_t target = c.icount + (step ? 1 : kSliceInstructions);
+  if (limit_) target = std::min(target, limit_);
+  RunResult r = run_until(target);
+  if (r.reason == cpu::StopReason::kTarget && !step && !(limit_ && c.icount >= limit_)) return std::nullopt;
+  return stop_for(r, step);
+}
+
+StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
+  StopEvent e = StopEvent::signalled(gdb_signal::kSigTrap);
+  auto ended = [&](StopEvent ev) {
+    final_result_ = r;
+    return ev;
+  };
+  switch (r.reason) {
+    case cpu::StopReason::kTarget:
+      if (limit_ && machine_.cpu().icount >= limit_) e = ended(StopEvent::exited(exit_status_(r)));
+      break;  // a finished step
+    case cpu::StopReason::kHalted:
+      // A debugger can still look at a hung guest; without one, it is the end.
+      if (!attached_) e = ended(StopEvent::exited(exit_status_(r)));
+      break;
+    case cpu::StopReason::kShutdown: e = ended(StopEvent::terminated(gdb_signal::kSigSegv)); break;
+    case cpu::StopReason::kReset: e = ended(StopEvent::exited(exit_status_(r))); break;
+    case cpu::StopReason::kExit: e = ended(StopEvent::exited(r.exit_code & 0xFF)); break;
+    case cpu::StopReason::kBreakpoint: {
+      const uint64_t addr = machine_.debug().stop.address;
+      e.why = sw_.count(addr) ? StopEvent::Why::kSwBreak : StopEvent::Why::kHwBreak;
+      break;
+    }
+    case cpu::StopReason::kWatchpoint:
+      e.why = why_for_watch(machine_.debug().stop.watch_kind);
+      e.address = machine_.debug().stop.address;
+      break;
+    case cpu::StopReason::kException:
+      at_exception_ = true;
+      exception_was_caught_ = machine_.debug().catch_all_exceptions;
+      e.signal = signal_for_vector(machine_.debug().stop.vector);
+      break;
+    case cpu::StopReason::kRequested: e.signal = gdb_signal::kSigInt; break;
+    case cpu::StopReason::kNone: break;
+  }
+  last_stop_ = e;
+  return e;
+}
+
+StopEvent MachineTarget::interrupt() {
+  last_stop_ = StopEvent::signalled(gdb_signal::kSigInt);
+  return last_stop_;
+}
+
+void MachineTarget::sync_breakpoints() {
+  cpu::DebugState& d = machine_.debug();
+  d.breakpoints = sw_;
+  d.breakpoints.insert(hw_.begin(), hw_.end());
+  machine_.debug_changed();
+}
+
+bool MachineTarget::add_sw_breakpoint(uint64_t addr) {
+  sw_.insert(addr);
+  sync_breakpoints();
+  return true;
+}
+
+bool MachineTarget::remove_sw_breakpoint(uint64_t addr) {
+  sw_.erase(addr);
+  sync_breakpoints();
+  return true;
+}
+
+bool MachineTarget::add_hw_breakpoint(uint64_t addr) {
+  hw_.insert(addr);
+  sync_breakpoints();
+  return true;
+}
+
+bool MachineTarget::remove_hw_breakpoint(uint64_t addr) {
+  hw_.erase(addr);
+  sync_breakpoints();
+  return true;
+}
+
+bool MachineTarget::add_watchpoint(uint64_t addr, uint64_t len, WatchType type) {
+  machine_.debug().watchpoints.push_back({addr, len, watch_kind(type)});
+  machine_.debug_changed();
+  return true;
+}
+
+bool MachineTarget::remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) {
+  auto& w = machine_.debug().watchpoints;
+  auto it = std::find_if(w.begin(), w.end(), [&](const cpu::Watchpoint& x) {
+    return x.addr == addr && x.len == len && x.kind == watch_kind(type);
+  });
+  if (it == w.end()) return false;
+  w.erase(it);
+  machine_.debug_changed();
+  return true;
+}
+
+std::string MachineTarget::info_registers() {
+  cpu::Cpu& c = machine_.cpu();
+  std::string s;
+  static const char* const k64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  for (int i = 0; i < 16; ++i) s += fmt::format("{:<6} 0x{:016x}{}", k64[i], c.gpr[i], i % 2 ? "\n" : "   ");
+  s += fmt::format("rip    0x{:016x}   rflags 0x{:08x}\n", c.rip, cpu::get_rflags(c));
+  static const char* const kSeg[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+  for (int i = 0; i < 6; ++i)
+    s += fmt::format("{}     0x{:04x} base 0x{:016x} limit 0x{:08x} attr 0x{:04x}\n", kSeg[i], c.seg[i].selector,
+                     c.seg[i].base, c.seg[i].limit, c.seg[i].attr);
+  s += fmt::format("cr0    0x{:016x}   cr2    0x{:016x}\n", c.cr0, c.cr2);
+  s += fmt::format("cr3    0x{:016x}   cr4    0x{:016x}\n", c.cr3, c.cr4);
+  s += fmt::format("efer   0x{:016x}\n", c.efer);
+  s += fmt::format("gdtr   base 0x{:016x} limit 0x{:04x}\n", c.gdtr.base, c.gdtr.limit);
+  s += fmt::format("idtr   base 0x{:016x} limit 0x{:04x}\n", c.idtr.base, c.idtr.limit);
+  s += fmt::format("cpl    {}   mode {}\n", c.cpl,
+                   c.code_size == cpu::CodeSize::k64 ? "64-bit" : c.code_size == cpu::CodeSize::k32 ? "32-bit" : "16-bit");
+  return s;
+}
+
+std::string MachineTarget::monitor(std::string_view command) {
+  const std::string cmd = trim(command);
+  if (cmd == "help" || cmd.empty()) {
+    return "monitor commands:\n"
+           "  help                      this list\n"
+           "  info registers            general, segment, control and descriptor-table registers\n"
+           "  icount                    instructions retired so far (guest time)\n"
+           "  stats                     instructions, run time, MIPS, unimplemented-opcode #UDs\n"
+           "  catch exceptions on|off   stop before every exception is delivered (default: only\n"
+           "                            exceptions the guest cannot handle)\n";
+  }
+  if (cmd == "info registers" || cmd == "info reg" || cmd == "info registers all") return info_registers();
+  if (cmd == "icount") return fmt::format("icount {}\n", machine_.cpu().icount);
+  if (cmd == "stats") {
+    const double seconds = std::chrono::duration<double>(run_time_).count();
+    const auto& c = machine_.cpu();
+    return fmt::format(
+        "instructions retired: {}\nrun time: {:.3f} s\nspeed: {:.1f} MIPS\nunimplemented-opcode #UDs: {}\n", c.icount,
+        seconds, seconds > 0 ? static_cast<double>(c.icount) / seconds / 1e6 : 0.0, c.unimplemented_count);
+  }
+  if (cmd.rfind("catch exceptions", 0) == 0) {
+    const std::string arg = trim(std::string_view(cmd).substr(16));
+    cpu::DebugState& d = machine_.debug();
+    if (arg == "on")
+      d.catch_all_exceptions = true;
+    else if (arg == "off")
+      d.catch_all_exceptions = false;
+    else if (!arg.empty())
+      return "usage: monitor catch exceptions on|off\n";
+    return fmt::format("catch exceptions: {}\n", d.catch_all_exceptions ? "on (every exception stops)"
+                                                                        : "off (only fatal exceptions stop)");
+  }
+  return fmt::format("unknown monitor command '{}'; try 'monitor help'\n", cmd);
+}
+
+}  // namespace rw::stub

@@ -1,0 +1,90 @@
+// The gdb stub's view of an rw::Machine: forward execution only (reverse execution is a
+// later issue; the capability interfaces are ready for it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "machine/machine.h"
+#include "stub/target.h"
+
+namespace rw::stub {
+
+class MachineTarget final : public Target,
+                            public SwBreakpointOps,
+                            public HwBreakpointOps,
+                            public WatchpointOps,
+                            public MonitorOps {
+ public:
+  // `is64`: the guest image is ELF64 (x86-64 register layout), else i386.
+  // `max_instructions`: 0 for no limit. `exit_status` maps how the machine ended (hang,
+  // reset, instruction limit) to the status reported to gdb: the caller's own exit status.
+  MachineTarget(Machine& machine, bool is64, uint64_t max_instructions,
+                std::function<int(const RunResult&)> exit_status);
+
+  // Instructions per slice while continuing: a few milliseconds of guest time.
+  static constexpr uint64_t kSliceInstructions = uint64_t{1} << 21;
+
+  // How the machine ended (valid once a stop with ended() was reported).
+  const RunResult& final_result() const { return final_result_; }
+
+  // Target
+  const std::string& target_xml() const override { return xml_; }
+  size_t register_count() const override;
+  size_t register_size(size_t regno) const override;
+  bool read_register(size_t regno, std::span<uint8_t> out) override;
+  bool write_register(size_t regno, std::span<const uint8_t> in) override;
+  bool read_memory(uint64_t addr, std::span<uint8_t> out) override;
+  bool write_memory(uint64_t addr, std::span<const uint8_t> in) override;
+  void resume(const ResumeRequest& request) override;
+  std::optional<StopEvent> run_slice() override;
+  StopEvent interrupt() override;
+  StopEvent last_stop() const override { return last_stop_; }
+  void attach() override;
+  void detach() override;
+  SwBreakpointOps* sw_breakpoints() override { return this; }
+  HwBreakpointOps* hw_breakpoints() override { return this; }
+  WatchpointOps* watchpoints() override { return this; }
+  MonitorOps* monitor() override { return this; }
+
+  // SwBreakpointOps, HwBreakpointOps
+  bool add_sw_breakpoint(uint64_t addr) override;
+  bool remove_sw_breakpoint(uint64_t addr) override;
+  bool add_hw_breakpoint(uint64_t addr) override;
+  bool remove_hw_breakpoint(uint64_t addr) override;
+  // WatchpointOps
+  bool add_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;
+  bool remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;
+  // MonitorOps
+  std::string monitor(std::string_view command) override;
+
+  // The signal gdb sees for an exception vector (SIGSEGV, SIGILL, SIGFPE, SIGTRAP).
+  static int signal_for_vector(uint8_t vector);
+
+ private:
+  RunResult run_until(uint64_t target);
+  StopEvent stop_for(const RunResult& result, bool stepping);
+  void sync_breakpoints();
+  std::string info_registers();
+
+  Machine& machine_;
+  bool is64_;
+  uint64_t limit_;
+  std::string xml_;
+  bool attached_ = false;
+  ResumeRequest request_;
+  bool first_slice_ = false;
+  std::set<uint64_t> sw_, hw_;
+  // Set while stopped before delivering an exception; resuming delivers it.
+  bool at_exception_ = false;
+  bool exception_was_caught_ = false;  // stopped by `catch exceptions on`, not as fatal
+  StopEvent last_stop_ = StopEvent::signalled(gdb_signal::kSigTrap);
+  RunResult final_result_;
+  std::chrono::steady_clock::duration run_time_{};
+  std::function<int(const RunResult&)> exit_status_;
+};
+
+}  // namespace rw::stub

@@ -1,0 +1,325 @@
+#include "stub/session.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "stub/protocol/packet.h"
+
+namespace rw::stub {
+
+namespace {
+
+constexpr char kOk[] = "OK";
+constexpr char kErrBadArgs[] = "E01";   // malformed packet
+constexpr char kErrNoRegister[] = "E02";
+constexpr char kErrFault[] = "E14";     // memory not accessible (EFAULT)
+constexpr char kErrFailed[] = "E03";    // the target refused
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// "ADDR,LEN" (hex) followed by an optional terminator character and the rest.
+struct AddrLen {
+  uint64_t addr = 0;
+  uint64_t len = 0;
+  std::string_view rest;
+};
+
+std::optional<AddrLen> parse_addr_len(std::string_view args, char terminator) {
+  const size_t comma = args.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  size_t end = terminator ? args.find(terminator, comma + 1) : args.size();
+  if (end == std::string_view::npos) return std::nullopt;
+  auto addr = parse_hex_number(args.substr(0, comma));
+  auto len = parse_hex_number(args.substr(comma + 1, end - comma - 1));
+  if (!addr || !len) return std::nullopt;
+  AddrLen r{*addr, *len, terminator ? args.substr(end + 1) : std::string_view{}};
+  return r;
+}
+
+std::string two_hex(int v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return {kHex[(v >> 4) & 15], kHex[v & 15]};
+}
+
+}  // namespace
+
+std::string Session::stop_reply(const StopEvent& e) {
+  switch (e.kind) {
+    case StopEvent::Kind::kExited: return "W" + two_hex(e.exit_status & 0xFF);
+    case StopEvent::Kind::kTerminated: return "X" + two_hex(e.signal);
+    case StopEvent::Kind::kSignal: break;
+  }
+  std::string r = "T" + two_hex(e.signal);
+  auto hex_addr = [&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(e.address));
+    return std::string(buf);
+  };
+  switch (e.why) {
+    case StopEvent::Why::kNone: break;
+    case StopEvent::Why::kSwBreak: r += "swbreak:;"; break;
+    case StopEvent::Why::kHwBreak: r += "hwbreak:;"; break;
+    case StopEvent::Why::kWatch: r += "watch:" + hex_addr() + ";"; break;
+    case StopEvent::Why::kReadWatch: r += "rwatch:" + hex_addr() + ";"; break;
+    case StopEvent::Why::kAccessWatch: r += "awatch:" + hex_addr() + ";"; break;
+  }
+  r += "thread:1;";
+  return r;
+}
+
+std::string Session::supported_reply() const {
+  std::string r = "PacketSize=" + [] {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%zx", kMaxPacketSize);
+    return std::string(buf);
+  }();
+  r += ";QStartNoAckMode+;qXfer:features:read+;vContSupported+";
+  if (target_.sw_breakpoints()) r += ";swbreak+";
+  if (target_.hw_breakpoints()) r += ";hwbreak+";
+  if (target_.reverse_step()) r += ";ReverseStep+";
+  if (target_.reverse_continue()) r += ";ReverseContinue+";
+  return r;
+}
+
+std::string Session::read_all_registers() {
+  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> reg;
+  for (size_t i = 0; i < target_.register_count(); ++i) {
+    reg.assign(target_.register_size(i), 0);
+    target_.read_register(i, reg);
+    bytes.insert(bytes.end(), reg.begin(), reg.end());
+  }
+  return to_hex(bytes);
+}
+
+std::string Session::write_all_registers(std::string_view hex) {
+  auto bytes = from_hex(hex);
+  if (!bytes) return kErrBadArgs;
+  size_t offset = 0;
+  // gdb may send fewer registers than there are; it never sends more.
+  for (size_t i = 0; i < target_.register_count(); ++i) {
+    const size_t n = target_.register_size(i);
+    if (offset + n > bytes->size()) break;
+    target_.write_register(i, std::span<const uint8_t>(bytes->data() + offset, n));
+    offset += n;
+  }
+  return kOk;
+}
+
+std::string Session::read_register(std::string_view args) {
+  auto regno = parse_hex_number(args);
+  if (!regno || *regno >= target_.register_count()) return kErrNoRegister;
+  std::vector<uint8_t> reg(target_.register_size(*regno));
+  if (!target_.read_register(*regno, reg)) return kErrNoRegister;
+  return to_hex(reg);
+}
+
+std::string Session::write_register(std::string_view args) {
+  const size_t eq = args.find('=');
+  if (eq == std::string_view::npos) return kErrBadArgs;
+  auto regno = parse_hex_number(args.substr(0, eq));
+  auto value = from_hex(args.substr(eq + 1));
+  if (!regno || !value) return kErrBadArgs;
+  if (*regno >= target_.register_count() || value->size() != target_.register_size(*regno)) return kErrNoRegister;
+  return target_.write_register(*regno, *value) ? kOk : kErrNoRegister;
+}
+
+std::string Session::read_memory(std::string_view args) {
+  auto al = parse_addr_len(args, 0);
+  if (!al) return kErrBadArgs;
+  if (al->len > kMaxPacketSize / 2) al->len = kMaxPacketSize / 2;  // gdb asks again for the rest
+  std::vector<uint8_t> data(al->len);
+  if (!target_.read_memory(al->addr, data)) return kErrFault;
+  return to_hex(data);
+}
+
+std::string Session::write_memory_hex(std::string_view args) {
+  auto al = parse_addr_len(args, ':');
+  if (!al) return kErrBadArgs;
+  auto data = from_hex(al->rest);
+  if (!data || data->size() != al->len) return kErrBadArgs;
+  return target_.write_memory(al->addr, *data) ? kOk : kErrFault;
+}
+
+std::string Session::write_memory_binary(std::string_view args) {
+  auto al = parse_addr_len(args, ':');
+  if (!al) return kErrBadArgs;
+  auto data = unescape_binary(al->rest);
+  if (!data || data->size() != al->len) return kErrBadArgs;
+  if (data->empty()) return kOk;  // gdb probes for X support with a zero-length write
+  return target_.write_memory(al->addr, *data) ? kOk : kErrFault;
+}
+
+std::string Session::breakpoint(bool insert, std::string_view args) {
+  // "TYPE,ADDR,KIND"
+  if (args.size() < 2 || args[1] != ',') return kErrBadArgs;
+  const char type = args[0];
+  auto al = parse_addr_len(args.substr(2), 0);
+  if (!al) {
+    // KIND may be followed by ";cond..." which we do not support: drop it.
+    const size_t semi = args.find(';');
+    if (semi == std::string_view::npos) return kErrBadArgs;
+    al = parse_addr_len(args.substr(2, semi - 2), 0);
+    if (!al) return kErrBadArgs;
+  }
+  bool ok = false;
+  switch (type) {
+    case '0': {
+      SwBreakpointOps* ops = target_.sw_breakpoints();
+      if (!ops) return "";
+      ok = insert ? ops->add_sw_breakpoint(al->addr) : ops->remove_sw_breakpoint(al->addr);
+      break;
+    }
+    case '1': {
+      HwBreakpointOps* ops = target_.hw_breakpoints();
+      if (!ops) return "";
+      ok = insert ? ops->add_hw_breakpoint(al->addr) : ops->remove_hw_breakpoint(al->addr);
+      break;
+    }
+    case '2':
+    case '3':
+    case '4': {
+      WatchpointOps* ops = target_.watchpoints();
+      if (!ops) return "";
+      if (al->len == 0) return kErrBadArgs;
+      const WatchType t = type == '2' ? WatchType::kWrite : type == '3' ? WatchType::kRead : WatchType::kAccess;
+      ok = insert ? ops->add_watchpoint(al->addr, al->len, t) : ops->remove_watchpoint(al->addr, al->len, t);
+      break;
+    }
+    default: return "";
+  }
+  return ok ? kOk : kErrFailed;
+}
+
+std::string Session::xfer_features(std::string_view args) {
+  // "target.xml:OFFSET,LENGTH"
+  const size_t colon = args.find(':');
+  if (colon == std::string_view::npos) return kErrBadArgs;
+  if (args.substr(0, colon) != "target.xml") return "E00";
+  auto al = parse_addr_len(args.substr(colon + 1), 0);
+  if (!al) return kErrBadArgs;
+  const std::string& xml = target_.target_xml();
+  if (al->addr >= xml.size()) return "l";
+  const size_t n = std::min<uint64_t>({al->len, xml.size() - al->addr, kMaxPacketSize / 2});
+  const bool last = al->addr + n >= xml.size();
+  std::string_view chunk(xml.data() + al->addr, n);
+  return (last ? "l" : "m") +
+         escape_binary(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()));
+}
+
+Session::Outcome Session::query(std::string_view p) {
+  if (starts_with(p, "qSupported")) return {Next::kReply, supported_reply()};
+  if (p == "QStartNoAckMode") {
+    no_ack_ = true;
+    return {Next::kReply, kOk};
+  }
+  if (starts_with(p, "qXfer:features:read:")) return {Next::kReply, xfer_features(p.substr(20))};
+  if (p == "qAttached" || starts_with(p, "qAttached:")) return {Next::kReply, "1"};
+  if (p == "qC") return {Next::kReply, "QC1"};
+  if (p == "qfThreadInfo") return {Next::kReply, "m1"};
+  if (p == "qsThreadInfo") return {Next::kReply, "l"};
+  if (starts_with(p, "qRcmd,")) {
+    MonitorOps* ops = target_.monitor();
+    if (!ops) return {Next::kReply, ""};
+    auto command = from_hex(p.substr(6));
+    if (!command) return {Next::kReply, kErrBadArgs};
+    std::string text = ops->monitor(std::string_view(reinterpret_cast<const char*>(command->data()), command->size()));
+    if (text.empty()) return {Next::kReply, kOk};
+    return {Next::kReply, to_hex(text)};
+  }
+  return {Next::kReply, ""};
+}
+
+Session::Outcome Session::resume(const ResumeRequest& request) {
+  target_.resume(request);
+  return {Next::kResume, {}};
+}
+
+Session::Outcome Session::v_packet(std::string_view p) {
+  if (p == "vCont?") return {Next::kReply, "vCont;c;C;s;S"};
+  if (starts_with(p, "vCont;")) {
+    // All-stop with one thread: the first action that applies to our thread (or to all) wins.
+    std::string_view actions = p.substr(6);
+    while (!actions.empty()) {
+      const size_t semi = actions.find(';');
+      std::string_view action = actions.substr(0, semi);
+      actions = semi == std::string_view::npos ? std::string_view{} : actions.substr(semi + 1);
+      const size_t colon = action.find(':');
+      std::string_view thread = colon == std::string_view::npos ? std::string_view{} : action.substr(colon + 1);
+      action = action.substr(0, colon);
+      if (!thread.empty() && thread != "-1" && thread != "1" && thread != "p1.1" && thread != "p1.-1") continue;
+      if (action.empty()) break;
+      ResumeRequest r;
+      switch (action[0]) {
+        case 'c': r.kind = ResumeKind::kContinue; break;
+        case 's': r.kind = ResumeKind::kStep; break;
+        case 'C':
+        case 'S': {
+          auto sig = parse_hex_number(action.substr(1));
+          if (!sig) return {Next::kReply, kErrBadArgs};
+          r.kind = action[0] == 'C' ? ResumeKind::kContinue : ResumeKind::kStep;
+          r.signal = static_cast<int>(*sig);
+          break;
+        }
+        default: return {Next::kReply, ""};  // t, r: not supported
+      }
+      return resume(r);
+    }
+    return {Next::kReply, kErrBadArgs};
+  }
+  if (starts_with(p, "vKill")) return {Next::kKill, kOk};
+  return {Next::kReply, ""};  // vMustReplyEmpty, vFile, vRun, ...: not supported
+}
+
+Session::Outcome Session::handle(std::string_view p) {
+  if (p.empty()) return {Next::kReply, ""};
+  switch (p[0]) {
+    case '?': return {Next::kReply, stop_reply(target_.last_stop())};
+    case 'g': return {Next::kReply, read_all_registers()};
+    case 'G': return {Next::kReply, write_all_registers(p.substr(1))};
+    case 'p': return {Next::kReply, read_register(p.substr(1))};
+    case 'P': return {Next::kReply, write_register(p.substr(1))};
+    case 'm': return {Next::kReply, read_memory(p.substr(1))};
+    case 'M': return {Next::kReply, write_memory_hex(p.substr(1))};
+    case 'X': return {Next::kReply, write_memory_binary(p.substr(1))};
+    case 'Z': return {Next::kReply, breakpoint(true, p.substr(1))};
+    case 'z': return {Next::kReply, breakpoint(false, p.substr(1))};
+    case 'H': return {Next::kReply, kOk};  // one thread: any selection is that thread
+    case 'T': return {Next::kReply, p == "T1" || p == "Tp1.1" ? kOk : "E05"};
+    case 'c':
+    case 's': {
+      if (p.size() > 1) return {Next::kReply, ""};  // resuming at another address: not supported
+      ResumeRequest r;
+      r.kind = p[0] == 'c' ? ResumeKind::kContinue : ResumeKind::kStep;
+      return resume(r);
+    }
+    case 'C':
+    case 'S': {
+      auto sig = parse_hex_number(p.substr(1, p.find(';') == std::string_view::npos ? p.npos : p.find(';') - 1));
+      if (!sig) return {Next::kReply, kErrBadArgs};
+      ResumeRequest r;
+      r.kind = p[0] == 'C' ? ResumeKind::kContinue : ResumeKind::kStep;
+      r.signal = static_cast<int>(*sig);
+      return resume(r);
+    }
+    case 'b':
+      if (p == "bs" && target_.reverse_step()) {
+        target_.reverse_step()->begin_reverse_step();
+        return {Next::kResume, {}};
+      }
+      if (p == "bc" && target_.reverse_continue()) {
+        target_.reverse_continue()->begin_reverse_continue();
+        return {Next::kResume, {}};
+      }
+      return {Next::kReply, ""};
+    case 'D': return {Next::kDetach, kOk};
+    case 'k': return {Next::kKill, {}};
+    case 'q':
+    case 'Q': return query(p);
+    case 'v': return v_packet(p);
+    default: return {Next::kReply, ""};
+  }
+}
+
+}  // namespace rw::stub

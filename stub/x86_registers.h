@@ -1,0 +1,35 @@
+// The x86 register layout gdb expects from a remote i386 or x86-64 target: the order,
+// names and sizes of gdb's own features/i386/{32,64}bit-{core,sse,segments}.xml, and the
+// target description that lists them. Target-independent: used by MachineTarget.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rw::stub {
+
+enum class X86Reg : uint8_t {
+  kGpr,     // index = the CPU's own register number (RAX, RCX, ... R15)
+  kPc,
+  kFlags,
+  kSeg,     // index = ES, CS, SS, DS, FS, GS
+  kX87,     // st0-st7 and the x87 control registers: no x87 yet, reads zero
+  kFctrl,   // reads 0x37f (the x87 control word after FNINIT)
+  kXmm,     // no SSE yet: reads zero
+  kMxcsr,   // reads 0x1f80 (its reset value)
+  kSegBase, // index = FS or GS
+};
+
+struct X86RegInfo {
+  const char* name;
+  uint8_t bytes;
+  X86Reg kind;
+  uint8_t index;
+};
+
+const std::vector<X86RegInfo>& x86_registers(bool is64);
+std::string x86_target_xml(bool is64);
+
+}  // namespace rw::stub
