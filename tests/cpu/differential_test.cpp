@@ -31,6 +31,8 @@
 // Masked count: count & 31, or & 63 for 64-bit operands.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "forms.h"
 
 namespace rw::cputest {
@@ -40,8 +42,8 @@ using namespace fl;
 constexpr unsigned kSizes[] = {1, 2, 4, 8};
 
 // Iterations per form; forms with an immediate get fewer (there are more of them).
-constexpr unsigned kIters = 2000;
-constexpr unsigned kImmIters = 600;
+constexpr unsigned kIters = 4000;
+constexpr unsigned kImmIters = 1200;
 
 uint64_t group_seed(const char* group) {
   uint64_t h = test_seed();
@@ -460,6 +462,26 @@ TEST(CpuDiff, Moves) {
         }
   for (unsigned size : {2u, 4u, 8u})
     for (Pair p : pairs(r, size)) v.push_back(form("MOVSXD Gv,Ed" + sz(size), rr(size, {0x63}, p.a, p.b)));
+  for (unsigned size : kSizes) {
+    const uint8_t w = size == 1 ? 0 : 1;
+    const unsigned iz = size == 2 ? 2 : size == 1 ? 1 : 4;
+    for (Pair p : pairs(r, size, 3)) v.push_back(form("MOV Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(0x88 + w)}, p.a, p.b)));
+    for (Pair p : pairs(r, size, 3)) v.push_back(form("MOV Gv,Ev" + sz(size), rr(size, {static_cast<uint8_t>(0x8A + w)}, p.a, p.b)));
+    for (unsigned k = 0; k < 3; ++k) {
+      // C6/C7 /0: for 64-bit the imm32 is sign-extended.
+      v.push_back(form("MOV Ev,Iz" + sz(size), dr(size, {static_cast<uint8_t>(0xC6 + w)}, 0, pick(r, size, k == 0),
+                                                   imm_bytes(edge_imm(r, iz), iz))));
+      // B0+r / B8+r: for 64-bit a full imm64 (movabs).
+      Enc e;
+      e.size = size;
+      e.opcode = {static_cast<uint8_t>(size == 1 ? 0xB0 : 0xB8)};
+      e.no_modrm = true;
+      e.rm = pick(r, size, k == 0);
+      e.rm_byte = size == 1;
+      e.imm = size == 8 ? imm_bytes(r.chance(2) ? r.next() : edge_imm(r, 8), 8) : imm_bytes(edge_imm(r, iz), iz);
+      v.push_back(form("MOV r,Iv" + sz(size), e));
+    }
+  }
   for (unsigned size : {2u, 4u, 8u}) {
     Enc e;
     e.size = size;
@@ -502,70 +524,302 @@ TEST(CpuDiff, Exchange) {
   run_group("XCHG XADD CMPXCHG", v, kIters);
 }
 
-// --- SETcc and CMOVcc after flag-setting instructions ---
+// --- flag consumers after flag-setting instructions ---
+//
+// Every consumer (SETcc, CMOVcc, Jcc, ADC, SBB, RCL, RCR, LAHF) after every setter,
+// except where the consumer reads a flag the setter leaves undefined. This exercises
+// the lazy flags: each setter leaves them in a different internal form.
+
+struct Setter {
+  std::string name;
+  Bytes bytes;
+  unsigned count;
+  uint64_t defined;
+};
+
+std::vector<Setter> setters(Rng& r) {
+  std::vector<Setter> v;
+  v.push_back({"", {}, 0, kAll});  // flags straight from the input
+  auto one = [&](std::string name, const Enc& e, uint64_t defined) { v.push_back({name + sz(e.size), encode(e), 1, defined}); };
+  for (unsigned round = 0; round < 2; ++round) {
+    for (unsigned op = 0; op < 9; ++op) {
+      const unsigned size = kSizes[r.below(4)];
+      const uint8_t w = size == 1 ? 0 : 1;
+      const Pair p = pairs(r, size)[r.below(4)];
+      one(kAluNames[op], rr(size, {static_cast<uint8_t>(op == 8 ? 0x84 + w : op * 8 + w)}, p.a, p.b), alu_flags(op));
+    }
+    const unsigned size = kSizes[r.below(4)];
+    const uint8_t w = size == 1 ? 0 : 1;
+    one("INC", dr(size, {static_cast<uint8_t>(0xFE + w)}, 0, pick(r, size, false)), kAll);
+    one("DEC", dr(size, {static_cast<uint8_t>(0xFE + w)}, 1, pick(r, size, false)), kAll);
+    one("NEG", dr(size, {static_cast<uint8_t>(0xF6 + w)}, 3, pick(r, size, false)), kAll);
+    one("CMP Ib", dr(size, {static_cast<uint8_t>(size == 1 ? 0x80 : 0x83)}, 7, pick(r, size, false), imm_bytes(edge_imm(r, 1), 1)),
+        kAll);
+    one("SHL 1", dr(size, {static_cast<uint8_t>(0xD0 + w)}, 4, pick(r, size, false)), kAll & ~AF);
+  }
+  // Two-instruction setters: INC/DEC keep the CF of the instruction before; NOT keeps all.
+  auto two = [&](std::string name, const Enc& a, const Enc& b, uint64_t defined) {
+    Bytes bytes = encode(a);
+    const Bytes tail = encode(b);
+    bytes.insert(bytes.end(), tail.begin(), tail.end());
+    v.push_back({name, bytes, 2, defined});
+  };
+  for (unsigned size : {1u, 4u, 8u}) {
+    const uint8_t w = size == 1 ? 0 : 1;
+    Pair p = pairs(r, size)[r.below(4)];
+    two("ADD; INC" + sz(size), rr(size, {static_cast<uint8_t>(w)}, p.a, p.b), dr(size, {static_cast<uint8_t>(0xFE + w)}, 0, pick(r, size, false)), kAll);
+    p = pairs(r, size)[r.below(4)];
+    two("SUB; DEC" + sz(size), rr(size, {static_cast<uint8_t>(0x28 + w)}, p.a, p.b), dr(size, {static_cast<uint8_t>(0xFE + w)}, 1, pick(r, size, false)), kAll);
+    p = pairs(r, size)[r.below(4)];
+    two("CMP; NOT" + sz(size), rr(size, {static_cast<uint8_t>(0x38 + w)}, p.a, p.b), dr(size, {static_cast<uint8_t>(0xF6 + w)}, 2, pick(r, size, false)), kAll);
+  }
+  for (unsigned size : {2u, 4u, 8u}) {
+    Pair p = pairs(r, size)[r.below(4)];
+    one("IMUL", rr(size, {0x0F, 0xAF}, p.a, p.b), OF | CF);
+    one("BT Ib", dr(size, {0x0F, 0xBA}, 4, pick(r, size, false), imm_bytes(r.below(64), 1)), CF | ZF);
+    p = pairs(r, size)[r.below(4)];
+    Enc pc = rr(size, {0x0F, 0xB8}, p.a, p.b);
+    pc.prefix = {0xF3};
+    one("POPCNT", pc, kAll);
+    p = pairs(r, size)[r.below(4)];
+    one("BSF", rr(size, {0x0F, 0xBC}, p.a, p.b), ZF);
+  }
+  v.push_back({"SAHF", {0x9E}, 1, kAll});
+  for (unsigned k = 0; k < 4; ++k) {
+    // PUSH imm32; POPF: arithmetic flags from an immediate (IF stays set, TF DF AC clear).
+    Bytes b = {0x68};
+    const Bytes imm = imm_bytes((r.next() & kAll) | 0x202, 4);
+    b.insert(b.end(), imm.begin(), imm.end());
+    b.push_back(0x9D);
+    v.push_back({"PUSH imm; POPF", b, 2, kAll});
+  }
+  v.push_back({"STC", {0xF9}, 1, kAll});
+  v.push_back({"CLC", {0xF8}, 1, kAll});
+  v.push_back({"CMC", {0xF5}, 1, kAll});
+  return v;
+}
+
+// The flags condition code `cc` reads.
+uint64_t cc_flags(unsigned cc) {
+  static const uint64_t kUses[] = {OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF};
+  return kUses[cc >> 1];
+}
+
+// The last form's instruction count, for consumers of more than one instruction.
+void f_count_fix(std::vector<Form>& v, unsigned count) {
+  if (!v.empty() && v.back().name.find("PUSHF") != std::string::npos) v.back().count = count;
+}
 
 TEST(CpuDiff, Conditions) {
   Rng r(group_seed("condition-forms"));
   std::vector<Form> v;
-  // Flag setters: none (flags straight from the input), then instructions that set
-  // every flag a condition reads.
-  struct Setter {
+  static const char* const kCc[] = {"O", "NO", "B", "AE", "E", "NE", "BE", "A", "S", "NS", "P", "NP", "L", "GE", "LE", "G"};
+  for (const Setter& s : setters(r)) {
+    auto add = [&](std::string name, const Bytes& consumer, uint64_t uses, uint64_t defined_after, bool branch = false) {
+      if (uses & ~s.defined) return;  // reads an undefined flag
+      Form f;
+      f.name = s.name.empty() ? name : s.name + "; " + name;
+      f.bytes = s.bytes;
+      f.bytes.insert(f.bytes.end(), consumer.begin(), consumer.end());
+      f.count = s.count + (branch ? 2 : 1);
+      f.ends_early = branch;
+      f.check = [defined_after](const Regs&) { return flags_only(defined_after); };
+      // Equal and nearly equal operands for the compare fast paths.
+      f.fixup = [](Regs& st, Rng& rr) {
+        if (rr.chance(3)) st.gpr[rr.below(16)] = st.gpr[rr.below(16)] + rr.below(3) - 1;
+      };
+      v.push_back(std::move(f));
+    };
+    for (unsigned cc = 0; cc < 16; ++cc) {
+      add(std::string("SET") + kCc[cc], encode(dr(1, {0x0F, static_cast<uint8_t>(0x90 + cc)}, 0, pick(r, 1, r.chance(2)))),
+          cc_flags(cc), s.defined);
+      const unsigned size = kSizes[1 + r.below(3)];
+      add(std::string("CMOV") + kCc[cc] + sz(size),
+          encode(rr(size, {0x0F, static_cast<uint8_t>(0x40 + cc)}, pick(r, size, false), pick(r, size, false))), cc_flags(cc),
+          s.defined);
+      // Jcc over LEA rax, [rax+1] (which leaves the flags alone): taken or not shows in RAX.
+      const Bytes skip = {0x48, 0x8D, 0x40, 0x01};
+      Bytes jcc = r.chance(2) ? Bytes{static_cast<uint8_t>(0x70 + cc), 4}
+                              : Bytes{0x0F, static_cast<uint8_t>(0x80 + cc), 4, 0, 0, 0};
+      jcc.insert(jcc.end(), skip.begin(), skip.end());
+      add(std::string("J") + kCc[cc], jcc, cc_flags(cc), s.defined, true);
+    }
+    for (unsigned size : kSizes) {
+      const uint8_t w = size == 1 ? 0 : 1;
+      Pair p = pairs(r, size)[r.below(4)];
+      add("ADC" + sz(size), encode(rr(size, {static_cast<uint8_t>(0x10 + w)}, p.a, p.b)), CF, kAll);
+      p = pairs(r, size)[r.below(4)];
+      add("SBB" + sz(size), encode(rr(size, {static_cast<uint8_t>(0x18 + w)}, p.a, p.b)), CF, kAll);
+      add("RCL 1" + sz(size), encode(dr(size, {static_cast<uint8_t>(0xD0 + w)}, 2, pick(r, size, false))), CF,
+          s.defined | CF | OF);
+      add("RCR 1" + sz(size), encode(dr(size, {static_cast<uint8_t>(0xD0 + w)}, 3, pick(r, size, false))), CF,
+          s.defined | CF | OF);
+    }
+    add("LAHF", {0x9F}, SF | ZF | AF | PF | CF, s.defined);
+    // PUSHF; POP rcx; AND ecx, defined: every defined flag as the setter left it.
+    Bytes pushf = {0x9C, 0x59, 0x81, 0xE1};
+    const Bytes mask = imm_bytes(s.defined, 4);
+    pushf.insert(pushf.end(), mask.begin(), mask.end());
+    add("PUSHF; POP rcx; AND ecx, defined", pushf, 0, kAll);
+    f_count_fix(v, s.count + 3);
+  }
+  run_group("flag consumers after flag setters", v, 800);
+}
+
+// --- string instructions: MOVS CMPS STOS LODS SCAS, REP/REPE/REPNE, both directions ---
+
+TEST(CpuDiff, StringInstructions) {
+  Rng r(group_seed("string-forms"));
+  std::vector<Form> v;
+  struct Op {
     const char* name;
-    int op;  // ALU op (0..8), or 9 INC, 10 DEC, 11 NEG, 12 CMP Ev,Ib, -1 none
+    uint8_t opcode;  // byte form; +1 for the wider sizes
+    bool compares;
   };
-  const Setter setters[] = {{"", -1},        {"ADD", 0},    {"OR", 1},    {"ADC", 2},  {"SBB", 3},
-                            {"AND", 4},      {"SUB", 5},    {"XOR", 6},   {"CMP", 7},  {"TEST", 8},
-                            {"INC", 9},      {"DEC", 10},   {"NEG", 11},  {"CMP Ib", 12}};
-  for (const Setter& s : setters)
-    for (unsigned cc = 0; cc < 16; ++cc)
-      for (unsigned consumer = 0; consumer < 2; ++consumer) {
-        Bytes bytes;
-        std::string name;
-        uint64_t defined = kAll;
-        if (s.op >= 0) {
-          const unsigned size = kSizes[r.below(4)];
-          const uint8_t w = size == 1 ? 0 : 1;
-          const Pair p = pairs(r, size)[r.below(4)];
-          Enc e;
-          if (s.op <= 8) {
-            e = rr(size, {static_cast<uint8_t>(s.op == 8 ? 0x84 + w : s.op * 8 + w)}, p.a, p.b);
-            defined = alu_flags(static_cast<unsigned>(s.op));
-          } else if (s.op <= 10) {
-            e = dr(size, {static_cast<uint8_t>(0xFE + w)}, s.op - 9, p.b);
-          } else if (s.op == 11) {
-            e = dr(size, {static_cast<uint8_t>(0xF6 + w)}, 3, p.b);
-          } else {
-            e = dr(size, {static_cast<uint8_t>(size == 1 ? 0x80 : 0x83)}, 7, p.b, imm_bytes(edge_imm(r, 1), 1));
-          }
-          bytes = encode(e);
-          name = std::string(s.name) + sz(e.size) + "; ";
-        }
-        static const char* const kCc[] = {"O", "NO", "B", "AE", "E", "NE", "BE", "A", "S", "NS", "P", "NP", "L", "GE", "LE", "G"};
-        Enc c;
-        if (consumer == 0) {
-          c = dr(1, {0x0F, static_cast<uint8_t>(0x90 + cc)}, 0, pick(r, 1, r.chance(2)));
-          name += std::string("SET") + kCc[cc];
-        } else {
-          const unsigned size = kSizes[1 + r.below(3)];
-          c = rr(size, {0x0F, static_cast<uint8_t>(0x40 + cc)}, pick(r, size, false), pick(r, size, false));
-          name += std::string("CMOV") + kCc[cc] + sz(size);
-        }
-        const Bytes cb = encode(c);
-        bytes.insert(bytes.end(), cb.begin(), cb.end());
-        Form f;
-        f.name = name;
-        f.bytes = bytes;
-        f.count = s.op >= 0 ? 2 : 1;
-        f.check = [defined](const Regs&) { return flags_only(defined); };
-        if (s.op == 7 || s.op == 5) {
-          // Equal and near-equal operands for the compare fast path.
-          f.fixup = [](Regs& st, Rng& rr) {
-            if (rr.chance(3)) st.gpr[rr.below(16)] = st.gpr[rr.below(16)] + rr.below(3) - 1;
+  const Op ops[] = {{"MOVS", 0xA4, false}, {"CMPS", 0xA6, true}, {"STOS", 0xAA, false}, {"LODS", 0xAC, false}, {"SCAS", 0xAE, true}};
+  for (const Op& op : ops)
+    for (unsigned size : kSizes)
+      for (unsigned rep = 0; rep < 3; ++rep)  // none, F3, F2
+        for (unsigned down = 0; down < 2; ++down) {
+          if (rep == 2 && !op.compares && r.chance(2)) continue;  // F2 acts as REP: sample it
+          const bool a32 = r.chance(5);
+          Bytes b;
+          if (down) b.push_back(0xFD);  // STD
+          if (a32) b.push_back(0x67);
+          if (size == 2) b.push_back(0x66);
+          if (rep) b.push_back(rep == 1 ? 0xF3 : 0xF2);
+          if (size == 8) b.push_back(0x48);
+          b.push_back(static_cast<uint8_t>(op.opcode + (size > 1)));
+          if (down) b.push_back(0xFC);  // CLD
+          Form f;
+          f.name = std::string(rep == 1 ? "REP " : rep == 2 ? "REPNE " : "") + op.name + sz(size) + (down ? " down" : "") +
+                   (a32 ? " a32" : "");
+          f.bytes = b;
+          // One instruction per iteration: run into the final HLT.
+          f.count = 1000;
+          f.ends_early = true;
+          Mem m;
+          m.base = cpu::RSI;
+          f.mem = m;
+          f.mem_bytes = 8;
+          f.addr32 = a32;
+          f.pointer2 = cpu::RDI;
+          // Short counts; with 32-bit addressing only ECX counts, so the upper half is garbage.
+          f.fixup = [a32](Regs& s, Rng& rr) {
+            s.gpr[cpu::RCX] = rr.below(17) | (a32 ? rr.next() << 32 : 0);
           };
+          // Equal bytes make REPE/REPNE loops run longer.
+          f.mem_fixup = [](Regs& s, const uint8_t*, uint64_t random) {
+            if (random & 1) s.gpr[cpu::RAX] = 0;
+          };
+          v.push_back(std::move(f));
         }
-        v.push_back(std::move(f));
-      }
-  run_group("SETcc CMOVcc", v, 1000);
+  run_group("string instructions", v, kImmIters);
+}
+
+// --- prefix combinations and hint NOPs the decoder must get right ---
+
+TEST(CpuDiff, Prefixes) {
+  struct Case {
+    const char* name;
+    Bytes bytes;
+  };
+  const Case cases[] = {
+      {"REX before 66 is ignored: add ax,cx", {0x48, 0x66, 0x01, 0xC8}},
+      {"66 then REX.W: add rax,rcx", {0x66, 0x48, 0x01, 0xC8}},
+      {"two REX, the last counts: add rax,rcx", {0x41, 0x48, 0x01, 0xC8}},
+      {"two REX, the last counts: add r8d,ecx", {0x48, 0x41, 0x01, 0xC8}},
+      {"REX before F3 is ignored", {0x48, 0xF3, 0x01, 0xC8}},
+      {"66 66: add ax,cx", {0x66, 0x66, 0x01, 0xC8}},
+      {"F3 on add", {0xF3, 0x01, 0xC8}},
+      {"F2 on add", {0xF2, 0x01, 0xC8}},
+      {"67 on a register operand", {0x67, 0x01, 0xC8}},
+      {"CS on a register operand", {0x2E, 0x01, 0xC8}},
+      {"DS ES SS FS GS on a register operand", {0x3E, 0x26, 0x36, 0x64, 0x65, 0x01, 0xC8}},
+      {"REX 40: add al,sil", {0x40, 0x00, 0xF0}},
+      {"no REX: add al,ah", {0x00, 0xE0}},
+      {"REX 40 on a 32-bit op", {0x40, 0x01, 0xC8}},
+      {"REX.W on a byte op", {0x48, 0x00, 0xC8}},
+      {"66 on a byte op", {0x66, 0x00, 0xC8}},
+      {"66 REX.W on imm form: imm32", {0x66, 0x48, 0x81, 0xC0, 0x78, 0x56, 0x34, 0x82}},
+      {"REX.W 66 (REX ignored) on imm form: imm16", {0x48, 0x66, 0x81, 0xC0, 0x78, 0x86}},
+      {"nop", {0x90}},
+      {"pause", {0xF3, 0x90}},
+      {"66 nop", {0x66, 0x90}},
+      {"REX nop", {0x40, 0x90}},
+      {"REX.W nop", {0x48, 0x90}},
+      {"REX.B 90: xchg r8,rax", {0x49, 0x90}},
+      {"xchg eax,eax via ModRM zero-extends", {0x87, 0xC0}},
+      {"nop eax", {0x0F, 0x1F, 0xC0}},
+      {"nop [rax]", {0x0F, 0x1F, 0x00}},
+      {"nop [rax+0]", {0x0F, 0x1F, 0x40, 0x00}},
+      {"nop [rax+rax+0]", {0x0F, 0x1F, 0x44, 0x00, 0x00}},
+      {"66 nop [rax+rax+0]", {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00}},
+      {"nop [rax+0x0]", {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00}},
+      {"nop [rax+rax+0x0]", {0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}},
+      {"66 nop [rax+rax+0x0]", {0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}},
+      {"cs 66 nop [rax+rax+0x0]", {0x66, 0x2E, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}},
+      {"nop [rip+x] (never accessed)", {0x0F, 0x1F, 0x05, 0x00, 0x00, 0x00, 0x80}},
+      {"nop r15 with REX", {0x49, 0x0F, 0x1F, 0xC7}},
+      {"hint nop 0F 19", {0x0F, 0x19, 0x04, 0x48}},
+      {"hint nop 0F 1E", {0x0F, 0x1E, 0xC8}},
+      {"prefetchnta [rax] (never faults)", {0x0F, 0x18, 0x00}},
+      {"prefetcht0 [rcx+rdx*8+0x12345678]", {0x0F, 0x18, 0x8C, 0xD1, 0x78, 0x56, 0x34, 0x12}},
+      {"lea with REX.X index r12", {0x4A, 0x8D, 0x04, 0x20}},
+      {"lea [r12] needs SIB", {0x49, 0x8D, 0x04, 0x24}},
+      {"lea [r13+0] needs disp8", {0x49, 0x8D, 0x45, 0x00}},
+      {"lea [rbp+rax] via disp8", {0x48, 0x8D, 0x44, 0x05, 0x00}},
+      {"lea SIB no base, no index: [disp32]", {0x48, 0x8D, 0x04, 0x25, 0x78, 0x56, 0x34, 0x12}},
+      {"lea SIB base 101 with REX.B, mod 00: [disp32 + index]", {0x49, 0x8D, 0x04, 0x4D, 0x10, 0x00, 0x00, 0x00}},
+      {"lea SIB index 100 with REX.X = r12", {0x4A, 0x8D, 0x04, 0xA3}},
+      {"lea a32 with 64-bit dest", {0x67, 0x48, 0x8D, 0x04, 0x08}},
+      {"lea a32 16-bit dest", {0x66, 0x67, 0x8D, 0x44, 0x48, 0x80}},
+      {"bswap r8d (REX.B)", {0x41, 0x0F, 0xC8}},
+      {"movzx rax, sil", {0x48, 0x0F, 0xB6, 0xC6}},
+      {"setcc with REX: setb sil", {0x40, 0x0F, 0x92, 0xC6}},
+      {"setcc ignores ModRM.reg", {0x0F, 0x94, 0xF8}},
+      {"imul 66 REX.W 6B: 64-bit", {0x66, 0x48, 0x6B, 0xC1, 0x80}},
+      {"test F6 /1 alias is not used; F7 /0 16-bit", {0x66, 0xF7, 0xC1, 0x00, 0x80}},
+  };
+  std::vector<Form> v;
+  for (const Case& c : cases) {
+    Form f;
+    f.name = c.name;
+    f.bytes = c.bytes;
+    const bool logic = c.bytes == Bytes{0x66, 0xF7, 0xC1, 0x00, 0x80};
+    const bool imul = c.name[0] == 'i';
+    f.check = [logic, imul](const Regs&) { return flags_only(imul ? OF | CF : logic ? kAll & ~AF : kAll); };
+    v.push_back(std::move(f));
+  }
+  run_group("prefixes and hint NOPs", v, kIters);
+}
+
+// --- instructions across a code page boundary (decoded afresh every time) ---
+
+TEST(CpuDiff, PageCrossingCode) {
+  const Bytes samples[] = {
+      {0x48, 0x81, 0xC1, 0x78, 0x56, 0x34, 0x82},                         // add rcx, imm32
+      {0x66, 0x41, 0x81, 0xC0, 0x34, 0x82},                               // add r8w, imm16
+      {0x48, 0xB8, 0xEF, 0xCD, 0xAB, 0x89, 0x67, 0x45, 0x23, 0x81},       // mov rax, imm64
+      {0x48, 0x69, 0xC1, 0x78, 0x56, 0x34, 0x82},                         // imul rax, rcx, imm32
+      {0x4A, 0x8D, 0x84, 0xC9, 0x78, 0x56, 0x34, 0x12},                   // lea rax, [rcx+r9*8+disp32]
+      {0xF3, 0x48, 0x0F, 0xB8, 0xC1},                                     // popcnt rax, rcx
+      {0x66, 0x0F, 0xA4, 0xC8, 0x05},                                     // shld ax, cx, 5
+  };
+  std::vector<Form> v;
+  for (const Bytes& b : samples) {
+    for (unsigned split = 1; split < b.size() + 1; ++split) {
+      Form f;
+      f.name = "split " + std::to_string(split) + " bytes before a page";
+      f.bytes = b;
+      f.page_split = split;
+      const bool loose = b[1] == 0x69 || b[2] == 0x69;
+      const bool shld = b.size() == 5 && b[2] == 0xA4;
+      f.check = [loose, shld](const Regs&) { return flags_only(loose ? OF | CF : shld ? SF | ZF | PF | CF : kAll); };
+      v.push_back(std::move(f));
+    }
+  }
+  run_group("code across a page boundary", v, 200);
 }
 
 // --- LEA ---
@@ -612,7 +866,7 @@ TEST(CpuDiff, Lea) {
         e.addr32 = a32;
         v.push_back(form(std::string("LEA") + (a32 ? " a32" : "") + sz(size), e));
       }
-  run_group("LEA", v, 1000);
+  run_group("LEA", v, 2000);
 }
 
 // --- memory operands: [base + index*scale + disp] ---
@@ -621,12 +875,15 @@ TEST(CpuDiff, MemoryOperands) {
   Rng r(group_seed("memory-forms"));
   std::vector<Form> v;
   // Address registers avoid RAX, RCX, RDX (implicit operands) and RSP.
+  uint32_t avoid = 0x17;  // registers that must not hold addresses: RAX RCX RDX RSP
+  bool need_base = false;
   auto address = [&](bool a32) {
     for (;;) {
       Mem m = random_mem(r, true);
-      auto ok = [](int x) { return x < 0 || (x != 0 && x != 1 && x != 2 && x != 4); };
+      auto ok = [&](int x) { return x < 0 || !((avoid >> x) & 1); };
       if (!ok(m.base) || !ok(m.index) || (m.base >= 0 && m.base == m.index)) continue;
       if (a32 && m.base < 0 && m.scale == 0) continue;
+      if (need_base && m.base < 0) continue;  // an aligned operand: the base absorbs disp
       return m;
     }
   };
@@ -655,6 +912,21 @@ TEST(CpuDiff, MemoryOperands) {
     v.push_back(std::move(f));
     return &v.back();
   };
+  // A LOCK prefix on a third of the forms that allow it.
+  auto lockable = [&](Form* f) {
+    if (!r.chance(3)) return;
+    f->bytes.insert(f->bytes.begin(), 0xF0);
+    f->name = "LOCK " + f->name;
+  };
+  // CMPXCHG: half the time the accumulator matches memory and the exchange happens.
+  auto accumulator_matches = [](unsigned size) {
+    return [size](Regs& s, const uint8_t* operand, uint64_t random) {
+      if (!(random & 1)) return;
+      uint64_t v = 0;
+      std::memcpy(&v, operand, size);
+      set_op(s, cpu::RAX, size, v);
+    };
+  };
   for (unsigned size : kSizes) {
     const uint8_t w = size == 1 ? 0 : 1;
     const unsigned iz = size == 2 ? 2 : size == 1 ? 1 : 4;
@@ -663,18 +935,26 @@ TEST(CpuDiff, MemoryOperands) {
       auto ck = [defined](const Regs&) { return flags_only(defined); };
       const std::string n = kAluNames[op];
       for (unsigned k = 0; k < 2; ++k)
-        add(n + " Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(op == 8 ? 0x84 + w : op * 8 + w)}, 0, 0), size, ck);
+      {
+        Form* f = add(n + " Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(op == 8 ? 0x84 + w : op * 8 + w)}, 0, 0), size, ck);
+        if (op < 7) lockable(f);
+      }
       if (op != 8)
         for (unsigned k = 0; k < 2; ++k)
           add(n + " Gv,Ev" + sz(size), rr(size, {static_cast<uint8_t>(op * 8 + 2 + w)}, 0, 0), size, ck);
-      add(n + " Ev,Iz" + sz(size),
-          dr(size, {static_cast<uint8_t>(op == 8 ? 0xF6 + w : 0x80 + w)}, op == 8 ? 0 : op, 0, imm_bytes(edge_imm(r, iz), iz)),
-          size, ck);
-      if (size > 1 && op != 8) add(n + " Ev,Ib" + sz(size), dr(size, {0x83}, op, 0, imm_bytes(edge_imm(r, 1), 1)), size, ck);
+      Form* f = add(n + " Ev,Iz" + sz(size),
+                    dr(size, {static_cast<uint8_t>(op == 8 ? 0xF6 + w : 0x80 + w)}, op == 8 ? 0 : op, 0,
+                       imm_bytes(edge_imm(r, iz), iz)),
+                    size, ck);
+      if (op < 7) lockable(f);
+      if (size > 1 && op != 8) {
+        f = add(n + " Ev,Ib" + sz(size), dr(size, {0x83}, op, 0, imm_bytes(edge_imm(r, 1), 1)), size, ck);
+        if (op < 7) lockable(f);
+      }
     }
     const char* const kUnary[] = {"INC", "DEC", "NOT", "NEG"};
     for (unsigned op = 0; op < 4; ++op)
-      add(std::string(kUnary[op]) + sz(size), dr(size, {static_cast<uint8_t>((op < 2 ? 0xFE : 0xF6) + w)}, op, 0), size);
+      lockable(add(std::string(kUnary[op]) + sz(size), dr(size, {static_cast<uint8_t>((op < 2 ? 0xFE : 0xF6) + w)}, op, 0), size));
     for (unsigned op = 0; op < 8; ++op) {
       add(std::string(kShiftNames[op]) + " Ev,1" + sz(size), dr(size, {static_cast<uint8_t>(0xD0 + w)}, op, 0), size,
           [op, size](const Regs&) { return shift_check(op, size, 1); });
@@ -685,9 +965,13 @@ TEST(CpuDiff, MemoryOperands) {
       add(std::string(kShiftNames[op]) + " Ev,Ib" + sz(size), dr(size, {static_cast<uint8_t>(0xC0 + w)}, op, 0, imm_bytes(count, 1)),
           size, [op, size, count](const Regs&) { return shift_check(op, size, count); });
     }
-    add("XCHG Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(0x86 + w)}, 0, 0), size);
-    add("XADD Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xC0 + w)}, 0, 0), size);
-    add("CMPXCHG Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xB0 + w)}, 0, 0), size);
+    lockable(add("XCHG Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(0x86 + w)}, 0, 0), size));
+    lockable(add("XADD Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xC0 + w)}, 0, 0), size));
+    for (unsigned k = 0; k < 2; ++k) {
+      Form* f = add("CMPXCHG Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xB0 + w)}, 0, 0), size);
+      f->mem_fixup = accumulator_matches(size);
+      lockable(f);
+    }
     add("MUL Ev" + sz(size), dr(size, {static_cast<uint8_t>(0xF6 + w)}, 4, 0), size,
         [](const Regs&) { return flags_only(OF | CF); });
     if (size == 1) continue;
@@ -704,11 +988,13 @@ TEST(CpuDiff, MemoryOperands) {
     };
     const char* const kBt[] = {"BT", "BTS", "BTR", "BTC"};
     for (unsigned op = 0; op < 4; ++op) {
-      add(std::string(kBt[op]) + " Ev,Ib" + sz(size), dr(size, {0x0F, 0xBA}, 4 + op, 0, imm_bytes(r.below(256), 1)), size,
-          [](const Regs&) { return flags_only(CF | ZF); });
-      // A register bit offset is signed and reaches outside the addressed operand.
-      Form* f = add(std::string(kBt[op]) + " Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xA3 + 8 * op)}, 0, 0),
+      Form* f = add(std::string(kBt[op]) + " Ev,Ib" + sz(size), dr(size, {0x0F, 0xBA}, 4 + op, 0, imm_bytes(r.below(256), 1)),
                     size, [](const Regs&) { return flags_only(CF | ZF); });
+      if (op > 0) lockable(f);
+      // A register bit offset is signed and reaches outside the addressed operand.
+      f = add(std::string(kBt[op]) + " Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xA3 + 8 * op)}, 0, 0), size,
+              [](const Regs&) { return flags_only(CF | ZF); });
+      if (op > 0) lockable(f);
       // The bit offset stays within reach of the window.
       f->mem_reach = 40;
       const int reg = last_reg;
@@ -717,6 +1003,23 @@ TEST(CpuDiff, MemoryOperands) {
       };
     }
   }
+  // CMPXCHG8B / CMPXCHG16B: RBX and RCX are operands too; half the time RDX:RAX matches.
+  avoid |= 1u << cpu::RBX;
+  need_base = true;
+  for (unsigned size : {4u, 8u})
+    for (unsigned k = 0; k < 4; ++k) {
+      Form* f = add(size == 4 ? "CMPXCHG8B" : "CMPXCHG16B", dr(size, {0x0F, 0xC7}, 1, 0), 2 * size);
+      f->mem_align = size == 8 ? 16 : 1;
+      f->mem_fixup = [size](Regs& s, const uint8_t* operand, uint64_t random) {
+        if (!(random & 1)) return;
+        uint64_t lo = 0, hi = 0;
+        std::memcpy(&lo, operand, size);
+        std::memcpy(&hi, operand + size, size);
+        set_op(s, cpu::RAX, size, lo);
+        set_op(s, cpu::RDX, size, hi);
+      };
+      lockable(f);
+    }
   run_group("memory operands", v, kImmIters);
 }
 

@@ -169,6 +169,30 @@ TEST(CpuException, RipRelativeAddressing) {
   }
 }
 
+// LOCK is only allowed on read-modify-write memory forms; elsewhere it is #UD
+// (natively SIGILL, so only the emulator is checked).
+TEST(CpuException, LockOnARegisterOperandIsInvalid) {
+  const Bytes cases[] = {
+      {0xF0, 0x01, 0xC8},              // lock add eax, ecx
+      {0xF0, 0x48, 0x0F, 0xC1, 0xC8},  // lock xadd rax, rcx
+      {0xF0, 0x0F, 0xB1, 0xC8},        // lock cmpxchg eax, ecx
+      {0xF0, 0x39, 0x08},              // lock cmp [rax], ecx: CMP does not write
+      {0xF0, 0x8B, 0x08},              // lock mov ecx, [rax]
+      {0xF0, 0x0F, 0xA3, 0x08},        // lock bt [rax], ecx: BT does not write
+  };
+  EmuRunner emu;
+  for (const Bytes& b : cases) {
+    SCOPED_TRACE(hex_bytes(b));
+    const uint64_t rip = emu.place(b);
+    Regs in, out;
+    in.gpr[RAX] = EmuRunner::window_address();
+    in.gpr[RCX] = 7;
+    EXPECT_EQ(emu.run(rip, 1, in, out), EmuRunner::kHandlerBase + 16 * cpu::vec::UD + 1);
+    EXPECT_EQ(read64(emu, EmuRunner::kStackTop - 40), rip);
+    EXPECT_EQ(out.gpr[RCX], 7u);
+  }
+}
+
 // The harness itself: a stub that changes nothing returns its inputs, natively and
 // emulated, so a mismatch elsewhere is the instruction's.
 TEST(CpuHarness, NopRoundTrips) {

@@ -99,7 +99,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   const auto t0 = std::chrono::steady_clock::now();
   for (const Form& f : forms) {
     p.native.load(f.bytes);
-    const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes);
+    const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
     const uint64_t want_rip = rip + f.bytes.size();
     unsigned form_failures = 0;
     for (unsigned it = 0; it < iterations; ++it) {
@@ -118,10 +118,21 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
         unsigned off = kWindowBefore - 40 + static_cast<unsigned>(rng.below(80));
         if (off < lo) off = lo;
         if (off > hi) off = hi;
-        if (m.base < 0) off &= ~((1u << m.scale) - 1);  // see point_at; both windows are 8-aligned
+        off &= ~(f.mem_align - 1);
+        // Without a base, target - disp must be a multiple of 1 << scale (see point_at).
+        // Both windows have the same address modulo 4096, so one offset suits both.
+        if (m.base < 0)
+          off -= static_cast<unsigned>((EmuRunner::window_address() + off - static_cast<uint64_t>(int64_t{m.disp})) &
+                                       ((1u << m.scale) - 1));
         const uint64_t index_value = static_cast<uint64_t>(static_cast<int64_t>(rng.below(65)) - 32);
         addr_regs = point_at(m, nin, p.native.window_address() + off, index_value);
         point_at(m, ein, EmuRunner::window_address() + off, index_value);
+        if (f.pointer2 >= 0) {
+          const unsigned off2 = kWindowBefore - 40 + static_cast<unsigned>(rng.below(80));
+          nin.gpr[f.pointer2] = p.native.window_address() + off2;
+          ein.gpr[f.pointer2] = EmuRunner::window_address() + off2;
+          addr_regs |= 1u << f.pointer2;
+        }
         if (f.addr32) {
           // 32-bit addressing ignores the upper halves: fill them with garbage.
           for (unsigned r = 0; r < 16; ++r) {
@@ -136,10 +147,16 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
           std::memcpy(p.native.window() + k, &v, 8);
           std::memcpy(p.emu.window() + k, &v, 8);
         }
+        if (f.mem_fixup) {
+          const uint64_t random = rng.next();
+          f.mem_fixup(nin, p.native.window() + off, random);
+          f.mem_fixup(ein, p.native.window() + off, random);
+        }
       }
       Regs nout, eout;
       p.native.run(nin, nout);
-      const uint64_t end_rip = p.emu.run(rip, f.count, ein, eout);
+      uint64_t end_rip = p.emu.run(rip, f.count, ein, eout);
+      if (f.ends_early && end_rip == want_rip + 1) end_rip = want_rip;
       ++st.cases;
       const Check c = f.check ? f.check(in) : Check{};
       bool bad = end_rip != want_rip || ((nout.rflags ^ eout.rflags) & c.flags);

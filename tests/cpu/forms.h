@@ -39,6 +39,18 @@ struct Form {
   unsigned mem_bytes = 8;  // bytes the operand may touch beyond its address
   int mem_reach = 0;       // extra bytes on either side (BT with a register bit offset)
   bool addr32 = false;     // the form has a 67 prefix
+  unsigned mem_align = 1;  // the operand's address is a multiple of this
+  // Called with the operand's initial bytes after the window is filled, to make inputs
+  // depend on memory (CMPXCHG success); runs on the native and the emulated inputs
+  // with the same random value.
+  std::function<void(Regs&, const uint8_t* operand, uint64_t random)> mem_fixup;
+  // A second register that points into the window (string instructions: RDI).
+  int pointer2 = -1;
+  // Place the bytes across a code page boundary, `page_split` bytes before it (0: no).
+  unsigned page_split = 0;
+  // A taken branch skips an instruction, so the count runs into the HLT after the
+  // bytes: the emulator may end one byte past them.
+  bool ends_early = false;
   // Only for the harness's own test: the emulator runs these bytes instead (same length).
   Bytes emu_bytes;
 };

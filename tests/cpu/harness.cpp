@@ -196,11 +196,15 @@ EmuRunner::EmuRunner() : memory_(4ull << 20), cache_(cpu::make_code_cache()) {
 
 EmuRunner::~EmuRunner() = default;
 
-uint64_t EmuRunner::place(std::span<const uint8_t> code) {
+uint64_t EmuRunner::place(std::span<const uint8_t> code, unsigned page_split) {
   if (code.size() + 1 > kSlotBytes) throw std::runtime_error("code too long for a slot");
+  uint64_t rip = next_slot_;
+  if (page_split) {
+    rip = ((next_slot_ + page_split + 4095) & ~uint64_t{4095}) - page_split;
+    next_slot_ = rip;
+  }
   if (next_slot_ + kSlotBytes > kCodeEnd) throw std::runtime_error("out of code slots");
-  const uint64_t rip = next_slot_;
-  next_slot_ += kSlotBytes;
+  next_slot_ = (next_slot_ + code.size() + 1 + kSlotBytes - 1) & ~(kSlotBytes - 1);
   memory_.write(rip, code.data(), code.size());
   const uint8_t hlt = 0xF4;
   memory_.write(rip + code.size(), &hlt, 1);

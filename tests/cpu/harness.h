@@ -95,7 +95,8 @@ class EmuRunner {
 
   // Copies the bytes followed by HLT to a fresh code slot (never decoded before),
   // so the decoded-trace cache never holds stale code. Returns the slot's address.
-  uint64_t place(std::span<const uint8_t> code);
+  // With page_split > 0 the bytes start that many bytes before a page boundary.
+  uint64_t place(std::span<const uint8_t> code, unsigned page_split = 0);
 
   // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS from `in`.
   // Returns RIP afterwards (in a handler at kHandlerBase if an exception was raised).
