@@ -57,12 +57,50 @@ void Machine::request_reset(const char* how) {
 
 void Machine::flush_output() { uart_->flush(); }
 
+void Machine::service_events() {
+  scheduler_.run_due(cpu_.icount);
+  for (ExternalSource* s : sources_) s->poll(cpu_.icount);
+}
+
+uint64_t Machine::next_event_deadline() const {
+  uint64_t next = scheduler_.next_deadline();
+  for (const ExternalSource* s : sources_) next = std::min(next, s->next_deadline());
+  return next;
+}
+
+bool Machine::sources_busy() const {
+  for (const ExternalSource* s : sources_)
+    if (s->busy()) return true;
+  return false;
+}
+
 RunResult Machine::run(uint64_t target) {
   cpu::StopReason reason = cpu::StopReason::kNone;
   while (pending_.reason == cpu::StopReason::kNone) {
-    reason = cpu::run(cpu_, target);
-    // kNone would mean the loop returned without a reason; resume unless the target is reached.
-    if (reason != cpu::StopReason::kNone || cpu_.icount >= target) break;
+    const uint64_t now = cpu_.icount;
+    if (now >= target) {
+      reason = cpu::StopReason::kTarget;
+      break;
+    }
+    // Run up to the next timer or journaled event, and poll host completions regularly.
+    const uint64_t stop_at = std::min({target, next_event_deadline(), now + kPollInterval});
+    reason = stop_at > now ? cpu::run(cpu_, stop_at) : cpu::StopReason::kTarget;
+    service_events();
+    if (reason == cpu::StopReason::kTarget) continue;
+    if (reason != cpu::StopReason::kHalted) break;
+
+    // HLT: sleep until the next event instead of spinning.
+    if (cpu_.intr && (cpu_.rflags_stored & cpu::rflags::IF)) continue;  // the CPU takes it now
+    if (!(cpu_.rflags_stored & cpu::rflags::IF)) break;                   // nothing can wake it: a hang
+    const uint64_t next = next_event_deadline();
+    if (next != Scheduler::kNever) {
+      cpu_.icount = std::max(cpu_.icount, std::min(next, target));  // guest time passes while idle
+      service_events();
+      continue;
+    }
+    if (!sources_busy()) break;  // waiting for an interrupt that can never come
+    wakeup_.wait(wakeups_seen_);
+    service_events();
   }
   flush_output();
 
@@ -83,7 +121,11 @@ RunResult Machine::run(uint64_t target) {
       result.message = fmt::format("instruction limit reached ({} instructions)", cpu_.icount);
       break;
     case cpu::StopReason::kHalted:
-      result.message = fmt::format("guest halted with interrupts disabled (hang) at rip=0x{:x}", cpu_.rip);
+      if (cpu_.rflags_stored & cpu::rflags::IF)
+        result.message = fmt::format("guest halted waiting for an interrupt that can never come (hang) at rip=0x{:x}",
+                                     cpu_.rip);
+      else
+        result.message = fmt::format("guest halted with interrupts disabled (hang) at rip=0x{:x}", cpu_.rip);
       break;
     case cpu::StopReason::kShutdown:
       result.message = "triple fault: " + cpu::shutdown_description(cpu_);

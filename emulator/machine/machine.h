@@ -6,10 +6,13 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
+#include "machine/external_source.h"
 #include "machine/io_bus.h"
+#include "machine/scheduler.h"
 #include "memory/physical_memory.h"
 
 namespace rw {
@@ -57,6 +60,24 @@ class Machine {
   // Writes out buffered serial output; run() does this whenever it returns.
   void flush_output();
 
+  // --- time, interrupts, external events ---
+  Scheduler& scheduler() { return scheduler_; }
+  // Sources are polled at instruction boundaries: at least every kPollInterval
+  // instructions, and whenever the CPU stops. Not owned.
+  void add_external_source(ExternalSource* source) { sources_.push_back(source); }
+  HostWakeup& host_wakeup() { return wakeup_; }
+  static constexpr uint64_t kPollInterval = 1u << 16;
+  // The interrupt controller registers itself here; devices raise their ISA IRQ lines
+  // through set_irq() (a no-op until a controller is attached).
+  using IrqSink = void (*)(void* controller, unsigned irq, bool level);
+  void attach_interrupt_controller(IrqSink sink, void* controller) {
+    irq_sink_ = sink;
+    irq_controller_ = controller;
+  }
+  void set_irq(unsigned irq, bool level) {
+    if (irq_sink_) irq_sink_(irq_controller_, irq, level);
+  }
+
   // --- debugger support (the gdb stub drives these) ---
   // Breakpoints, watchpoints and exception stops; created on first use. Call
   // debug_changed() after changing breakpoints or watchpoints.
@@ -77,6 +98,16 @@ class Machine {
   std::unique_ptr<Uart16550> uart_;
   std::unique_ptr<ResetControl> reset_control_;
   RunResult pending_;
+  Scheduler scheduler_;
+  std::vector<ExternalSource*> sources_;
+  HostWakeup wakeup_;
+  uint64_t wakeups_seen_ = 0;
+  IrqSink irq_sink_ = nullptr;
+  void* irq_controller_ = nullptr;
+  // Timers due and external events ready at the current instruction boundary.
+  void service_events();
+  uint64_t next_event_deadline() const;
+  bool sources_busy() const;
   std::unique_ptr<cpu::DebugState> debug_;
 };
 
