@@ -4,7 +4,9 @@
 
 #include <cstring>
 
+#include "cpu/exec.h"
 #include "cpu/fault.h"
+#include "cpu/operands.h"
 #include "encoder.h"
 #include "forms.h"
 #include "harness.h"
@@ -261,6 +263,64 @@ TEST(CpuHarness, DetectsDifferences) {
   m.base = cpu::RBX;
   f.mem = m;
   EXPECT_EQ(run_forms({f}, 200, test_seed(), false).failures, 200u);
+}
+
+}  // namespace
+}  // namespace rw::cputest
+
+namespace rw::cputest {
+namespace {
+
+// A REP string instruction counts one instruction per iteration and, when the budget
+// runs out mid-way, stops on itself to resume later. Run it in slices of 1..4
+// instructions and compare the final state with the host's.
+TEST(CpuResume, RepStringInSlices) {
+  NativeRunner native;
+  EmuRunner emu;
+  Rng rng(test_seed() ^ 0x5EB);
+  unsigned resumed = 0;  // cases that took more than one slice
+  const Bytes forms[] = {{0xF3, 0xA4}, {0xF3, 0x48, 0xA5}, {0xF3, 0xAA}, {0xF3, 0xA6}, {0xF2, 0xAE}, {0xF3, 0x66, 0xAF}};
+  for (const Bytes& b : forms) {
+    SCOPED_TRACE(hex_bytes(b));
+    native.load(b);
+    const uint64_t rip = emu.place(b);
+    for (int k = 0; k < 300; ++k) {
+      Regs in = random_regs(rng);
+      in.gpr[RCX] = rng.below(20);
+      in.gpr[cpu::RAX] = rng.chance(2) ? 0 : in.gpr[cpu::RAX];
+      in.gpr[cpu::RSI] = 16 + rng.below(64);
+      in.gpr[cpu::RDI] = 16 + rng.below(64) + 256;
+      for (unsigned i = 0; i < kWindowBytes; ++i) native.window()[i] = emu.window()[i] = rng.chance(3) ? 0 : rng.next() & 0xFF;
+      Regs nin = in, ein = in, n, e;
+      nin.gpr[cpu::RSI] += native.window_address();
+      nin.gpr[cpu::RDI] += native.window_address();
+      ein.gpr[cpu::RSI] += EmuRunner::window_address();
+      ein.gpr[cpu::RDI] += EmuRunner::window_address();
+      native.run(nin, n);
+      // First slice through the runner (sets the registers), then continue on the CPU.
+      unsigned slices = 1;
+      uint64_t end = emu.run(rip, 1 + rng.below(4), ein, e);
+      cpu::Cpu& c = emu.cpu();
+      while (end == rip && slices < 100) {
+        cpu::run(c, c.icount + 1 + rng.below(4));
+        end = c.rip;
+        ++slices;
+      }
+      resumed += slices > 1;
+      for (unsigned r = 0; r < 16; ++r) e.gpr[r] = c.gpr[r];
+      e.rflags = cpu::get_rflags(c);
+      // Finished: RIP past the instruction (or past the HLT after it).
+      EXPECT_TRUE(end == rip + b.size() || end == rip + b.size() + 1) << std::hex << end;
+      EXPECT_EQ(e.gpr[RCX], n.gpr[RCX]);
+      EXPECT_EQ(e.gpr[cpu::RAX], n.gpr[cpu::RAX]);
+      EXPECT_EQ(e.gpr[cpu::RSI] - EmuRunner::window_address(), n.gpr[cpu::RSI] - native.window_address());
+      EXPECT_EQ(e.gpr[cpu::RDI] - EmuRunner::window_address(), n.gpr[cpu::RDI] - native.window_address());
+      EXPECT_EQ(e.rflags & cpu::rflags::kArith, n.rflags & cpu::rflags::kArith);
+      EXPECT_EQ(std::memcmp(native.window(), emu.window(), kWindowBytes), 0);
+      if (HasFailure()) return;
+    }
+  }
+  EXPECT_GT(resumed, 900u);
 }
 
 }  // namespace
