@@ -11,5 +11,7 @@ inline constexpr int kExitInstructionLimit = 14;  // --max-instructions reached
 inline constexpr int kExitReset = 6;             // the guest asked for a reset (0x64 / 0xCF9)
 inline constexpr int kExitBadImage = 8;          // the guest file is missing or not a bootable kernel
 inline constexpr int kExitInternal = 10;         // rewind itself failed (host out of memory, bug)
+inline constexpr int kExitGdbListen = 16;        // --gdb: cannot listen on the address
+inline constexpr int kExitKilled = 18;           // the debugger killed the guest (gdb `kill`)
 
 }  // namespace rw::cli

@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/memory_size.h"
 #include "cli/run_command.h"
+#include "stub/server.h"
 
 namespace {
 
@@ -33,6 +34,11 @@ int main(int argc, char** argv) {
   run->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
   run->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
   run->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
+  run->add_option("--gdb", run_options.gdb, "Serve the gdb remote protocol on [HOST]:PORT (default host 127.0.0.1)");
+  run->add_flag("--wait-gdb", run_options.wait_gdb, "With --gdb: stop before the first instruction until gdb connects");
+  bool gdb_short = false;
+  run->add_flag("-s", gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
+  run->add_flag("-S", run_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
 
   try {
     app.parse(argc, argv);
@@ -50,6 +56,19 @@ int main(int argc, char** argv) {
     run_options.max_instructions = rw::cli::parse_count(max_instructions_text);
   } catch (const std::invalid_argument& e) {
     return usage_error(fmt::format("bad --max-instructions value '{}': {}", max_instructions_text, e.what()));
+  }
+
+  if (gdb_short && run_options.gdb.empty()) run_options.gdb = ":1234";
+  if (!run_options.gdb.empty()) {
+    try {
+      std::string host;
+      uint16_t port = 0;
+      rw::stub::parse_listen_address(run_options.gdb, host, port);
+    } catch (const std::invalid_argument& e) {
+      return usage_error(e.what());
+    }
+  } else if (run_options.wait_gdb) {
+    return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
   }
 
   if (run->parsed()) return rw::cli::run_command(run_options);

@@ -9,11 +9,15 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
+#include <stdexcept>
 
 #include "cli/exit_codes.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
+#include "stub/machine_target.h"
+#include "stub/server.h"
 
 namespace rw::cli {
 
@@ -58,14 +62,45 @@ RunResult run_to_end(Machine& machine, uint64_t max_instructions) {
   }
 }
 
+// With --gdb: serve the debugger until the guest ends, or until gdb detaches (the guest then
+// runs on to its end, as without a debugger). nullopt when there is no run result to report
+// (gdb killed the guest, the server could not listen); `status` is then the exit status.
+std::optional<RunResult> run_under_gdb(Machine& machine, const loader::BootImage& boot, const RunOptions& options,
+                                       int& status) {
+  const bool is64 = boot.format == loader::ImageFormat::kElf64;
+  stub::MachineTarget target(machine, is64, options.max_instructions, exit_status_for);
+  stub::ServerOptions server;
+  stub::parse_listen_address(options.gdb, server.host, server.port);  // checked by the command line
+  server.wait_for_client = options.wait_gdb;
+  server.log = [](const std::string& line) { fmt::print(stderr, "rewind: {}\n", line); };
+  stub::ServeResult served;
+  try {
+    served = stub::serve(target, server);
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "rewind: error: --gdb: {}\n", e.what());
+    status = kExitGdbListen;
+    return std::nullopt;
+  }
+  switch (served.kind) {
+    case stub::ServeResult::Kind::kEnded: return target.final_result();
+    case stub::ServeResult::Kind::kDetached: return run_to_end(machine, options.max_instructions);
+    case stub::ServeResult::Kind::kKilled:
+      fmt::print(stderr, "rewind: killed by the debugger\n");
+      status = kExitKilled;
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 int run_machine(const RunOptions& options, FILE* serial) {
   MachineConfig config;
   config.memory_bytes = options.memory_bytes;
   config.serial_out = serial;
   Machine machine(config);
+  loader::BootImage boot;
 
   try {
-    const loader::BootImage boot = loader::load_multiboot_file(machine.memory(), options.guest, options.append);
+    boot = loader::load_multiboot_file(machine.memory(), options.guest, options.append);
     machine.enter_multiboot(boot.entry, boot.multiboot_info);
   } catch (const LoadError& e) {
     fmt::print(stderr, "rewind: error: {}\n", e.what());
@@ -73,7 +108,15 @@ int run_machine(const RunOptions& options, FILE* serial) {
   }
 
   const auto start = std::chrono::steady_clock::now();
-  const RunResult result = run_to_end(machine, options.max_instructions);
+  RunResult result;
+  if (!options.gdb.empty()) {
+    int status = 0;
+    std::optional<RunResult> debugged = run_under_gdb(machine, boot, options, status);
+    if (!debugged) return status;
+    result = *debugged;
+  } else {
+    result = run_to_end(machine, options.max_instructions);
+  }
   const auto wall = std::chrono::steady_clock::now() - start;
   machine.flush_output();
 

@@ -13,6 +13,8 @@ struct RunOptions {
   std::string serial = "stdio";      // "stdio" or a file to write COM1 output to
   uint64_t max_instructions = 0;     // 0: no limit
   bool stats = false;
+  std::string gdb;                   // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)
+  bool wait_gdb = false;             // --wait-gdb: stopped before the first instruction until gdb comes
 };
 
 // Returns the process exit status (see cli/exit_codes.h). Prints errors as one

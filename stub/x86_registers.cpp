@@ -137,6 +137,9 @@ std::string x86_target_xml(bool is64) {
   const auto& regs = x86_registers(is64);
   std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n";
   xml += is64 ? "  <architecture>i386:x86-64</architecture>\n" : "  <architecture>i386</architecture>\n";
+  // A bare-metal guest: without this, gdb applies its host's default (GNU/Linux) to an ELF
+  // that names no OS, and the i386 GNU/Linux register numbering has no room for fs_base.
+  xml += "  <osabi>none</osabi>\n";
   const char* features[] = {"org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments"};
   size_t regnum = 0;
   for (int f = 0; f < 3; ++f) {
