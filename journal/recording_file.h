@@ -1,0 +1,55 @@
+// Writing and reading recording files.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "journal/recording_format.h"
+
+namespace rw::journal {
+
+class RecordingWriter {
+ public:
+  // Creates (truncates) `path` and writes the header. Throws RecordingError.
+  RecordingWriter(const std::string& path, const RecordingHeader& header);
+  ~RecordingWriter();
+
+  void append(Event event);
+  // Writes buffered events as one chunk and flushes it to the file.
+  void flush();
+  // Flushes and writes the end record; the file is complete.
+  void finish(const RecordingEnd& end);
+
+  uint64_t events_written() const { return events_written_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+  static constexpr size_t kEventsPerChunk = 4096;
+
+ private:
+  void write_bytes(const void* data, size_t len);
+  std::string path_;
+  std::unique_ptr<FILE, int (*)(FILE*)> file_;
+  std::vector<Event> pending_;
+  uint64_t events_written_ = 0;
+  uint64_t bytes_written_ = 0;
+  bool finished_ = false;
+};
+
+// What a reader found in a file.
+struct Recording {
+  RecordingHeader header;
+  std::vector<Event> events;
+  std::optional<RecordingEnd> end;  // missing if the recording was cut short
+  uint64_t chunks = 0;
+  uint64_t file_bytes = 0;
+  std::string damage;  // empty, or where and how the file stops being readable
+};
+
+// Reads a whole recording. A damaged or truncated tail is reported in `damage` and
+// everything before it is kept; an unreadable header throws RecordingError.
+Recording read_recording(const std::string& path);
+Recording parse_recording(const std::vector<uint8_t>& bytes, const std::string& name);
+
+}  // namespace rw::journal

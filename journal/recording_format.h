@@ -1,0 +1,79 @@
+// The recording file (docs/recording-format.md describes it byte by byte):
+//
+//   file   := header chunk* [end]
+//   header := "RWNDREC\0" u32 version u32 length u32 crc32(payload) payload
+//   chunk  := u32 'CHNK' u32 compressed u32 raw u32 crc32(compressed) lz4(payload)
+//   end    := u32 'END!' u32 length u32 crc32(payload) payload
+//
+// Payloads are cereal portable-binary archives: RecordingHeader, std::vector<Event>,
+// RecordingEnd. Each chunk stands alone, so a file cut short is readable up to its
+// last complete chunk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+namespace rw::journal {
+
+inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK"
+inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
+inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
+
+struct ImageInfo {
+  std::string path;
+  uint64_t size = 0;
+  uint64_t hash = 0;
+  template <class A> void serialize(A& a) { a(path, size, hash); }
+};
+
+// Everything needed to rebuild the machine exactly as it was recorded.
+struct RecordingHeader {
+  std::string rewind_version;
+  ImageInfo guest;
+  std::string append;            // the --append string
+  uint64_t memory_bytes = 0;
+  std::vector<ImageInfo> disks;  // in attachment order
+  int64_t rtc_base_unix_seconds = 0;
+  uint64_t state_hash_interval = 0;  // instructions between state checks, 0 = none
+  int64_t recorded_at_unix_seconds = 0;
+  template <class A> void serialize(A& a) {
+    a(rewind_version, guest, append, memory_bytes, disks, rtc_base_unix_seconds, state_hash_interval,
+      recorded_at_unix_seconds);
+  }
+};
+
+enum class EventKind : uint8_t {
+  kBlockCompletion = 1,  // device = drive, id = request id, status
+  kSerialInput = 2,      // device = port, id = the byte
+  kStateHash = 3,        // id = combined hash; data = {cpu, devices, memory, page, hash, page, hash...}
+};
+
+// Something the guest saw that its own instructions did not determine, at the
+// instruction boundary where it saw it.
+struct Event {
+  uint64_t icount = 0;
+  EventKind kind = EventKind::kBlockCompletion;
+  uint8_t device = 0;
+  uint64_t id = 0;
+  int32_t status = 0;
+  std::vector<uint64_t> data;
+  template <class A> void serialize(A& a) { a(icount, kind, device, id, status, data); }
+  bool operator==(const Event&) const = default;
+};
+
+// Written when a run ends normally; its absence means the recording was cut short.
+struct RecordingEnd {
+  uint64_t final_icount = 0;
+  int exit_status = 0;
+  std::string stop_message;
+  uint64_t serial_output_hash = 0;
+  template <class A> void serialize(A& a) { a(final_icount, exit_status, stop_message, serial_output_hash); }
+};
+
+}  // namespace rw::journal
