@@ -139,6 +139,7 @@ uint64_t translate(Cpu& cpu, uint64_t lin, Access access, bool user) {
     bool install = access != kWrite || mem.code_chunks(phys_page >> 12) == 0;
     // Pages with a watchpoint stay out of the TLB so that every access is checked.
     if (cpu.debug && access != kExec && cpu.debug->watched_pages.count(lin >> 12)) install = false;
+    if (access == kWrite) mem.mark_page_written(phys_page >> 12);
     if (install) {
       TlbEntry& e = cpu.tlb.entries[user ? 1 : 0][access][Tlb::index(lin)];
       e.tag = lin >> 12;
@@ -165,6 +166,7 @@ void phys_write(Cpu& cpu, uint64_t pa, T value) {
   PhysicalMemory& mem = *cpu.mem;
   if (!mem.contains(pa, sizeof(T))) return;
   std::memcpy(mem.host(pa), &value, sizeof(T));
+  mem.mark_page_written(pa >> 12);
   uint64_t off = pa & 4095;
   uint32_t chunks = mem.code_chunks(pa >> 12);
   if (chunks && (off + sizeof(T) <= 4096 ? (chunks & PhysicalMemory::chunk_mask(off, sizeof(T))) : true))

@@ -13,6 +13,7 @@ PhysicalMemory::PhysicalMemory(uint64_t size_bytes) : size_(size_bytes) {
   if (p == MAP_FAILED) throw std::bad_alloc();
   base_ = static_cast<uint8_t*>(p);
   code_chunks_.assign((size_bytes + 4095) / 4096, 0);
+  write_epoch_.assign((size_bytes + 4095) / 4096, 0);
 }
 
 PhysicalMemory::~PhysicalMemory() { munmap(base_, size_); }
