@@ -125,7 +125,13 @@ bool MachineTarget::write_memory(uint64_t addr, std::span<const uint8_t> in) {
 }
 
 void MachineTarget::attach() {
-  machine_.debug();
+  // A new debugger knows nothing of what an earlier one (gone without detaching) had set.
+  cpu::DebugState& d = machine_.debug();
+  sw_.clear();
+  hw_.clear();
+  d.watchpoints.clear();
+  d.catch_all_exceptions = false;
+  sync_breakpoints();
   attached_ = true;
 }
 
@@ -165,9 +171,11 @@ std::optional<StopEvent> MachineTarget::run_slice() {
       const bool catch_all = d.catch_all_exceptions, stop_fatal = d.stop_on_fatal_exceptions;
       d.catch_all_exceptions = false;
       if (!exception_was_caught_) d.stop_on_fatal_exceptions = false;
+      delivered_signal_ = signal_for_vector(d.stop.vector);
       RunResult r = run_until(c.icount + 1);  // delivery happens inside this one step
       d.catch_all_exceptions = catch_all;
       d.stop_on_fatal_exceptions = stop_fatal;
+      if (r.reason != cpu::StopReason::kShutdown) delivered_signal_ = 0;
       if (step || r.reason != cpu::StopReason::kTarget || (limit_ && c.icount >= limit_)) return stop_for(r, step);
       return std::nullopt;
     }
@@ -193,7 +201,11 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
       // A debugger can still look at a hung guest; without one, it is the end.
       if (!attached_) e = ended(StopEvent::exited(exit_status_(r)));
       break;
-    case cpu::StopReason::kShutdown: e = ended(StopEvent::terminated(gdb_signal::kSigSegv)); break;
+    case cpu::StopReason::kShutdown:
+      // Killed by the exception gdb passed on, as a process by its signal; any other
+      // triple fault (e.g. during an instruction fetch) reads as a segmentation fault.
+      e = ended(StopEvent::terminated(delivered_signal_ ? delivered_signal_ : gdb_signal::kSigSegv));
+      break;
     case cpu::StopReason::kReset: e = ended(StopEvent::exited(exit_status_(r))); break;
     case cpu::StopReason::kExit: e = ended(StopEvent::exited(r.exit_code & 0xFF)); break;
     case cpu::StopReason::kBreakpoint: {

@@ -81,6 +81,7 @@ class MachineTarget final : public Target,
   // Set while stopped before delivering an exception; resuming delivers it.
   bool at_exception_ = false;
   bool exception_was_caught_ = false;  // stopped by `catch exceptions on`, not as fatal
+  int delivered_signal_ = 0;           // the signal of a fatal exception being delivered
   StopEvent last_stop_ = StopEvent::signalled(gdb_signal::kSigTrap);
   RunResult final_result_;
   std::chrono::steady_clock::duration run_time_{};

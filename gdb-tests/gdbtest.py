@@ -1,0 +1,131 @@
+"""Helpers for scripted gdb (and lldb) sessions against the real rewind binary.
+
+Each session starts its own `rewind run GUEST --gdb 127.0.0.1:PORT` on a free port, runs the
+debugger in batch mode with a list of commands, and returns everything the debugger printed,
+so that tests can assert on exactly what a user would see."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Rewind:
+    """A `rewind run` process serving gdb; stderr is collected line by line."""
+
+    def __init__(self, rewind, guest, append="", wait=True, extra=()):
+        self.port = free_port()
+        cmd = [rewind, "run", guest, "--gdb", f"127.0.0.1:{self.port}"]
+        if wait:
+            cmd.append("--wait-gdb")
+        if append:
+            cmd += ["--append", append]
+        cmd += list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.stderr_lines = []
+        self.stdout = ""
+        self._listening = threading.Event()
+        self._err_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._err_thread.start()
+        self._out_thread = threading.Thread(target=self._read_stdout, daemon=True)
+        self._out_thread.start()
+        if not self._listening.wait(10):
+            self.proc.kill()
+            raise RuntimeError(f"rewind did not start listening: {self.stderr_lines}")
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.rstrip("\n"))
+            if "waiting for gdb on" in line:
+                self._listening.set()
+        self._listening.set()
+
+    def _read_stdout(self):
+        self.stdout = self.proc.stdout.read()
+
+    def wait(self, timeout=15):
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("rewind did not exit")
+        self._out_thread.join(5)
+        self._err_thread.join(5)
+        return status
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_gdb(elf, port, commands, timeout=30, interrupt_after=None, connect=True, pre=()):
+    """Runs gdb in batch mode; returns its combined output. With interrupt_after, SIGINT is
+    sent to gdb that many seconds after it started (gdb then sends 0x03 to the stub)."""
+    cmd = ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off"]
+    for c in pre:
+        cmd += ["-ex", c]
+    if connect:
+        cmd += ["-ex", f"target remote 127.0.0.1:{port}"]
+    for c in commands:
+        cmd += ["-ex", c]
+    cmd.append(elf)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    timer = None
+    if interrupt_after is not None:
+        timer = threading.Timer(interrupt_after, lambda: proc.send_signal(signal.SIGINT))
+        timer.start()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        raise AssertionError("gdb timed out; output so far:\n" + out)
+    finally:
+        if timer:
+            timer.cancel()
+    return out
+
+
+class Checker:
+    """Collects failed expectations; the test fails at the end if there was any."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = 0
+
+    def check(self, ok, what, context=""):
+        print(("ok   " if ok else "FAIL ") + what)
+        if not ok:
+            self.failures += 1
+            if context:
+                print("----- output -----\n" + context + "\n------------------")
+        return ok
+
+    def expect_in_order(self, output, patterns, what):
+        """Each regex must match, after the previous match."""
+        pos = 0
+        for p in patterns:
+            m = re.compile(p, re.M).search(output, pos)
+            if not self.check(m is not None, f"{what}: /{p}/", output):
+                return False
+            pos = m.end()
+        return True
+
+    def expect_absent(self, output, pattern, what):
+        return self.check(re.search(pattern, output, re.M) is None, f"{what}: no /{pattern}/", output)
+
+    def finish(self):
+        print(f"{self.name}: {'PASS' if self.failures == 0 else f'{self.failures} FAILED'}")
+        sys.exit(1 if self.failures else 0)
