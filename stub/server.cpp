@@ -202,7 +202,6 @@ class Server {
       case Session::Next::kKill:
         if (!out.reply.empty()) send_packet(out.reply);
         disconnect_quietly();
-        log("killed by gdb");
         result_ = ServeResult{ServeResult::Kind::kKilled, {}};
         break;
     }

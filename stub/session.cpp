@@ -37,6 +37,19 @@ std::optional<AddrLen> parse_addr_len(std::string_view args, char terminator) {
   return r;
 }
 
+// A vCont action's thread ("1", "0001", "-1", "p1.1", "p1.-1", "0" = any): is it ours?
+bool names_our_thread(std::string_view thread) {
+  if (thread.empty()) return true;
+  if (thread[0] == 'p') {
+    const size_t dot = thread.find('.');
+    if (dot == std::string_view::npos) return true;  // a whole process: ours is the only one
+    thread = thread.substr(dot + 1);
+  }
+  if (thread == "-1") return true;
+  auto id = parse_hex_number(thread);
+  return id && (*id == 0 || *id == 1);
+}
+
 std::string two_hex(int v) {
   static constexpr char kHex[] = "0123456789abcdef";
   return {kHex[(v >> 4) & 15], kHex[v & 15]};
@@ -248,7 +261,7 @@ Session::Outcome Session::v_packet(std::string_view p) {
       const size_t colon = action.find(':');
       std::string_view thread = colon == std::string_view::npos ? std::string_view{} : action.substr(colon + 1);
       action = action.substr(0, colon);
-      if (!thread.empty() && thread != "-1" && thread != "1" && thread != "p1.1" && thread != "p1.-1") continue;
+      if (!names_our_thread(thread)) continue;
       if (action.empty()) break;
       ResumeRequest r;
       switch (action[0]) {

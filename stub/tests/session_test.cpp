@@ -141,9 +141,13 @@ TEST_F(SessionTest, ResumeActions) {
   EXPECT_EQ(target.resumes[5].kind, ResumeKind::kStep);
   EXPECT_EQ(session.handle("C05").next, Next::kResume);
   EXPECT_EQ(target.resumes[6].signal, 5);
+  EXPECT_EQ(session.handle("vCont;s:0001").next, Next::kResume);  // lldb pads thread ids
+  EXPECT_EQ(target.resumes[7].kind, ResumeKind::kStep);
+  EXPECT_EQ(session.handle("vCont;s:p1.1").next, Next::kResume);
   EXPECT_EQ(reply("vCont;t"), "");
   EXPECT_EQ(reply("vCont;"), "E01");
-  EXPECT_EQ(target.resumes.size(), 7u);
+  EXPECT_EQ(reply("vCont;s:2"), "E01");  // no action for our thread
+  EXPECT_EQ(target.resumes.size(), 9u);
   EXPECT_EQ(session.handle("D").next, Next::kDetach);
   EXPECT_EQ(session.handle("k").next, Next::kKill);
   EXPECT_EQ(session.handle("vKill;1").next, Next::kKill);
