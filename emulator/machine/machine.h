@@ -78,6 +78,33 @@ class Machine {
     if (irq_sink_) irq_sink_(irq_controller_, irq, level);
   }
 
+  // Device state for state hashes (and snapshots later): each device registers a
+  // function that appends its state as words. Device order is the registration order.
+  using SaveStateFn = void (*)(const void* device, std::vector<uint64_t>& out);
+  void add_stateful_device(const char* name, const void* device, SaveStateFn save) {
+    stateful_devices_.push_back({name, device, save});
+  }
+  struct DeviceStateWords {
+    const char* name;
+    std::vector<uint64_t> words;
+  };
+  std::vector<DeviceStateWords> device_states() const {
+    std::vector<DeviceStateWords> out;
+    for (const auto& d : stateful_devices_) {
+      out.push_back({d.name, {}});
+      d.save(d.device, out.back().words);
+    }
+    return out;
+  }
+
+  // Start a new write epoch: from now on, the first write to each page marks it with
+  // the new epoch (see PhysicalMemory::page_write_epoch). Returns the new epoch.
+  uint32_t begin_write_epoch() {
+    uint32_t e = memory_.new_write_epoch();
+    cpu_.tlb.flush_writes();
+    return e;
+  }
+
   // --- debugger support (the gdb stub drives these) ---
   // Breakpoints, watchpoints and exception stops; created on first use. Call
   // debug_changed() after changing breakpoints or watchpoints.
@@ -103,6 +130,12 @@ class Machine {
   HostWakeup wakeup_;
   uint64_t wakeups_seen_ = 0;
   IrqSink irq_sink_ = nullptr;
+  struct StatefulDevice {
+    const char* name;
+    const void* device;
+    SaveStateFn save;
+  };
+  std::vector<StatefulDevice> stateful_devices_;
   void* irq_controller_ = nullptr;
   // Timers due and external events ready at the current instruction boundary.
   void service_events();

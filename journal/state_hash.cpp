@@ -1,0 +1,174 @@
+#include "journal/state_hash.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "cpu/operands.h"
+#include "journal/checksum.h"
+#include "machine/machine.h"
+
+namespace rw::journal {
+namespace {
+
+uint64_t mix_page(uint64_t page, uint64_t hash) {
+  uint64_t x = (page + 1) * 0x9E3779B97F4A7C15ull ^ hash;
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ull;
+  return x ^ (x >> 29);
+}
+
+uint64_t hash_words(const std::vector<uint64_t>& words) {
+  ContentHash h;
+  h.update(words.data(), words.size() * sizeof(uint64_t));
+  return h.digest();
+}
+
+std::vector<uint64_t> cpu_words(const cpu::Cpu& c) {
+  std::vector<uint64_t> w(c.gpr, c.gpr + 16);
+  w.push_back(c.rip);
+  w.push_back(cpu::get_rflags(c));
+  for (const cpu::Segment& s : c.seg) {
+    w.push_back(s.selector);
+    w.push_back(s.base);
+    w.push_back(uint64_t{s.limit} << 16 | s.attr);
+  }
+  for (const cpu::Segment* s : {&c.ldtr, &c.tr}) {
+    w.push_back(s->selector);
+    w.push_back(s->base);
+    w.push_back(uint64_t{s->limit} << 16 | s->attr);
+  }
+  w.insert(w.end(), {c.gdtr.base, c.gdtr.limit, c.idtr.base, c.idtr.limit, c.cr0, c.cr2, c.cr3, c.cr4, c.cr8});
+  w.insert(w.end(), c.dr, c.dr + 8);
+  w.insert(w.end(), {c.efer, c.star, c.lstar, c.cstar, c.sfmask, c.kernel_gs_base, c.sysenter_cs, c.sysenter_esp,
+                     c.sysenter_eip, c.pat, c.tsc_aux, c.apic_base, static_cast<uint64_t>(c.tsc_offset), c.cpl,
+                     c.halted, c.intr, c.interrupt_shadow_until, c.icount});
+  return w;
+}
+
+}  // namespace
+
+const std::vector<std::string>& cpu_register_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",  "r9",
+                                  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"};
+    for (const char* s : {"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"}) {
+      n.push_back(std::string(s) + ".selector");
+      n.push_back(std::string(s) + ".base");
+      n.push_back(std::string(s) + ".limit/attributes");
+    }
+    for (const char* s : {"gdtr.base", "gdtr.limit", "idtr.base", "idtr.limit", "cr0", "cr2", "cr3", "cr4", "cr8",
+                          "dr0", "dr1", "dr2", "dr3", "dr4", "dr5", "dr6", "dr7", "efer", "star", "lstar", "cstar",
+                          "sfmask", "kernel_gs_base", "sysenter_cs", "sysenter_esp", "sysenter_eip", "pat", "tsc_aux",
+                          "apic_base", "tsc_offset", "cpl", "halted", "intr", "interrupt_shadow", "icount"})
+      n.push_back(s);
+    return n;
+  }();
+  return names;
+}
+
+uint64_t StateDigest::combined() const {
+  std::vector<uint64_t> w = cpu;
+  w.insert(w.end(), devices.begin(), devices.end());
+  w.push_back(memory);
+  return hash_words(w);
+}
+
+Event StateDigest::to_event() const {
+  Event e;
+  e.icount = icount;
+  e.kind = EventKind::kStateHash;
+  e.id = combined();
+  e.data.push_back(cpu.size());
+  e.data.insert(e.data.end(), cpu.begin(), cpu.end());
+  e.data.push_back(devices.size());
+  e.data.insert(e.data.end(), devices.begin(), devices.end());
+  e.data.push_back(memory);
+  for (const auto& [page, hash] : pages) {
+    e.data.push_back(page);
+    e.data.push_back(hash);
+  }
+  return e;
+}
+
+bool StateDigest::from_event(const Event& e, StateDigest& out) {
+  // Layout: ncpu, cpu..., ndevices, devices..., memory, (page, hash)...
+  const auto& d = e.data;
+  if (e.kind != EventKind::kStateHash || d.empty() || d[0] > d.size() - 1) return false;
+  size_t n = d[0];
+  size_t pos = 1 + n;
+  if (pos >= d.size() || d[pos] > d.size() - pos - 2) return false;
+  size_t ndev = d[pos];
+  size_t mem_at = pos + 1 + ndev;
+  if ((d.size() - mem_at - 1) % 2 != 0) return false;
+  out = StateDigest{};
+  out.icount = e.icount;
+  out.cpu.assign(d.begin() + 1, d.begin() + 1 + static_cast<long>(n));
+  out.devices.assign(d.begin() + static_cast<long>(pos + 1), d.begin() + static_cast<long>(mem_at));
+  out.memory = d[mem_at];
+  for (size_t i = mem_at + 1; i + 1 < d.size(); i += 2) out.pages.emplace_back(d[i], d[i + 1]);
+  return true;
+}
+
+StateHasher::StateHasher(Machine& machine) : machine_(machine) {
+  std::vector<uint8_t> zero(4096, 0);
+  ContentHash h;
+  h.update(zero.data(), zero.size());
+  page_hash_.assign(machine.memory().page_count(), h.digest());
+  for (uint64_t p = 0; p < page_hash_.size(); ++p) memory_sum_ += mix_page(p, page_hash_[p]);
+}
+
+StateDigest StateHasher::digest() {
+  PhysicalMemory& mem = machine_.memory();
+  StateDigest d;
+  d.icount = machine_.cpu().icount;
+  d.cpu = cpu_words(machine_.cpu());
+  for (const auto& dev : machine_.device_states()) {
+    d.devices.push_back(hash_words(dev.words));
+    d.device_names.push_back(dev.name);
+  }
+  for (uint64_t p = 0; p < page_hash_.size(); ++p) {
+    if (mem.page_write_epoch(p) < last_epoch_) continue;
+    ContentHash h;
+    h.update(mem.host(p << 12), 4096);
+    uint64_t hash = h.digest();
+    if (hash == page_hash_[p]) continue;
+    memory_sum_ += mix_page(p, hash) - mix_page(p, page_hash_[p]);
+    page_hash_[p] = hash;
+    d.pages.emplace_back(p, hash);
+  }
+  d.memory = memory_sum_;
+  last_epoch_ = machine_.begin_write_epoch();
+  return d;
+}
+
+std::vector<std::string> describe_differences(const StateDigest& a, const StateDigest& b) {
+  std::vector<std::string> out;
+  const auto& names = cpu_register_names();
+  for (size_t i = 0; i < a.cpu.size() && i < b.cpu.size(); ++i)
+    if (a.cpu[i] != b.cpu[i])
+      out.push_back(fmt::format("register {}: recorded 0x{:x}, replayed 0x{:x}", i < names.size() ? names[i] : "?",
+                                a.cpu[i], b.cpu[i]));
+  for (size_t i = 0; i < std::max(a.devices.size(), b.devices.size()); ++i) {
+    bool same = i < a.devices.size() && i < b.devices.size() && a.devices[i] == b.devices[i];
+    if (!same) out.push_back(fmt::format("device {}: state differs", i < b.device_names.size() ? b.device_names[i] : "?"));
+  }
+  if (a.memory != b.memory) {
+    std::map<uint64_t, uint64_t> ra(a.pages.begin(), a.pages.end()), rb(b.pages.begin(), b.pages.end());
+    std::vector<uint64_t> differing;
+    for (const auto& [page, hash] : ra)
+      if (!rb.count(page) || rb[page] != hash) differing.push_back(page);
+    for (const auto& [page, hash] : rb)
+      if (!ra.count(page)) differing.push_back(page);
+    std::string list;
+    for (size_t i = 0; i < differing.size() && i < 16; ++i)
+      list += fmt::format("{}0x{:x}", i ? ", " : "", differing[i] << 12);
+    if (differing.size() > 16) list += fmt::format(" and {} more", differing.size() - 16);
+    out.push_back(differing.empty() ? "memory differs (in pages written before the previous check)"
+                                    : "memory differs in the pages at " + list);
+  }
+  return out;
+}
+
+}  // namespace rw::journal

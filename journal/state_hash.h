@@ -1,0 +1,50 @@
+// Machine state digests for divergence detection: the recorder journals one every N
+// instructions, replay computes its own at the same instruction and compares. A
+// digest keeps enough detail to say what differs: every CPU register, a hash of the
+// device state, and the hash of each memory page written since the previous digest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "journal/recording_format.h"
+
+namespace rw {
+class Machine;
+}
+
+namespace rw::journal {
+
+struct StateDigest {
+  uint64_t icount = 0;
+  std::vector<uint64_t> cpu;  // in the order of cpu_register_names()
+  std::vector<uint64_t> devices;  // one hash per device, in Machine::device_states() order
+  std::vector<std::string> device_names;  // not journaled: filled in from the machine
+  uint64_t memory = 0;  // all of RAM
+  std::vector<std::pair<uint64_t, uint64_t>> pages;  // (page number, hash) written since the last digest
+
+  uint64_t combined() const;
+  Event to_event() const;
+  static bool from_event(const Event& e, StateDigest& out);
+};
+
+const std::vector<std::string>& cpu_register_names();
+
+class StateHasher {
+ public:
+  explicit StateHasher(Machine& machine);
+  // Digest of the machine now. Pages written since the previous call are rehashed.
+  StateDigest digest();
+
+ private:
+  Machine& machine_;
+  std::vector<uint64_t> page_hash_;
+  uint64_t memory_sum_ = 0;
+  uint32_t last_epoch_ = 0;
+};
+
+// One line per difference (device names from `replayed`), e.g. "rax: recorded 0x1, replayed 0x2", "memory page 0x1f3".
+std::vector<std::string> describe_differences(const StateDigest& recorded, const StateDigest& replayed);
+
+}  // namespace rw::journal
