@@ -27,6 +27,14 @@ class HostWakeup {
     cv_.wait(lock, [&] { return count_ != seen; });
     seen = count_;
   }
+  // As wait(), but gives up after `timeout`. Returns whether it was notified.
+  template <class Duration>
+  bool wait_for(uint64_t& seen, Duration timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    bool notified = cv_.wait_for(lock, timeout, [&] { return count_ != seen; });
+    seen = count_;
+    return notified;
+  }
   uint64_t count() {
     std::lock_guard<std::mutex> lock(mutex_);
     return count_;
