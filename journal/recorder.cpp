@@ -1,0 +1,38 @@
+#include "journal/recorder.h"
+
+#include "machine/machine.h"
+
+namespace rw::journal {
+
+Recorder::Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file)
+    : machine_(machine),
+      interval_(digest_interval),
+      next_digest_(digest_interval ? machine.cpu().icount + digest_interval : ~uint64_t{0}),
+      file_(file),
+      hasher_(machine) {
+  hasher_.digest();  // the baseline: later digests list pages written after this point
+}
+
+void Recorder::append(Event e) {
+  if (file_) file_->append(e);
+  events_.push_back(std::move(e));
+}
+
+void Recorder::record(EventKind kind, uint8_t device, uint64_t id, int32_t status) {
+  Event e;
+  e.icount = machine_.cpu().icount;
+  e.kind = kind;
+  e.device = device;
+  e.id = id;
+  e.status = status;
+  append(std::move(e));
+}
+
+void Recorder::poll(uint64_t now) {
+  if (now < next_digest_) return;
+  append(hasher_.digest().to_event());
+  ++digests_;
+  next_digest_ = now + interval_;
+}
+
+}  // namespace rw::journal

@@ -1,0 +1,45 @@
+// The recording half of the record/replay layer. Wrappers around the machine's
+// external sources (block_journal, serial_journal) call record() for every event they
+// deliver; the recorder also journals a state digest every `digest_interval`
+// instructions. Events stay in memory (time travel replays from them) and, when a
+// file is given, are appended to it as the run goes.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "journal/recording_file.h"
+#include "journal/state_hash.h"
+#include "machine/external_source.h"
+
+namespace rw {
+class Machine;
+}
+
+namespace rw::journal {
+
+class Recorder : public ExternalSource {
+ public:
+  Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file);
+
+  void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
+  const std::vector<Event>& events() const { return events_; }
+  uint64_t digests() const { return digests_; }
+
+  // ExternalSource: state digests land on exact instruction counts.
+  void poll(uint64_t now) override;
+  uint64_t next_deadline() const override { return next_digest_; }
+  bool busy() const override { return false; }
+
+ private:
+  void append(Event e);
+  Machine& machine_;
+  uint64_t interval_;
+  uint64_t next_digest_;
+  RecordingWriter* file_;
+  StateHasher hasher_;
+  std::vector<Event> events_;
+  uint64_t digests_ = 0;
+};
+
+}  // namespace rw::journal
