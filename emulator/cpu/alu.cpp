@@ -86,9 +86,9 @@ template <AluOp Op>
 Handler pick(Form form, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (form) {
-      case Form::EG: return alu_eg<Op, T, M>;
-      case Form::GE: return alu_ge<Op, T, M>;
-      default: return alu_ei<Op, T, M>;
+      case Form::EG: return chain<alu_eg<Op, T, M>>;
+      case Form::GE: return chain<alu_ge<Op, T, M>>;
+      default: return chain<alu_ei<Op, T, M>>;
     }
   });
 }
@@ -205,22 +205,22 @@ Handler select_alu(AluOp op, Form form, unsigned size, bool mem) {
 Handler select_unary(UnaryOp op, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (op) {
-      case UnaryOp::Inc: return unary<UnaryOp::Inc, T, M>;
-      case UnaryOp::Dec: return unary<UnaryOp::Dec, T, M>;
-      case UnaryOp::Not: return unary<UnaryOp::Not, T, M>;
-      default: return unary<UnaryOp::Neg, T, M>;
+      case UnaryOp::Inc: return chain<unary<UnaryOp::Inc, T, M>>;
+      case UnaryOp::Dec: return chain<unary<UnaryOp::Dec, T, M>>;
+      case UnaryOp::Not: return chain<unary<UnaryOp::Not, T, M>>;
+      default: return chain<unary<UnaryOp::Neg, T, M>>;
     }
   });
 }
 
 Handler select_xadd(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return xadd<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<xadd<T, M>>; });
 }
 
 Handler select_cmpxchg(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return cmpxchg<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<cmpxchg<T, M>>; });
 }
 
-Handler select_cmpxchg_double(unsigned size) { return size == 16 ? cmpxchg_double<16> : cmpxchg_double<8>; }
+Handler select_cmpxchg_double(unsigned size) { return size == 16 ? chain<cmpxchg_double<16>> : chain<cmpxchg_double<8>>; }
 
 }  // namespace rw::cpu

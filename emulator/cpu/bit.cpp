@@ -69,7 +69,7 @@ void scan(Cpu& c, const Insn& i) {
 template <BitOp Op>
 Handler pick_bt(bool imm, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
-    return imm ? bit_test<Op, true, T, M> : bit_test<Op, false, T, M>;
+    return imm ? chain<bit_test<Op, true, T, M>> : chain<bit_test<Op, false, T, M>>;
   });
 }
 
@@ -89,10 +89,10 @@ Handler select_scan(ScanOp op, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (op) {
       case ScanOp::Bsf:
-      case ScanOp::Tzcnt: return scan<ScanOp::Bsf, T, M>;
-      case ScanOp::Bsr: return scan<ScanOp::Bsr, T, M>;
-      case ScanOp::Lzcnt: return scan<ScanOp::Lzcnt, T, M>;
-      default: return scan<ScanOp::Popcnt, T, M>;
+      case ScanOp::Tzcnt: return chain<scan<ScanOp::Bsf, T, M>>;
+      case ScanOp::Bsr: return chain<scan<ScanOp::Bsr, T, M>>;
+      case ScanOp::Lzcnt: return chain<scan<ScanOp::Lzcnt, T, M>>;
+      default: return chain<scan<ScanOp::Popcnt, T, M>>;
     }
   });
 }

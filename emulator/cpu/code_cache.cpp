@@ -12,12 +12,33 @@ namespace rw::cpu {
 namespace {
 // Stands in for the rest of a trace whose code was overwritten: leaves the trace
 // before the next instruction runs, so the new bytes get decoded.
-void stop_trace(Cpu&, const Insn&) { throw TraceStop{}; }
+void stop_trace(Cpu& c, const Insn& i) {
+  c.current = &i;
+  throw TraceStop{};
+}
+
+// The sentinel after a trace's last instruction: back to the loop.
+void trace_exit(Cpu& c, const Insn& i) { c.current = &i; }
+
+// The sentinel counts as the last instruction for the "executed = idx + 1" rule.
+void end_trace(Insn* insns, unsigned n) {
+  insns[n] = Insn{};
+  insns[n].fn = trace_exit;
+  insns[n].idx = static_cast<uint8_t>(n - 1);
+  insns[n].off = insns[n - 1].off;
+}
 }  // namespace
+
+Insn* CodeCache::prepare_partial(const TraceEntry& t, unsigned n) {
+  const Insn* src = insns(t);
+  for (unsigned k = 0; k < n; ++k) scratch_[k] = src[k];
+  end_trace(scratch_, n);
+  return scratch_;
+}
 
 std::unique_ptr<CodeCache> make_code_cache() { return std::make_unique<CodeCache>(); }
 
-CodeCache::CodeCache() : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 1) {}
+CodeCache::CodeCache() : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {}
 
 void CodeCache::flush(Cpu& cpu) {
   for (TraceEntry& t : table_) t = TraceEntry{};
@@ -29,7 +50,7 @@ void CodeCache::flush(Cpu& cpu) {
 }
 
 const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
-  if (used_ + kMaxTrace > kArenaSize) flush(cpu);
+  if (used_ + kMaxTrace + 1 > kArenaSize) flush(cpu);
   const uint64_t start_rip = cpu.rip;
   const uint64_t start_lin = (cpu.seg_base[CS] + start_rip) & cpu.lin_mask;
   Insn* out = &arena_[used_];
@@ -52,6 +73,7 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
       // Decoded afresh each time: its second page may be remapped at any moment.
       out[0].idx = 0;
       out[0].off = 0;
+      end_trace(out, 1);
       uncached_ = TraceEntry{phys, start_rip, used_, 1, out[0].len, static_cast<uint8_t>(cpu.code_size)};
       uncached_.phys = ~uint64_t{0};
       uncached_.breakpoint = breakpoints && breakpoints->count(start_lin);
@@ -62,7 +84,7 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
     bytes += out[n].len;
     rip += out[n].len;
     ++n;
-    if (info.ends_trace || n == kMaxTrace) break;
+    if (info.ends_trace || n == kMaxTrace || bytes > kMaxTraceBytes) break;
     if (((start_lin + bytes) >> 12) != (start_lin >> 12)) break;
   }
   const uint64_t page = phys >> 12;
@@ -70,11 +92,13 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
   if (cpu.mem->contains(phys, bytes)) cpu.mem->mark_code(phys, bytes);
   // Fast write entries for this page must now take the slow path that checks for code.
   if (first_code_on_page) cpu.tlb.flush_writes();
+  end_trace(out, n);
   TraceEntry& t = slot(phys);
+  if (t.phys != ~uint64_t{0}) ++cpu.tlb.generation;  // links to the trace it replaces are stale
   t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint16_t>(bytes),
                  static_cast<uint8_t>(cpu.code_size)};
   t.breakpoint = breakpoints && breakpoints->count(start_lin);
-  used_ += n;
+  used_ += n + 1;
   ++traces_built_;
   return t;
 }

@@ -24,13 +24,18 @@ struct TraceEntry {
   // Tlb::generation equals link_generation: they skip the lookup.
   uint8_t next_link = 0;
   uint64_t link_generation = ~uint64_t{0};
-  const TraceEntry* links[2] = {nullptr, nullptr};
+  struct Link {
+    uint64_t rip = ~uint64_t{0};
+    TraceEntry* trace = nullptr;
+  };
+  Link links[2];
 };
 
 class CodeCache {
  public:
   static constexpr unsigned kTableBits = 16;
-  static constexpr unsigned kMaxTrace = 32;
+  static constexpr unsigned kMaxTrace = 64;
+  static constexpr unsigned kMaxTraceBytes = 240;  // Insn::off is a byte
   static constexpr unsigned kArenaSize = 1u << 18;
 
   CodeCache();
@@ -43,6 +48,10 @@ class CodeCache {
   // entry to execute; page-crossing instructions come back uncached.
   const TraceEntry& build(Cpu& cpu, uint64_t phys);
 
+  // The first n instructions of `t`, copied and closed with a sentinel: for running
+  // part of a trace (the instruction budget ends inside it, single steps).
+  Insn* prepare_partial(const TraceEntry& t, unsigned n);
+
   // Forget every trace (self-modifying code, or the arena is full).
   void flush(Cpu& cpu);
 
@@ -54,6 +63,7 @@ class CodeCache {
   std::vector<Insn> arena_;
   uint32_t used_ = 0;
   TraceEntry uncached_;
+  Insn scratch_[kMaxTrace + 1];
   uint64_t traces_built_ = 0;
   uint64_t flushes_ = 0;
 };

@@ -10,18 +10,32 @@ namespace {
 
 void jmp(Cpu& c, const Insn& i) { c.next_rip = i.imm; }
 
+// Conditional branches are side exits: taken, they leave the trace; not taken, the
+// trace goes on with the next instruction.
+inline void branch(Cpu& c, const Insn& i, bool taken) {
+  if (taken) {
+    c.next_rip = i.imm;
+    return;
+  }
+  const Insn& next = (&i)[1];
+  return next.fn(c, next);
+}
+
 template <unsigned Cc>
 void jcc(Cpu& c, const Insn& i) {
-  if (condition(c, Cc)) c.next_rip = i.imm;
+  c.current = &i;
+  return branch(c, i, condition(c, Cc));
 }
 
 template <unsigned A>
 void jcxz(Cpu& c, const Insn& i) {
-  if ((c.gpr[RCX] & kAddrMask[A]) == 0) c.next_rip = i.imm;
+  c.current = &i;
+  return branch(c, i, (c.gpr[RCX] & kAddrMask[A]) == 0);
 }
 
 template <unsigned Kind, unsigned A>
 void loop(Cpu& c, const Insn& i) {
+  c.current = &i;
   uint64_t count = (c.gpr[RCX] - 1) & kAddrMask[A];
   if constexpr (A == kAddr64)
     c.gpr[RCX] = count;
@@ -32,7 +46,7 @@ void loop(Cpu& c, const Insn& i) {
   bool go = count != 0;
   if constexpr (Kind == 0) go = go && !get_zf(c);
   if constexpr (Kind == 1) go = go && get_zf(c);
-  if (go) c.next_rip = i.imm;
+  return branch(c, i, go);
 }
 
 template <class T>
@@ -87,9 +101,9 @@ void int1(Cpu& c, const Insn&) { deliver_event(c, vec::DB, EventKind::kExternal,
 
 }  // namespace
 
-const Handler op_int = int_n, op_int3 = int3, op_into = into, op_int1 = int1;
+const Handler op_int = chain<int_n>, op_int3 = chain<int3>, op_into = chain<into>, op_int1 = chain<int1>;
 
-Handler select_jmp() { return jmp; }
+Handler select_jmp() { return chain<jmp>; }
 
 namespace {
 template <std::size_t... Cc>
@@ -113,36 +127,36 @@ Handler select_loop(unsigned kind, unsigned asize) {
 }
 
 Handler select_call(unsigned size) {
-  return size == 2 ? call<u16> : size == 4 ? call<u32> : call<u64>;
+  return size == 2 ? chain<call<u16>> : size == 4 ? chain<call<u32>> : chain<call<u64>>;
 }
 
 Handler select_call_indirect(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return call_indirect<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<call_indirect<T, M>>; });
 }
 
 Handler select_jmp_indirect(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return jmp_indirect<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<jmp_indirect<T, M>>; });
 }
 
 Handler select_ret(unsigned size, bool imm) {
-  return by_size(size, [&]<class T>() -> Handler { return imm ? ret<T, true> : ret<T, false>; });
+  return by_size(size, [&]<class T>() -> Handler { return imm ? chain<ret<T, true>> : chain<ret<T, false>>; });
 }
 
 Handler select_far_ptr(bool call, unsigned size) {
-  if (call) return size == 2 ? far_ptr<true, 2> : far_ptr<true, 4>;
-  return size == 2 ? far_ptr<false, 2> : far_ptr<false, 4>;
+  if (call) return size == 2 ? chain<far_ptr<true, 2>> : chain<far_ptr<true, 4>>;
+  return size == 2 ? chain<far_ptr<false, 2>> : chain<far_ptr<false, 4>>;
 }
 
 Handler select_far_mem(bool call, unsigned size) {
-  if (call) return size == 2 ? far_mem<true, 2> : size == 4 ? far_mem<true, 4> : far_mem<true, 8>;
-  return size == 2 ? far_mem<false, 2> : size == 4 ? far_mem<false, 4> : far_mem<false, 8>;
+  if (call) return size == 2 ? chain<far_mem<true, 2>> : size == 4 ? chain<far_mem<true, 4>> : chain<far_mem<true, 8>>;
+  return size == 2 ? chain<far_mem<false, 2>> : size == 4 ? chain<far_mem<false, 4>> : chain<far_mem<false, 8>>;
 }
 
 Handler select_retf(unsigned size, bool imm) {
-  if (imm) return size == 2 ? retf<2, true> : size == 4 ? retf<4, true> : retf<8, true>;
-  return size == 2 ? retf<2, false> : size == 4 ? retf<4, false> : retf<8, false>;
+  if (imm) return size == 2 ? chain<retf<2, true>> : size == 4 ? chain<retf<4, true>> : chain<retf<8, true>>;
+  return size == 2 ? chain<retf<2, false>> : size == 4 ? chain<retf<4, false>> : chain<retf<8, false>>;
 }
 
-Handler select_iret(unsigned size) { return size == 2 ? iret<2> : size == 4 ? iret<4> : iret<8>; }
+Handler select_iret(unsigned size) { return size == 2 ? chain<iret<2>> : size == 4 ? chain<iret<4>> : chain<iret<8>>; }
 
 }  // namespace rw::cpu

@@ -97,7 +97,17 @@ struct Cpu {
 
   uint64_t icount = 0;   // instructions retired (exact at trace boundaries, see exec.cpp)
   uint64_t target = 0;   // the loop stops when icount reaches this
+  // Reasons for the loop to look up from its hot path, side by side so one load
+  // checks them all (see Cpu::signals()).
   bool stop_requested = false;
+  bool halted = false;
+  bool intr = false;  // sampled between traces
+  bool signal_spare = false;
+  uint32_t signals() const {
+    uint32_t s;
+    std::memcpy(&s, &stop_requested, sizeof s);
+    return s;
+  }
 
   // --- the rest of the architectural state ---
   Segment seg[6];
@@ -111,10 +121,8 @@ struct Cpu {
   int64_t tsc_offset = 0;
   uint8_t cpl = 0;
   CodeSize code_size = CodeSize::k32;
-  bool halted = false;
-  // External interrupts: the interrupt controller drives `intr` (the INTR pin) and
-  // hands out the vector when the CPU acknowledges it. Sampled between traces.
-  bool intr = false;
+  // External interrupts: the interrupt controller drives `intr` (the INTR pin, next
+  // to stop_requested) and hands out the vector when the CPU acknowledges it.
   uint8_t (*acknowledge_interrupt)(void* controller) = nullptr;
   void* interrupt_controller = nullptr;
   uint64_t interrupt_shadow_until = 0;  // no interrupt delivered while icount < this (STI, MOV SS)
@@ -132,7 +140,10 @@ struct Cpu {
   IoBus* io = nullptr;
   CodeCache* code = nullptr;
   DebugState* debug = nullptr;  // only while a debugger has something set
-  // Current-trace bookkeeping, used to stop a trace whose code was just overwritten.
+  // The instruction running now (set by each handler as it starts): where a fault or a
+  // side exit happened. Current-trace bookkeeping, to stop a trace whose code was
+  // just overwritten.
+  const Insn* current = nullptr;
   Insn* trace_begin = nullptr;
   Insn* trace_end = nullptr;
 

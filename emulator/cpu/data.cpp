@@ -103,15 +103,15 @@ void std_(Cpu& c, const Insn&) { c.rflags_stored |= rflags::DF; }
 
 }  // namespace
 
-const Handler op_nop = nop, op_lahf = lahf, op_sahf = sahf, op_cmc = cmc, op_clc = clc, op_stc = stc, op_cld = cld,
-              op_std = std_;
+const Handler op_nop = chain<nop>, op_lahf = chain<lahf>, op_sahf = chain<sahf>, op_cmc = chain<cmc>, op_clc = chain<clc>, op_stc = chain<stc>, op_cld = chain<cld>,
+              op_std = chain<std_>;
 
 Handler select_mov(Form form, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (form) {
-      case Form::EG: return mov_eg<T, M>;
-      case Form::GE: return mov_ge<T, M>;
-      default: return mov_ei<T, M>;
+      case Form::EG: return chain<mov_eg<T, M>>;
+      case Form::GE: return chain<mov_ge<T, M>>;
+      default: return chain<mov_ei<T, M>>;
     }
   });
 }
@@ -120,10 +120,10 @@ Handler select_movx(bool sign, unsigned dst_size, unsigned src_size, bool mem) {
   auto from = [&]<class S>() -> Handler {
     return by_size(dst_size, [&]<class D>() -> Handler {
       if constexpr (sizeof(D) <= sizeof(S)) {
-        return mem ? mov_ge<D, true> : mov_ge<D, false>;  // MOVZX r16, r/m16 is a plain move
+        return mem ? chain<mov_ge<D, true>> : chain<mov_ge<D, false>>;  // MOVZX r16, r/m16 is a plain move
       } else {
-        if (sign) return mem ? movx<D, S, true, true> : movx<D, S, true, false>;
-        return mem ? movx<D, S, false, true> : movx<D, S, false, false>;
+        if (sign) return mem ? chain<movx<D, S, true, true>> : chain<movx<D, S, true, false>>;
+        return mem ? chain<movx<D, S, false, true>> : chain<movx<D, S, false, false>>;
       }
     });
   };
@@ -135,17 +135,17 @@ Handler select_movx(bool sign, unsigned dst_size, unsigned src_size, bool mem) {
 }
 
 Handler select_lea(unsigned size) {
-  return by_size(size, []<class T>() -> Handler { return lea<T>; });
+  return by_size(size, []<class T>() -> Handler { return chain<lea<T>>; });
 }
 
 Handler select_xchg(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return xchg<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<xchg<T, M>>; });
 }
 
 namespace {
 template <unsigned Cc>
 Handler cmov_for(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return cmov<Cc, T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<cmov<Cc, T, M>>; });
 }
 template <std::size_t... Cc>
 Handler cmov_table(unsigned cc, unsigned size, bool mem, std::index_sequence<Cc...>) {
@@ -154,8 +154,8 @@ Handler cmov_table(unsigned cc, unsigned size, bool mem, std::index_sequence<Cc.
 }
 template <std::size_t... Cc>
 Handler setcc_table(unsigned cc, bool mem, std::index_sequence<Cc...>) {
-  static constexpr Handler kReg[] = {setcc<Cc, false>...};
-  static constexpr Handler kMem[] = {setcc<Cc, true>...};
+  static constexpr Handler kReg[] = {chain<setcc<Cc, false>>...};
+  static constexpr Handler kMem[] = {chain<setcc<Cc, true>>...};
   return mem ? kMem[cc] : kReg[cc];
 }
 }  // namespace
@@ -167,22 +167,22 @@ Handler select_cmov(unsigned cc, unsigned size, bool mem) {
 Handler select_setcc(unsigned cc, bool mem) { return setcc_table(cc, mem, std::make_index_sequence<16>{}); }
 
 Handler select_bswap(unsigned size) {
-  return by_size(size, []<class T>() -> Handler { return bswap<T>; });
+  return by_size(size, []<class T>() -> Handler { return chain<bswap<T>>; });
 }
 
 Handler select_sign_extend_acc(unsigned size) {
   return by_size(size, []<class T>() -> Handler {
     if constexpr (sizeof(T) == 1) return nullptr;
-    else return sign_extend_acc<T>;
+    else return chain<sign_extend_acc<T>>;
   });
 }
 
 Handler select_sign_split_acc(unsigned size) {
-  return by_size(size, []<class T>() -> Handler { return sign_split_acc<T>; });
+  return by_size(size, []<class T>() -> Handler { return chain<sign_split_acc<T>>; });
 }
 
 Handler select_xlat(unsigned asize) {
-  return asize == kAddr16 ? xlat<kAddr16> : asize == kAddr32 ? xlat<kAddr32> : xlat<kAddr64>;
+  return asize == kAddr16 ? chain<xlat<kAddr16>> : asize == kAddr32 ? chain<xlat<kAddr32>> : chain<xlat<kAddr64>>;
 }
 
 }  // namespace rw::cpu

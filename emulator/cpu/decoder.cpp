@@ -539,8 +539,7 @@ void Decoder::one_byte(uint8_t op) {
     case 0x78: case 0x79: case 0x7A: case 0x7B: case 0x7C: case 0x7D: case 0x7E: case 0x7F:
       rel(static_cast<int8_t>(next()));
       rel_size_ = m64 ? 8 : osize_;
-      i_.fn = select_jcc(op & 15);
-      ends_ = true;
+      i_.fn = select_jcc(op & 15);  // a side exit: the trace goes on past it
       return;
     case 0x80: case 0x81: case 0x82: case 0x83:
       if (op == 0x82 && m64) return invalid();
@@ -752,13 +751,11 @@ void Decoder::one_byte(uint8_t op) {
       rel(static_cast<int8_t>(next()));
       rel_size_ = m64 ? 8 : osize_;
       i_.fn = select_loop(op - 0xE0, asize_);
-      ends_ = true;
       return;
     case 0xE3:
       rel(static_cast<int8_t>(next()));
       rel_size_ = m64 ? 8 : osize_;
       i_.fn = select_jcxz(asize_);
-      ends_ = true;
       return;
     case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xEC: case 0xED: case 0xEE: case 0xEF: {
       unsigned size = (op & 1) ? (osize_ == 8 ? 4 : osize_) : 1;
@@ -874,7 +871,6 @@ void Decoder::two_byte(uint8_t op) {
       rel(m64 || osize_ == 4 ? static_cast<int32_t>(next32()) : static_cast<int16_t>(next16()));
       rel_size_ = m64 ? 8 : osize_;
       i_.fn = select_jcc(op & 15);
-      ends_ = true;
       return;
     case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
     case 0x98: case 0x99: case 0x9A: case 0x9B: case 0x9C: case 0x9D: case 0x9E: case 0x9F:

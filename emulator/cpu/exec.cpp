@@ -51,10 +51,12 @@ bool exception_stops(Cpu& c, const GuestFault& f) {
 }
 
 // The trace that followed `t` last time, if it starts at the current RIP.
+// Links are trusted within one TLB generation, which every change of mode, privilege,
+// translations or cached traces ends.
 inline TraceEntry* linked_successor(const TraceEntry* t, const Cpu& c) {
   if (t->link_generation != c.tlb.generation) return nullptr;
-  for (const TraceEntry* l : t->links)
-    if (l && l->rip == c.rip && l->mode == static_cast<uint8_t>(c.code_size)) return const_cast<TraceEntry*>(l);
+  if (t->links[0].rip == c.rip) return t->links[0].trace;
+  if (t->links[1].rip == c.rip) return t->links[1].trace;
   return nullptr;
 }
 
@@ -69,40 +71,44 @@ bool fault_in_trace(Cpu& c, const GuestFault& f) {
   return exception_stops(c, f);
 }
 
+// Runs the instructions at `begin` (a trace, or a partial copy closed by a sentinel)
+// from the current RIP and accounts for them. Returns false after a fault or a
+// code-overwrite stop; `stop` is set when a debugger wants to see an exception.
+[[gnu::always_inline]] inline bool execute(Cpu& c, Insn* begin, unsigned count, uint64_t bytes, bool& stop) {
+  const uint64_t start_rip = c.rip;
+  c.next_rip = start_rip + bytes;
+  c.trace_begin = begin;
+  c.trace_end = begin + count;
+  try {
+    begin->fn(c, *begin);  // runs on to the sentinel or a taken branch
+  } catch (const GuestFault& f) {
+    c.rip = start_rip + c.current->off;
+    c.icount += c.current->idx;
+    stop = fault_in_trace(c, f);
+    return false;
+  } catch (const TraceStop&) {
+    c.rip = start_rip + c.current->off;
+    c.icount += c.current->idx;
+    c.trace_begin = c.trace_end = nullptr;
+    return false;
+  }
+  c.rip = c.next_rip;
+  c.icount += c.current->idx + 1u;
+  c.trace_begin = c.trace_end = nullptr;
+  return true;
+}
+
 // The hot path: whole traces back to back, following links, while nothing needs
 // attention. Returns the last trace that completed (to link it to the next one),
 // or null after a fault; `stop` is set when a debugger wants to see an exception.
 TraceEntry* run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target, bool& stop) {
   for (;;) {
-    Insn* const begin = cache.insns(*t);
-    Insn* const end = begin + t->count;
-    Insn* p = begin;
-    const uint64_t start_rip = c.rip;
-    c.next_rip = start_rip + t->bytes;
-    c.trace_begin = begin;
-    c.trace_end = end;
-    try {
-      for (; p != end; ++p) p->fn(c, *p);
-    } catch (const GuestFault& f) {
-      c.rip = start_rip + p->off;
-      c.icount += static_cast<uint64_t>(p - begin);
-      stop = fault_in_trace(c, f);
-      return nullptr;
-    } catch (const TraceStop&) {
-      c.rip = start_rip + p->off;
-      c.icount += static_cast<uint64_t>(p - begin);
-      c.trace_begin = c.trace_end = nullptr;
-      return nullptr;
-    }
-    c.rip = c.next_rip;
-    c.icount += t->count;
-    if (c.stop_requested || c.halted || (c.rflags_stored & rflags::TF) || (c.intr && (c.rflags_stored & rflags::IF)))
-      break;
+    if (!execute(c, cache.insns(*t), t->count, t->bytes, stop)) return nullptr;
+    if ((c.signals() | (c.rflags_stored & rflags::TF)) != 0) [[unlikely]] break;
     TraceEntry* next = linked_successor(t, c);
     if (!next || next->breakpoint || next->count > target - c.icount) break;
     t = next;
   }
-  c.trace_begin = c.trace_end = nullptr;
   return t;
 }
 
@@ -153,9 +159,9 @@ StopReason run(Cpu& c, uint64_t target) {
       if (last && trace->phys != ~uint64_t{0} && (trace->phys >> 12) == (last->phys >> 12)) {
         if (last->link_generation != c.tlb.generation) {
           last->link_generation = c.tlb.generation;
-          last->links[0] = last->links[1] = nullptr;
+          last->links[0] = last->links[1] = TraceEntry::Link{};
         }
-        last->links[last->next_link] = trace;
+        last->links[last->next_link] = {c.rip, trace};
         last->next_link ^= 1;
       }
     } catch (const GuestFault& f) {
@@ -181,44 +187,21 @@ StopReason run(Cpu& c, uint64_t target) {
     }
 
     // The careful path: part of a trace (the budget ends inside it), single-stepping
-    // with RFLAGS.TF (one instruction, then #DB), or watchpoints (check after each).
-    last = trace;
-    Insn* const begin = cache.insns(*trace);
-    uint64_t n = std::min<uint64_t>(trace->count, target - c.icount);
-    if (single_step || one_instruction) n = 1;
-    Insn* const end = begin + n;
-    Insn* p = begin;
-    const uint64_t start_rip = c.rip;
-    c.next_rip = start_rip + trace->bytes;
-    c.trace_begin = begin;
-    c.trace_end = begin + trace->count;
-    try {
-      for (; p != end; ++p) {
-        p->fn(c, *p);
-        if (watching && c.debug->watch_hit) {
-          ++p;
-          break;
-        }
-      }
-      n = static_cast<uint64_t>(p - begin);
-      c.rip = n == trace->count ? c.next_rip : start_rip + begin[n].off;
-      c.icount += n;
-      c.trace_begin = c.trace_end = nullptr;
-      if (single_step) single_step_trap(c);
-      if (watching && c.debug->watch_hit) {
-        c.debug->watch_hit = false;
-        return StopReason::kWatchpoint;
-      }
-    } catch (const GuestFault& f) {
-      c.rip = start_rip + p->off;
-      c.icount += static_cast<uint64_t>(p - begin);
-      last = nullptr;
-      if (fault_in_trace(c, f)) return StopReason::kException;
-    } catch (const TraceStop&) {
-      last = nullptr;
-      c.rip = start_rip + p->off;
-      c.icount += static_cast<uint64_t>(p - begin);
-      c.trace_begin = c.trace_end = nullptr;
+    // with RFLAGS.TF (one instruction, then #DB), watchpoints (one instruction, then a
+    // check) or an interrupt shadow (one instruction, then the interrupt).
+    last = nullptr;
+    unsigned n = static_cast<unsigned>(std::min<uint64_t>(trace->count, target - c.icount));
+    if (single_step || watching || one_instruction) n = 1;
+    Insn* partial = cache.prepare_partial(*trace, n);
+    bool stop = false;
+    const uint64_t bytes = n == trace->count ? trace->bytes : cache.insns(*trace)[n].off;
+    const bool completed = execute(c, partial, n, bytes, stop);
+    if (stop) return StopReason::kException;
+    if (!completed) continue;
+    if (single_step) single_step_trap(c);
+    if (watching && c.debug->watch_hit) {
+      c.debug->watch_hit = false;
+      return StopReason::kWatchpoint;
     }
   }
 }

@@ -40,14 +40,14 @@ void out(Cpu& c, const Insn& i) {
 Handler select_in(unsigned size, bool imm_port) {
   return by_size(size, [&]<class T>() -> Handler {
     if constexpr (sizeof(T) == 8) return nullptr;
-    else return imm_port ? in<T, true> : in<T, false>;
+    else return imm_port ? chain<in<T, true>> : chain<in<T, false>>;
   });
 }
 
 Handler select_out(unsigned size, bool imm_port) {
   return by_size(size, [&]<class T>() -> Handler {
     if constexpr (sizeof(T) == 8) return nullptr;
-    else return imm_port ? out<T, true> : out<T, false>;
+    else return imm_port ? chain<out<T, true>> : chain<out<T, false>>;
   });
 }
 

@@ -106,20 +106,20 @@ void imul3(Cpu& c, const Insn& i) {
 Handler select_muldiv(MulOp op, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (op) {
-      case MulOp::Mul: return muldiv<MulOp::Mul, T, M>;
-      case MulOp::Imul: return muldiv<MulOp::Imul, T, M>;
-      case MulOp::Div: return muldiv<MulOp::Div, T, M>;
-      default: return muldiv<MulOp::Idiv, T, M>;
+      case MulOp::Mul: return chain<muldiv<MulOp::Mul, T, M>>;
+      case MulOp::Imul: return chain<muldiv<MulOp::Imul, T, M>>;
+      case MulOp::Div: return chain<muldiv<MulOp::Div, T, M>>;
+      default: return chain<muldiv<MulOp::Idiv, T, M>>;
     }
   });
 }
 
 Handler select_imul2(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return imul2<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<imul2<T, M>>; });
 }
 
 Handler select_imul3(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return imul3<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<imul3<T, M>>; });
 }
 
 }  // namespace rw::cpu

@@ -177,6 +177,20 @@ inline T stack_peek(Cpu& c, uint64_t offset) {
   return mem_read<T>(c, (((c.gpr[RSP] + offset) & m) + c.seg_base[SS]) & c.lin_mask);
 }
 
+// --- threaded dispatch ---
+
+// Every handler the decoder hands out runs its instruction and then jumps straight to
+// the next instruction of the trace (a sibling call the compiler turns into a jump).
+// A trace ends with a sentinel whose handler returns to the loop. Conditional branches
+// leave early when taken (control.cpp), which lets a trace continue past them.
+template <Handler H>
+void chain(Cpu& c, const Insn& i) {
+  c.current = &i;
+  H(c, i);
+  const Insn& next = (&i)[1];
+  return next.fn(c, next);
+}
+
 // --- decoder helpers: pick a template instance by operand size ---
 
 template <class F>

@@ -134,9 +134,9 @@ template <ShiftOp Op>
 Handler pick(Count count, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (count) {
-      case Count::One: return shift_op<Op, Count::One, T, M>;
-      case Count::Cl: return shift_op<Op, Count::Cl, T, M>;
-      default: return shift_op<Op, Count::Imm, T, M>;
+      case Count::One: return chain<shift_op<Op, Count::One, T, M>>;
+      case Count::Cl: return chain<shift_op<Op, Count::Cl, T, M>>;
+      default: return chain<shift_op<Op, Count::Imm, T, M>>;
     }
   });
 }
@@ -160,8 +160,8 @@ Handler select_shift_double(bool right, Count count, unsigned size, bool mem) {
     if constexpr (sizeof(T) == 1) {
       return nullptr;
     } else {
-      if (right) return count == Count::Cl ? shift_double_op<true, Count::Cl, T, M> : shift_double_op<true, Count::Imm, T, M>;
-      return count == Count::Cl ? shift_double_op<false, Count::Cl, T, M> : shift_double_op<false, Count::Imm, T, M>;
+      if (right) return count == Count::Cl ? chain<shift_double_op<true, Count::Cl, T, M>> : chain<shift_double_op<true, Count::Imm, T, M>>;
+      return count == Count::Cl ? chain<shift_double_op<false, Count::Cl, T, M>> : chain<shift_double_op<false, Count::Imm, T, M>>;
     }
   });
 }

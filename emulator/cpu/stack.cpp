@@ -124,7 +124,7 @@ void leave(Cpu& c, const Insn&) {
 }  // namespace
 
 #define REWIND_SELECT_BY_SIZE(name, fn) \
-  Handler name(unsigned size) { return by_size(size, []<class T>() -> Handler { return fn<T>; }); }
+  Handler name(unsigned size) { return by_size(size, []<class T>() -> Handler { return chain<fn<T>>; }); }
 
 REWIND_SELECT_BY_SIZE(select_push_reg, push_reg)
 REWIND_SELECT_BY_SIZE(select_pop_reg, pop_reg)

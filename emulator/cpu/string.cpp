@@ -106,9 +106,9 @@ template <StrOp Op, class T>
 Handler pick_asize(unsigned asize, Rep rep) {
   auto with = [&]<unsigned A>() -> Handler {
     switch (rep) {
-      case kNoRep: return string_op<Op, T, A, kNoRep>;
-      case kRepE: return string_op<Op, T, A, kRepE>;
-      default: return string_op<Op, T, A, kRepNE>;
+      case kNoRep: return chain<string_op<Op, T, A, kNoRep>>;
+      case kRepE: return chain<string_op<Op, T, A, kRepE>>;
+      default: return chain<string_op<Op, T, A, kRepNE>>;
     }
   };
   switch (asize) {

@@ -502,45 +502,45 @@ void lldt_dispatch(Cpu& c, const Insn& i) {
 
 }  // namespace
 
-const Handler op_hlt = hlt, op_cli = cli, op_sti = sti, op_cpuid = cpuid, op_rdtsc = rdtsc, op_rdtscp = rdtscp,
-              op_rdmsr = rdmsr, op_wrmsr = wrmsr, op_swapgs = swapgs, op_syscall = syscall, op_sysenter = sysenter,
-              op_clts = clts, op_wbinvd = wbinvd, op_invlpg = invlpg, op_ltr = ltr_dispatch, op_lldt = lldt_dispatch,
-              op_lmsw = lmsw, op_invalid = invalid, op_unimplemented = unimplemented, op_verr = verify<false>,
-              op_verw = verify<true>, op_gp0 = gp0;
+const Handler op_hlt = chain<hlt>, op_cli = chain<cli>, op_sti = chain<sti>, op_cpuid = chain<cpuid>, op_rdtsc = chain<rdtsc>, op_rdtscp = chain<rdtscp>,
+              op_rdmsr = chain<rdmsr>, op_wrmsr = chain<wrmsr>, op_swapgs = chain<swapgs>, op_syscall = chain<syscall>, op_sysenter = chain<sysenter>,
+              op_clts = chain<clts>, op_wbinvd = chain<wbinvd>, op_invlpg = chain<invlpg>, op_ltr = chain<ltr_dispatch>, op_lldt = chain<lldt_dispatch>,
+              op_lmsw = chain<lmsw>, op_invalid = chain<invalid>, op_unimplemented = chain<unimplemented>, op_verr = chain<verify<false>>,
+              op_verw = chain<verify<true>>, op_gp0 = chain<gp0>;
 
-Handler select_sysret(unsigned size) { return size == 8 ? sysret<8> : sysret<4>; }
-Handler select_sysexit(unsigned size) { return size == 8 ? sysexit<8> : sysexit<4>; }
+Handler select_sysret(unsigned size) { return size == 8 ? chain<sysret<8>> : chain<sysret<4>>; }
+Handler select_sysexit(unsigned size) { return size == 8 ? chain<sysexit<8>> : chain<sysexit<4>>; }
 
 Handler select_descriptor_table(bool store, bool idt) {
-  if (store) return idt ? descriptor_table<true, true> : descriptor_table<true, false>;
-  return idt ? descriptor_table<false, true> : descriptor_table<false, false>;
+  if (store) return idt ? chain<descriptor_table<true, true>> : chain<descriptor_table<true, false>>;
+  return idt ? chain<descriptor_table<false, true>> : chain<descriptor_table<false, false>>;
 }
 
 Handler select_store_selector(unsigned which, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
     switch (which) {
-      case 0: return store_selector<0, T, M>;
-      case 1: return store_selector<1, T, M>;
-      default: return store_selector<2, T, M>;
+      case 0: return chain<store_selector<0, T, M>>;
+      case 1: return chain<store_selector<1, T, M>>;
+      default: return chain<store_selector<2, T, M>>;
     }
   });
 }
 
-Handler select_mov_cr(bool to_cr) { return to_cr ? mov_cr<true> : mov_cr<false>; }
-Handler select_mov_dr(bool to_dr) { return to_dr ? mov_dr<true> : mov_dr<false>; }
-Handler select_mov_to_seg(bool mem) { return mem ? mov_to_seg<true> : mov_to_seg<false>; }
+Handler select_mov_cr(bool to_cr) { return to_cr ? chain<mov_cr<true>> : chain<mov_cr<false>>; }
+Handler select_mov_dr(bool to_dr) { return to_dr ? chain<mov_dr<true>> : chain<mov_dr<false>>; }
+Handler select_mov_to_seg(bool mem) { return mem ? chain<mov_to_seg<true>> : chain<mov_to_seg<false>>; }
 
 Handler select_mov_from_seg(unsigned size, bool mem) {
-  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return mov_from_seg<T, M>; });
+  return by_size_mem(size, mem, []<class T, bool M>() -> Handler { return chain<mov_from_seg<T, M>>; });
 }
 
 Handler select_load_far_pointer(unsigned size) {
-  return size == 2 ? load_far_pointer<u16> : size == 4 ? load_far_pointer<u32> : load_far_pointer<u64>;
+  return size == 2 ? chain<load_far_pointer<u16>> : size == 4 ? chain<load_far_pointer<u32>> : chain<load_far_pointer<u64>>;
 }
 
 Handler select_lar_lsl(bool lsl, unsigned size, bool mem) {
   return by_size_mem(size, mem, [&]<class T, bool M>() -> Handler {
-    return lsl ? lar_lsl<true, T, M> : lar_lsl<false, T, M>;
+    return lsl ? chain<lar_lsl<true, T, M>> : chain<lar_lsl<false, T, M>>;
   });
 }
 
