@@ -29,6 +29,19 @@ struct LazyFlags {
 
 inline uint64_t sign_bit(unsigned bits) { return uint64_t{1} << (bits - 1); }
 
+// PF for each low byte, already in its RFLAGS position (bit 2).
+struct ParityTable {
+  uint8_t pf[256];
+  constexpr ParityTable() : pf() {
+    for (unsigned v = 0; v < 256; ++v) {
+      unsigned ones = 0;
+      for (unsigned b = v; b; b >>= 1) ones += b & 1;
+      pf[v] = (ones & 1) ? 0 : 4;
+    }
+  }
+};
+inline constexpr ParityTable kParity;
+
 inline bool shift_cf(const LazyFlags& f) {
   const uint64_t count = f.src;
   if (f.kind == kFlagsShl) return count <= f.bits && ((f.dst >> (f.bits - count)) & 1);
@@ -88,16 +101,15 @@ inline bool lazy_af(const LazyFlags& f, uint64_t stored) {
 }
 
 inline bool lazy_pf(const LazyFlags& f, uint64_t stored) {
-  return f.kind == kFlagsStored ? (stored >> 2) & 1 : !__builtin_parity(static_cast<unsigned>(f.res & 0xFF));
+  return f.kind == kFlagsStored ? (stored >> 2) & 1 : kParity.pf[f.res & 0xFF] != 0;
 }
 
 // All six arithmetic flags in their RFLAGS positions, computed in one pass.
-inline uint64_t lazy_arith_bits(const LazyFlags& f, uint64_t stored) {
+[[gnu::always_inline]] inline uint64_t lazy_arith_bits(const LazyFlags& f, uint64_t stored) {
   if (f.kind == kFlagsStored) return stored & 0x8D5;
   const unsigned top = f.bits - 1;
   const uint64_t res = f.res;
-  uint64_t bits = uint64_t(!__builtin_parity(static_cast<unsigned>(res & 0xFF))) << 2 | uint64_t(res == 0) << 6 |
-                  ((res >> top) & 1) << 7;
+  uint64_t bits = uint64_t{kParity.pf[res & 0xFF]} | uint64_t(res == 0) << 6 | ((res >> top) & 1) << 7;
   switch (f.kind) {
     case kFlagsAdd:
       return bits | uint64_t(res < f.dst) | ((res ^ f.dst ^ f.src) & 0x10) |

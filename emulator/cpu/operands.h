@@ -218,10 +218,9 @@ namespace rw::cpu {
 // instructions whose flags are computed eagerly (shifts, multiplies, bit ops).
 template <class T>
 inline void set_result_flags(Cpu& c, T res, bool cf, bool of) {
-  uint64_t pf = !__builtin_parity(static_cast<unsigned>(res & 0xFF));
   uint64_t zf = res == 0;
   uint64_t sf = (res >> (kBits<T> - 1)) & 1;
-  set_arith_flags(c, uint64_t(cf) | pf << 2 | zf << 6 | sf << 7 | uint64_t(of) << 11);
+  set_arith_flags(c, uint64_t(cf) | kParity.pf[res & 0xFF] | zf << 6 | sf << 7 | uint64_t(of) << 11);
 }
 
 }  // namespace rw::cpu

@@ -1,15 +1,18 @@
 #include "devices/uart16550.h"
 
+#include "machine/guest_time.h"
 #include "machine/io_bus.h"
+#include "machine/scheduler.h"
 
 namespace rw {
 
 namespace {
 
 enum Register : unsigned { kData = 0, kIer = 1, kIirFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5, kMsr = 6, kScr = 7 };
-constexpr uint8_t kLsrDataReady = 0x01, kLsrThrEmpty = 0x20, kLsrTransmitterEmpty = 0x40;
-constexpr uint8_t kIerReceivedData = 0x01, kIerThrEmpty = 0x02;
+constexpr uint8_t kLsrDataReady = 0x01, kLsrOverrun = 0x02, kLsrThrEmpty = 0x20, kLsrTransmitterEmpty = 0x40;
+constexpr uint8_t kIerReceivedData = 0x01, kIerThrEmpty = 0x02, kIerLineStatus = 0x04;
 constexpr size_t kFlushThreshold = 4096;
+constexpr uint64_t kBaseBaud = 115200;
 
 uint32_t port_read(void* device, uint16_t port, unsigned size) {
   auto* uart = static_cast<Uart16550*>(device);
@@ -36,10 +39,47 @@ void Uart16550::attach(IoBus& io, uint16_t base) {
   io.map(base, 8, PortHandler{this, port_read, port_write});
 }
 
+void Uart16550::connect(Scheduler& scheduler, const uint64_t& now, IrqLine irq) {
+  scheduler_ = &scheduler;
+  now_ = &now;
+  irq_ = irq;
+  timeout_timer_ = scheduler.add_timer(on_timeout, this, static_cast<int>(irq.irq));
+}
+
+unsigned Uart16550::trigger_level() const {
+  static constexpr unsigned kLevels[4] = {1, 4, 8, 14};
+  return kLevels[fcr_ >> 6];
+}
+
 uint8_t Uart16550::interrupt_id() const {
-  if ((ier_ & kIerReceivedData) && rx_full_) return kIirReceivedData;
+  if ((ier_ & kIerLineStatus) && overrun_) return kIirLineStatus;
+  if ((ier_ & kIerReceivedData) && rx_count_ > 0) {
+    if (!fifo_enabled() || rx_count_ >= trigger_level()) return kIirReceivedData;
+    if (timeout_) return kIirTimeout;
+  }
   if ((ier_ & kIerThrEmpty) && thr_interrupt_) return kIirThrEmpty;
   return kIirNoInterrupt;
+}
+
+void Uart16550::update_irq() {
+  const bool level = interrupt_pending();
+  if (level != irq_level_) {
+    irq_level_ = level;
+    irq_.set(level);
+  }
+}
+
+void Uart16550::save_state(std::vector<uint64_t>& out) const {
+  out.push_back(uint64_t{divisor_} | uint64_t{ier_} << 16 | uint64_t{fcr_} << 24 | uint64_t{lcr_} << 32 |
+                uint64_t{mcr_} << 40 | uint64_t{scr_} << 48 | uint64_t{thr_interrupt_} << 56 |
+                uint64_t{overrun_} << 57 | uint64_t{timeout_} << 58 | uint64_t{irq_level_} << 59);
+  out.push_back(uint64_t{rx_head_} | uint64_t{rx_count_} << 8);
+  for (unsigned i = 0; i < kFifoSize; i += 8) {
+    uint64_t w = 0;
+    for (unsigned j = 0; j < 8; ++j) w |= uint64_t{rx_[i + j]} << (8 * j);
+    out.push_back(w);
+  }
+  out.push_back(scheduler_ ? scheduler_->deadline(timeout_timer_) : ~uint64_t{0});
 }
 
 uint8_t Uart16550::modem_status() const {
@@ -51,31 +91,90 @@ uint8_t Uart16550::modem_status() const {
   return 0xB0;  // DCD, DSR, CTS: a cable with someone listening, as QEMU reports
 }
 
+void Uart16550::receive(uint8_t byte) {
+  if (rx_count_ >= capacity()) {
+    overrun_ = true;  // the byte in the shift register is lost; the FIFO keeps its data
+  } else {
+    rx_[(rx_head_ + rx_count_) % kFifoSize] = byte;
+    ++rx_count_;
+  }
+  restart_timeout();
+  update_irq();
+}
+
+uint8_t Uart16550::pop_received() {
+  if (rx_count_ == 0) return rx_[(rx_head_ + kFifoSize - 1) % kFifoSize];  // RBR keeps the last byte
+  const uint8_t byte = rx_[rx_head_];
+  rx_head_ = (rx_head_ + 1) % kFifoSize;
+  --rx_count_;
+  restart_timeout();
+  return byte;
+}
+
+void Uart16550::clear_receiver() {
+  rx_head_ = rx_count_ = 0;
+  timeout_ = false;
+  if (scheduler_) scheduler_->disarm(timeout_timer_);
+}
+
+// The character timeout: four character times after the last byte arrived or was read.
+void Uart16550::restart_timeout() {
+  timeout_ = false;
+  if (rx_count_ == 0 || !fifo_enabled()) {
+    if (scheduler_) scheduler_->disarm(timeout_timer_);
+    return;
+  }
+  if (!scheduler_) {
+    timeout_ = true;
+    return;
+  }
+  const unsigned bits = 1 + 5 + (lcr_ & 3) + ((lcr_ & 0x08) ? 1 : 0) + ((lcr_ & 0x04) ? 2 : 1);
+  const uint64_t divisor = divisor_ ? divisor_ : 0x10000;
+  const uint64_t char_time = bits * kInstructionsPerSecond * divisor / kBaseBaud;
+  scheduler_->arm(timeout_timer_, *now_ + 4 * char_time);
+}
+
+void Uart16550::on_timeout(void* device, uint64_t) {
+  auto* uart = static_cast<Uart16550*>(device);
+  if (uart->rx_count_ > 0) uart->timeout_ = true;
+  uart->update_irq();
+}
+
 uint8_t Uart16550::read(unsigned offset) {
+  uint8_t value = 0xFF;
   switch (offset) {
     case kData:
-      if (dlab()) return static_cast<uint8_t>(divisor_);
-      rx_full_ = false;
-      return rbr_;
+      value = dlab() ? static_cast<uint8_t>(divisor_) : pop_received();
+      break;
     case kIer:
-      return dlab() ? static_cast<uint8_t>(divisor_ >> 8) : ier_;
+      value = dlab() ? static_cast<uint8_t>(divisor_ >> 8) : ier_;
+      break;
     case kIirFcr: {
       const uint8_t id = interrupt_id();
       if (id == kIirThrEmpty) thr_interrupt_ = false;  // reading IIR acknowledges THR empty
-      return static_cast<uint8_t>(id | ((fcr_ & 0x01) ? 0xC0 : 0x00));
+      value = static_cast<uint8_t>(id | (fifo_enabled() ? 0xC0 : 0x00));
+      break;
     }
     case kLcr:
-      return lcr_;
+      value = lcr_;
+      break;
     case kMcr:
-      return mcr_;
+      value = mcr_;
+      break;
     case kLsr:
-      return static_cast<uint8_t>(kLsrThrEmpty | kLsrTransmitterEmpty | (rx_full_ ? kLsrDataReady : 0));
+      value = static_cast<uint8_t>(kLsrThrEmpty | kLsrTransmitterEmpty | (rx_count_ ? kLsrDataReady : 0) |
+                                   (overrun_ ? kLsrOverrun : 0));
+      overrun_ = false;  // reading LSR clears the error bits
+      break;
     case kMsr:
-      return modem_status();
+      value = modem_status();
+      break;
     case kScr:
-      return scr_;
+      value = scr_;
+      break;
   }
-  return 0xFF;
+  update_irq();
+  return value;
 }
 
 void Uart16550::write(unsigned offset, uint8_t value) {
@@ -86,7 +185,7 @@ void Uart16550::write(unsigned offset, uint8_t value) {
       } else {
         transmit(value);
       }
-      return;
+      break;
     case kIer:
       if (dlab()) {
         divisor_ = static_cast<uint16_t>((divisor_ & 0x00FF) | (value << 8));
@@ -95,34 +194,37 @@ void Uart16550::write(unsigned offset, uint8_t value) {
         if ((value & kIerThrEmpty) && !(ier_ & kIerThrEmpty)) thr_interrupt_ = true;
         ier_ = value & 0x0F;
       }
-      return;
-    case kIirFcr:
+      break;
+    case kIirFcr: {
+      const bool was_enabled = fifo_enabled();
       fcr_ = value & 0xC9;  // FIFO enable, DMA mode, trigger level; the reset bits self-clear
-      if (value & 0x02) rx_full_ = false;
-      return;
+      // Switching the FIFOs on or off empties them, as does the receiver reset bit.
+      if ((value & 0x02) || was_enabled != fifo_enabled()) clear_receiver();
+      break;
+    }
     case kLcr:
       lcr_ = value;
-      return;
+      break;
     case kMcr:
       mcr_ = value & 0x1F;
-      return;
+      break;
     case kScr:
       scr_ = value;
-      return;
+      break;
     default:
-      return;  // LSR and MSR are read-only
+      break;  // LSR and MSR are read-only
   }
+  update_irq();
 }
 
 void Uart16550::transmit(uint8_t byte) {
+  thr_interrupt_ = true;  // sent instantly, so THR is empty again
   if (loopback()) {
-    rbr_ = byte;
-    rx_full_ = true;
+    receive(byte);
   } else if (out_) {
     pending_output_.push_back(static_cast<char>(byte));
     if (byte == '\n' || pending_output_.size() >= kFlushThreshold) flush();
   }
-  thr_interrupt_ = true;  // sent instantly, so THR is empty again
 }
 
 void Uart16550::flush() {

@@ -1,21 +1,35 @@
-// 16550A UART (COM1 at 0x3F8): transmit only for now. A byte written to THR is sent at once,
-// so THR and the shift register are always empty. Output is buffered here and written to the
-// host FILE* at each newline, when the buffer fills, and on flush() (the machine flushes
-// whenever a run stops and when it is destroyed), so no exit path loses output.
-// Receive is not connected yet: LSR.DR stays 0 except for bytes looped back in loopback mode.
+// 16550A UART (COM1 at 0x3F8, IRQ 4).
+//
+// Transmit: a byte written to THR is sent at once, so THR and the shift register are
+// always empty. Output is buffered here and written to the host FILE* at each newline,
+// when the buffer fills, and on flush() (the machine flushes whenever a run stops and
+// when it is destroyed), so no exit path loses output.
+//
+// Receive: bytes come in through receive() (the machine's serial input source calls it
+// at instruction boundaries, only while receive_space() says there is room, so host
+// input waits on the host side instead of overrunning). A 16-byte FIFO when FCR bit 0
+// is set, else the single RBR. Interrupts in priority order: line status (overrun),
+// received data (FIFO at its trigger level), character timeout (data below the trigger
+// level and nothing received or read for four character times of guest time), THR
+// empty. The interrupt output drives IRQ 4 (not gated by MCR.OUT2, as in QEMU).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include "devices/irq_line.h"
 
 namespace rw {
 
 class IoBus;
+class Scheduler;
 
 class Uart16550 {
  public:
   static constexpr uint16_t kCom1Base = 0x3F8;
+  static constexpr unsigned kFifoSize = 16;
 
   explicit Uart16550(FILE* out) : out_(out) {}
   ~Uart16550() { flush(); }
@@ -23,6 +37,9 @@ class Uart16550 {
   Uart16550& operator=(const Uart16550&) = delete;
 
   void attach(IoBus& io, uint16_t base = kCom1Base);
+  // The interrupt line and the guest clock (for the character timeout). Without them
+  // the line goes nowhere and the timeout is immediate.
+  void connect(Scheduler& scheduler, const uint64_t& now, IrqLine irq);
   uint16_t base() const { return base_; }
 
   // Register access by offset 0-7 from the base port.
@@ -30,16 +47,36 @@ class Uart16550 {
   void write(unsigned offset, uint8_t value);
 
   void flush();
-  // The level of the UART's interrupt line (IRQ 4 once a PIC is wired).
+  // The level of the UART's interrupt line.
   bool interrupt_pending() const { return interrupt_id() != kIirNoInterrupt; }
 
+  // State words for machine state hashes (registers and received bytes, not host output).
+  void save_state(std::vector<uint64_t>& out) const;
+
+  // --- receive ---
+  // A byte arrives on the line. With no room for it, it is lost and LSR.OE is set.
+  void receive(uint8_t byte);
+  // How many bytes can arrive now without an overrun.
+  unsigned receive_space() const { return capacity() - rx_count_; }
+  // Whether the guest asked for an interrupt when data arrives (IER bit 0).
+  bool receive_interrupt_enabled() const { return ier_ & 0x01; }
+
  private:
-  static constexpr uint8_t kIirNoInterrupt = 0x01, kIirThrEmpty = 0x02, kIirReceivedData = 0x04;
+  static constexpr uint8_t kIirNoInterrupt = 0x01, kIirThrEmpty = 0x02, kIirReceivedData = 0x04,
+                           kIirLineStatus = 0x06, kIirTimeout = 0x0C;
   uint8_t interrupt_id() const;
   bool dlab() const { return lcr_ & 0x80; }
   bool loopback() const { return mcr_ & 0x10; }
+  bool fifo_enabled() const { return fcr_ & 0x01; }
+  unsigned capacity() const { return fifo_enabled() ? kFifoSize : 1; }
+  unsigned trigger_level() const;
   void transmit(uint8_t byte);
   uint8_t modem_status() const;
+  uint8_t pop_received();
+  void clear_receiver();
+  void restart_timeout();
+  void update_irq();
+  static void on_timeout(void* uart, uint64_t now);
 
   FILE* out_;
   uint16_t base_ = kCom1Base;
@@ -47,8 +84,16 @@ class Uart16550 {
   uint16_t divisor_ = 12;  // 9600 baud, as after a BIOS
   uint8_t ier_ = 0, fcr_ = 0, lcr_ = 0x03, mcr_ = 0, scr_ = 0;
   bool thr_interrupt_ = false;  // "THR empty" interrupt raised and not yet acknowledged
-  bool rx_full_ = false;        // a looped-back byte waits in RBR
-  uint8_t rbr_ = 0;
+  uint8_t rx_[kFifoSize] = {};
+  unsigned rx_head_ = 0, rx_count_ = 0;
+  bool overrun_ = false;  // LSR.OE, until LSR is read
+  bool timeout_ = false;  // character timeout indicated
+  // Wiring.
+  Scheduler* scheduler_ = nullptr;
+  const uint64_t* now_ = nullptr;
+  int timeout_timer_ = -1;
+  IrqLine irq_;
+  bool irq_level_ = false;
 };
 
 }  // namespace rw

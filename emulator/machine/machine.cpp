@@ -3,13 +3,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "cpu/code_cache.h"
 #include "cpu/debug.h"
 #include "cpu/exec.h"
 #include "devices/debug_exit.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
 #include "devices/post_port.h"
 #include "devices/reset_control.h"
+#include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 
 namespace rw {
@@ -28,6 +32,7 @@ Machine::Machine(const MachineConfig& config)
   reset_control_->attach(io_);
   attach_debug_exit(io_, *this);
   attach_post_port(io_);
+  wire_pc_devices();
 }
 
 Machine::~Machine() { flush_output(); }
@@ -68,6 +73,15 @@ uint64_t Machine::next_event_deadline() const {
   return next;
 }
 
+// While the CPU idles in HLT, timers whose IRQ is masked cannot wake it: skip to the
+// first one that can (the others fire on the way, in order).
+uint64_t Machine::next_wake_deadline() const {
+  uint64_t next = pic_ ? scheduler_.next_wake_deadline([this](unsigned irq) { return pic_->can_interrupt(irq); })
+                       : scheduler_.next_deadline();
+  for (const ExternalSource* s : sources_) next = std::min(next, s->next_deadline());
+  return next;
+}
+
 bool Machine::sources_busy() const {
   for (const ExternalSource* s : sources_)
     if (s->busy()) return true;
@@ -84,7 +98,11 @@ RunResult Machine::run(uint64_t target) {
     }
     // Run up to the next timer or journaled event, and poll host completions regularly.
     const uint64_t stop_at = std::min({target, next_event_deadline(), now + kPollInterval});
+    scheduler_.set_horizon(stop_at);
     reason = stop_at > now ? cpu::run(cpu_, stop_at) : cpu::StopReason::kTarget;
+    scheduler_.set_horizon(0);
+    // A timer armed during the run stopped it early: plan again from here.
+    if (std::exchange(replan_, false) && reason == cpu::StopReason::kRequested) reason = cpu::StopReason::kTarget;
     service_events();
     if (reason == cpu::StopReason::kTarget) continue;
     if (reason != cpu::StopReason::kHalted) break;
@@ -92,7 +110,7 @@ RunResult Machine::run(uint64_t target) {
     // HLT: sleep until the next event instead of spinning.
     if (cpu_.intr && (cpu_.rflags_stored & cpu::rflags::IF)) continue;  // the CPU takes it now
     if (!(cpu_.rflags_stored & cpu::rflags::IF)) break;                   // nothing can wake it: a hang
-    const uint64_t next = next_event_deadline();
+    const uint64_t next = next_wake_deadline();
     if (next != Scheduler::kNever) {
       cpu_.icount = std::max(cpu_.icount, std::min(next, target));  // guest time passes while idle
       service_events();

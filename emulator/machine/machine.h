@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,17 @@ namespace rw {
 
 class Uart16550;
 class ResetControl;
+class Pic8259;
+class Pit8254;
+class RtcCmos;
 
 struct MachineConfig {
   uint64_t memory_bytes = 128ull << 20;
   FILE* serial_out = stdout;  // where COM1 output goes; not owned
+  // The RTC's time at instruction 0, in Unix seconds: a non-deterministic input, so a
+  // recording stores it and a replay sets it. Unset: the machine reads the host clock
+  // once at construction and stores the value here (see Machine::config()).
+  std::optional<int64_t> rtc_base_unix_seconds;
 };
 
 // How a run ended, with what a user needs to know about it.
@@ -105,6 +113,12 @@ class Machine {
     return e;
   }
 
+  // --- PC devices ---
+  Uart16550& uart() { return *uart_; }
+  Pic8259& pic() { return *pic_; }
+  Pit8254& pit() { return *pit_; }
+  RtcCmos& rtc() { return *rtc_; }
+
   // --- debugger support (the gdb stub drives these) ---
   // Breakpoints, watchpoints and exception stops; created on first use. Call
   // debug_changed() after changing breakpoints or watchpoints.
@@ -140,8 +154,15 @@ class Machine {
   // Timers due and external events ready at the current instruction boundary.
   void service_events();
   uint64_t next_event_deadline() const;
+  uint64_t next_wake_deadline() const;
   bool sources_busy() const;
   std::unique_ptr<cpu::DebugState> debug_;
+  // Interrupt controller, timer and clock (devices/pic8259, pit8254, rtc_cmos).
+  std::unique_ptr<Pic8259> pic_;
+  std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<RtcCmos> rtc_;
+  bool replan_ = false;  // a timer was armed inside the current CPU run (Scheduler::on_early_timer)
+  void wire_pc_devices();
 };
 
 }  // namespace rw

@@ -13,18 +13,42 @@ class Scheduler {
   using Callback = void (*)(void* device, uint64_t now);
   static constexpr uint64_t kNever = ~uint64_t{0};
 
-  // Returns the timer's id. Timers start disarmed.
-  int add_timer(Callback callback, void* device) {
-    timers_.push_back({callback, device, kNever});
+  // Returns the timer's id. Timers start disarmed. `irq` is the ISA line the timer's
+  // device may raise when it fires (-1: it may wake the CPU in other ways); a CPU idling
+  // in HLT only waits for timers whose line can reach it (next_wake_deadline).
+  int add_timer(Callback callback, void* device, int irq = -1) {
+    timers_.push_back({callback, device, kNever, irq});
     return static_cast<int>(timers_.size() - 1);
   }
-  void arm(int id, uint64_t when) { timers_[id].when = when; }
+  void arm(int id, uint64_t when) {
+    timers_[id].when = when;
+    if (when < horizon_ && on_early_) on_early_(early_context_);
+  }
   void disarm(int id) { timers_[id].when = kNever; }
   uint64_t deadline(int id) const { return timers_[id].when; }
 
   uint64_t next_deadline() const {
     uint64_t next = kNever;
     for (const Timer& t : timers_) next = t.when < next ? t.when : next;
+    return next;
+  }
+
+  // While the CPU runs, it does not look at timers before `horizon`. A device
+  // programmed by an instruction may arm a timer earlier than that: `on_early` is then
+  // called so that the run loop stops at the end of the current trace and re-plans.
+  // Outside a run the horizon is 0 (nothing is early).
+  void set_horizon(uint64_t horizon) { horizon_ = horizon; }
+  void on_early_timer(void (*callback)(void* context), void* context) {
+    on_early_ = callback;
+    early_context_ = context;
+  }
+
+  // The earliest timer whose IRQ line `can_interrupt` (or that has none).
+  template <class Pred>
+  uint64_t next_wake_deadline(Pred can_interrupt) const {
+    uint64_t next = kNever;
+    for (const Timer& t : timers_)
+      if (t.when < next && (t.irq < 0 || can_interrupt(static_cast<unsigned>(t.irq)))) next = t.when;
     return next;
   }
 
@@ -45,8 +69,12 @@ class Scheduler {
     Callback callback;
     void* device;
     uint64_t when;
+    int irq;
   };
   std::vector<Timer> timers_;
+  uint64_t horizon_ = 0;
+  void (*on_early_)(void*) = nullptr;
+  void* early_context_ = nullptr;
 };
 
 }  // namespace rw

@@ -12,3 +12,7 @@
 #include <sdk/gdt.h>
 #include <sdk/idt.h>
 #include <sdk/paging.h>
+#include <sdk/pic.h>
+#include <sdk/irq.h>
+#include <sdk/pit.h>
+#include <sdk/rtc.h>

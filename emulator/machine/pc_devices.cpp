@@ -1,0 +1,73 @@
+// The interrupt controller, timer and clock of the PC, and how they hang together:
+// PIC -> CPU INTR, devices -> Machine::set_irq -> PIC, device timers -> Scheduler.
+#include <chrono>
+
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/rtc_cmos.h"
+#include "devices/uart16550.h"
+#include "machine/machine.h"
+
+namespace rw {
+
+namespace {
+
+// The PIC masks SeaBIOS leaves behind (read back on QEMU): IRQ 0, 1, 2, 6, 8, 12, 13
+// and 14 open.
+constexpr uint8_t kBiosMasterMask = 0xB8, kBiosSlaveMask = 0x8E;
+
+IrqLine machine_irq(Machine& m, unsigned irq) {
+  return IrqLine{[](void* machine, unsigned line, bool level) { static_cast<Machine*>(machine)->set_irq(line, level); },
+                 &m, irq};
+}
+
+}  // namespace
+
+void Machine::wire_pc_devices() {
+  // The only host-time read in the machine; a recording stores the value.
+  if (!config_.rtc_base_unix_seconds)
+    config_.rtc_base_unix_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+  scheduler_.on_early_timer(
+      [](void* machine) {
+        auto* m = static_cast<Machine*>(machine);
+        m->replan_ = true;
+        m->cpu_.stop_requested = true;
+      },
+      this);
+
+  pic_ = std::make_unique<Pic8259>(cpu_.intr);
+  pic_->attach(io_);
+  attach_interrupt_controller(Pic8259::set_irq_thunk, pic_.get());
+  cpu_.acknowledge_interrupt = Pic8259::acknowledge_thunk;
+  cpu_.interrupt_controller = pic_.get();
+
+  pit_ = std::make_unique<Pit8254>(scheduler_, cpu_.icount, machine_irq(*this, 0));
+  pit_->attach(io_);
+
+  rtc_ = std::make_unique<RtcCmos>(scheduler_, cpu_.icount, machine_irq(*this, 8), *config_.rtc_base_unix_seconds);
+  rtc_->attach(io_);
+  rtc_->set_memory_size(config_.memory_bytes);
+
+  uart_->connect(scheduler_, cpu_.icount, machine_irq(*this, 4));
+
+  // What the guest finds after the BIOS, as on QEMU with SeaBIOS.
+  pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);
+  pit_->bios_setup();
+
+  add_stateful_device("pic", pic_.get(), [](const void* d, std::vector<uint64_t>& out) {
+    static_cast<const Pic8259*>(d)->save_state(out);
+  });
+  add_stateful_device("pit", pit_.get(), [](const void* d, std::vector<uint64_t>& out) {
+    static_cast<const Pit8254*>(d)->save_state(out);
+  });
+  add_stateful_device("rtc", rtc_.get(), [](const void* d, std::vector<uint64_t>& out) {
+    static_cast<const RtcCmos*>(d)->save_state(out);
+  });
+  add_stateful_device("uart", uart_.get(), [](const void* d, std::vector<uint64_t>& out) {
+    static_cast<const Uart16550*>(d)->save_state(out);
+  });
+}
+
+}  // namespace rw
