@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   run->add_option("--append", run_options.append, "Kernel command line (the guest sees: PATH APPEND)");
   run->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
   run->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
+  run->add_option("--serial-in", run_options.serial_in,
+                  "What COM1 receives: stdin (default, as QEMU's -serial stdio), none, or a file");
   run->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
   run->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
   run->add_option("--gdb", run_options.gdb, "Serve the gdb remote protocol on [HOST]:PORT (default host 127.0.0.1)");

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "cli/exit_codes.h"
+#include "cli/serial_in.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
@@ -105,6 +106,11 @@ int run_machine(const RunOptions& options, FILE* serial) {
   } catch (const LoadError& e) {
     fmt::print(stderr, "rewind: error: {}\n", e.what());
     return kExitBadImage;
+  }
+  SerialIn serial_in;
+  if (std::string error; !serial_in.connect(options.serial_in, machine, error)) {
+    fmt::print(stderr, "rewind: error: {}\n", error);
+    return kExitUsage;
   }
 
   const auto start = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@ struct RunOptions {
   std::string append;                // --append: kernel command line after the path
   uint64_t memory_bytes = 128ull << 20;
   std::string serial = "stdio";      // "stdio" or a file to write COM1 output to
+  std::string serial_in = "stdin";   // --serial-in: "stdin", "none" or a file COM1 receives from
   uint64_t max_instructions = 0;     // 0: no limit
   bool stats = false;
   std::string gdb;                   // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)

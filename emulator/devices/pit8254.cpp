@@ -30,8 +30,8 @@ void port61_write(void* device, uint16_t, unsigned, uint32_t value) {
 
 }  // namespace
 
-Pit8254::Pit8254(Scheduler& scheduler, const uint64_t& now, IrqLine irq0)
-    : scheduler_(scheduler), now_(now), irq0_(irq0) {
+Pit8254::Pit8254(Scheduler& scheduler, GuestClock clock, IrqLine irq0)
+    : scheduler_(scheduler), clock_(clock), irq0_(irq0) {
   timer_ = scheduler_.add_timer(on_timer, this, static_cast<int>(irq0_.irq));
   ch_[2].gate = false;  // port 0x61 bit 0 starts clear
 }
@@ -61,7 +61,7 @@ void Pit8254::save_state(std::vector<uint64_t>& out) const {
   out.push_back(scheduler_.deadline(timer_));
 }
 
-uint64_t Pit8254::tick() const { return ticks_at(now_, kHz); }
+uint64_t Pit8254::tick() const { return ticks_at(clock_.now(), kHz); }
 
 uint64_t Pit8254::elapsed(const Channel& c) const {
   const uint64_t t = tick();
@@ -262,7 +262,7 @@ void Pit8254::write(unsigned offset, uint8_t value) {
 }
 
 uint8_t Pit8254::read_port61() {
-  const bool refresh = (now_ / kRefreshToggleNs) & 1;
+  const bool refresh = (clock_.now() / kRefreshToggleNs) & 1;
   return static_cast<uint8_t>((port61_ & 3) | (refresh ? 0x10 : 0) | (out(2) ? 0x20 : 0));
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "devices/guest_clock.h"
 #include "devices/irq_line.h"
 
 namespace rw {
@@ -42,8 +43,7 @@ class Pit8254 {
     bool out = true;            // OUT level last driven (channel 0: IRQ 0)
   };
 
-  // `now` is the machine's instruction count.
-  Pit8254(Scheduler& scheduler, const uint64_t& now, IrqLine irq0);
+  Pit8254(Scheduler& scheduler, GuestClock clock, IrqLine irq0);
   Pit8254(const Pit8254&) = delete;
   Pit8254& operator=(const Pit8254&) = delete;
 
@@ -79,7 +79,7 @@ class Pit8254 {
   static void on_timer(void* pit, uint64_t now);
 
   Scheduler& scheduler_;
-  const uint64_t& now_;
+  GuestClock clock_;
   IrqLine irq0_;
   int timer_ = -1;
   Channel ch_[3];

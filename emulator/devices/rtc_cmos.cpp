@@ -67,13 +67,13 @@ void data_write(void* device, uint16_t port, unsigned, uint32_t value) {
 
 }  // namespace
 
-RtcCmos::RtcCmos(Scheduler& scheduler, const uint64_t& now, IrqLine irq8, int64_t base_unix_seconds)
-    : scheduler_(scheduler), now_(now), irq8_(irq8), base_(base_unix_seconds) {
+RtcCmos::RtcCmos(Scheduler& scheduler, GuestClock clock, IrqLine irq8, int64_t base_unix_seconds)
+    : scheduler_(scheduler), clock_(clock), irq8_(irq8), base_(base_unix_seconds) {
   timer_ = scheduler_.add_timer(on_timer, this, static_cast<int>(irq8_.irq));
   ram_[kStatusA] = 0x26;  // 32.768 kHz time base, 1024 Hz periodic rate (as a BIOS leaves it)
   ram_[kStatusB] = k24Hour;  // BCD, 24-hour
   ram_[kStatusD] = 0x80;  // valid RAM and time
-  flags_since_ = now_;
+  flags_since_ = clock_.now();
 }
 
 void RtcCmos::attach(IoBus& io) { io.map(0x70, 2, PortHandler{this, data_read, data_write}); }
@@ -122,18 +122,18 @@ void RtcCmos::save_state(std::vector<uint64_t>& out) const {
   out.push_back(scheduler_.deadline(timer_));
 }
 
-uint64_t RtcCmos::since_second_start() const { return (now_ + phase_) % kSecond; }
+uint64_t RtcCmos::since_second_start() const { return (clock_.now() + phase_) % kSecond; }
 
 int64_t RtcCmos::unix_seconds() const {
   if (ram_[kStatusB] & kSet) return frozen_;
-  return base_ + static_cast<int64_t>((now_ + phase_) / kSecond);
+  return base_ + static_cast<int64_t>((clock_.now() + phase_) / kSecond);
 }
 
 void RtcCmos::set_clock(int64_t unix_seconds) {
   if (ram_[kStatusB] & kSet)
     frozen_ = unix_seconds;
   else
-    base_ = unix_seconds - static_cast<int64_t>((now_ + phase_) / kSecond);
+    base_ = unix_seconds - static_cast<int64_t>((clock_.now() + phase_) / kSecond);
 }
 
 uint8_t RtcCmos::encode(unsigned value) const {
@@ -193,7 +193,7 @@ uint32_t RtcCmos::periodic_ticks() const {
 
 uint8_t RtcCmos::pending_flags() const {
   uint8_t f = flags_;
-  const uint64_t from = flags_since_, to = now_;
+  const uint64_t from = flags_since_, to = clock_.now();
   if (const uint32_t p = periodic_ticks(); p && ticks_at(to, kRtcHz) / p > ticks_at(from, kRtcHz) / p) f |= kPf;
   if (!(ram_[kStatusB] & kSet) && (to + phase_) / kSecond > (from + phase_) / kSecond) {
     f |= kUf;
@@ -210,7 +210,7 @@ uint8_t RtcCmos::pending_flags() const {
 
 void RtcCmos::update_irq() {
   flags_ = pending_flags();
-  flags_since_ = now_;
+  flags_since_ = clock_.now();
   const bool level = flags_ & ram_[kStatusB] & (kPf | kAf | kUf);
   if (level != irq_level_) {
     irq_level_ = level;
@@ -222,8 +222,8 @@ void RtcCmos::reschedule() {
   uint64_t next = Scheduler::kNever;
   const uint8_t b = ram_[kStatusB];
   if (const uint32_t p = periodic_ticks(); p && (b & kPie))
-    next = icount_of_tick((ticks_at(now_, kRtcHz) / p + 1) * p, kRtcHz);
-  if ((b & (kUie | kAie)) && !(b & kSet)) next = std::min(next, now_ + (kSecond - since_second_start()));
+    next = icount_of_tick((ticks_at(clock_.now(), kRtcHz) / p + 1) * p, kRtcHz);
+  if ((b & (kUie | kAie)) && !(b & kSet)) next = std::min(next, clock_.now() + (kSecond - since_second_start()));
   if (next == Scheduler::kNever)
     scheduler_.disarm(timer_);
   else
@@ -249,7 +249,7 @@ uint8_t RtcCmos::read_data() {
       const uint8_t f = pending_flags();
       const uint8_t value = static_cast<uint8_t>(f | ((f & ram_[kStatusB] & 0x70) ? kIrqf : 0));
       flags_ = 0;
-      flags_since_ = now_;
+      flags_since_ = clock_.now();
       update_irq();
       return value;
     }

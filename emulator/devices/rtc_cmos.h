@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "devices/guest_clock.h"
 #include "devices/irq_line.h"
 
 namespace rw {
@@ -34,7 +35,7 @@ class RtcCmos {
   // UIP is set for this long before each update.
   static constexpr uint64_t kUipInstructions = 244'000;
 
-  RtcCmos(Scheduler& scheduler, const uint64_t& now, IrqLine irq8, int64_t base_unix_seconds);
+  RtcCmos(Scheduler& scheduler, GuestClock clock, IrqLine irq8, int64_t base_unix_seconds);
   RtcCmos(const RtcCmos&) = delete;
   RtcCmos& operator=(const RtcCmos&) = delete;
 
@@ -71,7 +72,7 @@ class RtcCmos {
   uint32_t periodic_ticks() const;  // period in 32768 Hz ticks, 0 if off
 
   Scheduler& scheduler_;
-  const uint64_t& now_;
+  GuestClock clock_;
   IrqLine irq8_;
   int timer_ = -1;
   int64_t base_;          // Unix seconds at instruction count 0 (adjusted when the guest sets the clock)

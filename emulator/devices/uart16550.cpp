@@ -39,9 +39,9 @@ void Uart16550::attach(IoBus& io, uint16_t base) {
   io.map(base, 8, PortHandler{this, port_read, port_write});
 }
 
-void Uart16550::connect(Scheduler& scheduler, const uint64_t& now, IrqLine irq) {
+void Uart16550::connect(Scheduler& scheduler, GuestClock clock, IrqLine irq) {
   scheduler_ = &scheduler;
-  now_ = &now;
+  clock_ = clock;
   irq_ = irq;
   timeout_timer_ = scheduler.add_timer(on_timeout, this, static_cast<int>(irq.irq));
 }
@@ -131,7 +131,7 @@ void Uart16550::restart_timeout() {
   const unsigned bits = 1 + 5 + (lcr_ & 3) + ((lcr_ & 0x08) ? 1 : 0) + ((lcr_ & 0x04) ? 2 : 1);
   const uint64_t divisor = divisor_ ? divisor_ : 0x10000;
   const uint64_t char_time = bits * kInstructionsPerSecond * divisor / kBaseBaud;
-  scheduler_->arm(timeout_timer_, *now_ + 4 * char_time);
+  scheduler_->arm(timeout_timer_, clock_.now() + 4 * char_time);
 }
 
 void Uart16550::on_timeout(void* device, uint64_t) {

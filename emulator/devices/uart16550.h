@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "devices/guest_clock.h"
 #include "devices/irq_line.h"
 
 namespace rw {
@@ -39,7 +40,7 @@ class Uart16550 {
   void attach(IoBus& io, uint16_t base = kCom1Base);
   // The interrupt line and the guest clock (for the character timeout). Without them
   // the line goes nowhere and the timeout is immediate.
-  void connect(Scheduler& scheduler, const uint64_t& now, IrqLine irq);
+  void connect(Scheduler& scheduler, GuestClock clock, IrqLine irq);
   uint16_t base() const { return base_; }
 
   // Register access by offset 0-7 from the base port.
@@ -90,7 +91,7 @@ class Uart16550 {
   bool timeout_ = false;  // character timeout indicated
   // Wiring.
   Scheduler* scheduler_ = nullptr;
-  const uint64_t* now_ = nullptr;
+  GuestClock clock_;
   int timeout_timer_ = -1;
   IrqLine irq_;
   bool irq_level_ = false;

@@ -2,6 +2,7 @@
 // PIC -> CPU INTR, devices -> Machine::set_irq -> PIC, device timers -> Scheduler.
 #include <chrono>
 
+#include "cpu/insn.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
@@ -21,6 +22,13 @@ IrqLine machine_irq(Machine& m, unsigned irq) {
                  &m, irq};
 }
 
+// Inside a trace, Cpu::icount is the count at the trace's start and Cpu::current the
+// instruction running (an IN or OUT, when a device asks).
+uint64_t exact_icount(const void* cpu) {
+  const auto& c = *static_cast<const cpu::Cpu*>(cpu);
+  return c.trace_begin && c.current ? c.icount + c.current->idx : c.icount;
+}
+
 }  // namespace
 
 void Machine::wire_pc_devices() {
@@ -37,20 +45,21 @@ void Machine::wire_pc_devices() {
       },
       this);
 
+  const GuestClock clock{exact_icount, &cpu_};
   pic_ = std::make_unique<Pic8259>(cpu_.intr);
   pic_->attach(io_);
   attach_interrupt_controller(Pic8259::set_irq_thunk, pic_.get());
   cpu_.acknowledge_interrupt = Pic8259::acknowledge_thunk;
   cpu_.interrupt_controller = pic_.get();
 
-  pit_ = std::make_unique<Pit8254>(scheduler_, cpu_.icount, machine_irq(*this, 0));
+  pit_ = std::make_unique<Pit8254>(scheduler_, clock, machine_irq(*this, 0));
   pit_->attach(io_);
 
-  rtc_ = std::make_unique<RtcCmos>(scheduler_, cpu_.icount, machine_irq(*this, 8), *config_.rtc_base_unix_seconds);
+  rtc_ = std::make_unique<RtcCmos>(scheduler_, clock, machine_irq(*this, 8), *config_.rtc_base_unix_seconds);
   rtc_->attach(io_);
   rtc_->set_memory_size(config_.memory_bytes);
 
-  uart_->connect(scheduler_, cpu_.icount, machine_irq(*this, 4));
+  uart_->connect(scheduler_, clock, machine_irq(*this, 4));
 
   // What the guest finds after the BIOS, as on QEMU with SeaBIOS.
   pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);

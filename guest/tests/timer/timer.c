@@ -65,4 +65,14 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     uint8_t status2 = inb(PIT_CH2);
     uint8_t count2 = inb(PIT_CH2);
     printf("lobyte channel 2: status %02x, count below 0x81: %s\n", status2 & 0x3F, count2 <= 0x80 ? "yes" : "no");
+
+    // sleep=N: then idle N seconds of guest time in HLT at 100 Hz (the idle test).
+    uint64_t seconds = cmdline_uint("sleep", 0);
+    if (seconds) {
+        irq_init();
+        timer_init(100);
+        t0 = timer_ticks();
+        sleep_ticks(seconds * 100);
+        printf("slept %u ticks\n", (unsigned)(timer_ticks() - t0));
+    }
 }
