@@ -13,5 +13,6 @@ inline constexpr int kExitBadImage = 8;          // the guest file is missing or
 inline constexpr int kExitInternal = 10;         // rewind itself failed (host out of memory, bug)
 inline constexpr int kExitGdbListen = 16;        // --gdb: cannot listen on the address
 inline constexpr int kExitKilled = 18;           // the debugger killed the guest (gdb `kill`)
+inline constexpr int kExitDiskSave = 20;         // --disk-writeback / --disk-save failed at the end
 
 }  // namespace rw::cli

@@ -2,8 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cli/exit_codes.h"
 #include "cli/memory_size.h"
@@ -41,9 +43,13 @@ int main(int argc, char** argv) {
   bool gdb_short = false;
   run->add_flag("-s", gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
   run->add_flag("-S", run_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+  rw::cli::add_disk_options(*run, run_options.disks);
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    rw::cli::translate_qemu_disk_flags(args);
+    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     return usage_error(e.what());
@@ -71,6 +77,12 @@ int main(int argc, char** argv) {
     }
   } else if (run_options.wait_gdb) {
     return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
+  }
+
+  try {
+    rw::cli::resolve_disk_options(run_options.disks);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
   }
 
   if (run->parsed()) return rw::cli::run_command(run_options);

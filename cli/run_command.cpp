@@ -14,6 +14,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/serial_in.h"
+#include "block/base_image.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
@@ -107,6 +108,12 @@ int run_machine(const RunOptions& options, FILE* serial) {
     fmt::print(stderr, "rewind: error: {}\n", e.what());
     return kExitBadImage;
   }
+  try {
+    attach_disks(machine, options.disks);
+  } catch (const block::ImageError& e) {
+    fmt::print(stderr, "rewind: error: {}\n", e.what());
+    return kExitBadImage;
+  }
   SerialIn serial_in;
   if (std::string error; !serial_in.connect(options.serial_in, machine, error)) {
     fmt::print(stderr, "rewind: error: {}\n", error);
@@ -128,6 +135,7 @@ int run_machine(const RunOptions& options, FILE* serial) {
 
   if (result.reason != cpu::StopReason::kExit) fmt::print(stderr, "rewind: {}\n", result.message);
   if (options.stats) print_stats(machine.cpu(), wall);
+  if (!finish_disks(machine, options.disks, options.stats)) return kExitDiskSave;
   return exit_status_for(result);
 }
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/disk_options.h"
+
 namespace rw::cli {
 
 struct RunOptions {
@@ -16,6 +18,7 @@ struct RunOptions {
   bool stats = false;
   std::string gdb;                   // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)
   bool wait_gdb = false;             // --wait-gdb: stopped before the first instruction until gdb comes
+  DiskOptions disks;                 // --disk, -hda..-hdd, --disk-writeback, --disk-save, --io-faults
 };
 
 // Returns the process exit status (see cli/exit_codes.h). Prints errors as one

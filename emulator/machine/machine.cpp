@@ -9,6 +9,8 @@
 #include "cpu/code_cache.h"
 #include "cpu/debug.h"
 #include "cpu/exec.h"
+#include "block/disks.h"
+#include "devices/ata.h"
 #include "devices/debug_exit.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -34,6 +36,14 @@ Machine::Machine(const MachineConfig& config)
   attach_debug_exit(io_, *this);
   attach_post_port(io_);
   wire_pc_devices();
+  ata_ = std::make_unique<AtaController>(*this);
+  ata_->attach(io_);
+}
+
+void Machine::attach_disks(std::unique_ptr<block::Disks> disks) {
+  disks_ = std::move(disks);
+  for (int p = 0; p < block::Disks::kPositions; ++p) ata_->set_drive(p, disks_->device(p));
+  add_external_source(&disks_->source());
 }
 
 Machine::~Machine() { flush_output(); }

@@ -23,6 +23,10 @@ class ResetControl;
 class Pic8259;
 class Pit8254;
 class RtcCmos;
+class AtaController;
+namespace block {
+class Disks;
+}
 
 struct MachineConfig {
   uint64_t memory_bytes = 128ull << 20;
@@ -113,6 +117,13 @@ class Machine {
     return e;
   }
 
+  // --- disks ---
+  // The ATA controller is always there (guests probe it); this gives it its drives and
+  // starts polling their host I/O completions. Call once, before running.
+  void attach_disks(std::unique_ptr<block::Disks> disks);
+  block::Disks* disks() { return disks_.get(); }
+  AtaController& ata() { return *ata_; }
+
   // --- PC devices ---
   Uart16550& uart() { return *uart_; }
   Pic8259& pic() { return *pic_; }
@@ -163,6 +174,9 @@ class Machine {
   std::unique_ptr<RtcCmos> rtc_;
   bool replan_ = false;  // a timer was armed inside the current CPU run (Scheduler::on_early_timer)
   void wire_pc_devices();
+  // Last: destroyed first, so host I/O workers stop while the wakeup they ring still exists.
+  std::unique_ptr<AtaController> ata_;
+  std::unique_ptr<block::Disks> disks_;
 };
 
 }  // namespace rw

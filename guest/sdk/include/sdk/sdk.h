@@ -16,3 +16,4 @@
 #include <sdk/irq.h>
 #include <sdk/pit.h>
 #include <sdk/rtc.h>
+#include <sdk/ata.h>

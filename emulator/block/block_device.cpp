@@ -1,0 +1,60 @@
+#include "block/block_device.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace rw::block {
+
+BlockDevice::BlockDevice(int index, std::unique_ptr<BaseImage> base, HostBackend* backend)
+    : index_(index), base_(std::move(base)), backend_(backend) {}
+
+uint32_t BlockDevice::submit(Op op, uint64_t lba, uint32_t count, const uint8_t* data) {
+  if (count == 0 || lba >= sectors() || count > sectors() - lba)
+    throw std::logic_error("BlockDevice::submit: range outside the disk (the device model checks it)");
+  auto job = std::make_shared<HostJob>();
+  job->device = index_;
+  job->id = next_id_++;
+  job->op = op;
+  job->lba = lba;
+  job->count = count;
+  job->base = base_.get();
+  job->data.resize(size_t{count} * kSectorSize);
+  if (op == Op::kWrite) std::memcpy(job->data.data(), data, job->data.size());
+  in_flight_[job->id] = job;
+  if (backend_) backend_->submit(job);
+  return job->id;
+}
+
+const HostJob* BlockDevice::job(uint32_t id) const {
+  auto it = in_flight_.find(id);
+  return it == in_flight_.end() ? nullptr : it->second.get();
+}
+
+void BlockDevice::deliver(uint32_t id, Status status) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return;
+  std::shared_ptr<HostJob> job = std::move(it->second);
+  in_flight_.erase(it);
+  const uint8_t* data = nullptr;
+  if (status == Status::kOk && job->op == Op::kWrite) {
+    overlay_.write(job->lba, job->count, job->data.data());
+  } else if (status == Status::kOk) {
+    // The base image part comes from the host's staging buffer when the host has finished
+    // (and succeeded); otherwise (replay, or a status that says otherwise) it is read now.
+    uint8_t* buf;
+    if (job->finished.load(std::memory_order_acquire) && job->status == Status::kOk) {
+      buf = job->data.data();
+    } else {
+      scratch_.resize(job->data.size());
+      buf = scratch_.data();
+      if (!base_->read(job->lba, job->count, buf)) status = Status::kIoError;
+    }
+    if (status == Status::kOk) {
+      overlay_.apply(job->lba, job->count, buf);
+      data = buf;
+    }
+  }
+  if (client_) client_->block_completed(index_, id, status, data);
+}
+
+}  // namespace rw::block

@@ -1,0 +1,63 @@
+// One disk as the device model (ATA) sees it: requests go in with submit(), completions
+// come back through BlockClient at instruction boundaries.
+//
+// Determinism: submit() runs when the guest issues the command and hands out ids from a
+// per-device counter. A request takes effect only in deliver(): a read returns the disk as
+// it is at that moment (base image plus the overlay of writes delivered so far), a write
+// changes the overlay at that moment. So the only non-deterministic fact about a request is
+// the instruction boundary of its delivery, and replay can serve it synchronously there.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "block/base_image.h"
+#include "block/host_backend.h"
+#include "block/overlay.h"
+
+namespace rw::block {
+
+class BlockClient {
+ public:
+  virtual ~BlockClient() = default;
+  // `data` holds count sectors for a successful read, else it is null. Valid during the call.
+  virtual void block_completed(int device, uint32_t id, Status status, const uint8_t* data) = 0;
+};
+
+class BlockDevice {
+ public:
+  // `backend` may be null: requests then wait for deliver() (tests, replay).
+  BlockDevice(int index, std::unique_ptr<BaseImage> base, HostBackend* backend);
+
+  int index() const { return index_; }
+  uint64_t sectors() const { return base_->sectors(); }
+  const BaseImage& base() const { return *base_; }
+  const Overlay& overlay() const { return overlay_; }
+  void set_client(BlockClient* client) { client_ = client; }
+
+  // Starts a request (the range must be inside the disk); returns its id. For a write,
+  // `data` holds the count sectors, copied now.
+  uint32_t submit(Op op, uint64_t lba, uint32_t count, const uint8_t* data = nullptr);
+  // The one place where a request takes effect: at the current instruction boundary, with
+  // `status` (a failed request changes nothing). Unknown ids are ignored. The record/replay
+  // layer calls exactly this.
+  void deliver(uint32_t id, Status status);
+  bool in_flight(uint32_t id) const { return in_flight_.count(id) != 0; }
+  size_t in_flight_count() const { return in_flight_.size(); }
+  // The host job of a request in flight (null if none): the completion source's view.
+  const HostJob* job(uint32_t id) const;
+
+ private:
+  int index_;
+  std::unique_ptr<BaseImage> base_;
+  HostBackend* backend_;
+  BlockClient* client_ = nullptr;
+  Overlay overlay_;
+  uint32_t next_id_ = 1;
+  std::map<uint32_t, std::shared_ptr<HostJob>> in_flight_;
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace rw::block

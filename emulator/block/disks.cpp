@@ -1,0 +1,15 @@
+#include "block/disks.h"
+
+namespace rw::block {
+
+Disks::Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults)
+    : backend_(std::make_unique<HostBackend>(wakeup, faults, 2)),
+      source_(std::make_unique<BlockCompletionSource>(*backend_)) {
+  for (int i = 0; i < kPositions; ++i) {
+    if (!images[i]) continue;
+    devices_[i] = std::make_unique<BlockDevice>(i, std::move(images[i]), backend_.get());
+    source_->set_device(i, devices_[i].get());
+  }
+}
+
+}  // namespace rw::block

@@ -1,0 +1,35 @@
+// The disks of one machine: up to four block devices (ATA positions 0-3: primary master,
+// primary slave, secondary master, secondary slave), the host worker pool, and the
+// completion source the machine polls.
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "block/base_image.h"
+#include "block/block_device.h"
+#include "block/completion_source.h"
+#include "block/fault_spec.h"
+#include "block/host_backend.h"
+
+namespace rw::block {
+
+class Disks {
+ public:
+  static constexpr int kPositions = 4;
+  using Images = std::array<std::unique_ptr<BaseImage>, kPositions>;
+
+  Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults);
+  BlockDevice* device(int position) { return devices_[position].get(); }
+  BlockCompletionSource& source() { return *source_; }
+  HostBackend& backend() { return *backend_; }
+
+ private:
+  // Destroyed in reverse: the source, then the workers (joined), then the devices and
+  // images the workers read.
+  std::array<std::unique_ptr<BlockDevice>, kPositions> devices_;
+  std::unique_ptr<HostBackend> backend_;
+  std::unique_ptr<BlockCompletionSource> source_;
+};
+
+}  // namespace rw::block
