@@ -50,7 +50,7 @@ void resolve_disk_options(DiskOptions& options) {
   if (!options.io_faults.empty()) block::parse_fault_spec(options.io_faults);  // throws std::invalid_argument
 }
 
-void attach_disks(Machine& machine, const DiskOptions& options) {
+void attach_disks(Machine& machine, const DiskOptions& options, bool host_io) {
   block::Disks::Images images;
   bool any = false;
   for (int i = 0; i < 4; ++i) {
@@ -60,7 +60,7 @@ void attach_disks(Machine& machine, const DiskOptions& options) {
   }
   if (!any) return;
   const block::FaultSpec faults = options.io_faults.empty() ? block::FaultSpec{} : block::parse_fault_spec(options.io_faults);
-  machine.attach_disks(std::make_unique<block::Disks>(machine.host_wakeup(), std::move(images), faults));
+  machine.attach_disks(std::make_unique<block::Disks>(machine.host_wakeup(), std::move(images), faults, host_io));
 }
 
 bool finish_disks(Machine& machine, const DiskOptions& options, bool stats) {

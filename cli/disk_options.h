@@ -33,7 +33,8 @@ void resolve_disk_options(DiskOptions& options);
 
 // Opens the images and attaches them: throws block::ImageError (one line) when an image is
 // missing, unreadable or too small. Nothing is attached when no disk is given.
-void attach_disks(Machine& machine, const DiskOptions& options);
+// Without `host_io` (replay), requests complete only when the journal says so.
+void attach_disks(Machine& machine, const DiskOptions& options, bool host_io = true);
 // At the end of the run: --disk-writeback / --disk-save, and with `stats` the disk figures.
 // Returns false (after printing one "rewind: error:" line) if saving failed.
 bool finish_disks(Machine& machine, const DiskOptions& options, bool stats);

@@ -13,6 +13,10 @@ inline constexpr int kExitBadImage = 8;          // the guest file is missing or
 inline constexpr int kExitInternal = 10;         // rewind itself failed (host out of memory, bug)
 inline constexpr int kExitGdbListen = 16;        // --gdb: cannot listen on the address
 inline constexpr int kExitKilled = 18;           // the debugger killed the guest (gdb `kill`)
+inline constexpr int kExitBadRecording = 22;    // replay/info: the recording cannot be read
+inline constexpr int kExitReplayMismatch = 24;   // replay: the guest or a disk image is not the recorded one
+inline constexpr int kExitDivergence = 26;       // replay: the run differs from the recording
+inline constexpr int kExitRecordingCutShort = 28;  // replay: the recording ends before the run did
 inline constexpr int kExitDiskSave = 20;         // --disk-writeback / --disk-save failed at the end
 
 }  // namespace rw::cli

@@ -9,6 +9,8 @@
 
 #include "cli/exit_codes.h"
 #include "cli/memory_size.h"
+#include "cli/info_command.h"
+#include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "stub/server.h"
 
@@ -29,21 +31,41 @@ int main(int argc, char** argv) {
   std::string memory_text = "128M";
   std::string max_instructions_text = "0";
   CLI::App* run = app.add_subcommand("run", "Boot a Multiboot v1 kernel and run it until it stops");
-  run->add_option("guest", run_options.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
-      ->required();
-  run->add_option("--append", run_options.append, "Kernel command line (the guest sees: PATH APPEND)");
-  run->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
-  run->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
-  run->add_option("--serial-in", run_options.serial_in,
-                  "What COM1 receives: stdin (default, as QEMU's -serial stdio), none, or a file");
-  run->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
-  run->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
-  run->add_option("--gdb", run_options.gdb, "Serve the gdb remote protocol on [HOST]:PORT (default host 127.0.0.1)");
-  run->add_flag("--wait-gdb", run_options.wait_gdb, "With --gdb: stop before the first instruction until gdb connects");
+  CLI::App* record = app.add_subcommand("record", "As run, and keep the recording in a file (-o) for replay");
   bool gdb_short = false;
-  run->add_flag("-s", gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
-  run->add_flag("-S", run_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
-  rw::cli::add_disk_options(*run, run_options.disks);
+  // `record` takes every option of `run`.
+  for (CLI::App* cmd : {run, record}) {
+    cmd->add_option("guest", run_options.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
+        ->required();
+    cmd->add_option("--append", run_options.append, "Kernel command line (the guest sees: PATH APPEND)");
+    cmd->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
+    cmd->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
+    cmd->add_option("--serial-in", run_options.serial_in,
+                    "What COM1 receives: stdin (default, as QEMU's -serial stdio), none, or a file");
+    cmd->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
+    cmd->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
+    cmd->add_option("--gdb", run_options.gdb, "Serve the gdb remote protocol on [HOST]:PORT (default host 127.0.0.1)");
+    cmd->add_flag("--wait-gdb", run_options.wait_gdb,
+                  "With --gdb: stop before the first instruction until gdb connects");
+    cmd->add_flag("-s", gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
+    cmd->add_flag("-S", run_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+    rw::cli::add_disk_options(*cmd, run_options.disks);
+  }
+  bool no_record = false;
+  run->add_flag("--no-record", no_record, "Do not journal the run (it is recorded in memory by default)");
+  record->add_option("-o,--output", run_options.record_path, "The recording file to write")->required();
+
+  rw::cli::ReplayOptions replay_options;
+  CLI::App* replay = app.add_subcommand("replay", "Run a recording again, instruction for instruction");
+  replay->add_option("recording", replay_options.recording, "A file written by rewind record")->required();
+  replay->add_option("--serial", replay_options.serial, "Where COM1 output goes: stdio (default) or a file");
+  replay->add_flag("--force", replay_options.force, "Replay even if the guest or disk images are not the recorded ones");
+  replay->add_flag("--stats", replay_options.stats, "Print instructions, time, speed and events at the end");
+  replay->add_flag("!--no-progress", replay_options.progress, "No progress bar on a terminal");
+
+  std::string info_path;
+  CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
+  info->add_option("recording", info_path, "A file written by rewind record")->required();
 
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -85,6 +107,9 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
-  if (run->parsed()) return rw::cli::run_command(run_options);
+  if (replay->parsed()) return rw::cli::replay_command(replay_options);
+  if (info->parsed()) return rw::cli::info_command(info_path);
+  run_options.record = !no_record;
+  if (run->parsed() || record->parsed()) return rw::cli::run_command(run_options);
   return usage_error("no command given");
 }

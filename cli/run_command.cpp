@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <new>
 #include <optional>
@@ -14,6 +15,9 @@
 
 #include "cli/exit_codes.h"
 #include "cli/serial_in.h"
+#include "journal/checksum.h"
+#include "journal/recording_error.h"
+#include "journal/sessions.h"
 #include "block/base_image.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
@@ -94,6 +98,34 @@ std::optional<RunResult> run_under_gdb(Machine& machine, const loader::BootImage
   return std::nullopt;
 }
 
+// What a replay needs to rebuild this machine. Image hashes only for a recording file
+// (an in-memory journal is replayed by this very process, on the same images).
+journal::RecordingHeader recording_header(const RunOptions& options, Machine& machine) {
+  journal::RecordingHeader h;
+  h.rewind_version = "0.1";
+  const bool file = !options.record_path.empty();
+  auto image = [&](const std::string& path) {
+    journal::ImageInfo info;
+    info.path = path;
+    if (path.empty()) return info;
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      std::fseek(f, 0, SEEK_END);
+      info.size = static_cast<uint64_t>(std::ftell(f));
+      std::fclose(f);
+    }
+    if (file) info.hash = journal::hash_file(path);
+    return info;
+  };
+  h.guest = image(options.guest);
+  h.append = options.append;
+  h.memory_bytes = options.memory_bytes;
+  for (const std::string& p : options.disks.positions) h.disks.push_back(image(p));
+  h.rtc_base_unix_seconds = machine.config().rtc_base_unix_seconds.value_or(0);
+  h.state_hash_interval = journal::kDefaultDigestInterval;
+  h.recorded_at_unix_seconds = static_cast<int64_t>(std::time(nullptr));
+  return h;
+}
+
 int run_machine(const RunOptions& options, FILE* serial) {
   MachineConfig config;
   config.memory_bytes = options.memory_bytes;
@@ -120,6 +152,18 @@ int run_machine(const RunOptions& options, FILE* serial) {
     return kExitUsage;
   }
 
+  // Every run is recorded (in memory, or to the file of `rewind record`) unless --no-record.
+  std::optional<journal::RecordingSession> recording;
+  if (options.record) {
+    try {
+      recording.emplace(machine, recording_header(options, machine), options.record_path, machine.disks(),
+                        serial_in.input());
+    } catch (const journal::RecordingError& e) {
+      fmt::print(stderr, "rewind: error: {}\n", e.what());
+      return kExitUsage;
+    }
+  }
+
   const auto start = std::chrono::steady_clock::now();
   RunResult result;
   if (!options.gdb.empty()) {
@@ -135,8 +179,19 @@ int run_machine(const RunOptions& options, FILE* serial) {
 
   if (result.reason != cpu::StopReason::kExit) fmt::print(stderr, "rewind: {}\n", result.message);
   if (options.stats) print_stats(machine.cpu(), wall);
+  const int status = exit_status_for(result);
+  if (recording) {
+    try {
+      recording->finish(result, status);
+    } catch (const journal::RecordingError& e) {
+      fmt::print(stderr, "rewind: error: {}\n", e.what());
+    }
+    if (options.stats)
+      fmt::print(stderr, "rewind: stats: journal: {} events, {} state digests, {} bytes written\n",
+                 recording->recorder().events().size(), recording->recorder().digests(), recording->bytes_written());
+  }
   if (!finish_disks(machine, options.disks, options.stats)) return kExitDiskSave;
-  return exit_status_for(result);
+  return status;
 }
 
 }  // namespace

@@ -19,6 +19,8 @@ struct RunOptions {
   std::string gdb;                   // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)
   bool wait_gdb = false;             // --wait-gdb: stopped before the first instruction until gdb comes
   DiskOptions disks;                 // --disk, -hda..-hdd, --disk-writeback, --disk-save, --io-faults
+  bool record = true;                // journal the run's external events (in memory unless record_path)
+  std::string record_path;           // `rewind record -o FILE`: the recording file
 };
 
 // Returns the process exit status (see cli/exit_codes.h). Prints errors as one

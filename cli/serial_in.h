@@ -24,6 +24,9 @@ class SerialIn {
   // file cannot be opened. The machine must outlive this object.
   bool connect(const std::string& spec, Machine& machine, std::string& error);
 
+  // The source connected, if any (null for "none").
+  SerialInput* input() { return input_.get(); }
+
  private:
   int owned_fd_ = -1;
   std::unique_ptr<SerialInput> input_;

@@ -25,11 +25,14 @@ class Recorder : public ExternalSource {
   void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
   const std::vector<Event>& events() const { return events_; }
   uint64_t digests() const { return digests_; }
+  // A digest of the machine now (at the end of a run).
+  StateDigest digest_now() { return hasher_.digest(); }
 
   // ExternalSource: state digests land on exact instruction counts.
   void poll(uint64_t now) override;
   uint64_t next_deadline() const override { return next_digest_; }
   bool busy() const override { return false; }
+  void idle_advanced(uint64_t now) override { record(EventKind::kIdleWake, 0, 0, 0); }
 
  private:
   void append(Event e);

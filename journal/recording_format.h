@@ -52,7 +52,9 @@ enum class EventKind : uint8_t {
   kBlockCompletion = 1,  // device = drive, id = request id, status
   kSerialInput = 2,      // device = port, id = the byte
   kStateHash = 3,        // id = combined hash; data = {cpu, devices, memory, page, hash, page, hash...}
+  kIdleWake = 4,         // the CPU idled in HLT until here, waiting for the host
 };
+inline constexpr size_t kEventKinds = 5;
 
 // Something the guest saw that its own instructions did not determine, at the
 // instruction boundary where it saw it.
@@ -73,7 +75,10 @@ struct RecordingEnd {
   int exit_status = 0;
   std::string stop_message;
   uint64_t serial_output_hash = 0;
-  template <class A> void serialize(A& a) { a(final_icount, exit_status, stop_message, serial_output_hash); }
+  uint64_t final_state = 0;  // StateDigest::combined() of the machine at the end
+  template <class A> void serialize(A& a) {
+    a(final_icount, exit_status, stop_message, serial_output_hash, final_state);
+  }
 };
 
 }  // namespace rw::journal

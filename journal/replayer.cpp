@@ -46,7 +46,7 @@ void Replayer::poll(uint64_t now) {
       continue;
     }
     const size_t kind = static_cast<size_t>(e.kind);
-    if (kind >= 4 || !deliverers_[kind]) {
+    if (kind >= kEventKinds || !deliverers_[kind]) {
       diverge({fmt::format("the recording has an event of kind {} at instruction {} that this machine cannot take",
                            kind, e.icount)});
       return;

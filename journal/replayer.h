@@ -37,13 +37,14 @@ class Replayer : public ExternalSource {
   uint64_t events_replayed() const { return cursor_; }
   uint64_t digests_checked() const { return digests_checked_; }
   bool finished() const { return cursor_ == events_.size(); }
+  StateDigest digest_now() { return hasher_.digest(); }
 
  private:
   void diverge(std::vector<std::string> what);
   Machine& machine_;
   const std::vector<Event>& events_;
   size_t cursor_ = 0;
-  Deliver deliverers_[4];
+  Deliver deliverers_[kEventKinds];
   StateHasher hasher_;
   uint64_t digests_checked_ = 0;
   std::vector<std::string> divergence_;

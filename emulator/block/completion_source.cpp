@@ -13,6 +13,7 @@ std::vector<Completion>& BlockCompletionSource::take_ready() {
 void BlockCompletionSource::deliver(const Completion& c, uint64_t now) {
   BlockDevice* device = c.device >= 0 && c.device < kMaxDevices ? devices_[c.device] : nullptr;
   if (!device) return;
+  if (observer_) observer_(c);
   if (const HostJob* job = device->job(c.id)) {
     ++stats_.requests;
     if (c.status != Status::kOk) ++stats_.failed;

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,8 @@ class BlockCompletionSource : public ExternalSource {
   std::vector<Completion>& take_ready();
   void deliver(const Completion& c, uint64_t now);
   const DiskStats& stats() const { return stats_; }
+  // Sees every completion as it is delivered (the record/replay layer journals them).
+  void set_delivery_observer(std::function<void(const Completion&)> observer) { observer_ = std::move(observer); }
 
  private:
   HostBackend& backend_;
@@ -51,6 +54,7 @@ class BlockCompletionSource : public ExternalSource {
   std::vector<std::shared_ptr<HostJob>> jobs_;
   std::vector<Completion> ready_;
   DiskStats stats_;
+  std::function<void(const Completion&)> observer_;
   uint64_t prev_poll_icount_ = 0, this_poll_icount_ = 0;
   std::chrono::steady_clock::time_point prev_poll_time_{}, this_poll_time_{};
 };

@@ -2,12 +2,12 @@
 
 namespace rw::block {
 
-Disks::Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults)
+Disks::Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults, bool host_io)
     : backend_(std::make_unique<HostBackend>(wakeup, faults, 2)),
       source_(std::make_unique<BlockCompletionSource>(*backend_)) {
   for (int i = 0; i < kPositions; ++i) {
     if (!images[i]) continue;
-    devices_[i] = std::make_unique<BlockDevice>(i, std::move(images[i]), backend_.get());
+    devices_[i] = std::make_unique<BlockDevice>(i, std::move(images[i]), host_io ? backend_.get() : nullptr);
     source_->set_device(i, devices_[i].get());
   }
 }

@@ -19,7 +19,8 @@ class Disks {
   static constexpr int kPositions = 4;
   using Images = std::array<std::unique_ptr<BaseImage>, kPositions>;
 
-  Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults);
+  // Without host I/O (replay), requests wait for deliver() from the journal.
+  Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults, bool host_io = true);
   BlockDevice* device(int position) { return devices_[position].get(); }
   BlockCompletionSource& source() { return *source_; }
   HostBackend& backend() { return *backend_; }

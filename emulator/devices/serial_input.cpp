@@ -70,6 +70,7 @@ void SerialInput::poll(uint64_t) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (queue_.empty()) return;
     while (space-- > 0 && !queue_.empty()) {
+      if (observer_) observer_(queue_.front());
       uart_.receive(queue_.front());
       queue_.pop_front();
       ++delivered_;

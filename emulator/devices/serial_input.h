@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -30,6 +31,9 @@ class SerialInput : public ExternalSource {
   // Input may still come and the guest would be interrupted by it.
   bool busy() const override;
 
+  // Sees every byte as it is handed to the UART (the record/replay layer journals them).
+  void set_delivery_observer(std::function<void(uint8_t)> observer) { observer_ = std::move(observer); }
+
   // Bytes handed to the UART so far.
   uint64_t delivered() const { return delivered_; }
 
@@ -47,6 +51,7 @@ class SerialInput : public ExternalSource {
   bool stopping_ = false;
   int cancel_pipe_[2] = {-1, -1};
   uint64_t delivered_ = 0;
+  std::function<void(uint8_t)> observer_;
   std::thread thread_;
 };
 

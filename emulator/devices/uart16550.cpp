@@ -222,6 +222,7 @@ void Uart16550::transmit(uint8_t byte) {
   if (loopback()) {
     receive(byte);
   } else if (out_) {
+    if (output_observer_) output_observer_(byte);
     pending_output_.push_back(static_cast<char>(byte));
     if (byte == '\n' || pending_output_.size() >= kFlushThreshold) flush();
   }

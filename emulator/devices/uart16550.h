@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ class Uart16550 {
   // State words for machine state hashes (registers and received bytes, not host output).
   void save_state(std::vector<uint64_t>& out) const;
 
+  // Sees every byte the guest transmits (the recorder hashes them). Not per instruction.
+  void set_output_observer(std::function<void(uint8_t)> observer) { output_observer_ = std::move(observer); }
+
   // --- receive ---
   // A byte arrives on the line. With no room for it, it is lost and LSR.OE is set.
   void receive(uint8_t byte);
@@ -81,6 +85,7 @@ class Uart16550 {
 
   FILE* out_;
   uint16_t base_ = kCom1Base;
+  std::function<void(uint8_t)> output_observer_;
   std::string pending_output_;
   uint16_t divisor_ = 12;  // 9600 baud, as after a BIOS
   uint8_t ier_ = 0, fcr_ = 0, lcr_ = 0x03, mcr_ = 0, scr_ = 0;

@@ -54,6 +54,9 @@ class ExternalSource {
   // The instruction count at which the next event must be delivered, if the source
   // knows it (replay does); Scheduler::kNever otherwise.
   virtual uint64_t next_deadline() const { return ~uint64_t{0}; }
+  // The machine let guest time pass at host pace while the CPU idled in HLT waiting for
+  // the host (the new instruction count is not a timer's): the recorder journals it.
+  virtual void idle_advanced(uint64_t now) {}
   // Whether something is outstanding that will arrive later without guest action
   // (it then rings the machine's HostWakeup when it does).
   virtual bool busy() const = 0;

@@ -63,6 +63,13 @@ void Machine::request_exit(uint32_t value) {
   cpu_.stop_requested = true;
 }
 
+void Machine::request_stop(const std::string& message) {
+  if (pending_.reason != cpu::StopReason::kNone) return;
+  pending_.reason = cpu::StopReason::kRequested;
+  pending_.message = message;
+  cpu_.stop_requested = true;
+}
+
 void Machine::request_reset(const char* how) {
   if (pending_.reason != cpu::StopReason::kNone) return;
   pending_.reason = cpu::StopReason::kReset;
@@ -132,6 +139,7 @@ RunResult Machine::run(uint64_t target) {
         if (wakeup_.wait_for(wakeups_seen_, std::chrono::nanoseconds(until - cpu_.icount))) {
           const auto waited = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
           cpu_.icount = std::min(until, cpu_.icount + static_cast<uint64_t>(waited.count()));
+          for (ExternalSource* s : sources_) s->idle_advanced(cpu_.icount);
           service_events();
           continue;
         }

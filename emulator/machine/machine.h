@@ -65,6 +65,8 @@ class Machine {
   // Devices report a guest-requested stop through these.
   void request_exit(uint32_t value);
   void request_reset(const char* how);
+  // Something above the machine (a replay that diverged) stops the run with a reason.
+  void request_stop(const std::string& message);
 
   // The stop a device has asked for and run() has not reported yet (reason kNone if none).
   const RunResult& pending_stop() const { return pending_; }

@@ -1,0 +1,18 @@
+// `rewind replay RECORDING`: run a recording again, instruction for instruction.
+#pragma once
+
+#include <string>
+
+namespace rw::cli {
+
+struct ReplayOptions {
+  std::string recording;
+  std::string serial = "stdio";  // where the replayed COM1 output goes
+  bool force = false;            // replay even if the guest or disk images differ from the recorded ones
+  bool stats = false;
+  bool progress = true;          // a progress bar when stderr is a terminal
+};
+
+int replay_command(const ReplayOptions& options);
+
+}  // namespace rw::cli
