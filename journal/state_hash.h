@@ -41,7 +41,7 @@ class StateHasher {
   Machine& machine_;
   std::vector<uint64_t> page_hash_;
   uint64_t memory_sum_ = 0;
-  uint32_t last_epoch_ = 0;
+  uint32_t last_epoch_ = 1;  // pages never written (epoch 0) are zero: already hashed as such
 };
 
 // One line per difference (device names from `replayed`), e.g. "rax: recorded 0x1, replayed 0x2", "memory page 0x1f3".
