@@ -167,17 +167,11 @@ std::optional<StopEvent> MachineTarget::run_slice() {
     // the guest now. A fatal one is delivered only if gdb passes the signal on (the guest
     // then dies, as a process would); otherwise the instruction runs again and faults again.
     if (exception_was_caught_ || request_.signal != 0) {
-      cpu::DebugState& d = machine_.debug();
-      const bool catch_all = d.catch_all_exceptions, stop_fatal = d.stop_on_fatal_exceptions;
-      d.catch_all_exceptions = false;
-      if (!exception_was_caught_) d.stop_on_fatal_exceptions = false;
-      delivered_signal_ = signal_for_vector(d.stop.vector);
-      RunResult r = run_until(c.icount + 1);  // delivery happens inside this one step
-      d.catch_all_exceptions = catch_all;
-      d.stop_on_fatal_exceptions = stop_fatal;
+      delivered_signal_ = signal_for_vector(machine_.debug().stop.vector);
+      RunResult r = machine_.deliver_stopped_exception();  // no instruction runs
       if (r.reason != cpu::StopReason::kShutdown) delivered_signal_ = 0;
-      if (step || r.reason != cpu::StopReason::kTarget || (limit_ && c.icount >= limit_)) return stop_for(r, step);
-      return std::nullopt;
+      // A step ends at the handler's first instruction, not after it.
+      if (step || r.reason != cpu::StopReason::kTarget) return stop_for(r, step);
     }
   }
   uint64_t target = c.icount + (step ? 1 : kSliceInstructions);

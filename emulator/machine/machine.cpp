@@ -9,6 +9,7 @@
 #include "cpu/code_cache.h"
 #include "cpu/debug.h"
 #include "cpu/exec.h"
+#include "cpu/interrupts.h"
 #include "block/disks.h"
 #include "devices/ata.h"
 #include "devices/debug_exit.h"
@@ -211,6 +212,21 @@ cpu::DebugState& Machine::debug() {
 }
 
 void Machine::debug_changed() { cpu::debug_changed(cpu_); }
+
+RunResult Machine::deliver_stopped_exception() {
+  const cpu::DebugStop& s = debug().stop;
+  cpu::deliver_exception(cpu_, cpu::GuestFault{s.vector, s.has_error, s.error});
+  RunResult r;
+  if (cpu_.stop_reason == cpu::StopReason::kShutdown) {
+    cpu_.stop_reason = cpu::StopReason::kNone;
+    cpu_.stop_requested = false;
+    r.reason = cpu::StopReason::kShutdown;
+    r.message = "triple fault: " + cpu::shutdown_description(cpu_);
+  } else {
+    r.reason = cpu::StopReason::kTarget;
+  }
+  return r;
+}
 
 void Machine::detach_debug() {
   cpu_.debug = nullptr;

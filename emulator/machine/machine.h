@@ -138,6 +138,9 @@ class Machine {
   cpu::DebugState& debug();
   void debug_changed();
   void detach_debug();
+  // Deliver the exception the CPU stopped before (a kException stop) to the guest now,
+  // as the CPU would have: through the IDT, or to a triple fault (kShutdown).
+  RunResult deliver_stopped_exception();
   // Guest-virtual memory through the current page tables, without side effects on
   // the guest (no accessed bits). False if any byte is not mapped to RAM.
   bool read_virtual(uint64_t addr, void* out, size_t len);
