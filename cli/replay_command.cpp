@@ -11,6 +11,7 @@
 #include "block/base_image.h"
 #include "cli/disk_options.h"
 #include "cli/exit_codes.h"
+#include "cli/outcome.h"
 #include "journal/checksum.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
@@ -21,21 +22,6 @@
 
 namespace rw::cli {
 namespace {
-
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-
-int status_for(const RunResult& r) {
-  switch (r.reason) {
-    case cpu::StopReason::kExit: return r.exit_code & 0xFF;
-    case cpu::StopReason::kShutdown: return kExitTripleFault;
-    case cpu::StopReason::kHalted: return kExitHang;
-    case cpu::StopReason::kTarget: return kExitInstructionLimit;
-    case cpu::StopReason::kReset: return kExitReset;
-    default: return kExitInternal;
-  }
-}
 
 // Refuses images that are not the recorded ones (unless forced). Returns false after
 // printing why.
@@ -97,16 +83,9 @@ int replay_command(const ReplayOptions& options) {
     disks.positions[i] = h.disks[i].path;
   }
 
-  std::unique_ptr<FILE, FileCloser> serial_file;
-  FILE* serial = stdout;
-  if (options.serial != "stdio") {
-    serial_file.reset(std::fopen(options.serial.c_str(), "wb"));
-    if (!serial_file) {
-      fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", options.serial, std::strerror(errno));
-      return kExitUsage;
-    }
-    serial = serial_file.get();
-  }
+  OwnedFile serial_file;
+  FILE* serial = open_serial_output(options.serial, serial_file);
+  if (!serial) return kExitUsage;
 
   MachineConfig config;
   config.memory_bytes = h.memory_bytes;
@@ -170,7 +149,7 @@ int replay_command(const ReplayOptions& options) {
                replayer.events_replayed(), rec.events.size(), machine.cpu().icount);
     return kExitRecordingCutShort;
   }
-  const int status = status_for(result);
+  const int status = exit_status_for(result);
   if (!replayer.finished() || result.reason == cpu::StopReason::kTarget) {
     fmt::print(stderr, "rewind: replay diverged from the recording:\n");
     if (!replayer.finished())

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "cli/exit_codes.h"
+#include "cli/outcome.h"
 #include "cli/serial_in.h"
 #include "journal/checksum.h"
 #include "journal/recording_error.h"
@@ -33,20 +34,6 @@ namespace {
 // can interleave between them without the CPU loop knowing.
 constexpr uint64_t kSliceInstructions = uint64_t{1} << 30;
 
-struct FileCloser {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-
-int exit_status_for(const RunResult& result) {
-  switch (result.reason) {
-    case cpu::StopReason::kExit: return result.exit_code & 0xFF;
-    case cpu::StopReason::kShutdown: return kExitTripleFault;
-    case cpu::StopReason::kHalted: return kExitHang;
-    case cpu::StopReason::kTarget: return kExitInstructionLimit;
-    case cpu::StopReason::kReset: return kExitReset;
-    default: return kExitInternal;
-  }
-}
 
 void print_stats(const cpu::Cpu& cpu, std::chrono::duration<double> wall) {
   const double seconds = wall.count();
@@ -197,16 +184,9 @@ int run_machine(const RunOptions& options, FILE* serial) {
 }  // namespace
 
 int run_command(const RunOptions& options) {
-  std::unique_ptr<FILE, FileCloser> serial_file;
-  FILE* serial = stdout;
-  if (options.serial != "stdio") {
-    serial_file.reset(std::fopen(options.serial.c_str(), "wb"));
-    if (!serial_file) {
-      fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", options.serial, std::strerror(errno));
-      return kExitUsage;
-    }
-    serial = serial_file.get();
-  }
+  OwnedFile serial_file;
+  FILE* serial = open_serial_output(options.serial, serial_file);
+  if (!serial) return kExitUsage;
 
   try {
     return run_machine(options, serial);

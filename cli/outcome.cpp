@@ -1,0 +1,30 @@
+#include "cli/outcome.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cli/exit_codes.h"
+
+namespace rw::cli {
+
+int exit_status_for(const RunResult& result) {
+  switch (result.reason) {
+    case cpu::StopReason::kExit: return result.exit_code & 0xFF;
+    case cpu::StopReason::kShutdown: return kExitTripleFault;
+    case cpu::StopReason::kHalted: return kExitHang;
+    case cpu::StopReason::kTarget: return kExitInstructionLimit;
+    case cpu::StopReason::kReset: return kExitReset;
+    default: return kExitInternal;
+  }
+}
+
+FILE* open_serial_output(const std::string& spec, OwnedFile& owned) {
+  if (spec == "stdio") return stdout;
+  owned.reset(std::fopen(spec.c_str(), "wb"));
+  if (!owned) fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", spec, std::strerror(errno));
+  return owned.get();
+}
+
+}  // namespace rw::cli
