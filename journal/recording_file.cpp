@@ -28,11 +28,14 @@ std::string serialize(const T& value) {
 template <class T>
 bool deserialize(const char* data, size_t len, T& value) {
   try {
+    payload_bytes_limit = len;
     std::istringstream in(std::string(data, len), std::ios::binary);
     cereal::PortableBinaryInputArchive archive(in);
     archive(value);
+    payload_bytes_limit = ~uint64_t{0};
     return true;
   } catch (const std::exception&) {  // cereal::Exception, std::bad_alloc, std::length_error
+    payload_bytes_limit = ~uint64_t{0};
     return false;
   }
 }
@@ -79,7 +82,7 @@ void RecordingWriter::append(Event event) {
 
 void RecordingWriter::flush() {
   if (pending_.empty()) return;
-  std::string raw = serialize(pending_);
+  std::string raw = serialize(bounded<30>(pending_));
   std::string compressed(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
   int n = LZ4_compress_default(raw.data(), compressed.data(), static_cast<int>(raw.size()),
                                static_cast<int>(compressed.size()));
@@ -159,7 +162,8 @@ Recording parse_recording(const std::vector<uint8_t>& bytes, const std::string& 
                                 static_cast<int>(rlen));
     if (n < 0 || static_cast<uint32_t>(n) != rlen) return damaged("chunk does not decompress");
     std::vector<Event> events;
-    if (!deserialize(raw.data(), raw.size(), events)) return damaged("malformed chunk");
+    auto bounded_events = bounded<30>(events);  // an event takes at least 30 bytes
+    if (!deserialize(raw.data(), raw.size(), bounded_events)) return damaged("malformed chunk");
     for (size_t i = 0; i < events.size(); ++i) {
       uint64_t prev = rec.events.empty() ? 0 : rec.events.back().icount;
       if (events[i].icount < prev) return damaged("events out of order");

@@ -19,6 +19,29 @@
 
 namespace rw::journal {
 
+// Strings and vectors are stored as cereal stores them (a 64-bit element count, then the
+// elements), but reading refuses a count that cannot fit in what the payload holds before
+// anything is allocated: a damaged count must not make the reader allocate (and zero) a
+// terabyte. The reader sets the payload size here; each element takes at least `min` bytes.
+inline thread_local uint64_t payload_bytes_limit = ~uint64_t{0};
+
+template <class T, size_t kMinBytes>
+struct Bounded {
+  T& value;
+  template <class A> void save(A& a) const {
+    a(cereal::make_size_tag(static_cast<cereal::size_type>(value.size())));
+    for (const auto& x : value) a(x);
+  }
+  template <class A> void load(A& a) {
+    cereal::size_type n = 0;
+    a(cereal::make_size_tag(n));
+    if (n > payload_bytes_limit / kMinBytes) throw cereal::Exception("element count beyond the payload");
+    value.resize(static_cast<size_t>(n));
+    for (auto& x : value) a(x);
+  }
+};
+template <size_t kMinBytes, class T> Bounded<T, kMinBytes> bounded(T& v) { return {v}; }
+
 inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK"
@@ -29,7 +52,7 @@ struct ImageInfo {
   std::string path;
   uint64_t size = 0;
   uint64_t hash = 0;
-  template <class A> void serialize(A& a) { a(path, size, hash); }
+  template <class A> void serialize(A& a) { a(bounded<1>(path), size, hash); }
 };
 
 // Everything needed to rebuild the machine exactly as it was recorded.
@@ -43,7 +66,8 @@ struct RecordingHeader {
   uint64_t state_hash_interval = 0;  // instructions between state checks, 0 = none
   int64_t recorded_at_unix_seconds = 0;
   template <class A> void serialize(A& a) {
-    a(rewind_version, guest, append, memory_bytes, disks, rtc_base_unix_seconds, state_hash_interval,
+    a(bounded<1>(rewind_version), guest, bounded<1>(append), memory_bytes, bounded<24>(disks), rtc_base_unix_seconds,
+      state_hash_interval,
       recorded_at_unix_seconds);
   }
 };
@@ -65,7 +89,7 @@ struct Event {
   uint64_t id = 0;
   int32_t status = 0;
   std::vector<uint64_t> data;
-  template <class A> void serialize(A& a) { a(icount, kind, device, id, status, data); }
+  template <class A> void serialize(A& a) { a(icount, kind, device, id, status, bounded<8>(data)); }
   bool operator==(const Event&) const = default;
 };
 
@@ -77,7 +101,7 @@ struct RecordingEnd {
   uint64_t serial_output_hash = 0;
   uint64_t final_state = 0;  // StateDigest::combined() of the machine at the end
   template <class A> void serialize(A& a) {
-    a(final_icount, exit_status, stop_message, serial_output_hash, final_state);
+    a(final_icount, exit_status, bounded<1>(stop_message), serial_output_hash, final_state);
   }
 };
 
