@@ -107,8 +107,10 @@ int replay_command(const ReplayOptions& options) {
   journal::ReplaySession session(machine, rec, machine.disks());
   const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;
   const uint64_t total = rec.end ? rec.end->final_icount : last_event;
-  // A complete recording ends by itself; one cut short ends where its events end.
-  const uint64_t stop_at = rec.end ? total + 1 : last_event;
+  // A complete recording ends by itself (or at the instruction limit it was recorded with:
+  // status 14, which no guest exit can have); one cut short ends where its events end.
+  const bool ended_at_limit = rec.end && rec.end->exit_status == kExitInstructionLimit;
+  const uint64_t stop_at = rec.end ? (ended_at_limit ? total : total + 1) : last_event;
   const bool progress = options.progress && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto last_draw = start;
@@ -117,6 +119,7 @@ int replay_command(const ReplayOptions& options) {
     const uint64_t now = machine.cpu().icount;
     if (now >= stop_at) {
       result.reason = cpu::StopReason::kTarget;
+      result.message = fmt::format("instruction limit reached ({} instructions)", now);
       break;
     }
     result = machine.run(std::min(stop_at, now + (uint64_t{1} << 26)));
@@ -150,12 +153,13 @@ int replay_command(const ReplayOptions& options) {
     return kExitRecordingCutShort;
   }
   const int status = exit_status_for(result);
-  if (!replayer.finished() || result.reason == cpu::StopReason::kTarget) {
+  const bool overran = result.reason == cpu::StopReason::kTarget && !ended_at_limit;
+  if (!replayer.finished() || overran) {
     fmt::print(stderr, "rewind: replay diverged from the recording:\n");
     if (!replayer.finished())
       fmt::print(stderr, "rewind:   the run ended with {} recorded events not delivered\n",
                  rec.events.size() - replayer.events_replayed());
-    if (result.reason == cpu::StopReason::kTarget)
+    if (overran)
       fmt::print(stderr, "rewind:   the guest did not stop at instruction {} as recorded\n", total);
     return kExitDivergence;
   }

@@ -28,11 +28,20 @@ void Recorder::record(EventKind kind, uint8_t device, uint64_t id, int32_t statu
   append(std::move(e));
 }
 
+StateDigest Recorder::record_digest() {
+  StateDigest d = hasher_.digest();
+  append(d.to_event());
+  ++digests_;
+  return d;
+}
+
 void Recorder::poll(uint64_t now) {
   if (now < next_digest_) return;
-  append(hasher_.digest().to_event());
-  ++digests_;
+  record_digest();
   next_digest_ = now + interval_;
+  // A chunk per digest interval at least: a recording cut short (the host process killed)
+  // loses no more than the last interval.
+  if (file_) file_->flush();
 }
 
 }  // namespace rw::journal

@@ -25,8 +25,9 @@ class Recorder : public ExternalSource {
   void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
   const std::vector<Event>& events() const { return events_; }
   uint64_t digests() const { return digests_; }
-  // A digest of the machine now (at the end of a run).
-  StateDigest digest_now() { return hasher_.digest(); }
+  // Journals a full digest of the machine now (at the end of a run: replay checks it
+  // where the run ended, so a difference found there is reported in detail) and returns it.
+  StateDigest record_digest();
 
   // ExternalSource: state digests land on exact instruction counts.
   void poll(uint64_t now) override;

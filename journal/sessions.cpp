@@ -54,7 +54,7 @@ void RecordingSession::finish(const RunResult& result, int exit_status) {
   end.exit_status = exit_status;
   end.stop_message = result.message;
   end.serial_output_hash = serial_hash_.digest();
-  end.final_state = recorder_->digest_now().combined();
+  end.final_state = recorder_->record_digest().combined();
   if (file_) file_->finish(end);
 }
 
