@@ -1,0 +1,74 @@
+"""Shared helpers for the record/replay CLI tests (tests/replay/)."""
+import os
+import re
+import subprocess
+import sys
+import threading
+
+# Exit statuses `rewind replay` and `rewind info` may end with (cli/exit_codes.h): the
+# recorded guest's own status (odd: isa-debug-exit; or one of the stop statuses), or one of
+# the replay outcomes.
+REPLAY_STATUSES = {22, 24, 26, 28}
+GUEST_STOP_STATUSES = {4, 6, 12, 14}
+BAD_RECORDING, IMAGE_MISMATCH, DIVERGENCE, CUT_SHORT = 22, 24, 26, 28
+
+
+def documented_status(rc):
+    return rc >= 0 and (rc % 2 == 1 or rc == 0 or rc in REPLAY_STATUSES or rc in GUEST_STOP_STATUSES)
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def stat(self, name):
+        m = re.search(r"^rewind: stats: " + re.escape(name) + r": (\d+)$", self.err.decode(errors="replace"), re.M)
+        return int(m.group(1)) if m else None
+
+    @property
+    def instructions(self):
+        v = self.stat("instructions retired")
+        return v if v is not None else self.stat("instructions replayed")
+
+
+def run(cmd, timeout=60, stdin=subprocess.DEVNULL):
+    p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+class CpuHog:
+    """Busy processes that compete with the runs for the host's CPUs (different host timing)."""
+
+    def __init__(self, n=1):
+        self.n = n
+        self.procs = []
+
+    def __enter__(self):
+        for _ in range(self.n):
+            self.procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+
+class Failures:
+    def __init__(self):
+        self.items = []
+        self.lock = threading.Lock()
+        self.checks = 0
+
+    def expect(self, cond, what):
+        with self.lock:
+            self.checks += 1
+            if not cond:
+                self.items.append(what)
+                print("FAIL:", what, flush=True)
+
+    def finish(self, summary):
+        if self.items:
+            print(f"{len(self.items)} failure(s) of {self.checks} checks; {summary}")
+            sys.exit(1)
+        print(f"ok: {self.checks} checks; {summary}")
