@@ -82,9 +82,10 @@ void Pic8259::take(Chip& c, int irq) {
 
 void Pic8259::update() {
   // The slave's INT output drives the master's IR2.
-  set_input(chips_[kMaster], 2, pending_irq(chips_[kSlave], false) >= 0);
-  if (pending_irq(chips_[kMaster], true) >= 0) int_latched_ = true;
-  intr_ = int_latched_;
+  if (pending_irq(chips_[kSlave], false) >= 0) int_out_[kSlave] = true;
+  set_input(chips_[kMaster], 2, int_out_[kSlave]);
+  if (pending_irq(chips_[kMaster], true) >= 0) int_out_[kMaster] = true;
+  intr_ = int_out_[kMaster];
 }
 
 uint8_t Pic8259::acknowledge() {
@@ -98,6 +99,7 @@ uint8_t Pic8259::acknowledge() {
     take(master, irq);
     if (irq == 2 && !master.single) {
       const int slave_irq = pending_irq(slave, false);
+      int_out_[kSlave] = false;
       if (slave_irq < 0) {
         vector = static_cast<uint8_t>(slave.vector_base + 7);  // spurious IRQ 15
       } else {
@@ -108,7 +110,7 @@ uint8_t Pic8259::acknowledge() {
       vector = static_cast<uint8_t>(master.vector_base + irq);
     }
   }
-  int_latched_ = false;
+  int_out_[kMaster] = false;
   update();
   return vector;
 }
@@ -121,7 +123,7 @@ uint8_t Pic8259::poll_read(int n) {
   const int irq = pending_irq(c, n == kMaster);
   if (irq < 0) return 0;
   take(c, irq);
-  if (n == kMaster) int_latched_ = false;
+  int_out_[n] = false;
   update();
   return static_cast<uint8_t>(0x80 | irq);
 }
@@ -149,7 +151,7 @@ void Pic8259::save_state(std::vector<uint64_t>& out) const {
                   uint64_t{c.special_fully_nested} << 13 | uint64_t{c.special_mask} << 14 | uint64_t{c.read_isr} << 15 |
                   uint64_t{c.poll} << 16);
   }
-  out.push_back(int_latched_);
+  out.push_back(uint64_t{int_out_[kMaster]} | uint64_t{int_out_[kSlave]} << 1);
 }
 
 uint8_t Pic8259::read(uint16_t port) {
@@ -185,7 +187,7 @@ void Pic8259::write_command(Chip& c, uint8_t value) {
     c.single = value & 0x02;
     c.level_mode = value & 0x08;
     c.init_step = 1;
-    if (&c == &chips_[kMaster]) int_latched_ = false;
+    int_out_[&c == &chips_[kMaster] ? kMaster : kSlave] = false;
     return;
   }
   if (value & 0x08) {  // OCW3

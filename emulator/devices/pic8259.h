@@ -2,10 +2,10 @@
 // 0xA0/0xA1 cascaded on the master's IR2, and the edge/level control registers
 // (ELCR) at 0x4D0/0x4D1. The master's INT output is the CPU's INTR pin.
 //
-// Like the real part, INT stays asserted once raised until the CPU acknowledges: if
-// the request has gone by then (an edge-triggered line dropped, the IRQ was masked),
-// the acknowledge returns the chip's IR7 vector (spurious IRQ 7 or 15), without
-// setting ISR, as the datasheet says.
+// Like the real part, each chip's INT output stays asserted once raised until its
+// acknowledge: if the request has gone by then (an edge-triggered line dropped, the IRQ
+// was masked), the acknowledge returns the chip's IR7 vector (spurious IRQ 7, or 15
+// with the master's IR2 in service), without setting ISR, as the datasheet says.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +59,7 @@ class Pic8259 {
   bool can_interrupt(unsigned irq) const;
 
   const Chip& chip(int n) const { return chips_[n]; }
-  bool int_output() const { return int_latched_; }
+  bool int_output() const { return int_out_[kMaster]; }
 
   // Plain-function adapters for Machine::attach_interrupt_controller and Cpu.
   static void set_irq_thunk(void* pic, unsigned irq, bool level) { static_cast<Pic8259*>(pic)->set_irq(irq, level); }
@@ -76,7 +76,7 @@ class Pic8259 {
   uint8_t poll_read(int n);
 
   Chip chips_[2];
-  bool int_latched_ = false;
+  bool int_out_[2] = {false, false};  // INT outputs, latched until acknowledged
   bool& intr_;
 };
 
