@@ -29,11 +29,15 @@ tmp = tempfile.mkdtemp(prefix="rewind-bench-")
 rec_file = os.path.join(tmp, "r.rwd")
 
 
-def best(cmd, n=args.repeat):
+def best(cmd, n=args.repeat, timeout=120):
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return float("inf"), subprocess.CompletedProcess(cmd, -1, None, b"timed out")
         times.append(time.perf_counter() - t)
     return min(times), p
 
