@@ -19,6 +19,12 @@ static void record_order(int irq, struct int_frame* f) {
     irq_set_handler(irq, 0);
 }
 
+// Waits (up to about a second) until all of `irr_bits` are requested. On QEMU the timer
+// interrupts come from host timers that can lag the guest-visible counters under load.
+static void wait_irr(uint16_t irr_bits) {
+    for (int i = 0; i < 1000 && (pic_read_irr() & irr_bits) != irr_bits; i++) pit_delay(PIT_MS(1));
+}
+
 static void wait_for_irq(void) {
     __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
@@ -36,6 +42,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     // A masked IRQ still sets its IRR bit, and nothing is in service.
     pit_set_periodic(0, 2, 1000);
     pit_delay(PIT_MS(3));
+    wait_irr(0x0001);
     printf("masked irq 0: irr bit %u, isr %04x\n", pic_read_irr() & 1, pic_read_isr());
 
     // In the handler IRQ 0 is in service; after the EOI nothing is.
@@ -46,6 +53,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
 
     // Poll mode: with IF clear, the poll command acknowledges the highest request.
     pit_delay(PIT_MS(2));
+    wait_irr(0x0001);
     outb(PIC1_CMD, 0x0C);
     uint8_t poll = inb(PIC1_CMD);
     printf("poll with irq 0 pending (masked? %s): %02x\n", (pic_get_masks() & 1) ? "yes" : "no", poll);
@@ -63,6 +71,7 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     pit_delay(PIT_MS(3));
     irq_set_handler(0, record_order);
     irq_set_handler(8, record_order);
+    wait_irr(0x0105);
     printf("pending before sti: irr %04x\n", pic_read_irr() & 0x0105);
     wait_for_irq();
     while (order_len < 2) wait_for_irq();
