@@ -17,7 +17,7 @@ constexpr uint8_t kRep = 1, kRepne = 2, kLock = 4, kOpsize = 8, kRex = 16, kRexW
 }
 
 struct Insn {
-  Handler fn;
+  Handler fn;     // runs this instruction, then jumps to the next one's (see chain<> in operands.h)
   int64_t disp;   // memory displacement; RIP-relative forms hold the absolute offset
   uint64_t imm;   // immediate, absolute branch target, or far-pointer offset
   uint8_t len;
