@@ -59,6 +59,9 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
   uint64_t bytes = 0;
   // A breakpoint always starts a trace: the loop checks it there and nowhere else.
   const std::set<uint64_t>* breakpoints = cpu.debug && !cpu.debug->breakpoints.empty() ? &cpu.debug->breakpoints : nullptr;
+  // With watchpoints the loop checks after every instruction: one-instruction traces,
+  // so that it never re-decodes from the middle of a longer one.
+  const unsigned max_insns = cpu.debug && !cpu.debug->watchpoints.empty() ? 1 : kMaxTrace;
   for (;;) {
     if (breakpoints && n > 0 && breakpoints->count((start_lin + bytes) & cpu.lin_mask)) break;
     DecodeInfo info;
@@ -84,7 +87,7 @@ const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
     bytes += out[n].len;
     rip += out[n].len;
     ++n;
-    if (info.ends_trace || n == kMaxTrace || bytes > kMaxTraceBytes) break;
+    if (info.ends_trace || n == max_insns || bytes > kMaxTraceBytes) break;
     if (((start_lin + bytes) >> 12) != (start_lin >> 12)) break;
   }
   const uint64_t page = phys >> 12;
