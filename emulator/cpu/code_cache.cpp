@@ -50,6 +50,16 @@ void CodeCache::flush(Cpu& cpu) {
 }
 
 const TraceEntry& CodeCache::build(Cpu& cpu, uint64_t phys) {
+  // Decoding walks page tables, and setting an accessed bit is a write that could land
+  // on a chunk holding code and flush the cache under our feet: decode again then.
+  for (;;) {
+    const uint64_t flushes = flushes_;
+    const TraceEntry& t = build_once(cpu, phys);
+    if (flushes_ == flushes) return t;
+  }
+}
+
+const TraceEntry& CodeCache::build_once(Cpu& cpu, uint64_t phys) {
   if (used_ + kMaxTrace + 1 > kArenaSize) flush(cpu);
   const uint64_t start_rip = cpu.rip;
   const uint64_t start_lin = (cpu.seg_base[CS] + start_rip) & cpu.lin_mask;

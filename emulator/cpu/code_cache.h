@@ -59,6 +59,7 @@ class CodeCache {
   uint64_t flushes() const { return flushes_; }
 
  private:
+  const TraceEntry& build_once(Cpu& cpu, uint64_t phys);
   std::vector<TraceEntry> table_;
   std::vector<Insn> arena_;
   uint32_t used_ = 0;
