@@ -1,5 +1,6 @@
 #include "block/block_device.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -55,6 +56,40 @@ void BlockDevice::deliver(uint32_t id, Status status) {
     }
   }
   if (client_) client_->block_completed(index_, id, status, data);
+}
+
+}  // namespace rw::block
+
+namespace rw::block {
+
+BlockDevice::Snapshot BlockDevice::snapshot() const {
+  Snapshot s;
+  s.next_id = next_id_;
+  for (const auto& [id, job] : in_flight_) {
+    Request r{job->id, job->op, job->lba, job->count, {}};
+    if (job->op == Op::kWrite) r.data = job->data;
+    s.in_flight.push_back(std::move(r));
+  }
+  s.overlay = overlay_.contents();
+  return s;
+}
+
+void BlockDevice::restore(const Snapshot& s) {
+  next_id_ = s.next_id;
+  in_flight_.clear();
+  for (const Request& r : s.in_flight) {
+    auto job = std::make_shared<HostJob>();
+    job->device = index_;
+    job->id = r.id;
+    job->op = r.op;
+    job->lba = r.lba;
+    job->count = r.count;
+    job->base = base_.get();
+    job->data.resize(size_t{r.count} * kSectorSize);
+    if (r.op == Op::kWrite) std::memcpy(job->data.data(), r.data.data(), std::min(job->data.size(), r.data.size()));
+    in_flight_[r.id] = std::move(job);  // no host job: served by deliver() like a replay request
+  }
+  overlay_.restore(s.overlay);
 }
 
 }  // namespace rw::block

@@ -46,8 +46,27 @@ class BlockDevice {
   void deliver(uint32_t id, Status status);
   bool in_flight(uint32_t id) const { return in_flight_.count(id) != 0; }
   size_t in_flight_count() const { return in_flight_.size(); }
+  uint32_t next_id() const { return next_id_; }  // the id the next request gets
   // The host job of a request in flight (null if none): the completion source's view.
   const HostJob* job(uint32_t id) const;
+
+  // Machine state save and restore: the overlay, the id counter and the requests in flight
+  // (for a write, with its data). A restored request has no host job, like a replay
+  // request: a later deliver(id) serves it from the base image and overlay at that moment.
+  struct Request {
+    uint32_t id = 0;
+    Op op = Op::kRead;
+    uint64_t lba = 0;
+    uint32_t count = 0;
+    std::vector<uint8_t> data;  // a write's data; empty for a read
+  };
+  struct Snapshot {
+    uint32_t next_id = 1;
+    std::vector<Request> in_flight;  // ascending ids
+    std::map<uint64_t, Overlay::Sector> overlay;
+  };
+  Snapshot snapshot() const;
+  void restore(const Snapshot& s);
 
  private:
   int index_;

@@ -21,6 +21,8 @@ class Overlay {
   void apply(uint64_t lba, uint32_t count, uint8_t* buf) const;
   size_t sectors() const { return sectors_.size(); }
   const std::map<uint64_t, Sector>& contents() const { return sectors_; }
+  // Machine state restore: the overlay becomes exactly `sectors`.
+  void restore(std::map<uint64_t, Sector> sectors) { sectors_ = std::move(sectors); }
 
  private:
   std::map<uint64_t, Sector> sectors_;  // ordered: write-back goes front to back

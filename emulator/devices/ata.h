@@ -50,6 +50,16 @@ class AtaChannel : public block::BlockClient {
   // Registers, the command in progress and its data, for state hashes.
   void save_state(std::vector<uint64_t>& out) const;
   uint16_t control_port() const { return control_; }
+  // Machine state save and restore (machine/machine_state.cpp): registers, the command in
+  // progress (including the block request it waits for) and its data buffer. Which disks
+  // are attached is configuration, not state.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    for (Drive& d : drives_) ar(d.status, d.error, d.multiple);
+    for (Reg* r : {&feature_, &count_, &lba_low_, &lba_mid_, &lba_high_}) ar(r->cur, r->prev);
+    ar(device_, control_reg_, interrupt_pending_, irq_line_, phase_, busy_unit_, request_id_, lba_, sectors_,
+       block_sectors_, error_is_write_, buffer_, pos_, block_end_);
+  }
 
  private:
   struct Drive {
@@ -109,6 +119,10 @@ class AtaController {
   void attach(IoBus& io);
   void set_drive(int position, block::BlockDevice* disk);
   AtaChannel& channel(int c) { return c == 0 ? primary_ : secondary_; }
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(primary_, secondary_);
+  }
 
  private:
   AtaChannel primary_, secondary_;

@@ -31,6 +31,11 @@ class Pic8259 {
     bool needs_icw4 = false, single = false, level_mode = false;  // ICW1 bits
     bool auto_eoi = false, rotate_on_auto_eoi = false, special_fully_nested = false;
     bool special_mask = false, read_isr = false, poll = false;
+    template <class Archive>
+    void serialize(Archive& ar) {
+      ar(irr, isr, imr, lines, elcr, vector_base, cascade, lowest_first, init_step, needs_icw4, single, level_mode,
+         auto_eoi, rotate_on_auto_eoi, special_fully_nested, special_mask, read_isr, poll);
+    }
   };
 
   // `intr` is the CPU's INTR pin.
@@ -53,6 +58,12 @@ class Pic8259 {
   void bios_setup(uint8_t master_mask, uint8_t slave_mask);
   // State words for machine state hashes.
   void save_state(std::vector<uint64_t>& out) const;
+  // Machine state save and restore (machine/machine_state.cpp): every register and latch.
+  // The CPU's INTR pin is part of the CPU's state.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(chips_[0], chips_[1], int_out_[0], int_out_[1]);
+  }
 
   // Whether a request on ISA line `irq` could interrupt the CPU now (not masked, and
   // for the slave's lines the cascade not masked either).

@@ -41,6 +41,11 @@ class Pit8254 {
     bool status_latched = false;
     uint8_t latched_status = 0;
     bool out = true;            // OUT level last driven (channel 0: IRQ 0)
+    template <class Archive>
+    void serialize(Archive& ar) {
+      ar(reload, mode, access, bcd, gate, counting, null_count, start_tick, write_high_next, write_low, read_high_next,
+         count_latched, latched_count, latched_high_next, status_latched, latched_status, out);
+    }
   };
 
   Pit8254(Scheduler& scheduler, GuestClock clock, IrqLine irq0);
@@ -63,6 +68,12 @@ class Pit8254 {
 
   // State words for machine state hashes.
   void save_state(std::vector<uint64_t>& out) const;
+  // Machine state save and restore (machine/machine_state.cpp): channels with their timing
+  // anchors, port 0x61. The timer's deadline is saved with the scheduler's.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(ch_[0], ch_[1], ch_[2], port61_);
+  }
   // As SeaBIOS leaves it: channel 0 in mode 2 with count 65536 (18.2 Hz).
   void bios_setup();
 

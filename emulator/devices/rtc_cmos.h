@@ -54,6 +54,12 @@ class RtcCmos {
 
   // State words for machine state hashes.
   void save_state(std::vector<uint64_t>& out) const;
+  // Machine state save and restore (machine/machine_state.cpp): clock anchors, CMOS RAM,
+  // latched flags. The timer's deadline is saved with the scheduler's.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(base_, phase_, frozen_, ram_, index_, flags_, flags_since_, irq_level_);
+  }
 
   // The clock now, in Unix seconds.
   int64_t unix_seconds() const;

@@ -54,6 +54,13 @@ class Uart16550 {
 
   // State words for machine state hashes (registers and received bytes, not host output).
   void save_state(std::vector<uint64_t>& out) const;
+  // Machine state save and restore (machine/machine_state.cpp): registers, the receive
+  // FIFO, interrupt latches. Not the host side (output FILE, buffered output, observer);
+  // the timeout timer's deadline is saved with the scheduler's.
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(divisor_, ier_, fcr_, lcr_, mcr_, scr_, thr_interrupt_, rx_, rx_head_, rx_count_, overrun_, timeout_, irq_level_);
+  }
 
   // Sees every byte the guest transmits (the recorder hashes them). Not per instruction.
   void set_output_observer(std::function<void(uint8_t)> observer) { output_observer_ = std::move(observer); }

@@ -13,6 +13,7 @@
 #include "cpu/debug.h"
 #include "machine/external_source.h"
 #include "machine/io_bus.h"
+#include "machine/machine_state.h"
 #include "machine/scheduler.h"
 #include "memory/physical_memory.h"
 
@@ -118,6 +119,17 @@ class Machine {
     cpu_.tlb.flush_writes();
     return e;
   }
+
+  // --- whole machine state (machine/machine_state.h) ---
+  // Capture and restore everything the guest can observe, exactly. Only between runs and
+  // only while host_io_idle() (else std::logic_error): see machine_state.h. restore_state
+  // needs a machine of the same configuration (else std::invalid_argument), flushes the
+  // CPU's TLB and code cache and marks the pages it changes as written (digests and write
+  // epochs stay right); it clears a pending stop. Host-side things stay as they are.
+  MachineState save_state();
+  void restore_state(const MachineState& state);
+  // No ExternalSource has anything outstanding (no host I/O will arrive later).
+  bool host_io_idle() const { return !sources_busy(); }
 
   // --- disks ---
   // The ATA controller is always there (guests probe it); this gives it its drives and

@@ -3,6 +3,7 @@
 // so timer interrupts land on exactly the same instruction in every run.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -26,6 +27,18 @@ class Scheduler {
   }
   void disarm(int id) { timers_[id].when = kNever; }
   uint64_t deadline(int id) const { return timers_[id].when; }
+  // Machine state save and restore: every timer's deadline, in timer order. Restoring
+  // needs the same timers (the same machine configuration) and calls no callbacks.
+  std::vector<uint64_t> deadlines() const {
+    std::vector<uint64_t> out;
+    for (const Timer& t : timers_) out.push_back(t.when);
+    return out;
+  }
+  bool restore_deadlines(const std::vector<uint64_t>& when) {
+    if (when.size() != timers_.size()) return false;
+    for (size_t i = 0; i < when.size(); ++i) timers_[i].when = when[i];
+    return true;
+  }
 
   uint64_t next_deadline() const {
     uint64_t next = kNever;

@@ -1,0 +1,45 @@
+// The whole machine state as a value: what snapshots and time travel restore.
+//
+// Machine::save_state() captures it, Machine::restore_state() puts it back exactly: the
+// CPU's architectural state (not its caches), every device's registers and internal state,
+// the scheduler's timer deadlines, the disks' overlays and requests in flight, and guest
+// memory as the list of pages that differ from zero.
+//
+// Host-side things are not part of it: the serial output FILE and output already written,
+// observers, host I/O threads, debugger breakpoints. Saving and restoring are allowed only
+// while no host I/O is outstanding (every ExternalSource of the machine idle, see
+// Machine::host_io_idle()): a restored request in flight then has no host job and
+// completes only through BlockDevice::deliver(), as in a replay. So time travel runs in
+// replay (disks attached with host_io = false, inputs delivered from the journal).
+//
+// The value is self-contained and can be restored into any Machine of the same
+// configuration (memory size, disks at the same positions with the same sizes).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rw {
+
+struct MachineState {
+  static constexpr uint64_t kPageSize = 4096;
+
+  uint64_t icount = 0;        // the CPU's instruction count: when this state was taken
+  uint64_t memory_bytes = 0;  // the machine's RAM size
+  // CPU, devices, scheduler deadlines, disks: a cereal binary archive (machine_state.cpp).
+  std::string cpu;
+  std::string devices;
+  // Guest memory: the page numbers (ascending) of every page that is not all zero, and
+  // their contents, kPageSize bytes each, in the same order. Every other page is zero.
+  // (Incremental snapshots later: PhysicalMemory's page write epochs say which pages
+  // changed since a given epoch.)
+  std::vector<uint64_t> pages;
+  std::vector<uint8_t> page_data;
+
+  // Host memory the value takes, roughly.
+  size_t bytes() const { return cpu.size() + devices.size() + pages.size() * 8 + page_data.size(); }
+  bool operator==(const MachineState&) const = default;
+};
+
+}  // namespace rw
