@@ -288,7 +288,7 @@ void drop_inaccessible_segments(Cpu& c) {
 }
 
 // Common tail of RETF and IRET: validates and installs CS, and SS on an outer return.
-void return_to(Cpu& c, uint16_t cs, uint64_t rip, bool has_stack, uint16_t ss, uint64_t sp, uint64_t sp_mask) {
+void return_to(Cpu& c, uint16_t cs, uint64_t rip, bool has_stack, uint16_t ss, uint64_t sp) {
   if ((cs & ~3u) == 0) raise_fault(vec::GP, 0);
   const unsigned rpl = cs & 3;
   if (rpl < c.cpl) raise_fault(vec::GP, cs & ~3u);
@@ -319,9 +319,29 @@ void return_to(Cpu& c, uint16_t cs, uint64_t rip, bool has_stack, uint16_t ss, u
     uint64_t m = c.code_size == CodeSize::k64 ? ~uint64_t{0} : (new_ss.default_big() ? 0xFFFFFFFF : 0xFFFF);
     c.gpr[RSP] = (c.gpr[RSP] & ~m) | (sp & m);
   }
-  (void)sp_mask;
   c.next_rip = c.code_size == CodeSize::k64 ? rip : rip & 0xFFFFFFFF;
   if (outer) drop_inaccessible_segments(c);
+}
+
+// The rest of RETF/IRET once RIP and CS are popped: an outer return (and IRET in 64-bit
+// mode) pops SS:RSP too and switches stacks; otherwise the popped RSP is committed first
+// and put back if the new CS faults. `release` is RETF imm16 for the outer stack.
+void finish_return(Cpu& c, StackReader& st, uint16_t cs, uint64_t rip, unsigned osize, bool pops_stack,
+                   uint64_t release) {
+  if (pops_stack) {
+    uint64_t sp = st.pop_sized(osize);
+    uint16_t ss = static_cast<uint16_t>(st.pop_sized(osize));
+    return_to(c, cs, rip, true, ss, sp + release);
+    return;
+  }
+  uint64_t saved = c.gpr[RSP];
+  c.gpr[RSP] = (c.gpr[RSP] & ~st.sp_mask) | st.sp;
+  try {
+    return_to(c, cs, rip, false, 0, 0);
+  } catch (...) {
+    c.gpr[RSP] = saved;
+    throw;
+  }
 }
 
 }  // namespace
@@ -340,21 +360,7 @@ void far_return(Cpu& c, unsigned osize, uint16_t release) {
     c.next_rip = rip & 0xFFFF;
     return;
   }
-  const bool outer = (cs & 3) > c.cpl;
-  if (outer) {
-    uint64_t sp = st.pop_sized(osize);
-    uint16_t ss = static_cast<uint16_t>(st.pop_sized(osize));
-    return_to(c, cs, rip, true, ss, sp + release, m);
-  } else {
-    uint64_t saved = c.gpr[RSP];
-    c.gpr[RSP] = (c.gpr[RSP] & ~m) | st.sp;
-    try {
-      return_to(c, cs, rip, false, 0, 0, m);
-    } catch (...) {
-      c.gpr[RSP] = saved;
-      throw;
-    }
-  }
+  finish_return(c, st, cs, rip, osize, (cs & 3) > c.cpl, release);
 }
 
 void interrupt_return(Cpu& c, unsigned osize) {
@@ -386,21 +392,7 @@ void interrupt_return(Cpu& c, unsigned osize) {
   const uint64_t new_flags = (old_flags & ~mutable_bits) | (flags & mutable_bits);
 
   const bool outer = (cs & 3) > c.cpl;
-  const bool pops_stack = outer || c.code_size == CodeSize::k64;
-  if (pops_stack) {
-    uint64_t sp = st.pop_sized(osize);
-    uint16_t ss = static_cast<uint16_t>(st.pop_sized(osize));
-    return_to(c, cs, rip, true, ss, sp, m);
-  } else {
-    uint64_t saved = c.gpr[RSP];
-    c.gpr[RSP] = (c.gpr[RSP] & ~m) | st.sp;
-    try {
-      return_to(c, cs, rip, false, 0, 0, m);
-    } catch (...) {
-      c.gpr[RSP] = saved;
-      throw;
-    }
-  }
+  finish_return(c, st, cs, rip, osize, outer || c.code_size == CodeSize::k64, 0);
   set_rflags(c, new_flags);
 }
 

@@ -117,7 +117,9 @@ void round_trip(const Spec& spec, uint64_t at, uint64_t stretch, bool want_in_fl
   Guest g(spec);
   const RunResult r0 = g.drive(want_in_flight ? at + 50'000'000 : at, want_in_flight ? at : ~uint64_t{0});
   ASSERT_FALSE(g.stopped) << "the guest stopped before the save point: " << r0.message << "\n" << g.serial;
-  if (want_in_flight) ASSERT_GT(g.in_flight(), 0u) << "no disk request in flight at the save point";
+  if (want_in_flight) {
+    ASSERT_GT(g.in_flight(), 0u) << "no disk request in flight at the save point";
+  }
   const uint64_t t0 = g.m->cpu().icount, end = t0 + stretch;
   const MachineState s = g.m->save_state();
   const size_t pos0 = g.input_pos;
