@@ -20,6 +20,19 @@ void stop_trace(Cpu& c, const Insn& i) {
 // The sentinel after a trace's last instruction: back to the loop.
 void trace_exit(Cpu& c, const Insn& i) { c.current = &i; }
 
+TraceEntry make_entry(uint64_t phys, uint64_t rip, uint32_t first, unsigned count, uint64_t bytes, CodeSize mode,
+                      bool breakpoint) {
+  TraceEntry t;
+  t.phys = phys;
+  t.rip = rip;
+  t.first = first;
+  t.count = static_cast<uint16_t>(count);
+  t.bytes = static_cast<uint16_t>(bytes);
+  t.mode = static_cast<uint8_t>(mode);
+  t.breakpoint = breakpoint;
+  return t;
+}
+
 // The sentinel counts as the last instruction for the "executed = idx + 1" rule.
 void end_trace(Insn* insns, unsigned n) {
   insns[n] = Insn{};
@@ -87,9 +100,9 @@ const TraceEntry& CodeCache::build_once(Cpu& cpu, uint64_t phys) {
       out[0].idx = 0;
       out[0].off = 0;
       end_trace(out, 1);
-      uncached_ = TraceEntry{phys, start_rip, used_, 1, out[0].len, static_cast<uint8_t>(cpu.code_size)};
-      uncached_.phys = ~uint64_t{0};
-      uncached_.breakpoint = breakpoints && breakpoints->count(start_lin);
+      // phys stays unset, so lookups never find it.
+      uncached_ = make_entry(~uint64_t{0}, start_rip, used_, 1, out[0].len, cpu.code_size,
+                             breakpoints && breakpoints->count(start_lin));
       return uncached_;
     }
     out[n].idx = static_cast<uint8_t>(n);
@@ -108,9 +121,7 @@ const TraceEntry& CodeCache::build_once(Cpu& cpu, uint64_t phys) {
   end_trace(out, n);
   TraceEntry& t = slot(phys);
   if (t.phys != ~uint64_t{0}) ++cpu.tlb.generation;  // links to the trace it replaces are stale
-  t = TraceEntry{phys, start_rip, used_, static_cast<uint16_t>(n), static_cast<uint16_t>(bytes),
-                 static_cast<uint8_t>(cpu.code_size)};
-  t.breakpoint = breakpoints && breakpoints->count(start_lin);
+  t = make_entry(phys, start_rip, used_, n, bytes, cpu.code_size, breakpoints && breakpoints->count(start_lin));
   used_ += n + 1;
   ++traces_built_;
   return t;
