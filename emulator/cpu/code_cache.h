@@ -20,15 +20,6 @@ struct TraceEntry {
   uint16_t bytes = 0;  // total length: the fall-through RIP is rip + bytes
   uint8_t mode = 0;
   bool breakpoint = false;  // a debugger breakpoint sits on the first instruction
-  // The traces that followed this one last (a loop's two exits), valid while
-  // Tlb::generation equals link_generation: they skip the lookup.
-  uint8_t next_link = 0;
-  uint64_t link_generation = ~uint64_t{0};
-  struct Link {
-    uint64_t rip = ~uint64_t{0};
-    TraceEntry* trace = nullptr;
-  };
-  Link links[2];
 };
 
 class CodeCache {

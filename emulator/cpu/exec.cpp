@@ -50,14 +50,14 @@ bool exception_stops(Cpu& c, const GuestFault& f) {
   return record();
 }
 
-// The trace that followed `t` last time, if it starts at the current RIP.
-// Links are trusted within one TLB generation, which every change of mode, privilege,
-// translations or cached traces ends.
-inline TraceEntry* linked_successor(const TraceEntry* t, const Cpu& c) {
-  if (t->link_generation != c.tlb.generation) return nullptr;
-  if (t->links[0].rip == c.rip) return t->links[0].trace;
-  if (t->links[1].rip == c.rip) return t->links[1].trace;
-  return nullptr;
+// The trace that followed the last time execution left a trace through `exit` (the
+// instruction that ended it), if it starts at the current RIP. Links are trusted within
+// one TLB generation, which every change of mode, privilege, translations or cached
+// traces ends.
+inline TraceEntry* linked_successor(const Insn* exit, const Cpu& c) {
+  if (exit->link_generation != static_cast<uint32_t>(c.tlb.generation)) return nullptr;
+  TraceEntry* t = exit->link;
+  return t && t->rip == c.rip ? t : nullptr;
 }
 
 // Handles a fault raised inside a trace. Returns true if a debugger wants to stop.
@@ -99,17 +99,22 @@ bool fault_in_trace(Cpu& c, const GuestFault& f) {
 }
 
 // The hot path: whole traces back to back, following links, while nothing needs
-// attention. Returns the last trace that completed (to link it to the next one),
-// or null after a fault; `stop` is set when a debugger wants to see an exception.
-TraceEntry* run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target, bool& stop) {
+// attention. Returns the trace that completed last and the instruction it was left
+// through (to link them to the next trace), or nulls after a fault; `stop` is set when
+// a debugger wants to see an exception.
+struct Exit {
+  TraceEntry* trace = nullptr;
+  Insn* insn = nullptr;
+};
+Exit run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target, bool& stop) {
   for (;;) {
-    if (!execute(c, cache.insns(*t), t->count, t->bytes, stop)) return nullptr;
-    if ((c.signals() | (c.rflags_stored & rflags::TF)) != 0) [[unlikely]] break;
-    TraceEntry* next = linked_successor(t, c);
-    if (!next || next->breakpoint || next->count > target - c.icount) break;
+    if (!execute(c, cache.insns(*t), t->count, t->bytes, stop)) return {};
+    Insn* exit = const_cast<Insn*>(c.current);
+    if ((c.signals() | (c.rflags_stored & rflags::TF)) != 0) [[unlikely]] return {t, exit};
+    TraceEntry* next = linked_successor(exit, c);
+    if (!next || next->breakpoint || next->count > target - c.icount) return {t, exit};
     t = next;
   }
-  return t;
 }
 
 }  // namespace
@@ -117,7 +122,7 @@ TraceEntry* run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target,
 StopReason run(Cpu& c, uint64_t target) {
   CodeCache& cache = *c.code;
   c.target = target;
-  TraceEntry* last = nullptr;  // the trace that ran last, to link it to its successor
+  Exit last;  // where the last trace was left, to link it to its successor
   // Resuming from a breakpoint executes the instruction under it.
   bool skip_breakpoint = c.debug && std::exchange(c.debug->skip_breakpoint_once, false);
   for (;;) {
@@ -133,7 +138,7 @@ StopReason run(Cpu& c, uint64_t target) {
     bool one_instruction = false;
     if (c.intr && (c.rflags_stored & rflags::IF)) [[unlikely]] {
       if (c.icount >= c.interrupt_shadow_until) {
-        last = nullptr;
+        last = {};
         uint8_t vector = c.acknowledge_interrupt(c.interrupt_controller);
         try {
           deliver_event(c, vector, EventKind::kExternal, false, 0, c.rip);
@@ -146,7 +151,7 @@ StopReason run(Cpu& c, uint64_t target) {
     }
     if (c.halted) return StopReason::kHalted;
 
-    TraceEntry* trace = last ? linked_successor(last, c) : nullptr;
+    TraceEntry* trace = last.insn ? linked_successor(last.insn, c) : nullptr;
     if (!trace) try {
       const uint64_t lin = (c.seg_base[CS] + c.rip) & c.lin_mask;
       const TlbEntry& e = c.tlb.current[kExec][Tlb::index(lin)];
@@ -156,16 +161,12 @@ StopReason run(Cpu& c, uint64_t target) {
         trace = &t;
       else
         trace = const_cast<TraceEntry*>(&cache.build(c, phys));
-      if (last && trace->phys != ~uint64_t{0} && (trace->phys >> 12) == (last->phys >> 12)) {
-        if (last->link_generation != c.tlb.generation) {
-          last->link_generation = c.tlb.generation;
-          last->links[0] = last->links[1] = TraceEntry::Link{};
-        }
-        last->links[last->next_link] = {c.rip, trace};
-        last->next_link ^= 1;
+      if (last.insn && trace->phys != ~uint64_t{0} && (trace->phys >> 12) == (last.trace->phys >> 12)) {
+        last.insn->link = trace;
+        last.insn->link_generation = static_cast<uint32_t>(c.tlb.generation);
       }
     } catch (const GuestFault& f) {
-      last = nullptr;
+      last = {};
       if (c.debug ? exception_stops(c, f) : (deliver_exception(c, f), false)) return StopReason::kException;
       continue;
     }
@@ -189,7 +190,7 @@ StopReason run(Cpu& c, uint64_t target) {
     // The careful path: part of a trace (the budget ends inside it), single-stepping
     // with RFLAGS.TF (one instruction, then #DB), watchpoints (one instruction, then a
     // check) or an interrupt shadow (one instruction, then the interrupt).
-    last = nullptr;
+    last = {};
     unsigned n = static_cast<unsigned>(std::min<uint64_t>(trace->count, target - c.icount));
     if (single_step || watching || one_instruction) n = 1;
     Insn* partial = cache.prepare_partial(*trace, n);

@@ -8,6 +8,7 @@ namespace rw::cpu {
 
 struct Cpu;
 struct Insn;
+struct TraceEntry;
 using Handler = void (*)(Cpu&, const Insn&);
 
 enum AddrSize : uint8_t { kAddr16 = 0, kAddr32 = 1, kAddr64 = 2 };
@@ -34,9 +35,14 @@ struct Insn {
   uint8_t prefixes;
   uint8_t ext;    // handler-specific: condition code, group operation, second operand size
   uint16_t imm2;  // ENTER nesting level, far-pointer selector, RET imm16
+  // Where execution went the last time the trace was left here (a taken branch, the
+  // trace's end, an indirect jump): the next trace, trusted while Tlb::generation is
+  // link_generation and its RIP matches. Written by the loop, not by handlers.
+  uint32_t link_generation;
+  TraceEntry* link;
 };
 
-static_assert(sizeof(Insn) <= 48, "keep decoded instructions compact");
+static_assert(sizeof(Insn) <= 56, "keep decoded instructions compact");
 
 inline constexpr uint64_t kAddrMask[3] = {0xFFFF, 0xFFFFFFFF, ~uint64_t{0}};
 
