@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "machine/machine.h"
 
 namespace rw::journal {
@@ -14,6 +16,12 @@ Replayer::Replayer(Machine& machine, const std::vector<Event>& events)
 uint64_t Replayer::next_deadline() const {
   if (diverged() || cursor_ == events_.size()) return ~uint64_t{0};
   return events_[cursor_].icount;
+}
+
+void Replayer::set_position(const Position& p) {
+  cursor_ = std::min(p.cursor, events_.size());
+  digests_checked_ = p.digests_checked;
+  divergence_.clear();
 }
 
 void Replayer::diverge(std::vector<std::string> what) {

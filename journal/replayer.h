@@ -39,6 +39,26 @@ class Replayer : public ExternalSource {
   bool finished() const { return cursor_ == events_.size(); }
   StateDigest digest_now() { return hasher_.digest(); }
 
+  // Where the replay is in the recording: with a MachineState, a snapshot of the replay
+  // (timeline/). Restoring a position also forgets a divergence.
+  //
+  // The state hasher is deliberately not part of it and needs no re-baseline after
+  // Machine::restore_state(): its per-page hashes describe memory as it was at the last
+  // digest of this machine, and every page written since then carries a newer write epoch,
+  // including each page restore_state() changes (it marks them written). So the next digest
+  // rehashes exactly the pages that may differ from the hashes kept, and a restored
+  // machine's digests equal those of a straight run; digest checks go on as before, from
+  // the first digest point after the restored position. (Only the diagnostic list of
+  // "pages written since the last digest" differs after a seek; the combined hash that is
+  // compared does not depend on it.)
+  struct Position {
+    size_t cursor = 0;  // the next event to deliver
+    uint64_t digests_checked = 0;
+    bool operator==(const Position&) const = default;
+  };
+  Position position() const { return {cursor_, digests_checked_}; }
+  void set_position(const Position& p);
+
  private:
   void diverge(std::vector<std::string> what);
   Machine& machine_;

@@ -53,6 +53,7 @@ class ReplaySession {
   ReplaySession(Machine& machine, const Recording& recording, block::Disks* disks);
   ~ReplaySession();
   Replayer& replayer() { return *replayer_; }
+  const Recording& recording() const { return recording_; }
   // After the run: how it compares with the recorded end (empty: identical).
   std::vector<std::string> compare_end(const RunResult& result, int exit_status);
 

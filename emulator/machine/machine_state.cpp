@@ -49,13 +49,15 @@ void serialize(Archive& ar, rw::block::BlockDevice::Snapshot& s) {
 namespace rw {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: without the loop's target
 
 // The CPU's architectural state: everything in Cpu but caches, wiring and what the loop
-// reports about its last stop. Lazy flags are materialized.
+// reports about its last stop. Lazy flags are materialized. Not the loop's `target` either:
+// cpu::run() sets it on entry, and it depends on how a run was cut into slices, so two
+// machines at the same instruction (a straight run, a restore and replay) would differ.
 template <class Archive>
 void cpu_fields(Archive& ar, cpu::Cpu& c, uint64_t& rflags) {
-  ar(c.gpr, c.rip, c.next_rip, rflags, c.seg_base, c.lin_mask, c.icount, c.target, c.halted, c.intr);
+  ar(c.gpr, c.rip, c.next_rip, rflags, c.seg_base, c.lin_mask, c.icount, c.halted, c.intr);
   ar(c.seg, c.ldtr, c.tr, c.gdtr, c.idtr, c.cr0, c.cr2, c.cr3, c.cr4, c.cr8, c.dr);
   ar(c.efer, c.star, c.lstar, c.cstar, c.sfmask, c.kernel_gs_base, c.sysenter_cs, c.sysenter_esp, c.sysenter_eip,
      c.pat, c.tsc_aux, c.apic_base, c.tsc_offset, c.cpl, c.code_size, c.interrupt_shadow_until);
@@ -192,7 +194,6 @@ void Machine::restore_state(const MachineState& s) {
   std::memcpy(cpu_.seg_base, c.seg_base, sizeof cpu_.seg_base);
   cpu_.lin_mask = c.lin_mask;
   cpu_.icount = c.icount;
-  cpu_.target = c.target;
   cpu_.halted = c.halted;
   cpu_.intr = c.intr;
   for (int i = 0; i < 6; ++i) cpu_.seg[i] = c.seg[i];

@@ -1,0 +1,346 @@
+// Time travel on real guests: a recording made in-process (timer interrupts; an ATA guest
+// with its disk completions journaled from host I/O), then replayed under a Timeline. After
+// seek(t) the machine must be exactly what a straight replay reaches at t: the same
+// MachineState, the same state digest, the same position in the journal.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "block/disks.h"
+#include "cli/outcome.h"
+#include "journal/recording_file.h"
+#include "journal/sessions.h"
+#include "journal/state_hash.h"
+#include "loader/multiboot_loader.h"
+#include "machine/machine.h"
+#include "timeline/timeline.h"
+
+namespace rw {
+namespace {
+
+const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
+const std::string kDiskDir = REWIND_TEST_DISK_DIR;
+
+struct Spec {
+  std::string elf;
+  std::string append;
+  bool disks = false;
+  uint64_t max_instructions = 0;  // 0: until the guest stops
+};
+
+bool available(const Spec& s) {
+  return std::filesystem::exists(kGuestDir + "/" + s.elf) &&
+         (!s.disks || std::filesystem::exists(kDiskDir + "/pattern-a.img"));
+}
+
+std::unique_ptr<Machine> boot(const Spec& spec, bool host_io) {
+  MachineConfig c;
+  c.memory_bytes = 32ull << 20;
+  c.serial_out = nullptr;
+  c.rtc_base_unix_seconds = 1'700'000'000;
+  auto m = std::make_unique<Machine>(c);
+  if (spec.disks) {
+    block::Disks::Images images;
+    images[0] = block::BaseImage::open(kDiskDir + "/pattern-a.img");
+    images[2] = block::BaseImage::open(kDiskDir + "/pattern-b.img");
+    m->attach_disks(
+        std::make_unique<block::Disks>(m->host_wakeup(), std::move(images), block::parse_fault_spec(""), host_io));
+  }
+  loader::BootImage b = loader::load_multiboot_file(m->memory(), kGuestDir + "/" + spec.elf, spec.append);
+  m->enter_multiboot(b.entry, b.multiboot_info);
+  return m;
+}
+
+// Records the guest as `rewind record` does (host I/O on, digests every 100,000
+// instructions), to a file, and reads it back.
+journal::Recording record(const Spec& spec) {
+  auto m = boot(spec, /*host_io=*/true);
+  journal::RecordingHeader h;
+  h.memory_bytes = 32ull << 20;
+  h.rtc_base_unix_seconds = 1'700'000'000;
+  h.state_hash_interval = 100'000;
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("rewind_timeline_" + std::to_string(getpid()) + ".rwr")).string();
+  RunResult r;
+  {
+    journal::RecordingSession session(*m, h, path, m->disks(), nullptr);
+    const uint64_t limit = spec.max_instructions ? spec.max_instructions : ~uint64_t{0};
+    do {
+      r = m->run(std::min(limit, m->cpu().icount + (uint64_t{1} << 24)));
+    } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < limit);
+    session.finish(r, cli::exit_status_for(r));
+  }
+  journal::Recording rec = journal::read_recording(path);
+  std::filesystem::remove(path);
+  return rec;
+}
+
+// A machine replaying `rec`.
+struct Replay {
+  Replay(const Spec& spec, const journal::Recording& rec)
+      : m(boot(spec, /*host_io=*/false)), session(std::make_unique<journal::ReplaySession>(*m, rec, m->disks())) {}
+  uint64_t digest() { return journal::StateHasher(*m).digest().combined(); }
+  std::unique_ptr<Machine> m;
+  std::unique_ptr<journal::ReplaySession> session;
+};
+
+struct Reference {
+  uint64_t icount;
+  MachineState state;
+  uint64_t digest;
+  journal::Replayer::Position position;
+};
+
+// Straight replays to each of `points` (ascending): one run from instruction 0 to each
+// point, continued from the previous one (a run that stops and goes on reaches the same
+// states: checked below against single runs).
+std::vector<Reference> straight(const Spec& spec, const journal::Recording& rec, std::vector<uint64_t> points) {
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  Replay r(spec, rec);
+  std::vector<Reference> out;
+  for (uint64_t t : points) {
+    r.m->run(t);
+    EXPECT_EQ(r.m->cpu().icount, t);
+    EXPECT_FALSE(r.session->replayer().diverged());
+    out.push_back({t, r.m->save_state(), r.digest(), r.session->replayer().position()});
+  }
+  return out;
+}
+
+// Which parts of two states differ, for the failure message.
+std::string differing_parts(const MachineState& a, const MachineState& b) {
+  std::string out;
+  if (a.icount != b.icount) out += " icount";
+  if (a.cpu != b.cpu) out += " cpu";
+  if (a.devices != b.devices) out += " devices";
+  if (a.pages != b.pages) out += " page-list";
+  if (a.page_data != b.page_data) out += " page-data";
+  if (a.cpu != b.cpu && a.cpu.size() == b.cpu.size())
+    for (size_t i = 0; i < a.cpu.size(); ++i)
+      if (a.cpu[i] != b.cpu[i]) {
+        out += " (cpu byte " + std::to_string(i) + " of " + std::to_string(a.cpu.size()) + ")";
+        break;
+      }
+  if (a.devices != b.devices && a.devices.size() == b.devices.size())
+    for (size_t i = 0; i < a.devices.size(); ++i)
+      if (a.devices[i] != b.devices[i]) {
+        out += " (devices byte " + std::to_string(i) + " of " + std::to_string(a.devices.size()) + ")";
+        break;
+      }
+  return out;
+}
+
+void expect_at(Replay& r, Timeline& tl, const Reference& ref, const char* how) {
+  ASSERT_EQ(tl.now(), ref.icount) << how;
+  const MachineState now = r.m->save_state();
+  EXPECT_TRUE(now == ref.state) << how << ": machine state differs at " << ref.icount << ":"
+                                << differing_parts(now, ref.state);
+  EXPECT_EQ(r.digest(), ref.digest) << how << ": digest differs at " << ref.icount;
+  EXPECT_EQ(r.session->replayer().position(), ref.position) << how << ": journal position differs at " << ref.icount;
+  EXPECT_FALSE(r.session->replayer().diverged()) << how;
+}
+
+std::vector<uint64_t> event_icounts(const journal::Recording& rec, journal::EventKind kind) {
+  std::vector<uint64_t> out;
+  for (const journal::Event& e : rec.events)
+    if (e.kind == kind) out.push_back(e.icount);
+  return out;
+}
+
+const Spec kTimer{"timer64.elf", "", false, 6'000'000};
+const Spec kDisk{"disktest.elf", "irq=1", true, 0};
+
+// Seeks in random order to random points, snapshot points and their neighbours, and
+// (for the disk guest) the instruction counts of disk completions and their neighbours.
+void seek_everywhere(const Spec& spec, uint64_t interval) {
+  if (!available(spec)) GTEST_SKIP() << spec.elf << " not built";
+  const journal::Recording rec = record(spec);
+  ASSERT_TRUE(rec.end.has_value());
+  const uint64_t end = rec.end->final_icount;
+  ASSERT_GT(end, 4 * interval) << "the recording is too short for the test";
+
+  std::mt19937_64 rng(12345);
+  std::vector<uint64_t> points = {0, 1, end - 1, end};
+  for (int i = 0; i < 25; ++i) points.push_back(rng() % (end + 1));
+  for (uint64_t s = interval; s <= end; s += interval)
+    for (uint64_t t : {s - 1, s, s + 1})
+      if (t <= end) points.push_back(t);
+  const std::vector<uint64_t> completions = event_icounts(rec, journal::EventKind::kBlockCompletion);
+  if (spec.disks) {
+    ASSERT_FALSE(completions.empty()) << "no disk completion was journaled";
+  }
+  for (size_t i = 0; i < completions.size(); i += std::max<size_t>(1, completions.size() / 12))
+    for (uint64_t t : {completions[i] - 1, completions[i], completions[i] + 1})
+      if (t <= end) points.push_back(t);
+  std::vector<Reference> refs = straight(spec, rec, points);
+
+  Replay r(spec, rec);
+  Timeline tl(*r.m, *r.session, {.interval = interval, .max_snapshots = 64, .budget_bytes = size_t{1} << 30});
+  EXPECT_EQ(tl.end(), end);
+  const RunResult run = tl.run_to(~uint64_t{0});
+  EXPECT_EQ(tl.now(), end) << run.message;
+  EXPECT_EQ(run.message, rec.end->stop_message);
+  EXPECT_EQ(tl.snapshots().front().icount(), 0u);
+  EXPECT_GE(tl.snapshots().size(), end / interval);
+
+  std::shuffle(refs.begin(), refs.end(), rng);
+  for (const Reference& ref : refs) {
+    ASSERT_EQ(tl.seek(ref.icount), Timeline::SeekResult::kOk) << ref.icount;
+    expect_at(r, tl, ref, "seek");
+  }
+  EXPECT_EQ(tl.seek(end + 1), Timeline::SeekResult::kBeyondEnd);
+
+  // From the past, run to the end again: every digest of the recording checks out.
+  ASSERT_EQ(tl.seek(interval / 2), Timeline::SeekResult::kOk);
+  const uint64_t checked = r.session->replayer().digests_checked();
+  tl.run_to(end);
+  EXPECT_EQ(tl.now(), end);
+  EXPECT_FALSE(r.session->replayer().diverged());
+  EXPECT_TRUE(r.session->replayer().finished());
+  EXPECT_GT(r.session->replayer().digests_checked(), checked);
+  std::printf("%s: %llu instructions, %zu events, %zu completions, %zu snapshots, %zu points checked\n",
+              spec.elf.c_str(), static_cast<unsigned long long>(end), rec.events.size(), completions.size(),
+              tl.snapshots().size(), refs.size());
+}
+
+TEST(Timeline, SeekIsExactTimerInterrupts) { seek_everywhere(kTimer, 1'000'000); }
+TEST(Timeline, SeekIsExactDiskCompletionsJournaled) { seek_everywhere(kDisk, 300'000); }
+// Busy guests: every instruction executed (no idling in HLT), with and without interrupts.
+TEST(Timeline, SeekIsExactCompute) { seek_everywhere({"compress64.elf", "iters=2", false, 5'000'000}, 700'000); }
+TEST(Timeline, SeekIsExactRtcInterrupts) { seek_everywhere({"rtc32.elf", "", false, 5'000'000}, 700'000); }
+TEST(Timeline, SeekIsExactPollingDisk64) { seek_everywhere({"disktest64.elf", "", true, 0}, 300'000); }
+
+// The state at a completion's icount is the state just after it was delivered (as
+// Machine::run(t) leaves it: events at t are delivered when the run reaches t); one
+// instruction earlier it is not delivered yet.
+TEST(Timeline, AtACompletionItsEventHasBeenDelivered) {
+  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  const journal::Recording rec = record(kDisk);
+  size_t index = 0;
+  while (index < rec.events.size() && rec.events[index].kind != journal::EventKind::kBlockCompletion) ++index;
+  ASSERT_LT(index, rec.events.size());
+  const journal::Event& completion = rec.events[index];
+  const uint64_t t = completion.icount;
+  size_t first_at_t = index, after_t = index;  // the events journaled at t: [first_at_t, after_t)
+  while (first_at_t > 0 && rec.events[first_at_t - 1].icount == t) --first_at_t;
+  while (after_t < rec.events.size() && rec.events[after_t].icount == t) ++after_t;
+  Replay r(kDisk, rec);
+  Timeline tl(*r.m, *r.session, {.interval = 200'000});
+  tl.run_to(rec.end->final_icount);
+  block::BlockDevice* drive = r.m->disks()->device(completion.device);
+  ASSERT_NE(drive, nullptr);
+  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  EXPECT_EQ(r.session->replayer().position().cursor, after_t);
+  EXPECT_FALSE(drive->in_flight(static_cast<uint32_t>(completion.id))) << "delivered at its icount";
+  ASSERT_TRUE(tl.step_back());
+  EXPECT_EQ(tl.now(), t - 1);
+  EXPECT_EQ(r.session->replayer().position().cursor, first_at_t);
+  EXPECT_TRUE(drive->in_flight(static_cast<uint32_t>(completion.id))) << "not yet delivered one instruction earlier";
+  // A single straight run to t agrees.
+  Replay straight_run(kDisk, rec);
+  straight_run.m->run(t);
+  EXPECT_EQ(straight_run.session->replayer().position().cursor, after_t);
+  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  EXPECT_TRUE(r.m->save_state() == straight_run.m->save_state());
+}
+
+// Reference states reached by stopping and going on equal those of a single run.
+TEST(Timeline, StoppingAndGoingOnReachesTheSameStates) {
+  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  const journal::Recording rec = record(kDisk);
+  const uint64_t end = rec.end->final_icount;
+  std::vector<uint64_t> points;
+  for (uint64_t t = 1; t < end; t = t * 3 + 7) points.push_back(t);
+  std::vector<Reference> refs = straight(kDisk, rec, points);
+  for (size_t i = 0; i < refs.size(); i += 3) {
+    Replay single(kDisk, rec);
+    single.m->run(refs[i].icount);
+    EXPECT_TRUE(single.m->save_state() == refs[i].state) << refs[i].icount;
+  }
+}
+
+void step_back_from(const Spec& spec, const journal::Recording& rec, Timeline& tl, Replay& r, uint64_t from, int steps) {
+  std::vector<uint64_t> points;
+  for (int i = 0; i <= steps && uint64_t(i) <= from; ++i) points.push_back(from - i);
+  std::vector<Reference> refs = straight(spec, rec, points);  // ascending
+  ASSERT_EQ(tl.seek(from), Timeline::SeekResult::kOk);
+  expect_at(r, tl, refs.back(), "seek");
+  for (size_t i = refs.size() - 1; i-- > 0;) {
+    ASSERT_TRUE(tl.step_back());
+    expect_at(r, tl, refs[i], "step_back");
+  }
+}
+
+TEST(Timeline, StepBackAcrossSnapshotsAndCompletions) {
+  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  const journal::Recording rec = record(kDisk);
+  Replay r(kDisk, rec);
+  const uint64_t interval = 250'000;
+  Timeline tl(*r.m, *r.session, {.interval = interval});
+  tl.run_to(rec.end->final_icount);
+  const std::vector<uint64_t> completions = event_icounts(rec, journal::EventKind::kBlockCompletion);
+  ASSERT_GE(completions.size(), 2u);
+  step_back_from(kDisk, rec, tl, r, interval + 10, 25);                    // across a snapshot point
+  step_back_from(kDisk, rec, tl, r, completions[0] + 8, 20);               // across a completion
+  step_back_from(kDisk, rec, tl, r, completions[completions.size() / 2] + 3, 10);
+  step_back_from(kDisk, rec, tl, r, 12, 15);                               // to instruction 0
+  EXPECT_EQ(tl.now(), 0u);
+  EXPECT_FALSE(tl.step_back());
+  EXPECT_EQ(tl.now(), 0u);
+}
+
+TEST(Timeline, ThinningKeepsSnapshotsBoundedAndDenseNearThePresent) {
+  if (!available(kTimer)) GTEST_SKIP() << "not built";
+  const journal::Recording rec = record(kTimer);
+  const uint64_t end = rec.end->final_icount;
+  Replay r(kTimer, rec);
+  const uint64_t interval = 20'000;
+  Timeline tl(*r.m, *r.session, {.interval = interval, .max_snapshots = 10});
+  for (uint64_t t = 0; t < end; t += 250'000) {
+    tl.run_to(t);
+    ASSERT_LE(tl.snapshots().size(), 10u);
+  }
+  tl.run_to(end);
+  const auto& s = tl.snapshots();
+  ASSERT_LE(s.size(), 10u);
+  EXPECT_EQ(s.front().icount(), 0u);
+  EXPECT_GT(s.back().icount() + interval, end);
+  EXPECT_GT(tl.snapshots_dropped(), end / interval - 20);
+  for (size_t i = 1; i < s.size(); ++i) EXPECT_LT(s[i - 1].icount(), s[i].icount());
+  // Gaps grow going back (within a factor of two per step for the oldest ones).
+  EXPECT_LE(s[s.size() - 1].icount() - s[s.size() - 2].icount(), s[2].icount() - s[1].icount());
+  size_t bytes = 0;
+  for (const auto& snap : s) bytes += snap.state.bytes();
+  EXPECT_EQ(bytes, tl.snapshot_bytes());
+
+  // Still exact after thinning, wherever the nearest snapshot is.
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> points;
+  for (int i = 0; i < 12; ++i) points.push_back(rng() % (end + 1));
+  std::vector<Reference> refs = straight(kTimer, rec, points);
+  std::shuffle(refs.begin(), refs.end(), rng);
+  for (const Reference& ref : refs) {
+    ASSERT_EQ(tl.seek(ref.icount), Timeline::SeekResult::kOk);
+    expect_at(r, tl, ref, "seek after thinning");
+  }
+
+  // A byte budget bounds them too.
+  Replay r2(kTimer, rec);
+  const size_t one = r2.m->save_state().bytes();
+  Timeline small(*r2.m, *r2.session, {.interval = interval, .max_snapshots = 1000, .budget_bytes = one * 6});
+  small.run_to(end);
+  EXPECT_LE(small.snapshot_bytes(), one * 6 + one * 2);
+  EXPECT_LE(small.snapshots().size(), 8u);
+}
+
+}  // namespace
+}  // namespace rw

@@ -1,0 +1,97 @@
+#include "timeline/timeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "journal/sessions.h"
+
+namespace rw {
+
+Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOptions options)
+    : machine_(machine), replayer_(session.replayer()), options_(options) {
+  if (options_.interval == 0 || options_.max_snapshots < 2)
+    throw std::invalid_argument("timeline: the snapshot interval must be positive and at least 2 snapshots kept");
+  const journal::Recording& rec = session.recording();
+  const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;
+  // As `rewind replay` runs it: a complete recording ends by itself (or at the instruction
+  // limit it was recorded with), one cut short where its events end.
+  end_ = rec.end ? rec.end->final_icount : last_event;
+  take_snapshot();
+}
+
+void Timeline::take_snapshot() {
+  Snapshot s{machine_.save_state(), replayer_.position()};
+  snapshot_bytes_ += s.state.bytes();
+  snapshots_.push_back(std::move(s));
+  ++snapshots_taken_;
+  thin();
+}
+
+// Over the count or the byte budget: drop every other snapshot of the oldest half (never
+// the one at instruction 0, never the newest). Repeated, this leaves spacing that grows
+// roughly geometrically with the distance from the present, as rr's checkpoints do.
+void Timeline::thin() {
+  while ((snapshots_.size() > options_.max_snapshots || snapshot_bytes_ > options_.budget_bytes) &&
+         snapshots_.size() > 2) {
+    const size_t oldest_half = std::max<size_t>(2, snapshots_.size() / 2);
+    std::vector<Snapshot> kept;
+    kept.reserve(snapshots_.size());
+    for (size_t i = 0; i < snapshots_.size(); ++i) {
+      if (i < oldest_half && i % 2 == 1) {
+        snapshot_bytes_ -= snapshots_[i].state.bytes();
+        ++snapshots_dropped_;
+        continue;
+      }
+      kept.push_back(std::move(snapshots_[i]));
+    }
+    snapshots_ = std::move(kept);
+  }
+}
+
+const Timeline::Snapshot& Timeline::nearest_at_or_before(uint64_t icount) const {
+  auto it = std::upper_bound(snapshots_.begin(), snapshots_.end(), icount,
+                             [](uint64_t t, const Snapshot& s) { return t < s.icount(); });
+  return *(it - 1);  // the first snapshot is at instruction 0
+}
+
+RunResult Timeline::run_to(uint64_t icount) {
+  RunResult result;
+  result.reason = cpu::StopReason::kTarget;
+  // Never past the recorded end: a guest that stopped there (its exit, a hang) is seen
+  // stopping by Machine::run(end_) already, and beyond it there is no history to replay.
+  const uint64_t target = std::min(icount, end_);
+  while (now() < target) {
+    // Stop at each multiple of the interval; beyond the newest snapshot, take one there.
+    const uint64_t next_point = (now() / options_.interval + 1) * options_.interval;
+    result = machine_.run(std::min(target, next_point));
+    if (result.reason != cpu::StopReason::kTarget || replayer_.diverged()) return result;
+    if (now() % options_.interval == 0 && now() > snapshots_.back().icount()) take_snapshot();
+  }
+  if (result.message.empty())
+    result.message = now() >= end_ ? fmt::format("end of the recorded history ({} instructions)", now())
+                                   : fmt::format("instruction limit reached ({} instructions)", now());
+  return result;
+}
+
+Timeline::SeekResult Timeline::seek(uint64_t icount) {
+  if (icount > end_) return SeekResult::kBeyondEnd;
+  if (icount == now() && !replayer_.diverged()) return SeekResult::kOk;
+  const Snapshot& s = nearest_at_or_before(icount);
+  // Forward within reach of the present: no restore needed.
+  if (icount < now() || s.icount() > now() || replayer_.diverged()) {
+    machine_.restore_state(s.state);
+    replayer_.set_position(s.replay);
+  }
+  run_to(icount);
+  if (replayer_.diverged()) return SeekResult::kDiverged;
+  return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
+}
+
+bool Timeline::step_back() {
+  if (now() == 0) return false;
+  return seek(now() - 1) == SeekResult::kOk;
+}
+
+}  // namespace rw

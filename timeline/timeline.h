@@ -1,0 +1,86 @@
+// Time travel over a machine that replays a recording: snapshots taken while running
+// forward, and seek(t) = restore the nearest snapshot at or before t, replay forward to
+// exactly t. See docs/timeline.md.
+//
+// "The state at instruction t" is what Machine::run(t) leaves when it reaches t: the
+// events journaled at t have been delivered (a disk completion's data is in the drive
+// and its interrupt raised), but no instruction after them has run. A straight run, a
+// run that stopped and went on, and a seek all give that same state; snapshots are taken
+// at such points, with the replayer's position just past the events at their icount.
+//
+// Replaying from a snapshot writes the guest's serial output again to the machine's
+// serial FILE; whoever shows output (the gdb stub, later) decides what to repeat.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "journal/replayer.h"
+#include "machine/machine.h"
+#include "machine/machine_state.h"
+
+namespace rw::journal {
+class ReplaySession;
+}
+
+namespace rw {
+
+struct TimelineOptions {
+  uint64_t interval = 50'000'000;     // instructions between snapshots at the frontier
+  size_t max_snapshots = 64;          // over this, older snapshots are thinned
+  size_t budget_bytes = size_t{1} << 30;  // likewise over this much host memory
+};
+
+class Timeline {
+ public:
+  struct Snapshot {
+    MachineState state;
+    journal::Replayer::Position replay;
+    uint64_t icount() const { return state.icount; }
+  };
+  enum class SeekResult {
+    kOk,
+    kBeyondEnd,  // past the end of the recorded history: nothing changed
+    kDiverged,   // the replay diverged on the way (the replayer says where)
+    kStopped,    // the guest stopped before reaching it (not in a faithful replay)
+  };
+
+  // `machine` replays `session`'s recording and is at instruction 0 (nothing run yet).
+  Timeline(Machine& machine, journal::ReplaySession& session, TimelineOptions options = {});
+
+  uint64_t now() const { return machine_.cpu().icount; }
+  // The last instruction of the recorded history (where the recording ended, or its last
+  // event if it was cut short).
+  uint64_t end() const { return end_; }
+
+  // Forward to `icount` (at most to end(); a guest that stopped there when recorded is
+  // reported stopping again), taking snapshots on the way. Stops early on a guest stop.
+  RunResult run_to(uint64_t icount);
+  // To exactly `icount`, forwards or backwards. Refused beyond end().
+  SeekResult seek(uint64_t icount);
+  // seek(now() - 1); false at instruction 0 (nothing changes).
+  bool step_back();
+
+  const std::vector<Snapshot>& snapshots() const { return snapshots_; }
+  size_t snapshot_bytes() const { return snapshot_bytes_; }
+  uint64_t snapshots_taken() const { return snapshots_taken_; }
+  uint64_t snapshots_dropped() const { return snapshots_dropped_; }
+
+ private:
+  void take_snapshot();
+  void thin();
+  const Snapshot& nearest_at_or_before(uint64_t icount) const;
+  RunResult replay_to(uint64_t icount);  // forward without taking snapshots
+
+  Machine& machine_;
+  journal::Replayer& replayer_;
+  TimelineOptions options_;
+  uint64_t end_ = 0;
+  std::vector<Snapshot> snapshots_;  // ascending icount; the first is instruction 0
+  size_t snapshot_bytes_ = 0;
+  uint64_t snapshots_taken_ = 0;
+  uint64_t snapshots_dropped_ = 0;
+};
+
+}  // namespace rw
