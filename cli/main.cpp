@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
   replay->add_flag("--force", replay_options.force, "Replay even if the guest or disk images are not the recorded ones");
   replay->add_flag("--stats", replay_options.stats, "Print instructions, time, speed and events at the end");
   replay->add_flag("!--no-progress", replay_options.progress, "No progress bar on a terminal");
+  bool replay_gdb_short = false;
+  replay->add_option("--gdb", replay_options.gdb,
+                     "Serve the gdb remote protocol on [HOST]:PORT over the replay, with reverse execution");
+  replay->add_flag("--wait-gdb", replay_options.wait_gdb, "With --gdb: stop at instruction 0 until gdb connects");
+  replay->add_flag("-s", replay_gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
+  replay->add_flag("-S", replay_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
 
   std::string info_path;
   CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
@@ -107,7 +113,21 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
-  if (replay->parsed()) return rw::cli::replay_command(replay_options);
+  if (replay->parsed()) {
+    if (replay_gdb_short && replay_options.gdb.empty()) replay_options.gdb = ":1234";
+    if (!replay_options.gdb.empty()) {
+      try {
+        std::string host;
+        uint16_t port = 0;
+        rw::stub::parse_listen_address(replay_options.gdb, host, port);
+      } catch (const std::invalid_argument& e) {
+        return usage_error(e.what());
+      }
+    } else if (replay_options.wait_gdb) {
+      return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
+    }
+    return rw::cli::replay_command(replay_options);
+  }
   if (info->parsed()) return rw::cli::info_command(info_path);
   run_options.record = !no_record;
   if (run->parsed() || record->parsed()) return rw::cli::run_command(run_options);

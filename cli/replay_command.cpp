@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "block/base_image.h"
 #include "cli/disk_options.h"
@@ -19,6 +20,9 @@
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
+#include "stub/replay_target.h"
+#include "stub/server.h"
+#include "timeline/timeline.h"
 
 namespace rw::cli {
 namespace {
@@ -92,9 +96,11 @@ int replay_command(const ReplayOptions& options) {
   config.serial_out = serial;
   config.rtc_base_unix_seconds = h.rtc_base_unix_seconds;
   Machine machine(config);
+  bool is64 = false;
   try {
     loader::BootImage boot = loader::load_multiboot_file(machine.memory(), h.guest.path, h.append);
     machine.enter_multiboot(boot.entry, boot.multiboot_info);
+    is64 = boot.format == loader::ImageFormat::kElf64;
     attach_disks(machine, disks, /*host_io=*/false);
   } catch (const LoadError& e) {
     fmt::print(stderr, "rewind: error: {}\n", e.what());
@@ -111,6 +117,49 @@ int replay_command(const ReplayOptions& options) {
   // status 14, which no guest exit can have); one cut short ends where its events end.
   const bool ended_at_limit = rec.end && rec.end->exit_status == kExitInstructionLimit;
   const uint64_t stop_at = rec.end ? (ended_at_limit ? total : total + 1) : last_event;
+  if (!options.gdb.empty()) {
+    // gdb over the replay, through a timeline (reverse execution). Forward execution ends
+    // where the recording ends; the exit status is the recorded one.
+    Timeline timeline(machine, session);
+    const int recorded_status = rec.end ? rec.end->exit_status : kExitRecordingCutShort;
+    stub::ReplayTarget target(machine, timeline, is64, stop_at,
+                              [&](const RunResult& r) { return rec.end ? recorded_status : exit_status_for(r); });
+    stub::ServerOptions server;
+    stub::parse_listen_address(options.gdb, server.host, server.port);  // checked by the command line
+    server.wait_for_client = options.wait_gdb;
+    server.log = [](const std::string& line) { fmt::print(stderr, "rewind: {}\n", line); };
+    stub::ServeResult served;
+    try {
+      served = stub::serve(target, server);
+    } catch (const std::runtime_error& e) {
+      fmt::print(stderr, "rewind: error: --gdb: {}\n", e.what());
+      return kExitGdbListen;
+    }
+    RunResult result;
+    switch (served.kind) {
+      case stub::ServeResult::Kind::kKilled:
+        fmt::print(stderr, "rewind: killed by the debugger\n");
+        return kExitKilled;
+      case stub::ServeResult::Kind::kEnded: result = target.final_result(); break;
+      case stub::ServeResult::Kind::kDetached:
+        // The replay goes on, from wherever gdb left it, to the recorded end.
+        result.reason = cpu::StopReason::kTarget;
+        while (machine.cpu().icount < stop_at) {
+          result = machine.run(stop_at);
+          if (result.reason != cpu::StopReason::kTarget) break;
+        }
+        break;
+    }
+    machine.flush_output();
+    if (session.replayer().diverged()) {
+      fmt::print(stderr, "rewind: replay diverged from the recording:\n");
+      for (const std::string& line : session.replayer().divergence()) fmt::print(stderr, "rewind:   {}\n", line);
+      return kExitDivergence;
+    }
+    if (result.reason != cpu::StopReason::kExit && !result.message.empty())
+      fmt::print(stderr, "rewind: {}\n", result.message);
+    return rec.end ? recorded_status : kExitRecordingCutShort;
+  }
   const bool progress = options.progress && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
   auto last_draw = start;

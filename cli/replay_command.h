@@ -11,6 +11,8 @@ struct ReplayOptions {
   bool force = false;            // replay even if the guest or disk images differ from the recorded ones
   bool stats = false;
   bool progress = true;          // a progress bar when stderr is a terminal
+  std::string gdb;               // --gdb [HOST]:PORT: serve gdb over the replay (reverse execution too)
+  bool wait_gdb = false;         // with --gdb: stopped at instruction 0 until gdb connects
 };
 
 int replay_command(const ReplayOptions& options);

@@ -20,11 +20,15 @@ def free_port():
 
 
 class Rewind:
-    """A `rewind run` process serving gdb; stderr is collected line by line."""
+    """A `rewind run` process serving gdb (or `rewind replay RECORDING` with replay=);
+    stderr is collected line by line."""
 
-    def __init__(self, rewind, guest, append="", wait=True, extra=()):
+    def __init__(self, rewind, guest, append="", wait=True, extra=(), replay=None):
         self.port = free_port()
-        cmd = [rewind, "run", guest, "--gdb", f"127.0.0.1:{self.port}"]
+        if replay:
+            cmd = [rewind, "replay", replay, "--gdb", f"127.0.0.1:{self.port}"]
+        else:
+            cmd = [rewind, "run", guest, "--gdb", f"127.0.0.1:{self.port}"]
         if wait:
             cmd.append("--wait-gdb")
         if append:

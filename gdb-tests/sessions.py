@@ -5,7 +5,9 @@ Usage: sessions.py REWIND GUEST_DIR BITS SCENARIO
 The guest is GUEST_DIR/debugBITS.elf (guest/tests/debug/debug.c, built -O0 -g)."""
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -255,8 +257,54 @@ def protocol_clean():
     expect_exit(r, 18)
 
 
+def reverse():
+    """`rewind record`, then `rewind replay --gdb`: reverse-stepi, reverse-continue."""
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "debug.rwr")
+        rec = subprocess.run([REWIND, "record", ELF, "-o", recording], capture_output=True, text=True, timeout=30)
+        t.check(rec.returncode == 7, f"rewind record exits 7 (got {rec.returncode})", rec.stderr)
+        r = Rewind(REWIND, ELF, replay=recording)
+        state = f'printf "STATE %#lx %#lx\\n", $pc, ${AX}'
+        try:
+            out = run_gdb(ELF, r.port, [
+                "break count_up", "continue", "break 32", "continue", "continue", "continue",
+                "print i", state,                 # A: at line 32 with i == 2, before its first instruction
+                "stepi 3", state,                 # B: after `add`: AX = counter + i = 3
+                "reverse-stepi", state,           # C: back before `add`: AX is i again
+                "stepi", state,                   # D: B again
+                "reverse-continue", "print i",    # this iteration's breakpoint hit: i == 2
+                "reverse-continue", "print i",    # the previous iteration's: i == 1
+                "delete", "reverse-continue", "print $pc",
+                "continue",
+            ])
+        except Exception:
+            r.close()
+            raise
+        t.expect_in_order(out, [
+            rf"Breakpoint 1, count_up \(n=5\) at .*{SRC}:31",
+            rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+            r"^\$1 = 2",
+            rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+            r"^\$2 = 2",
+            rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+            r"^\$3 = 1",
+            r"No more reverse-execution history\.",
+            r"^\$4 = .*<_start>",
+            r"\[Inferior 1 \(Remote target\) exited with code 07\]",
+        ], "reverse")
+        states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
+        if t.check(len(states) == 4, f"four register states printed (got {len(states)})", out):
+            a, b, c, d = states
+            t.check(b[1] == "0x3" and a[1] == "0x2", f"{AX} is i (2), then counter + i (3): {a[1]}, {b[1]}", out)
+            t.check(c[0] != b[0] and int(c[0], 16) < int(b[0], 16),
+                    f"reverse-stepi goes back to the previous instruction ({b[0]} -> {c[0]})", out)
+            t.check(c[1] == a[1], f"reverse-stepi changes {AX} back ({b[1]} -> {c[1]})", out)
+            t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+        expect_exit(r, 7)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
-                                     protocol_clean]}
+                                     protocol_clean, reverse]}
 SCENARIOS[SCENARIO]()
 t.finish()

@@ -223,6 +223,13 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
   return e;
 }
 
+void MachineTarget::moved_in_time(const StopEvent& stop) {
+  at_exception_ = false;
+  exception_was_caught_ = false;
+  delivered_signal_ = 0;
+  last_stop_ = stop;
+}
+
 StopEvent MachineTarget::interrupt() {
   last_stop_ = StopEvent::signalled(gdb_signal::kSigInt);
   return last_stop_;

@@ -28,6 +28,10 @@ class MachineTarget final : public Target,
   // Instructions per slice while continuing: a few milliseconds of guest time.
   static constexpr uint64_t kSliceInstructions = uint64_t{1} << 21;
 
+  // The machine was moved in time behind this adapter's back (a replay's seek): forget a
+  // pending exception, and `stop` is why it is stopped now.
+  void moved_in_time(const StopEvent& stop);
+
   // How the machine ended (valid once a stop with ended() was reported).
   const RunResult& final_result() const { return final_result_; }
 

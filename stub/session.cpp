@@ -76,6 +76,8 @@ std::string Session::stop_reply(const StopEvent& e) {
     case StopEvent::Why::kWatch: r += "watch:" + hex_addr() + ";"; break;
     case StopEvent::Why::kReadWatch: r += "rwatch:" + hex_addr() + ";"; break;
     case StopEvent::Why::kAccessWatch: r += "awatch:" + hex_addr() + ";"; break;
+    case StopEvent::Why::kHistoryBegin: r += "replaylog:begin;"; break;
+    case StopEvent::Why::kHistoryEnd: r += "replaylog:end;"; break;
   }
   r += "thread:1;";
   return r;

@@ -23,7 +23,9 @@ constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5, kSigFpe = 8, kSigKill = 9,
 // Why the target stopped (or that it is gone), as a stop reply says it.
 struct StopEvent {
   enum class Kind { kSignal, kExited, kTerminated };
-  enum class Why { kNone, kSwBreak, kHwBreak, kWatch, kReadWatch, kAccessWatch };
+  // kHistoryBegin / kHistoryEnd: a reverse movement reached the start (or a forward one the
+  // end) of a replay's history ("replaylog:begin" / "replaylog:end").
+  enum class Why { kNone, kSwBreak, kHwBreak, kWatch, kReadWatch, kAccessWatch, kHistoryBegin, kHistoryEnd };
   Kind kind = Kind::kSignal;
   int signal = gdb_signal::kSigTrap;  // kSignal, kTerminated
   int exit_status = 0;                // kExited
@@ -77,7 +79,7 @@ class MonitorOps {
   virtual std::string monitor(std::string_view command) = 0;
 };
 
-// Reverse execution (a later issue): begin_* starts the movement, which the server then
+// Reverse execution (stub/replay_target.h implements them): begin_* starts the movement, which the server then
 // drives through Target::run_slice() exactly like a forward resume.
 class ReverseStepOps {
  public:

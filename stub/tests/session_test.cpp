@@ -160,6 +160,9 @@ TEST(StopReply, Formats) {
   EXPECT_EQ(Session::stop_reply(StopEvent::signalled(5, StopEvent::Why::kReadWatch, 0x10)), "T05rwatch:10;thread:1;");
   EXPECT_EQ(Session::stop_reply(StopEvent::signalled(5, StopEvent::Why::kAccessWatch, 0x10)), "T05awatch:10;thread:1;");
   EXPECT_EQ(Session::stop_reply(StopEvent::signalled(11)), "T0bthread:1;");
+  EXPECT_EQ(Session::stop_reply(StopEvent::signalled(5, StopEvent::Why::kHistoryBegin)),
+            "T05replaylog:begin;thread:1;");
+  EXPECT_EQ(Session::stop_reply(StopEvent::signalled(5, StopEvent::Why::kHistoryEnd)), "T05replaylog:end;thread:1;");
   EXPECT_EQ(Session::stop_reply(StopEvent::exited(0x109)), "W09");
   EXPECT_EQ(Session::stop_reply(StopEvent::terminated(11)), "X0b");
 }

@@ -1,0 +1,94 @@
+// The gdb stub's view of a machine replaying a recording, with reverse execution.
+//
+// Forward execution is MachineTarget's, unchanged (this adapter delegates to one), bounded by
+// the end of the recorded history: there the recorded ending is reported (the guest's exit,
+// or the instruction limit / end of a cut-short recording as an exit with the recorded
+// status). Reverse execution goes through a Timeline:
+//   bs: Timeline::step_back(); at instruction 0, a "replaylog:begin" stop.
+//   bc: the interval from the snapshot before now up to now is replayed with the debugger's
+//       breakpoints and watchpoints armed, remembering the last stop before now; if there is
+//       one, seek there; else the interval before it; at instruction 0, "replaylog:begin".
+// Seeks themselves run with breakpoints and watchpoints disarmed.
+//
+// A replay must stay what was recorded: register and memory writes are refused (gdb says
+// "Could not write register" / "Cannot access memory"), in the past and at the present.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "stub/machine_target.h"
+#include "stub/target.h"
+#include "timeline/timeline.h"
+
+namespace rw::stub {
+
+class ReplayTarget final : public Target,
+                           public SwBreakpointOps,
+                           public HwBreakpointOps,
+                           public WatchpointOps,
+                           public MonitorOps,
+                           public ReverseStepOps,
+                           public ReverseContinueOps {
+ public:
+  // `machine` replays through `timeline`; `end_limit` is the instruction forward execution
+  // stops at when the guest does not end by itself first (the recorded end, or 0 for none);
+  // `exit_status` maps such an ending to the status gdb is told (the recorded one).
+  ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint64_t end_limit,
+               std::function<int(const RunResult&)> exit_status);
+
+  const RunResult& final_result() const { return forward_.final_result(); }
+
+  // Target
+  const std::string& target_xml() const override { return forward_.target_xml(); }
+  size_t register_count() const override { return forward_.register_count(); }
+  size_t register_size(size_t regno) const override { return forward_.register_size(regno); }
+  bool read_register(size_t regno, std::span<uint8_t> out) override { return forward_.read_register(regno, out); }
+  bool write_register(size_t, std::span<const uint8_t>) override { return false; }
+  bool read_memory(uint64_t addr, std::span<uint8_t> out) override { return forward_.read_memory(addr, out); }
+  bool write_memory(uint64_t, std::span<const uint8_t>) override { return false; }
+  void resume(const ResumeRequest& request) override;
+  std::optional<StopEvent> run_slice() override;
+  StopEvent interrupt() override;
+  StopEvent last_stop() const override { return last_stop_; }
+  void attach() override { forward_.attach(); }
+  void detach() override { forward_.detach(); }
+  SwBreakpointOps* sw_breakpoints() override { return this; }
+  HwBreakpointOps* hw_breakpoints() override { return this; }
+  WatchpointOps* watchpoints() override { return this; }
+  MonitorOps* monitor() override { return this; }
+  ReverseStepOps* reverse_step() override { return this; }
+  ReverseContinueOps* reverse_continue() override { return this; }
+
+  bool add_sw_breakpoint(uint64_t addr) override;
+  bool remove_sw_breakpoint(uint64_t addr) override;
+  bool add_hw_breakpoint(uint64_t addr) override { return forward_.add_hw_breakpoint(addr); }
+  bool remove_hw_breakpoint(uint64_t addr) override { return forward_.remove_hw_breakpoint(addr); }
+  bool add_watchpoint(uint64_t addr, uint64_t len, WatchType type) override {
+    return forward_.add_watchpoint(addr, len, type);
+  }
+  bool remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) override {
+    return forward_.remove_watchpoint(addr, len, type);
+  }
+  std::string monitor(std::string_view command) override;
+
+  void begin_reverse_step() override { mode_ = Mode::kReverseStep; }
+  void begin_reverse_continue() override { mode_ = Mode::kReverseContinue; }
+
+ private:
+  enum class Mode { kForward, kReverseStep, kReverseContinue };
+  StopEvent step_back_once();
+  StopEvent search_back();
+  // Timeline::seek with breakpoints and watchpoints disarmed.
+  bool seek_quietly(uint64_t icount);
+  StopEvent moved(StopEvent stop);
+
+  Machine& machine_;
+  Timeline& timeline_;
+  MachineTarget forward_;
+  std::set<uint64_t> sw_;  // to tell a software breakpoint hit from a hardware one
+  Mode mode_ = Mode::kForward;
+  StopEvent last_stop_ = StopEvent::signalled(gdb_signal::kSigTrap);
+};
+
+}  // namespace rw::stub
