@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "cli/exit_codes.h"
 
@@ -25,6 +26,20 @@ FILE* open_serial_output(const std::string& spec, OwnedFile& owned) {
   owned.reset(std::fopen(spec.c_str(), "wb"));
   if (!owned) fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", spec, std::strerror(errno));
   return owned.get();
+}
+
+bool serve_gdb(stub::Target& target, const std::string& address, bool wait_for_client, stub::ServeResult& served) {
+  stub::ServerOptions server;
+  stub::parse_listen_address(address, server.host, server.port);
+  server.wait_for_client = wait_for_client;
+  server.log = [](const std::string& line) { fmt::print(stderr, "rewind: {}\n", line); };
+  try {
+    served = stub::serve(target, server);
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "rewind: error: --gdb: {}\n", e.what());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace rw::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "machine/machine.h"
+#include "stub/server.h"
 
 namespace rw::cli {
 
@@ -21,5 +22,9 @@ using OwnedFile = std::unique_ptr<FILE, FileCloser>;
 // "stdio" is stdout; anything else is a file created for writing. Returns null after
 // printing one "rewind: error:" line.
 FILE* open_serial_output(const std::string& spec, OwnedFile& owned);
+
+// Serves gdb on `address` ([HOST]:PORT, already checked) until it is done with `target`.
+// False after printing one "rewind: error:" line if it cannot listen.
+bool serve_gdb(stub::Target& target, const std::string& address, bool wait_for_client, stub::ServeResult& served);
 
 }  // namespace rw::cli

@@ -124,17 +124,8 @@ int replay_command(const ReplayOptions& options) {
     const int recorded_status = rec.end ? rec.end->exit_status : kExitRecordingCutShort;
     stub::ReplayTarget target(machine, timeline, is64, stop_at,
                               [&](const RunResult& r) { return rec.end ? recorded_status : exit_status_for(r); });
-    stub::ServerOptions server;
-    stub::parse_listen_address(options.gdb, server.host, server.port);  // checked by the command line
-    server.wait_for_client = options.wait_gdb;
-    server.log = [](const std::string& line) { fmt::print(stderr, "rewind: {}\n", line); };
     stub::ServeResult served;
-    try {
-      served = stub::serve(target, server);
-    } catch (const std::runtime_error& e) {
-      fmt::print(stderr, "rewind: error: --gdb: {}\n", e.what());
-      return kExitGdbListen;
-    }
+    if (!serve_gdb(target, options.gdb, options.wait_gdb, served)) return kExitGdbListen;
     RunResult result;
     switch (served.kind) {
       case stub::ServeResult::Kind::kKilled:

@@ -62,15 +62,8 @@ std::optional<RunResult> run_under_gdb(Machine& machine, const loader::BootImage
                                        int& status) {
   const bool is64 = boot.format == loader::ImageFormat::kElf64;
   stub::MachineTarget target(machine, is64, options.max_instructions, exit_status_for);
-  stub::ServerOptions server;
-  stub::parse_listen_address(options.gdb, server.host, server.port);  // checked by the command line
-  server.wait_for_client = options.wait_gdb;
-  server.log = [](const std::string& line) { fmt::print(stderr, "rewind: {}\n", line); };
   stub::ServeResult served;
-  try {
-    served = stub::serve(target, server);
-  } catch (const std::runtime_error& e) {
-    fmt::print(stderr, "rewind: error: --gdb: {}\n", e.what());
+  if (!serve_gdb(target, options.gdb, options.wait_gdb, served)) {
     status = kExitGdbListen;
     return std::nullopt;
   }

@@ -13,8 +13,6 @@
 
 namespace rw::stub {
 
-namespace {
-
 StopEvent::Why why_for_watch(cpu::WatchKind kind) {
   switch (kind) {
     case cpu::WatchKind::kWrite: return StopEvent::Why::kWatch;
@@ -23,6 +21,9 @@ StopEvent::Why why_for_watch(cpu::WatchKind kind) {
   }
   return StopEvent::Why::kWatch;
 }
+
+
+namespace {
 
 cpu::WatchKind watch_kind(WatchType t) {
   switch (t) {

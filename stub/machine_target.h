@@ -13,6 +13,9 @@
 
 namespace rw::stub {
 
+// The stop reason gdb expects for a watchpoint of this kind.
+StopEvent::Why why_for_watch(cpu::WatchKind kind);
+
 class MachineTarget final : public Target,
                             public SwBreakpointOps,
                             public HwBreakpointOps,

@@ -9,18 +9,6 @@
 
 namespace rw::stub {
 
-namespace {
-
-StopEvent::Why why_for_watch(cpu::WatchKind kind) {
-  switch (kind) {
-    case cpu::WatchKind::kWrite: return StopEvent::Why::kWatch;
-    case cpu::WatchKind::kRead: return StopEvent::Why::kReadWatch;
-    case cpu::WatchKind::kAccess: return StopEvent::Why::kAccessWatch;
-  }
-  return StopEvent::Why::kWatch;
-}
-
-}  // namespace
 
 ReplayTarget::ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint64_t end_limit,
                            std::function<int(const RunResult&)> exit_status)
