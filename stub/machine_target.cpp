@@ -130,9 +130,10 @@ void MachineTarget::attach() {
   cpu::DebugState& d = machine_.debug();
   sw_.clear();
   hw_.clear();
+  d.breakpoints.clear();
   d.watchpoints.clear();
   d.catch_all_exceptions = false;
-  sync_breakpoints();
+  d.changed = true;
   attached_ = true;
 }
 
@@ -236,40 +237,42 @@ StopEvent MachineTarget::interrupt() {
   return last_stop_;
 }
 
-void MachineTarget::sync_breakpoints() {
+// Breakpoints go straight into the CPU's set, O(log n) each; the code cache learns of
+// them once, when the guest next runs (DebugState::changed), however many changed.
+bool MachineTarget::add_breakpoint(std::set<uint64_t>& mine, uint64_t addr) {
   cpu::DebugState& d = machine_.debug();
-  d.breakpoints = sw_;
-  d.breakpoints.insert(hw_.begin(), hw_.end());
-  machine_.debug_changed();
-}
-
-bool MachineTarget::add_sw_breakpoint(uint64_t addr) {
-  sw_.insert(addr);
-  sync_breakpoints();
+  if (!mine.count(addr) && sw_.size() + hw_.size() >= cpu::kMaxBreakpoints) return false;
+  mine.insert(addr);
+  if (d.breakpoints.insert(addr).second) d.changed = true;
   return true;
 }
 
-bool MachineTarget::remove_sw_breakpoint(uint64_t addr) {
-  sw_.erase(addr);
-  sync_breakpoints();
+bool MachineTarget::remove_breakpoint(std::set<uint64_t>& mine, const std::set<uint64_t>& other, uint64_t addr) {
+  if (!mine.erase(addr)) return true;  // nothing there: removing it again is harmless
+  cpu::DebugState& d = machine_.debug();
+  if (!other.count(addr) && d.breakpoints.erase(addr)) d.changed = true;
   return true;
 }
 
-bool MachineTarget::add_hw_breakpoint(uint64_t addr) {
-  hw_.insert(addr);
-  sync_breakpoints();
-  return true;
-}
+bool MachineTarget::add_sw_breakpoint(uint64_t addr) { return add_breakpoint(sw_, addr); }
+bool MachineTarget::remove_sw_breakpoint(uint64_t addr) { return remove_breakpoint(sw_, hw_, addr); }
+bool MachineTarget::add_hw_breakpoint(uint64_t addr) { return add_breakpoint(hw_, addr); }
+bool MachineTarget::remove_hw_breakpoint(uint64_t addr) { return remove_breakpoint(hw_, sw_, addr); }
 
-bool MachineTarget::remove_hw_breakpoint(uint64_t addr) {
-  hw_.erase(addr);
-  sync_breakpoints();
-  return true;
+bool MachineTarget::watchable(uint64_t addr, uint64_t len) const {
+  if (len == 0 || addr + (len - 1) < addr) return false;  // empty, or wraps past 2^64
+  const uint64_t last = addr + (len - 1);
+  if (!is64_) return addr <= 0xFFFFFFFF;  // some of it below 4 GiB
+  // Some of it canonical: below 2^47, or at or above 2^64 - 2^47.
+  constexpr uint64_t kLowEnd = uint64_t{1} << 47, kHighStart = ~uint64_t{0} << 47;
+  return addr < kLowEnd || last >= kHighStart;
 }
 
 bool MachineTarget::add_watchpoint(uint64_t addr, uint64_t len, WatchType type) {
-  machine_.debug().watchpoints.push_back({addr, len, watch_kind(type)});
-  machine_.debug_changed();
+  cpu::DebugState& d = machine_.debug();
+  if (!watchable(addr, len) || d.watchpoints.size() >= cpu::kMaxWatchpoints) return false;
+  d.watchpoints.push_back({addr, len, watch_kind(type)});
+  d.changed = true;
   return true;
 }
 
@@ -280,7 +283,7 @@ bool MachineTarget::remove_watchpoint(uint64_t addr, uint64_t len, WatchType typ
   });
   if (it == w.end()) return false;
   w.erase(it);
-  machine_.debug_changed();
+  machine_.debug().changed = true;
   return true;
 }
 

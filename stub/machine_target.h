@@ -1,5 +1,6 @@
-// The gdb stub's view of an rw::Machine: forward execution only (reverse execution is a
-// later issue; the capability interfaces are ready for it).
+// The gdb stub's view of an rw::Machine running forwards: registers, memory, breakpoints,
+// watchpoints, exception stops and monitor commands. Reverse execution over a recording
+// (stub/replay_target.h) builds on it.
 #pragma once
 
 #include <chrono>
@@ -62,6 +63,7 @@ class MachineTarget final : public Target,
   bool remove_sw_breakpoint(uint64_t addr) override;
   bool add_hw_breakpoint(uint64_t addr) override;
   bool remove_hw_breakpoint(uint64_t addr) override;
+  bool is_sw_breakpoint(uint64_t addr) const { return sw_.count(addr) != 0; }
   // WatchpointOps
   bool add_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;
   bool remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;
@@ -74,7 +76,11 @@ class MachineTarget final : public Target,
  private:
   RunResult run_until(uint64_t target);
   StopEvent stop_for(const RunResult& result, bool stepping);
-  void sync_breakpoints();
+  bool add_breakpoint(std::set<uint64_t>& mine, uint64_t addr);
+  bool remove_breakpoint(std::set<uint64_t>& mine, const std::set<uint64_t>& other, uint64_t addr);
+  // A watch range gdb may set: not empty, not wrapping past 2^64, and covering some memory
+  // the guest can address (below 4 GiB for i386, canonical for x86-64).
+  bool watchable(uint64_t addr, uint64_t len) const;
   std::string info_registers();
 
   Machine& machine_;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "stub/machine_target.h"
 #include "stub/target.h"
@@ -60,8 +61,8 @@ class ReplayTarget final : public Target,
   ReverseStepOps* reverse_step() override { return this; }
   ReverseContinueOps* reverse_continue() override { return this; }
 
-  bool add_sw_breakpoint(uint64_t addr) override;
-  bool remove_sw_breakpoint(uint64_t addr) override;
+  bool add_sw_breakpoint(uint64_t addr) override { return forward_.add_sw_breakpoint(addr); }
+  bool remove_sw_breakpoint(uint64_t addr) override { return forward_.remove_sw_breakpoint(addr); }
   bool add_hw_breakpoint(uint64_t addr) override { return forward_.add_hw_breakpoint(addr); }
   bool remove_hw_breakpoint(uint64_t addr) override { return forward_.remove_hw_breakpoint(addr); }
   bool add_watchpoint(uint64_t addr, uint64_t len, WatchType type) override {
@@ -77,8 +78,13 @@ class ReplayTarget final : public Target,
 
  private:
   enum class Mode { kForward, kReverseStep, kReverseContinue };
+  struct Hit {
+    uint64_t icount;  // where to seek to
+    StopEvent event;
+  };
   StopEvent step_back_once();
   StopEvent search_back();
+  std::optional<Hit> last_stop_before(uint64_t hi, bool through_deliveries, uint64_t until_rip);
   // Timeline::seek with breakpoints and watchpoints disarmed.
   bool seek_quietly(uint64_t icount);
   StopEvent moved(StopEvent stop);
@@ -86,7 +92,6 @@ class ReplayTarget final : public Target,
   Machine& machine_;
   Timeline& timeline_;
   MachineTarget forward_;
-  std::set<uint64_t> sw_;  // to tell a software breakpoint hit from a hardware one
   Mode mode_ = Mode::kForward;
   StopEvent last_stop_ = StopEvent::signalled(gdb_signal::kSigTrap);
 };

@@ -25,6 +25,9 @@ struct AddrLen {
   std::string_view rest;
 };
 
+// A range of `len` bytes at `addr` that does not wrap past 2^64 (an empty one never does).
+bool range_fits(uint64_t addr, uint64_t len) { return len == 0 || addr + (len - 1) >= addr; }
+
 std::optional<AddrLen> parse_addr_len(std::string_view args, char terminator) {
   const size_t comma = args.find(',');
   if (comma == std::string_view::npos) return std::nullopt;
@@ -144,6 +147,7 @@ std::string Session::read_memory(std::string_view args) {
   auto al = parse_addr_len(args, 0);
   if (!al) return kErrBadArgs;
   if (al->len > kMaxPacketSize / 2) al->len = kMaxPacketSize / 2;  // gdb asks again for the rest
+  if (!range_fits(al->addr, al->len)) return kErrFault;
   std::vector<uint8_t> data(al->len);
   if (!target_.read_memory(al->addr, data)) return kErrFault;
   return to_hex(data);
@@ -154,6 +158,7 @@ std::string Session::write_memory_hex(std::string_view args) {
   if (!al) return kErrBadArgs;
   auto data = from_hex(al->rest);
   if (!data || data->size() != al->len) return kErrBadArgs;
+  if (!range_fits(al->addr, al->len)) return kErrFault;
   return target_.write_memory(al->addr, *data) ? kOk : kErrFault;
 }
 
@@ -163,6 +168,7 @@ std::string Session::write_memory_binary(std::string_view args) {
   auto data = unescape_binary(al->rest);
   if (!data || data->size() != al->len) return kErrBadArgs;
   if (data->empty()) return kOk;  // gdb probes for X support with a zero-length write
+  if (!range_fits(al->addr, al->len)) return kErrFault;
   return target_.write_memory(al->addr, *data) ? kOk : kErrFault;
 }
 
@@ -197,7 +203,7 @@ std::string Session::breakpoint(bool insert, std::string_view args) {
     case '4': {
       WatchpointOps* ops = target_.watchpoints();
       if (!ops) return "";
-      if (al->len == 0) return kErrBadArgs;
+      if (al->len == 0 || !range_fits(al->addr, al->len)) return kErrBadArgs;
       const WatchType t = type == '2' ? WatchType::kWrite : type == '3' ? WatchType::kRead : WatchType::kAccess;
       ok = insert ? ops->add_watchpoint(al->addr, al->len, t) : ops->remove_watchpoint(al->addr, al->len, t);
       break;

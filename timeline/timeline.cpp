@@ -77,10 +77,13 @@ RunResult Timeline::run_to(uint64_t icount) {
 
 Timeline::SeekResult Timeline::seek(uint64_t icount) {
   if (icount > end_) return SeekResult::kBeyondEnd;
-  if (icount == now() && !replayer_.diverged()) return SeekResult::kOk;
+  // Past a delivery at now() (a stop at an interrupt handler's first instruction, say), the
+  // state at now() is behind us.
+  const bool behind = icount < now() || (icount == now() && machine_.past_delivery());
+  if (!behind && icount == now() && !replayer_.diverged()) return SeekResult::kOk;
   const Snapshot& s = nearest_at_or_before(icount);
   // Forward within reach of the present: no restore needed.
-  if (icount < now() || s.icount() > now() || replayer_.diverged()) {
+  if (behind || s.icount() > now() || replayer_.diverged()) {
     machine_.restore_state(s.state);
     replayer_.set_position(s.replay);
   }
@@ -90,6 +93,7 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
 }
 
 bool Timeline::step_back() {
+  if (machine_.past_delivery()) return seek(now()) == SeekResult::kOk;
   if (now() == 0) return false;
   return seek(now() - 1) == SeekResult::kOk;
 }

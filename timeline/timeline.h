@@ -59,7 +59,8 @@ class Timeline {
   RunResult run_to(uint64_t icount);
   // To exactly `icount`, forwards or backwards. Refused beyond end().
   SeekResult seek(uint64_t icount);
-  // seek(now() - 1); false at instruction 0 (nothing changes).
+  // One step back: seek(now() - 1), or seek(now()) when the machine is past a delivery at
+  // now() (it goes back to before the delivery). False at the very start (nothing changes).
   bool step_back();
 
   const std::vector<Snapshot>& snapshots() const { return snapshots_; }
@@ -71,7 +72,6 @@ class Timeline {
   void take_snapshot();
   void thin();
   const Snapshot& nearest_at_or_before(uint64_t icount) const;
-  RunResult replay_to(uint64_t icount);  // forward without taking snapshots
 
   Machine& machine_;
   journal::Replayer& replayer_;

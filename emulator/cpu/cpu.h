@@ -134,6 +134,10 @@ struct Cpu {
   uint8_t fault_chain[4] = {};
   uint8_t fault_chain_len = 0;
   uint64_t fault_rip = 0;
+  // The instruction count at which an exception or interrupt was last delivered. Equal to
+  // icount when the state is past a delivery at this boundary: not the state a run to
+  // icount gives (that stops before a boundary's deliveries). Not architectural.
+  uint64_t delivered_at = ~uint64_t{0};
 
   // --- wiring ---
   PhysicalMemory* mem = nullptr;

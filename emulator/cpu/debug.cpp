@@ -1,5 +1,8 @@
 #include "cpu/debug.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "cpu/code_cache.h"
 #include "cpu/mmu.h"
 #include "memory/physical_memory.h"
@@ -8,9 +11,19 @@ namespace rw::cpu {
 
 void debug_changed(Cpu& cpu) {
   if (DebugState* d = cpu.debug) {
+    d->changed = false;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    ranges.reserve(d->watchpoints.size());
+    for (const Watchpoint& w : d->watchpoints) ranges.emplace_back(w.addr >> 12, w.last() >> 12);
+    std::sort(ranges.begin(), ranges.end());
     d->watched_pages.clear();
-    for (const Watchpoint& w : d->watchpoints)
-      for (uint64_t page = w.addr >> 12; page <= (w.addr + w.len - 1) >> 12; ++page) d->watched_pages.insert(page);
+    for (const auto& [first, last] : ranges) {
+      auto it = d->watched_pages.empty() ? d->watched_pages.end() : std::prev(d->watched_pages.end());
+      if (it != d->watched_pages.end() && (it->second == ~uint64_t{0} || first <= it->second + 1))
+        it->second = std::max(it->second, last);
+      else
+        d->watched_pages.emplace(first, last);
+    }
   }
   cpu.code->flush(cpu);
   cpu.tlb.flush();
@@ -20,11 +33,12 @@ void check_watchpoints(Cpu& cpu, uint64_t lin, unsigned size, bool write) {
   DebugState& d = *cpu.debug;
   for (const Watchpoint& w : d.watchpoints) {
     bool kind_matches = write ? w.kind != WatchKind::kRead : w.kind != WatchKind::kWrite;
-    if (!kind_matches || lin + size <= w.addr || w.addr + w.len <= lin) continue;
+    if (!kind_matches || lin + (size - 1) < w.addr || w.last() < lin) continue;
     if (!d.watch_hit) {
       d.watch_hit = true;
       d.stop.address = w.addr;
       d.stop.watch_kind = w.kind;
+      d.stop.access_icount = cpu.icount;
     }
     return;
   }

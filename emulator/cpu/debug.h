@@ -3,9 +3,10 @@
 // costs anything while Cpu::debug is null.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <set>
-#include <unordered_set>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -16,32 +17,57 @@ enum class WatchKind : uint8_t { kWrite = 1, kRead = 2, kAccess = 3 };
 
 struct Watchpoint {
   uint64_t addr;  // linear
-  uint64_t len;
+  uint64_t len;   // at least 1; addr + len - 1 does not wrap past 2^64
   WatchKind kind;
+  uint64_t last() const { return addr + (len - 1); }
 };
 
 // Why the CPU stopped for the debugger.
 struct DebugStop {
   uint64_t address = 0;          // breakpoint or watchpoint address
   WatchKind watch_kind = WatchKind::kWrite;
+  // Watchpoints: the instruction count at the boundary where the access began (the
+  // accessing instruction had not retired; for an exception or interrupt delivery, the
+  // boundary it was delivered at). Going backwards, the machine stops there.
+  uint64_t access_icount = 0;
   uint8_t vector = 0;            // exception stops
   bool has_error = false;
   uint32_t error = 0;
 };
 
+// Limits on what a debugger may set, so that no client can make rewind slow or big:
+// every memory access to a watched page checks every watchpoint.
+constexpr size_t kMaxWatchpoints = 1024;
+constexpr size_t kMaxBreakpoints = size_t{1} << 20;
+
 struct DebugState {
   std::set<uint64_t> breakpoints;  // linear addresses of instruction starts
   std::vector<Watchpoint> watchpoints;
-  std::unordered_set<uint64_t> watched_pages;  // linear page numbers with a watchpoint
+  // Linear pages with a watchpoint, as disjoint ranges first page -> last page: a range's
+  // cost does not depend on its length.
+  std::map<uint64_t, uint64_t> watched_pages;
   bool catch_all_exceptions = false;           // stop before delivering any exception
   bool stop_on_fatal_exceptions = true;        // stop instead of a triple fault
   bool skip_breakpoint_once = false;           // resuming from a breakpoint: step over it
+  // Return from cpu::run() right after an exception or interrupt is delivered at an
+  // instruction boundary (kTarget), before anything else runs: reverse execution uses
+  // it to reach a state between a boundary's deliveries and the next instruction.
+  bool stop_after_delivery = false;
+  // Breakpoints or watchpoints changed since the code cache and TLB last saw them: the
+  // next cpu::run() applies the change once, however many there were (debug_changed).
+  bool changed = false;
   bool watch_hit = false;
   DebugStop stop;
+
+  bool page_watched(uint64_t page) const {
+    auto it = watched_pages.upper_bound(page);
+    return it != watched_pages.begin() && std::prev(it)->second >= page;
+  }
 };
 
 // Reconfigure after the debugger changed breakpoints or watchpoints: decoded code and
-// TLB entries that were made without knowing about them are dropped.
+// TLB entries that were made without knowing about them are dropped. cpu::run() calls it
+// when DebugState::changed is set.
 void debug_changed(Cpu& cpu);
 
 // Called by the slow memory path after an access completed.

@@ -4,6 +4,7 @@
 #include "cpu/exec.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -48,6 +49,20 @@ bool exception_stops(Cpu& c, const GuestFault& f) {
   c = before;  // the guest cannot handle it: show the debugger the original fault
   c.tlb.flush();
   return record();
+}
+
+// With a debugger attached, after an exception or interrupt was delivered at this
+// boundary without an instruction retiring: stop if the delivery touched a watchpoint
+// (forwards, the stop is after the access: at the handler's first instruction), or if
+// the debugger asked to stop after deliveries.
+std::optional<StopReason> stop_after_delivery(Cpu& c) {
+  DebugState& d = *c.debug;
+  if (d.watch_hit) {
+    d.watch_hit = false;
+    return StopReason::kWatchpoint;
+  }
+  if (d.stop_after_delivery && c.delivered_at == c.icount) return StopReason::kTarget;
+  return std::nullopt;
 }
 
 // The trace that followed the last time execution left a trace through `exit` (the
@@ -123,6 +138,8 @@ StopReason run(Cpu& c, uint64_t target) {
   CodeCache& cache = *c.code;
   c.target = target;
   Exit last;  // where the last trace was left, to link it to its successor
+  if (c.debug && c.debug->changed) [[unlikely]]
+    debug_changed(c);
   // Resuming from a breakpoint executes the instruction under it.
   bool skip_breakpoint = c.debug && std::exchange(c.debug->skip_breakpoint_once, false);
   for (;;) {
@@ -145,6 +162,8 @@ StopReason run(Cpu& c, uint64_t target) {
         } catch (const GuestFault& f) {
           if (c.debug ? exception_stops(c, f) : (deliver_exception(c, f), false)) return StopReason::kException;
         }
+        if (c.debug) [[unlikely]]
+          if (auto r = stop_after_delivery(c)) return *r;
         continue;
       }
       one_instruction = true;
@@ -168,6 +187,8 @@ StopReason run(Cpu& c, uint64_t target) {
     } catch (const GuestFault& f) {
       last = {};
       if (c.debug ? exception_stops(c, f) : (deliver_exception(c, f), false)) return StopReason::kException;
+      if (c.debug) [[unlikely]]
+        if (auto r = stop_after_delivery(c)) return *r;
       continue;
     }
     if (trace->breakpoint) [[unlikely]] {
@@ -196,9 +217,19 @@ StopReason run(Cpu& c, uint64_t target) {
     Insn* partial = cache.prepare_partial(*trace, n);
     bool stop = false;
     const uint64_t bytes = n == trace->count ? trace->bytes : cache.insns(*trace)[n].off;
+    // A REP instruction counts each iteration: one instruction is one iteration here, so
+    // that a single step, a watchpoint hit or an interrupt lands between two of them.
+    c.target = c.icount + n;
     const bool completed = execute(c, partial, n, bytes, stop);
+    c.target = target;
     if (stop) return StopReason::kException;
-    if (!completed) continue;
+    if (!completed) {
+      // A fault was delivered instead (its frame may touch a watchpoint), or the code was
+      // overwritten.
+      if (c.debug) [[unlikely]]
+        if (auto r = stop_after_delivery(c)) return *r;
+      continue;
+    }
     if (single_step) single_step_trap(c);
     if (watching && c.debug->watch_hit) {
       c.debug->watch_hit = false;

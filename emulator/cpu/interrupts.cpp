@@ -96,6 +96,7 @@ Segment checked_stack_segment(Cpu& c, uint16_t ss, unsigned cpl) {
 
 void deliver_event(Cpu& c, uint8_t vector, EventKind kind, bool has_error, uint32_t error, uint64_t return_rip) {
   c.halted = false;
+  c.delivered_at = c.icount;
   if (!protected_mode(c)) return deliver_real_mode(c, vector, return_rip);
 
   const bool long_mode = c.long_mode();

@@ -138,7 +138,7 @@ uint64_t translate(Cpu& cpu, uint64_t lin, Access access, bool user) {
   if (mem.contains(phys_page, 4096)) {
     bool install = access != kWrite || mem.code_chunks(phys_page >> 12) == 0;
     // Pages with a watchpoint stay out of the TLB so that every access is checked.
-    if (cpu.debug && access != kExec && cpu.debug->watched_pages.count(lin >> 12)) install = false;
+    if (cpu.debug && access != kExec && cpu.debug->page_watched(lin >> 12)) install = false;
     if (access == kWrite) mem.mark_page_written(phys_page >> 12);
     if (install) {
       TlbEntry& e = cpu.tlb.entries[user ? 1 : 0][access][Tlb::index(lin)];

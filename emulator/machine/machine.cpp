@@ -234,7 +234,15 @@ void Machine::detach_debug() {
   cpu::debug_changed(cpu_);
 }
 
+bool Machine::virtual_range_ok(uint64_t addr, size_t len) const {
+  if (len == 0) return true;
+  const uint64_t last = addr + (len - 1);
+  if (last < addr) return false;  // wraps past 2^64
+  return cpu_.long_mode() || last <= 0xFFFFFFFF;  // linear addresses are 32 bits there
+}
+
 bool Machine::read_virtual(uint64_t addr, void* out, size_t len) {
+  if (!virtual_range_ok(addr, len)) return false;
   auto* dst = static_cast<uint8_t*>(out);
   while (len > 0) {
     uint64_t phys;
@@ -249,11 +257,15 @@ bool Machine::read_virtual(uint64_t addr, void* out, size_t len) {
 }
 
 bool Machine::write_virtual(uint64_t addr, const void* in, size_t len) {
-  // Check the whole range first so that a failed write changes nothing.
-  for (uint64_t a = addr & ~uint64_t{4095}; a < addr + len; a += 4096) {
+  if (!virtual_range_ok(addr, len)) return false;
+  if (len == 0) return true;
+  // Check every page first so that a failed write changes nothing.
+  const uint64_t first_page = addr >> 12, last_page = (addr + (len - 1)) >> 12;
+  for (uint64_t page = first_page;; ++page) {
     uint64_t phys;
-    if (!cpu::debug_translate(cpu_, a < addr ? addr : a, phys) || !memory_.contains(phys & ~uint64_t{4095}, 4096))
-      return false;
+    const uint64_t a = page == first_page ? addr : page << 12;
+    if (!cpu::debug_translate(cpu_, a, phys) || !memory_.contains(phys & ~uint64_t{4095}, 4096)) return false;
+    if (page == last_page) break;
   }
   const auto* src = static_cast<const uint8_t*>(in);
   bool code_touched = false;

@@ -149,6 +149,9 @@ class Machine {
   // debug_changed() after changing breakpoints or watchpoints.
   cpu::DebugState& debug();
   void debug_changed();
+  // An exception or interrupt was delivered at the current instruction count: the state is
+  // past the one a run to icount() leaves (which stops before a boundary's deliveries).
+  bool past_delivery() const { return cpu_.delivered_at == cpu_.icount; }
   void detach_debug();
   // Deliver the exception the CPU stopped before (a kException stop) to the guest now,
   // as the CPU would have: through the IDT, or to a triple fault (kShutdown).
@@ -157,6 +160,8 @@ class Machine {
   // the guest (no accessed bits). False if any byte is not mapped to RAM.
   bool read_virtual(uint64_t addr, void* out, size_t len);
   bool write_virtual(uint64_t addr, const void* in, size_t len);
+  // [addr, addr + len) neither wraps past 2^64 nor, outside 64-bit mode, goes past 4 GiB.
+  bool virtual_range_ok(uint64_t addr, size_t len) const;
 
  private:
   MachineConfig config_;

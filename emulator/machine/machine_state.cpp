@@ -227,6 +227,7 @@ void Machine::restore_state(const MachineState& s) {
   std::memcpy(cpu_.fault_chain, c.fault_chain, sizeof cpu_.fault_chain);
   cpu_.fault_chain_len = c.fault_chain_len;
   cpu_.fault_rip = c.fault_rip;
+  cpu_.delivered_at = ~uint64_t{0};  // states are saved at boundaries before their deliveries
   cpu_.stop_reason = cpu::StopReason::kNone;
   cpu_.stop_requested = false;
   pending_ = RunResult{};
