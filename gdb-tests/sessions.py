@@ -303,8 +303,138 @@ def reverse():
         expect_exit(r, 7)
 
 
+def replay_session(commands, pre=()):
+    """`rewind record` of the debug guest, then gdb against `rewind replay --gdb`; returns
+    gdb's output once rewind has ended with the recorded status."""
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "debug.rwr")
+        rec = subprocess.run([REWIND, "record", ELF, "-o", recording], capture_output=True, text=True, timeout=30)
+        t.check(rec.returncode == 7, f"rewind record exits 7 (got {rec.returncode})", rec.stderr)
+        r = Rewind(REWIND, ELF, replay=recording)
+        try:
+            out = run_gdb(ELF, r.port, commands, pre=pre, timeout=60)
+        except Exception:
+            r.close()
+            raise
+        expect_exit(r, 7)
+        return out
+
+
+def reverse_watch():
+    """Going backwards, a watchpoint stops just BEFORE the access (PC at the accessing
+    instruction, memory as it was); forwards just after it; both agree where it happened."""
+    out = replay_session([
+        "break count_up", "continue",
+        "watch counter", "continue", "continue",  # i=1: 0 -> 1, i=2: 1 -> 3
+        "reverse-continue", "print counter", "print i", "x/i $pc",  # before i=2's write
+        "reverse-continue", "print i",                               # before i=1's write
+        "reverse-continue",                                          # i=0 wrote 0 over 0: to the breakpoint
+        "continue", "print i", "continue", "print i",                # forwards: i=1's and i=2's again
+        "delete",
+        "rwatch global_value", "continue", 'printf "READ_AFTER %#lx\\n", $pc',
+        "reverse-continue", 'printf "READ_BEFORE %#lx\\n", $pc', "x/i $pc",
+        "delete",
+        "awatch counter", "reverse-continue", "print i", "print counter",
+    ])
+    t.expect_in_order(out, [
+        r"Hardware watchpoint 2: counter",
+        r"Old value = 0\s+New value = 1",
+        r"Old value = 1\s+New value = 3",
+        # reverse: before the write of i=2, counter still 1
+        r"Hardware watchpoint 2: counter\s+Old value = 3\s+New value = 1",
+        rf"count_up \(n=5\) at .*{SRC}:32",
+        r"^\$1 = 1", r"^\$2 = 2", r"=> 0x[0-9a-f]+ <count_up\+\d+>:\s+mov\s+%[er][ad]x,0x[0-9a-f]+(\(%rip\))?",
+        r"Hardware watchpoint 2: counter\s+Old value = 1\s+New value = 0",
+        r"^\$3 = 1",
+        rf"Breakpoint 1, count_up \(n=5\) at .*{SRC}:31",
+        r"Hardware watchpoint 2: counter\s+Old value = 0\s+New value = 1", r"^\$4 = 1",
+        r"Hardware watchpoint 2: counter\s+Old value = 1\s+New value = 3", r"^\$5 = 2",
+        r"Hardware read watchpoint 3: global_value\s+Value = 42",
+        r"READ_AFTER 0x",
+        r"Hardware read watchpoint 3: global_value\s+Value = 42",
+        rf"read_global \(\) at .*{SRC}:37",
+        r"READ_BEFORE 0x",
+        r"=> 0x[0-9a-f]+ <read_global\+\d+>:\s+mov\s+0x[0-9a-f]+(\(%rip\))?,%eax",
+        r"Hardware access \(read/write\) watchpoint 4: counter",
+        r"^\$6 = 4", r"^\$7 = 6",
+    ], "reverse watchpoints")
+    after = re.search(r"READ_AFTER (0x[0-9a-f]+)", out)
+    before = re.search(r"READ_BEFORE (0x[0-9a-f]+)", out)
+    if t.check(bool(after and before), "read watchpoint positions printed", out):
+        t.check(int(before.group(1), 16) < int(after.group(1), 16),
+                f"the reverse read-watch stop is before the reading instruction ({before.group(1)} < {after.group(1)})",
+                out)
+
+
+def reverse_watch_sw():
+    """Software watchpoints (gdb single-steps and compares) backwards: each reverse step is a
+    `bs`; the stop is where the value changed."""
+    out = replay_session([
+        "break count_up", "continue", "set can-use-hw-watchpoints 0",
+        "watch counter", "continue", "continue",
+        "reverse-continue", "print counter", "print i",
+        "continue", "print counter",
+    ])
+    t.expect_in_order(out, [
+        r"^Watchpoint 2: counter",
+        r"Old value = 0\s+New value = 1",
+        r"Old value = 1\s+New value = 3",
+        r"Watchpoint 2: counter\s+Old value = 3\s+New value = 1",
+        r"^\$1 = 1", r"^\$2 = 2",
+        r"Watchpoint 2: counter\s+Old value = 1\s+New value = 3", r"^\$3 = 3",
+    ], "reverse software watchpoint")
+
+
+def reverse_watch_rep_fault():
+    """Writes that are not one plain store: an iteration of REP STOSB (the instruction is
+    interrupted between iterations) and the exception frame a faulting UD2 makes the CPU
+    write on the stack."""
+    slot = "((long)$esp - 12)" if BITS == "32" else "(((long)$rsp & ~15) - 40)"
+    word = "unsigned int" if BITS == "32" else "unsigned long"
+    cx = "ecx" if BITS == "32" else "rcx"
+    pos = 'printf "POS %#lx\\n", $pc'
+    out = replay_session([
+        'printf "SITES %#lx %#lx\\n", &fill_site, &fault_site',
+        "break fill_buffer", "continue", "delete",
+        "watch buffer[40]", "continue", f"print ${cx}", pos,
+        "continue", "reverse-continue", f"print ${cx}", pos,
+        "print buffer[39]", "print buffer[40]", "continue", f"print ${cx}",
+        "delete", "break fault_site", "continue", "delete",
+        f"set $slot = {slot}", f"watch *({word} *)$slot", "continue", pos,
+        "reverse-continue", pos, "print handled_ud",
+        "continue", pos, "print handled_ud",
+    ])
+    t.expect_in_order(out, [
+        r"Hardware watchpoint \d+: buffer\[40\]",
+        r"Old value = 0 '\\000'\s+New value = 17 '\\021'",
+        r"^\$1 = 23",                                               # 64 - 41 iterations left
+        r"Old value = 17 '\\021'\s+New value = 34 '\"'",
+        r"Old value = 34 '\"'\s+New value = 17 '\\021'",         # reverse: before that iteration
+        r"^\$2 = 24",
+        r"^\$3 = 34 '\"'", r"^\$4 = 17 '\\021'",
+        r"Old value = 17 '\\021'\s+New value = 34 '\"'", r"^\$5 = 23",
+        r"Breakpoint \d+, fault_once",
+        r"Hardware watchpoint \d+: \*\(" + word.replace(" ", r"\s") + r" \*\)\$slot",
+        r"New value = \d+",
+        r"Old value = \d+\s+New value = \d+",
+        r"^\$6 = 0",                                                # the handler has not run yet
+        r"New value = \d+",
+        r"^\$7 = 0",                                                # nor now: the stop is at its entry
+    ], "reverse watchpoints: REP and a faulting instruction")
+    sites = re.search(r"^SITES (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
+    positions = re.findall(r"^POS (0x[0-9a-f]+)", out, re.M)
+    if t.check(bool(sites) and len(positions) == 5, f"sites and five positions printed (got {positions})", out):
+        fill_site, fault_site = sites.group(1), sites.group(2)
+        t.check(positions[0] == fill_site and positions[1] == fill_site,
+                f"REP STOSB: stopped on the REP instruction in both directions ({positions[:2]}, {fill_site})", out)
+        t.check(positions[2] != fault_site, f"forwards, the stop is after the delivery ({positions[2]})", out)
+        t.check(positions[3] == fault_site, f"backwards, the stop is at the faulting UD2 ({positions[3]})", out)
+        t.check(positions[4] == positions[2], f"forwards again, the same stop ({positions[4]} == {positions[2]})", out)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
-                                     protocol_clean, reverse]}
+                                     protocol_clean, reverse, reverse_watch, reverse_watch_sw,
+                                     reverse_watch_rep_fault]}
 SCENARIOS[SCENARIO]()
 t.finish()

@@ -241,7 +241,7 @@ StopEvent MachineTarget::interrupt() {
 // them once, when the guest next runs (DebugState::changed), however many changed.
 bool MachineTarget::add_breakpoint(std::set<uint64_t>& mine, uint64_t addr) {
   cpu::DebugState& d = machine_.debug();
-  if (!mine.count(addr) && sw_.size() + hw_.size() >= cpu::kMaxBreakpoints) return false;
+  if (!d.breakpoints.count(addr) && d.breakpoints.size() >= cpu::kMaxBreakpoints) return false;
   mine.insert(addr);
   if (d.breakpoints.insert(addr).second) d.changed = true;
   return true;

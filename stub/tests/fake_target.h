@@ -38,13 +38,18 @@ class FakeTarget : public Target, public SwBreakpointOps, public MonitorOps {
     std::memcpy(&regs[n], in.data(), 8);
     return true;
   }
+  int memory_writes = 0;  // write_memory calls, accepted or not
+  bool inside(uint64_t addr, size_t len) const {
+    return addr >= 0x1000 && len <= memory.size() && addr - 0x1000 <= memory.size() - len;
+  }
   bool read_memory(uint64_t addr, std::span<uint8_t> out) override {
-    if (addr < 0x1000 || addr + out.size() > 0x1000 + memory.size()) return false;
+    if (!inside(addr, out.size())) return false;
     std::copy_n(memory.begin() + static_cast<long>(addr - 0x1000), out.size(), out.begin());
     return true;
   }
   bool write_memory(uint64_t addr, std::span<const uint8_t> in) override {
-    if (addr < 0x1000 || addr + in.size() > 0x1000 + memory.size()) return false;
+    ++memory_writes;
+    if (!inside(addr, in.size())) return false;
     std::copy(in.begin(), in.end(), memory.begin() + static_cast<long>(addr - 0x1000));
     return true;
   }

@@ -89,6 +89,23 @@ TEST_F(SessionTest, MemoryReadsWritesAndFaults) {
   EXPECT_EQ(reply("m1000"), "E01");
 }
 
+TEST_F(SessionTest, RangesThatWrapPast2To64NeverReachTheTarget) {
+  const std::string a256(512, 'a');
+  EXPECT_EQ(reply("Mffffffffffffff01,100:" + a256), "E14");
+  EXPECT_EQ(reply("Mffffffffffffffff,2:4141"), "E14");
+  EXPECT_EQ(reply("Xfffffffffffff000,3:AB"), "E01");  // length mismatch is caught first
+  EXPECT_EQ(reply("Xffffffffffffffff,2:AB"), "E14");
+  EXPECT_EQ(target.memory_writes, 0);
+  // Up to 2^64 exactly does not wrap: the target decides (the fake has nothing there).
+  EXPECT_EQ(reply("Mffffffffffffff00,100:" + a256), "E14");
+  EXPECT_EQ(reply("Mffffffffffffffff,1:41"), "E14");
+  EXPECT_EQ(target.memory_writes, 2);
+  EXPECT_EQ(reply("mffffffffffffff00,200"), "E14");
+  EXPECT_EQ(reply("mffffffffffffffff,1"), "E14");
+  EXPECT_EQ(reply("m1,ffffffffffffffff"), "E14");  // clipped to a packet, still unmapped
+  EXPECT_EQ(reply("m10ff,ffffffffffffffff"), "E14");
+}
+
 TEST_F(SessionTest, BreakpointsAndStrangeBreakpointPackets) {
   EXPECT_EQ(reply("Z0,1234,1"), "OK");
   EXPECT_TRUE(target.breakpoints.count(0x1234));

@@ -84,5 +84,38 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     if (cmdline_uint("spin", 0)) {
         for (;;) spin_count++;
     }
+    void writes_for_watchpoints(void);
+    writes_for_watchpoints();
     exit_emulator((uint32_t)cmdline_uint("exit", 3));
+}
+
+/* Writes that are not one plain store, for watchpoints in both directions (added at the
+   end so that the lines above stay where the tests expect them):
+   - fill_buffer: REP STOSB, one instruction per byte; a watch on buffer[40] stops between
+     two iterations, with RIP still on the REP instruction;
+   - fault_site (without crash=): a #UD the guest handles; the CPU writes the return
+     address into the exception frame on the stack, a write by a faulting instruction. */
+volatile unsigned char buffer[64];
+
+void fill_buffer(unsigned char value) {
+    void* dst = (void*)buffer;
+    unsigned long n = sizeof buffer;
+    __asm__ volatile(".globl fill_site\nfill_site: rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+}
+
+static void skip_fault(struct int_frame* f) {
+    handled_ud++;
+    f->ip += 2;
+}
+
+void fault_once(void) {
+    idt_set_handler(6, skip_fault);
+    __asm__ volatile(".globl fault_site\nfault_site: ud2" ::: "memory");
+}
+
+void writes_for_watchpoints(void) {
+    fill_buffer(0x11);
+    fill_buffer(0x22);
+    if (!cmdline_uint("crash", 0)) fault_once();  /* crash=5 has a #UD of its own */
+    printf("buffer[40]: %x faults: %d\n", buffer[40], handled_ud);
 }
