@@ -47,14 +47,17 @@ void scan(Cpu& c, const Insn& i) {
   uint64_t f = get_rflags(c) & ~rflags::kArith;
   constexpr unsigned bits = kBits<T>;
   if constexpr (Op == ScanOp::Bsf || Op == ScanOp::Bsr) {
+    // Only ZF is defined. Like QEMU 7.2, rewind sets the others as a logic operation
+    // on the source would (SF, PF from it; CF, OF, AF clear). A zero source leaves the
+    // destination as it was, but a 32-bit destination is still zero-extended, again as
+    // in QEMU 7.2; AMD keeps the upper half (docs/cpu.md).
+    set_arith_flags(c, f | kParity.pf[v & 0xFF] | uint64_t(v == 0) << 6 | uint64_t(v >> (bits - 1)) << 7);
     if (v == 0) {
-      set_arith_flags(c, f | rflags::ZF);  // destination unchanged
+      if constexpr (sizeof(T) == 4) c.gpr[i.reg] = static_cast<uint32_t>(c.gpr[i.reg]);
       return;
     }
     unsigned r = Op == ScanOp::Bsf ? __builtin_ctzll(v) : 63 - __builtin_clzll(v);
     reg_set<T>(c, i.reg, static_cast<T>(r));
-    uint64_t pf = !__builtin_parity(r & 0xFF);
-    set_arith_flags(c, f | pf << 2);
   } else if constexpr (Op == ScanOp::Lzcnt) {
     unsigned r = v == 0 ? bits : __builtin_clzll(v) - (64 - bits);
     reg_set<T>(c, i.reg, static_cast<T>(r));

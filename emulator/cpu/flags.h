@@ -80,7 +80,9 @@ inline bool lazy_of(const LazyFlags& f, uint64_t stored) {
     case kFlagsInc: return f.res == sign_bit(f.bits);
     case kFlagsDec: return f.dst == sign_bit(f.bits);
     case kFlagsShl: return ((f.res >> (f.bits - 1)) & 1) ^ shift_cf(f);
-    case kFlagsShr: return (f.dst >> (f.bits - 1)) & 1;
+    // The SDM defines OF for a count of 1 only; above that rewind gives 0, as QEMU 7.2
+    // does (docs/cpu.md, "Undefined and vendor-dependent results").
+    case kFlagsShr: return f.src == 1 && ((f.dst >> (f.bits - 1)) & 1);
     case kFlagsSar: return false;
     default: return (stored >> 11) & 1;
   }

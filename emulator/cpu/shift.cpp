@@ -45,12 +45,13 @@ T shift(Cpu& c, T dst, unsigned count) {
     set_arith_flags(c, f);
     return res;
   } else {
-    // RCL / RCR rotate through CF: a (bits+1)-bit rotation.
-    uint64_t f = get_rflags(c);
+    // RCL / RCR rotate through CF: a (bits+1)-bit rotation. A byte or word rotated by
+    // 9 or 17 comes back whole; the flags stay as they were then (QEMU 7.2 does so).
     unsigned n = bits == 8 ? count % 9 : bits == 16 ? count % 17 : count;
+    if (n == 0) return dst;
+    uint64_t f = get_rflags(c);
     bool carry = f & rflags::CF;
     res = dst;
-    bool old_msb = msb(dst);
     for (unsigned k = 0; k < n; ++k) {
       if constexpr (Op == ShiftOp::Rcl) {
         bool out = msb(res);
@@ -62,13 +63,10 @@ T shift(Cpu& c, T dst, unsigned count) {
         carry = out;
       }
     }
-    if constexpr (Op == ShiftOp::Rcl)
-      of = msb(res) ^ carry;
-    else
-      of = old_msb ^ ((f & rflags::CF) != 0);
-    if constexpr (Op == ShiftOp::Rcr) {
-      if (count != 1) of = msb(res) ^ ((res >> (bits - 2)) & 1);
-    }
+    // For a count of 1 this is the SDM's OF (for RCL, new CF = old MSB; for RCR, the
+    // new MSB = old CF). Other counts leave OF undefined: rewind uses the same formula,
+    // as QEMU 7.2 does.
+    of = msb(res) ^ msb(dst);
     f = (f & ~(rflags::CF | rflags::OF)) | uint64_t(carry) | uint64_t(of) << 11;
     set_arith_flags(c, f);
     return res;
@@ -112,7 +110,17 @@ T shift_double(Cpu& c, T dst, T src, unsigned count) {
     res = static_cast<T>((dst << count) | (src >> (bits - count)));
     cf = (dst >> (bits - count)) & 1;
   }
-  bool of = msb(res) ^ msb(dst);
+  // OF is defined for a count of 1 only (a sign change). For larger counts rewind
+  // follows QEMU 7.2, which computes it from the value shifted by count - 1: CF ^ MSB
+  // on the left; on the right the top two result bits, except that 64-bit SHRD sees no
+  // source bits there and gives the MSB alone (docs/cpu.md).
+  bool of;
+  if constexpr (!Right)
+    of = msb(res) ^ cf;
+  else if constexpr (bits == 64)
+    of = msb(res) ^ (count == 1 && msb(dst));
+  else
+    of = msb(res) ^ ((res >> (bits - 2)) & 1);
   set_result_flags<T>(c, res, cf, of);
   return res;
 }

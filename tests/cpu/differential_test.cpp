@@ -29,11 +29,16 @@
 //   POPCNT                                  all
 //
 // Masked count: count & 31, or & 63 for 64-bit operands.
+//
+// What the SDM leaves undefined, and what the vendors do differently (the REP count
+// register with a 32-bit address size and a zero count), is compared with rewind's
+// table instead of the host (undefined_table.h, docs/cpu.md).
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "forms.h"
+#include "undefined_table.h"
 
 namespace rw::cputest {
 namespace {
@@ -127,6 +132,59 @@ Form form(std::string name, const Enc& e) {
 
 Check flags_only(uint64_t f) { return Check{f}; }
 
+// --- rewind's table for the undefined parts (Form::table) ---
+
+using Table = std::function<void(const Regs& in, uint64_t operand, Regs& expect)>;
+constexpr int kMemOperand = -1;  // an operand spec: the memory operand
+
+uint64_t operand_value(const Regs& s, int spec, unsigned size, uint64_t operand) {
+  return spec == kMemOperand ? operand & size_mask(size) : get_op(s, spec, size);
+}
+
+// AND OR XOR TEST: AF clear.
+void af_clear(const Regs&, uint64_t, Regs& e) { e.rflags &= ~AF; }
+
+// DIV IDIV, and BT's OF SF AF PF: the flags stay as they were (`expect` starts as the inputs).
+void flags_kept(const Regs&, uint64_t, Regs&) {}
+
+// Shift or rotate `op` (ModRM.reg order) of operand `rm`; the count from the inputs.
+Table shift_table(unsigned op, unsigned size, int rm, std::function<unsigned(const Regs&)> count) {
+  return [=](const Regs& in, uint64_t m, Regs& e) {
+    e.rflags = table::shift_flags(op, size, operand_value(in, rm, size, m), count(in), in.rflags);
+  };
+}
+
+unsigned count_in_cl(const Regs& s) { return static_cast<unsigned>(s.gpr[cpu::RCX] & 0xFF); }
+
+std::function<unsigned(const Regs&)> fixed_count(unsigned n) {
+  return [n](const Regs&) { return n; };
+}
+
+// MUL / IMUL of operands a and b (specs), or of a and a constant b (a sign-extended immediate).
+Table multiply_table(bool sign, unsigned size, int a, int b) {
+  return [=](const Regs& in, uint64_t m, Regs& e) {
+    e.rflags = table::multiply_flags(sign, size, operand_value(in, a, size, m), operand_value(in, b, size, m), in.rflags);
+  };
+}
+
+uint64_t sign_extended(uint64_t v, unsigned bits) { return static_cast<uint64_t>(static_cast<int64_t>(v << (64 - bits)) >> (64 - bits)); }
+
+Table multiply_by_constant(unsigned size, int a, uint64_t b) {
+  return [=](const Regs& in, uint64_t m, Regs& e) {
+    e.rflags = table::multiply_flags(true, size, operand_value(in, a, size, m), b, in.rflags);
+  };
+}
+
+// SHLD/SHRD of destination `dst` with bits from register `src`: flags, and the
+// destination for 16-bit counts above 16.
+Table shift_double_table(bool right, unsigned size, int dst, int src, std::function<unsigned(const Regs&)> count) {
+  return [=](const Regs& in, uint64_t m, Regs& e) {
+    const table::Outcome o = table::shift_double(right, size, operand_value(in, dst, size, m), get_op(in, src, size), count(in), in.rflags);
+    e.rflags = o.flags;
+    if (dst != kMemOperand) set_op(e, dst, size, o.value);
+  };
+}
+
 void run_group(const char* group, const std::vector<Form>& forms, unsigned iterations) {
   std::printf("%s:\n", group);
   RunStats st = run_forms(forms, iterations, group_seed(group));
@@ -148,6 +206,7 @@ std::vector<Form> alu_forms(Rng& r, bool imm) {
     const uint64_t defined = alu_flags(op);
     auto add = [&](Form f) {
       f.check = [defined](const Regs&) { return flags_only(defined); };
+      if (defined != kAll) f.table = af_clear;
       v.push_back(std::move(f));
     };
     for (unsigned size : kSizes) {
@@ -239,23 +298,28 @@ TEST(CpuDiff, Shifts) {
       const uint8_t w = size == 1 ? 0 : 1;
       const std::string n = kShiftNames[op];
       for (unsigned k = 0; k < 2; ++k) {
-        Form f = form(n + " Ev,1" + sz(size), dr(size, {static_cast<uint8_t>(0xD0 + w)}, op, pick(r, size, k == 0)));
+        const int rm = pick(r, size, k == 0);
+        Form f = form(n + " Ev,1" + sz(size), dr(size, {static_cast<uint8_t>(0xD0 + w)}, op, rm));
         f.check = [op, size](const Regs&) { return shift_check(op, size, 1); };
+        f.table = shift_table(op, size, rm, fixed_count(1));
         v.push_back(std::move(f));
       }
       for (unsigned k = 0; k < 3; ++k) {
-        Form f = form(n + " Ev,CL" + sz(size), dr(size, {static_cast<uint8_t>(0xD2 + w)}, op, pick(r, size, k == 0)));
+        const int rm = pick(r, size, k == 0);
+        Form f = form(n + " Ev,CL" + sz(size), dr(size, {static_cast<uint8_t>(0xD2 + w)}, op, rm));
         f.fixup = cl_count;
         f.check = [op, size](const Regs& s) { return shift_check(op, size, s.gpr[cpu::RCX] & 0xFF); };
+        f.table = shift_table(op, size, rm, count_in_cl);
         v.push_back(std::move(f));
       }
       const unsigned width = 8 * size;
       const unsigned counts[] = {0, 1, 2, 3, width - 1, width, width + 1, 31, 32, 33, 63, 64, 65, 255,
                                  static_cast<unsigned>(r.below(256))};
       for (unsigned count : counts) {
-        Form f = form(n + " Ev,Ib" + sz(size), dr(size, {static_cast<uint8_t>(0xC0 + w)}, op, pick(r, size, r.chance(3)),
-                                                  imm_bytes(count, 1)));
+        const int rm = pick(r, size, r.chance(3));
+        Form f = form(n + " Ev,Ib" + sz(size), dr(size, {static_cast<uint8_t>(0xC0 + w)}, op, rm, imm_bytes(count, 1)));
         f.check = [op, size, count](const Regs&) { return shift_check(op, size, count); };
+        f.table = shift_table(op, size, rm, fixed_count(count));
         v.push_back(std::move(f));
       }
     }
@@ -267,7 +331,12 @@ TEST(CpuDiff, Shifts) {
 Check shift_double_check(unsigned size, unsigned count, int dst) {
   const unsigned masked = count & (size == 8 ? 63 : 31);
   if (masked == 0) return {kAll};
-  if (masked > 8 * size) return {0, static_cast<uint16_t>(0xFFEF & ~(1u << dst))};
+  if (masked > 8 * size) {
+    // Only 16-bit operands get here: the word result is undefined, the rest of the register kept.
+    Check c{0};
+    if (dst != kMemOperand) c.undefined[dst] = size_mask(size);
+    return c;
+  }
   return {SF | ZF | PF | CF | (masked == 1 ? OF : 0)};
 }
 
@@ -282,6 +351,7 @@ TEST(CpuDiff, ShiftDouble) {
         f.fixup = cl_count;
         const int dst = p.b;
         f.check = [size, dst](const Regs& s) { return shift_double_check(size, s.gpr[cpu::RCX] & 0xFF, dst); };
+        f.table = shift_double_table(right, size, dst, p.a, count_in_cl);
         v.push_back(std::move(f));
       }
       const unsigned width = 8 * size;
@@ -291,6 +361,7 @@ TEST(CpuDiff, ShiftDouble) {
                       rr(size, {0x0F, static_cast<uint8_t>(right ? 0xAC : 0xA4)}, p.a, p.b, imm_bytes(count, 1)));
         const int dst = p.b;
         f.check = [size, count, dst](const Regs&) { return shift_double_check(size, count, dst); };
+        f.table = shift_double_table(right, size, dst, p.a, fixed_count(count));
         v.push_back(std::move(f));
       }
     }
@@ -348,11 +419,13 @@ TEST(CpuDiff, MulDiv) {
         Form f = form(std::string(kNames[op]) + " Ev" + sz(size), dr(size, {static_cast<uint8_t>(0xF6 + w)}, 4 + op, rm));
         if (op < 2) {
           f.check = [](const Regs&) { return flags_only(OF | CF); };
+          f.table = multiply_table(op == 1, size, cpu::RAX, rm);
         } else {
           const bool sign = op == 3;
           f.fixup = [sign, size, rm](Regs& s, Rng& rr) { div_fixup(s, rr, sign, size, rm); };
           f.skip = [sign, size, rm](const Regs& s) { return div_faults(sign, size, s, get_op(s, rm, size)); };
           f.check = [](const Regs&) { return flags_only(0); };
+          f.table = flags_kept;
         }
         v.push_back(std::move(f));
       }
@@ -360,17 +433,22 @@ TEST(CpuDiff, MulDiv) {
     for (Pair p : pairs(r, size)) {
       Form f = form("IMUL Gv,Ev" + sz(size), rr(size, {0x0F, 0xAF}, p.a, p.b));
       f.check = [](const Regs&) { return flags_only(OF | CF); };
+      f.table = multiply_table(true, size, p.a, p.b);
       v.push_back(std::move(f));
     }
     const unsigned iz = size == 2 ? 2 : 4;
     for (unsigned k = 0; k < 4; ++k) {
       Pair p = pairs(r, size)[r.below(4)];
-      Form f = form("IMUL Gv,Ev,Iz" + sz(size), rr(size, {0x69}, p.a, p.b, imm_bytes(edge_imm(r, iz), iz)));
+      const uint64_t iv = edge_imm(r, iz);
+      Form f = form("IMUL Gv,Ev,Iz" + sz(size), rr(size, {0x69}, p.a, p.b, imm_bytes(iv, iz)));
       f.check = [](const Regs&) { return flags_only(OF | CF); };
+      f.table = multiply_by_constant(size, p.b, sign_extended(iv, 8 * iz));
       v.push_back(std::move(f));
       p = pairs(r, size)[r.below(4)];
-      f = form("IMUL Gv,Ev,Ib" + sz(size), rr(size, {0x6B}, p.a, p.b, imm_bytes(edge_imm(r, 1), 1)));
+      const uint64_t ib = edge_imm(r, 1);
+      f = form("IMUL Gv,Ev,Ib" + sz(size), rr(size, {0x6B}, p.a, p.b, imm_bytes(ib, 1)));
       f.check = [](const Regs&) { return flags_only(OF | CF); };
+      f.table = multiply_by_constant(size, p.b, sign_extended(ib, 8));
       v.push_back(std::move(f));
     }
   }
@@ -388,12 +466,14 @@ TEST(CpuDiff, BitTest) {
       for (Pair p : pairs(r, size)) {
         Form f = form(std::string(kNames[op]) + " Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xA3 + 8 * op)}, p.a, p.b));
         f.check = [](const Regs&) { return flags_only(CF | ZF); };
+        f.table = flags_kept;
         v.push_back(std::move(f));
       }
       for (unsigned bit : {0u, 1u, 8u * size - 1, 8u * size, 8u * size + 3, 255u, static_cast<unsigned>(r.below(256))}) {
         Form f = form(std::string(kNames[op]) + " Ev,Ib" + sz(size),
                       dr(size, {0x0F, 0xBA}, 4 + op, pick(r, size, r.chance(2)), imm_bytes(bit, 1)));
         f.check = [](const Regs&) { return flags_only(CF | ZF); };
+        f.table = flags_kept;
         v.push_back(std::move(f));
       }
     }
@@ -425,9 +505,20 @@ TEST(CpuDiff, BitScan) {
         };
         f.check = [scan, size, dst, src, defined](const Regs& s) {
           Check c{defined};
-          if (scan && get_op(s, src, size) == 0) c.gprs &= static_cast<uint16_t>(~(1u << dst));
+          // A zero source leaves the destination undefined; a word write keeps the rest.
+          if (scan && get_op(s, src, size) == 0) c.undefined[dst] = size == 2 ? 0xFFFF : ~uint64_t{0};
           return c;
         };
+        const bool lzcnt = op.opcode == 0xBD && !scan;
+        const bool reverse = op.opcode == 0xBD;
+        if (scan)
+          f.table = [reverse, size, dst, src](const Regs& in, uint64_t, Regs& e) {
+            const table::Outcome o = table::bit_scan(reverse, size, get_op(in, src, size), in.gpr[dst], in.rflags);
+            e.rflags = o.flags;
+            e.gpr[dst] = o.value;
+          };
+        else if (lzcnt)
+          f.table = [size, src](const Regs& in, uint64_t, Regs& e) { e.rflags = table::lzcnt_flags(size, get_op(in, src, size), in.rflags); };
         v.push_back(std::move(f));
       }
   run_group("BSF BSR LZCNT POPCNT", v, kIters);
@@ -535,6 +626,7 @@ struct Setter {
   Bytes bytes;
   unsigned count;
   uint64_t defined;
+  std::function<void(Regs&)> fixup = {};  // keeps the setter's results defined
 };
 
 std::vector<Setter> setters(Rng& r) {
@@ -583,6 +675,11 @@ std::vector<Setter> setters(Rng& r) {
     one("POPCNT", pc, kAll);
     p = pairs(r, size)[r.below(4)];
     one("BSF", rr(size, {0x0F, 0xBC}, p.a, p.b), ZF);
+    // A zero source would leave the destination undefined, and a consumer may read
+    // it; BitScan tables that case.
+    v.back().fixup = [size, src = p.b](Regs& s) {
+      if (get_op(s, src, size) == 0) set_op(s, src, size, 1);
+    };
   }
   v.push_back({"SAHF", {0x9E}, 1, kAll});
   for (unsigned k = 0; k < 4; ++k) {
@@ -624,9 +721,11 @@ TEST(CpuDiff, Conditions) {
       f.count = s.count + (branch ? 2 : 1);
       f.ends_early = branch;
       f.check = [defined_after](const Regs&) { return flags_only(defined_after); };
+      f.undefined_unread = true;
       // Equal and nearly equal operands for the compare fast paths.
-      f.fixup = [](Regs& st, Rng& rr) {
+      f.fixup = [setter_fixup = s.fixup](Regs& st, Rng& rr) {
         if (rr.chance(3)) st.gpr[rr.below(16)] = st.gpr[rr.below(16)] + rr.below(3) - 1;
+        if (setter_fixup) setter_fixup(st);
       };
       v.push_back(std::move(f));
     };
@@ -708,6 +807,16 @@ TEST(CpuDiff, StringInstructions) {
           f.fixup = [a32](Regs& s, Rng& rr) {
             s.gpr[cpu::RCX] = rr.below(17) | (a32 ? rr.next() << 32 : 0);
           };
+          // REP with a 32-bit address size and ECX = 0: Intel zero-extends RCX, AMD keeps
+          // it; rewind keeps it (as QEMU 7.2 does).
+          if (rep && a32) {
+            f.check = [](const Regs& s) {
+              Check c;
+              if (static_cast<uint32_t>(s.gpr[cpu::RCX]) == 0) c.undefined[cpu::RCX] = 0xFFFFFFFF00000000ull;
+              return c;
+            };
+            f.table = [](const Regs& in, uint64_t, Regs& e) { e.gpr[cpu::RCX] = in.gpr[cpu::RCX]; };
+          }
           // Equal bytes make REPE/REPNE loops run longer.
           f.mem_fixup = [](Regs& s, const uint8_t*, uint64_t random) {
             if (random & 1) s.gpr[cpu::RAX] = 0;
@@ -787,8 +896,10 @@ TEST(CpuDiff, Prefixes) {
     f.name = c.name;
     f.bytes = c.bytes;
     const bool logic = c.bytes == Bytes{0x66, 0xF7, 0xC1, 0x00, 0x80};
-    const bool imul = c.name[0] == 'i';
+    const bool imul = c.name[0] == 'i';  // imul rax, rcx, -0x80
     f.check = [logic, imul](const Regs&) { return flags_only(imul ? OF | CF : logic ? kAll & ~AF : kAll); };
+    if (logic) f.table = af_clear;
+    if (imul) f.table = multiply_by_constant(8, cpu::RCX, static_cast<uint64_t>(-0x80));
     v.push_back(std::move(f));
   }
   run_group("prefixes and hint NOPs", v, kIters);
@@ -816,6 +927,8 @@ TEST(CpuDiff, PageCrossingCode) {
       const bool loose = b[1] == 0x69 || b[2] == 0x69;
       const bool shld = b.size() == 5 && b[2] == 0xA4;
       f.check = [loose, shld](const Regs&) { return flags_only(loose ? OF | CF : shld ? SF | ZF | PF | CF : kAll); };
+      if (loose) f.table = multiply_by_constant(8, cpu::RCX, static_cast<uint64_t>(int64_t{static_cast<int32_t>(0x82345678)}));
+      if (shld) f.table = shift_double_table(false, 2, cpu::RAX, cpu::RCX, fixed_count(5));
       v.push_back(std::move(f));
     }
   }
@@ -896,7 +1009,8 @@ TEST(CpuDiff, MemoryOperands) {
     }
   };
   int last_reg = 0;  // the register operand `add` chose last
-  auto add = [&](std::string name, Enc e, unsigned mem_bytes, std::function<Check(const Regs&)> check = {}) {
+  auto add = [&](std::string name, Enc e, unsigned mem_bytes, std::function<Check(const Regs&)> check = {},
+                 Table table = {}) {
     const bool a32 = r.chance(6);
     Mem m = address(a32);
     // AH..BH only when nothing needs REX.
@@ -909,6 +1023,7 @@ TEST(CpuDiff, MemoryOperands) {
     f.mem_bytes = mem_bytes;
     f.addr32 = a32;
     f.check = std::move(check);
+    f.table = std::move(table);
     v.push_back(std::move(f));
     return &v.back();
   };
@@ -933,22 +1048,23 @@ TEST(CpuDiff, MemoryOperands) {
     for (unsigned op = 0; op < 9; ++op) {
       const uint64_t defined = alu_flags(op);
       auto ck = [defined](const Regs&) { return flags_only(defined); };
+      const Table tb = defined != kAll ? Table(af_clear) : Table();
       const std::string n = kAluNames[op];
       for (unsigned k = 0; k < 2; ++k)
       {
-        Form* f = add(n + " Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(op == 8 ? 0x84 + w : op * 8 + w)}, 0, 0), size, ck);
+        Form* f = add(n + " Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(op == 8 ? 0x84 + w : op * 8 + w)}, 0, 0), size, ck, tb);
         if (op < 7) lockable(f);
       }
       if (op != 8)
         for (unsigned k = 0; k < 2; ++k)
-          add(n + " Gv,Ev" + sz(size), rr(size, {static_cast<uint8_t>(op * 8 + 2 + w)}, 0, 0), size, ck);
+          add(n + " Gv,Ev" + sz(size), rr(size, {static_cast<uint8_t>(op * 8 + 2 + w)}, 0, 0), size, ck, tb);
       Form* f = add(n + " Ev,Iz" + sz(size),
                     dr(size, {static_cast<uint8_t>(op == 8 ? 0xF6 + w : 0x80 + w)}, op == 8 ? 0 : op, 0,
                        imm_bytes(edge_imm(r, iz), iz)),
-                    size, ck);
+                    size, ck, tb);
       if (op < 7) lockable(f);
       if (size > 1 && op != 8) {
-        f = add(n + " Ev,Ib" + sz(size), dr(size, {0x83}, op, 0, imm_bytes(edge_imm(r, 1), 1)), size, ck);
+        f = add(n + " Ev,Ib" + sz(size), dr(size, {0x83}, op, 0, imm_bytes(edge_imm(r, 1), 1)), size, ck, tb);
         if (op < 7) lockable(f);
       }
     }
@@ -957,13 +1073,15 @@ TEST(CpuDiff, MemoryOperands) {
       lockable(add(std::string(kUnary[op]) + sz(size), dr(size, {static_cast<uint8_t>((op < 2 ? 0xFE : 0xF6) + w)}, op, 0), size));
     for (unsigned op = 0; op < 8; ++op) {
       add(std::string(kShiftNames[op]) + " Ev,1" + sz(size), dr(size, {static_cast<uint8_t>(0xD0 + w)}, op, 0), size,
-          [op, size](const Regs&) { return shift_check(op, size, 1); });
+          [op, size](const Regs&) { return shift_check(op, size, 1); }, shift_table(op, size, kMemOperand, fixed_count(1)));
       add(std::string(kShiftNames[op]) + " Ev,CL" + sz(size), dr(size, {static_cast<uint8_t>(0xD2 + w)}, op, 0), size,
-          [op, size](const Regs& s) { return shift_check(op, size, s.gpr[cpu::RCX] & 0xFF); })
+          [op, size](const Regs& s) { return shift_check(op, size, s.gpr[cpu::RCX] & 0xFF); },
+          shift_table(op, size, kMemOperand, count_in_cl))
           ->fixup = cl_count;
       const unsigned count = static_cast<unsigned>(r.below(2 * 8 * size + 2));
       add(std::string(kShiftNames[op]) + " Ev,Ib" + sz(size), dr(size, {static_cast<uint8_t>(0xC0 + w)}, op, 0, imm_bytes(count, 1)),
-          size, [op, size, count](const Regs&) { return shift_check(op, size, count); });
+          size, [op, size, count](const Regs&) { return shift_check(op, size, count); },
+          shift_table(op, size, kMemOperand, fixed_count(count)));
     }
     lockable(add("XCHG Ev,Gv" + sz(size), rr(size, {static_cast<uint8_t>(0x86 + w)}, 0, 0), size));
     lockable(add("XADD Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xC0 + w)}, 0, 0), size));
@@ -973,15 +1091,17 @@ TEST(CpuDiff, MemoryOperands) {
       lockable(f);
     }
     add("MUL Ev" + sz(size), dr(size, {static_cast<uint8_t>(0xF6 + w)}, 4, 0), size,
-        [](const Regs&) { return flags_only(OF | CF); });
+        [](const Regs&) { return flags_only(OF | CF); }, multiply_table(false, size, cpu::RAX, kMemOperand));
     if (size == 1) continue;
-    add("IMUL Gv,Ev" + sz(size), rr(size, {0x0F, 0xAF}, 0, 0), size, [](const Regs&) { return flags_only(OF | CF); });
+    Form* imul = add("IMUL Gv,Ev" + sz(size), rr(size, {0x0F, 0xAF}, 0, 0), size, [](const Regs&) { return flags_only(OF | CF); });
+    imul->table = multiply_table(true, size, last_reg, kMemOperand);
     add("MOVZX Gv,Eb" + sz(size), [&] { Enc e = rr(size, {0x0F, 0xB6}, 0, 0); e.reg_byte = false; return e; }(), 1);
     add("MOVSX Gv,Ew" + sz(size), [&] { Enc e = rr(size, {0x0F, 0xBF}, 0, 0); e.reg_byte = false; return e; }(), 2);
     add("CMOVL Gv,Ev" + sz(size), rr(size, {0x0F, 0x4C}, 0, 0), size);
-    add("SHLD Ev,Gv,CL" + sz(size), rr(size, {0x0F, 0xA5}, 0, 0), size,
-        [size](const Regs& s) { return shift_double_check(size, s.gpr[cpu::RCX] & 0xFF, 16); })
-        ->fixup = [size](Regs& s, Rng& rr) {
+    Form* shld = add("SHLD Ev,Gv,CL" + sz(size), rr(size, {0x0F, 0xA5}, 0, 0), size,
+                     [size](const Regs& s) { return shift_double_check(size, s.gpr[cpu::RCX] & 0xFF, kMemOperand); });
+    shld->table = shift_double_table(false, size, kMemOperand, last_reg, count_in_cl);
+    shld->fixup = [size](Regs& s, Rng& rr) {
       // The memory result of a 16-bit shift by more than 16 is undefined.
       cl_count(s, rr);
       if (size == 2 && (s.gpr[cpu::RCX] & 31) > 16) s.gpr[cpu::RCX] &= ~uint64_t{0x10};
@@ -989,11 +1109,11 @@ TEST(CpuDiff, MemoryOperands) {
     const char* const kBt[] = {"BT", "BTS", "BTR", "BTC"};
     for (unsigned op = 0; op < 4; ++op) {
       Form* f = add(std::string(kBt[op]) + " Ev,Ib" + sz(size), dr(size, {0x0F, 0xBA}, 4 + op, 0, imm_bytes(r.below(256), 1)),
-                    size, [](const Regs&) { return flags_only(CF | ZF); });
+                    size, [](const Regs&) { return flags_only(CF | ZF); }, flags_kept);
       if (op > 0) lockable(f);
       // A register bit offset is signed and reaches outside the addressed operand.
       f = add(std::string(kBt[op]) + " Ev,Gv" + sz(size), rr(size, {0x0F, static_cast<uint8_t>(0xA3 + 8 * op)}, 0, 0), size,
-              [](const Regs&) { return flags_only(CF | ZF); });
+              [](const Regs&) { return flags_only(CF | ZF); }, flags_kept);
       if (op > 0) lockable(f);
       // The bit offset stays within reach of the window.
       f->mem_reach = 40;

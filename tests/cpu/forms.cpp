@@ -56,10 +56,45 @@ uint16_t point_at(const Mem& m, Regs& s, uint64_t target, uint64_t index_value) 
   return regs;
 }
 
-std::string describe(const Form& f, const Regs& nin, const Regs& ein, const Regs& nout, const Regs& eout,
-                     const Check& c, uint64_t end_rip, uint64_t want_rip, uint16_t addr_regs, bool mem_differs) {
+// What a case found, register by register: host and table mismatches.
+struct Verdict {
+  bool end_rip = false;
+  bool mem = false;
+  bool no_table = false;
+  uint64_t flags_host = 0, flags_table = 0;  // mismatching flag bits
+  uint16_t gpr_host = 0, gpr_table = 0;      // mismatching registers
+  bool bad() const { return end_rip || mem || no_table || flags_host || flags_table || gpr_host || gpr_table; }
+};
+
+Verdict judge(const Form& f, const Check& c, const Regs& nin, const Regs& ein, const Regs& nout, const Regs& eout,
+              const Regs& expect, uint16_t addr_regs) {
+  Verdict v;
+  const uint64_t undefined_flags = fl::kAll & ~c.flags;
+  bool has_undefined = undefined_flags != 0;
+  v.flags_host = (nout.rflags ^ eout.rflags) & c.flags;
+  if (f.table) v.flags_table = (eout.rflags ^ expect.rflags) & undefined_flags;
+  for (unsigned r = 0; r < 16; ++r) {
+    if (r == cpu::RSP) continue;
+    const uint64_t u = c.undefined[r];
+    has_undefined |= u != 0;
+    bool host, table = false;
+    if (addr_regs & (1u << r)) {
+      host = (nout.gpr[r] - nin.gpr[r]) != (eout.gpr[r] - ein.gpr[r]);
+    } else {
+      host = ((nout.gpr[r] ^ eout.gpr[r]) & ~u) != 0;
+      table = f.table && ((eout.gpr[r] ^ expect.gpr[r]) & u) != 0;
+    }
+    v.gpr_host |= static_cast<uint16_t>(host << r);
+    v.gpr_table |= static_cast<uint16_t>(table << r);
+  }
+  v.no_table = has_undefined && !f.table && !f.undefined_unread;
+  return v;
+}
+
+std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Regs& eout, const Regs& expect, const Check& c, const Verdict& v, uint64_t end_rip, uint64_t want_rip,
+                     uint16_t addr_regs) {
   std::string s;
-  char b[256];
+  char b[320];
   std::snprintf(b, sizeof b, "%s  [%s]\n", f.name.c_str(), hex_bytes(f.bytes).c_str());
   s += b;
   if (end_rip != want_rip) {
@@ -70,22 +105,29 @@ std::string describe(const Form& f, const Regs& nin, const Regs& ein, const Regs
       s += " (exception vector " + std::to_string((end_rip - EmuRunner::kHandlerBase) / 16) + ")";
     s += "\n";
   }
+  if (v.no_table) s += "  the case has undefined results but the form has no table for them\n";
   for (unsigned r = 0; r < 16; ++r) {
     if (r == cpu::RSP) continue;
     const bool addr = addr_regs & (1u << r);
-    const bool bad = addr ? (nout.gpr[r] - nin.gpr[r]) != (eout.gpr[r] - ein.gpr[r])
-                          : ((c.gprs >> r) & 1) && nout.gpr[r] != eout.gpr[r];
-    std::snprintf(b, sizeof b, "  %-3s in=%016llx native=%016llx emulated=%016llx%s%s\n", reg_name(r, 8).c_str(),
+    std::string note = addr ? " (address)" : "";
+    if (c.undefined[r]) {
+      std::snprintf(b, sizeof b, " (bits %016llx from the table: %016llx)", static_cast<unsigned long long>(c.undefined[r]),
+                    static_cast<unsigned long long>(expect.gpr[r] & c.undefined[r]));
+      note += b;
+    }
+    if ((v.gpr_host >> r) & 1) note += "   <-- MISMATCH with the host";
+    if ((v.gpr_table >> r) & 1) note += "   <-- MISMATCH with the table";
+    std::snprintf(b, sizeof b, "  %-3s in=%016llx native=%016llx emulated=%016llx%s\n", reg_name(r, 8).c_str(),
                   static_cast<unsigned long long>(nin.gpr[r]), static_cast<unsigned long long>(nout.gpr[r]),
-                  static_cast<unsigned long long>(eout.gpr[r]), addr ? " (address)" : "",
-                  bad ? "   <-- MISMATCH" : ((c.gprs >> r) & 1) ? "" : " (undefined)");
+                  static_cast<unsigned long long>(eout.gpr[r]), note.c_str());
     s += b;
   }
-  std::snprintf(b, sizeof b, "  flags in=%s native=%s emulated=%s defined=%s%s\n", flags_string(nin.rflags).c_str(),
+  std::snprintf(b, sizeof b, "  flags in=%s native=%s emulated=%s defined=%s table=%s%s%s\n", flags_string(nin.rflags).c_str(),
                 flags_string(nout.rflags).c_str(), flags_string(eout.rflags).c_str(), flags_string(c.flags).c_str(),
-                ((nout.rflags ^ eout.rflags) & c.flags) ? "   <-- MISMATCH" : "");
+                f.table ? flags_string(expect.rflags).c_str() : "none", v.flags_host ? "   <-- MISMATCH with the host" : "",
+                v.flags_table ? "   <-- MISMATCH with the table" : "");
   s += b;
-  if (mem_differs) s += "  memory window differs\n";
+  if (v.mem) s += "  memory window differs\n";
   return s;
 }
 
@@ -111,6 +153,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       }
       Regs nin = in, ein = in;
       uint16_t addr_regs = 0;
+      uint64_t operand = 0;  // the memory operand's first bytes, for the table
       if (f.mem) {
         const Mem& m = *f.mem;
         // Operand address: near the page boundary, inside the window with room to reach.
@@ -152,6 +195,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
           f.mem_fixup(nin, p.native.window() + off, random);
           f.mem_fixup(ein, p.native.window() + off, random);
         }
+        std::memcpy(&operand, p.emu.window() + off, 8);
       }
       Regs nout, eout;
       p.native.run(nin, nout);
@@ -159,23 +203,18 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       if (f.ends_early && end_rip == want_rip + 1) end_rip = want_rip;
       ++st.cases;
       const Check c = f.check ? f.check(in) : Check{};
-      bool bad = end_rip != want_rip || ((nout.rflags ^ eout.rflags) & c.flags);
-      for (unsigned r = 0; r < 16 && !bad; ++r) {
-        if (r == cpu::RSP) continue;
-        if (addr_regs & (1u << r))
-          bad = (nout.gpr[r] - nin.gpr[r]) != (eout.gpr[r] - ein.gpr[r]);
-        else
-          bad = ((c.gprs >> r) & 1) && nout.gpr[r] != eout.gpr[r];
-      }
-      const bool mem_differs = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
-      bad |= mem_differs;
-      if (!bad) continue;
+      Regs expect = ein;
+      if (f.table) f.table(ein, operand, expect);
+      Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs);
+      verdict.end_rip = end_rip != want_rip;
+      verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
+      if (!verdict.bad()) continue;
       ++st.failures;
       ++form_failures;
       if (report && printed < 12 && form_failures <= 2) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
-                      << describe(f, nin, ein, nout, eout, c, end_rip, want_rip, addr_regs, mem_differs);
+                      << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs);
       }
     }
   }

@@ -2,6 +2,7 @@
 // and emulated and compares what the SDM defines.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -19,11 +20,12 @@ using namespace cpu::rflags;
 constexpr uint64_t kAll = kArith;
 }  // namespace fl
 
-// What to compare for one case: the defined arithmetic flags and which GPRs
-// (bit per register; RSP is never compared).
+// What to compare for one case. Defined results are compared bit for bit with the
+// host; what the SDM leaves undefined, or what the vendors do differently, is compared
+// with rewind's table instead (Form::table, docs/cpu.md). RSP is never compared.
 struct Check {
-  uint64_t flags = fl::kAll;
-  uint16_t gprs = 0xFFEF;
+  uint64_t flags = fl::kAll;            // the arithmetic flags the SDM defines
+  std::array<uint64_t, 16> undefined{};  // per GPR, the bits that are not defined
 };
 
 struct Form {
@@ -33,6 +35,14 @@ struct Form {
   std::function<void(Regs&, Rng&)> fixup;      // bias the inputs (shift counts, divisors)
   std::function<bool(const Regs&)> skip;       // inputs that fault natively (#DE)
   std::function<Check(const Regs&)> check;     // defined flags and registers for these inputs
+  // rewind's values for what `check` leaves undefined: from the emulator's inputs and
+  // the memory operand's first 8 bytes, sets those flags and register bits in `expect`
+  // (which starts as the inputs). A case with undefined parts and no table fails,
+  // unless `undefined_unread`.
+  std::function<void(const Regs& in, uint64_t operand, Regs& expect)> table;
+  // A sequence whose later instructions never read what an earlier one left undefined,
+  // and whose undefined flags at the end are a setter's, tabled in its own group.
+  bool undefined_unread = false;
   // A memory operand: its address registers are set per case so that it points into
   // the data window (natively and in the guest), and the window is compared too.
   std::optional<Mem> mem;
