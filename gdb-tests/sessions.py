@@ -303,20 +303,20 @@ def reverse():
         expect_exit(r, 7)
 
 
-def replay_session(commands, pre=()):
-    """`rewind record` of the debug guest, then gdb against `rewind replay --gdb`; returns
-    gdb's output once rewind has ended with the recorded status."""
+def replay_session(commands, pre=(), elf=ELF, status=7):
+    """`rewind record` of a guest (the debug guest by default), then gdb against `rewind replay
+    --gdb`; returns gdb's output once rewind has ended with the recorded status."""
     with tempfile.TemporaryDirectory() as tmp:
-        recording = os.path.join(tmp, "debug.rwr")
-        rec = subprocess.run([REWIND, "record", ELF, "-o", recording], capture_output=True, text=True, timeout=30)
-        t.check(rec.returncode == 7, f"rewind record exits 7 (got {rec.returncode})", rec.stderr)
-        r = Rewind(REWIND, ELF, replay=recording)
+        recording = os.path.join(tmp, "guest.rwr")
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=30)
+        t.check(rec.returncode == status, f"rewind record exits {status} (got {rec.returncode})", rec.stderr)
+        r = Rewind(REWIND, elf, replay=recording)
         try:
-            out = run_gdb(ELF, r.port, commands, pre=pre, timeout=60)
+            out = run_gdb(elf, r.port, commands, pre=pre, timeout=60)
         except Exception:
             r.close()
             raise
-        expect_exit(r, 7)
+        expect_exit(r, status)
         return out
 
 
@@ -432,9 +432,52 @@ def reverse_watch_rep_fault():
         t.check(positions[4] == positions[2], f"forwards again, the same stop ({positions[4]} == {positions[2]})", out)
 
 
+def reverse_watch_interrupt():
+    """An interrupt's delivery writes its frame on the stack without an instruction retiring.
+    Stopped at the interrupt stub's first instruction (past the delivery), going back stops
+    before the delivery, at the interrupted instruction; forwards again, at the stub."""
+    elf = os.path.join(GUEST_DIR, f"timer{BITS}.elf")
+    word = "unsigned int" if BITS == "32" else "unsigned long"
+    pos = 'printf "POS %#lx\\n", $pc'
+    out = replay_session([
+        "break isr_stub_32", "continue", "continue", "delete",
+        'printf "ENTRY %#lx\\n", $pc',
+        f"watch -l *({word} *)$sp",
+        "reverse-continue", pos,
+        "continue", pos,
+        "delete", "reverse-stepi", pos,
+        "stepi", pos,
+    ], elf=elf, status=1)
+    t.expect_in_order(out, [
+        r"Breakpoint 1, 0x[0-9a-f]+ in isr_stub_32",
+        r"Breakpoint 1, 0x[0-9a-f]+ in isr_stub_32",
+        r"^ENTRY 0x",
+        r"Hardware watchpoint 2: -location",
+        r"Hardware watchpoint 2: -location.*\s+Old value = \d+\s+New value = \d+", r"^POS 0x",
+        r"Hardware watchpoint 2: -location.*\s+Old value = \d+\s+New value = \d+", r"^POS 0x",
+        r"^POS 0x", r"^POS 0x",
+    ], "reverse watchpoint on an interrupt frame")
+    entry = re.search(r"^ENTRY (0x[0-9a-f]+)", out, re.M)
+    positions = re.findall(r"^POS (0x[0-9a-f]+)", out, re.M)
+    if t.check(bool(entry) and len(positions) == 4, f"entry and four positions printed (got {positions})", out):
+        entry = entry.group(1)
+        t.check(positions[0] != entry, f"backwards: before the delivery, not at the stub ({positions[0]})", out)
+        t.check(positions[1] == entry, f"forwards: after the delivery, at the stub ({positions[1]})", out)
+        t.check(positions[2] == positions[0],
+                f"reverse-stepi from the stub goes back to the interrupted instruction ({positions[2]})", out)
+        # A step retires one instruction: the interrupt is taken and the stub's first one runs.
+        t.check(int(entry, 16) < int(positions[3], 16) < int(entry, 16) + 16,
+                f"stepi takes the interrupt again and runs the stub's first instruction ({positions[3]})", out)
+    vals = re.findall(r"Old value = (\d+)\s+New value = (\d+)", out)
+    if t.check(len(vals) == 2, f"two watchpoint reports (got {vals})", out):
+        t.check(vals[0] == (vals[1][1], vals[1][0]), f"forwards undoes backwards ({vals})", out)
+        t.check(int(vals[1][1]) == int(positions[0], 16) if len(positions) == 4 else False,
+                "the frame holds the interrupted instruction's address", out)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
-                                     reverse_watch_rep_fault]}
+                                     reverse_watch_rep_fault, reverse_watch_interrupt]}
 SCENARIOS[SCENARIO]()
 t.finish()
