@@ -50,6 +50,13 @@ void resolve_disk_options(DiskOptions& options) {
   if (!options.io_faults.empty()) block::parse_fault_spec(options.io_faults);  // throws std::invalid_argument
 }
 
+std::string disk_save_problem(const DiskOptions& options) {
+  for (const std::string& target : options.save)
+    if (std::string problem = block::disk_save_target_problem(target); !problem.empty())
+      return fmt::format("--disk-save {}: {}", target, problem);
+  return {};
+}
+
 void attach_disks(Machine& machine, const DiskOptions& options, bool host_io) {
   block::Disks::Images images;
   bool any = false;

@@ -30,6 +30,9 @@ void add_disk_options(CLI::App& run, DiskOptions& options);
 void translate_qemu_disk_flags(std::vector<std::string>& args);
 // Fills `positions`; throws std::invalid_argument (a usage error) on conflicts or bad --io-faults.
 void resolve_disk_options(DiskOptions& options);
+// Empty if every --disk-save target is a regular file or a new file in an existing
+// directory; else one line saying which is not (checked before the guest runs).
+std::string disk_save_problem(const DiskOptions& options);
 
 // Opens the images and attaches them: throws block::ImageError (one line) when an image is
 // missing, unreadable or too small. Nothing is attached when no disk is given.

@@ -27,27 +27,28 @@
 namespace rw::cli {
 namespace {
 
-// Refuses images that are not the recorded ones (unless forced). Returns false after
-// printing why.
-bool check_image(const journal::ImageInfo& recorded, const char* what, bool force) {
-  if (recorded.path.empty() || recorded.hash == 0) return true;
+// Refuses images that cannot be read (kExitBadImage, as `run` would) or are not the
+// recorded ones (kExitReplayMismatch, unless forced). Returns 0 if the image will do,
+// else the exit status after printing why.
+int check_image(const journal::ImageInfo& recorded, const char* what, bool force) {
+  if (recorded.path.empty() || recorded.hash == 0) return 0;
   uint64_t hash;
   try {
     hash = journal::hash_file(recorded.path);
   } catch (const journal::RecordingError& e) {
-    fmt::print(stderr, "rewind: error: {} {}: cannot be read for replay\n", what, recorded.path);
-    return false;
+    fmt::print(stderr, "rewind: error: cannot read the recorded {} image for replay: {}\n", what, e.what());
+    return kExitBadImage;
   }
-  if (hash == recorded.hash) return true;
+  if (hash == recorded.hash) return 0;
   if (force) {
     fmt::print(stderr, "rewind: warning: {} {} differs from the recorded one; replaying anyway (--force)\n", what,
                recorded.path);
-    return true;
+    return 0;
   }
   fmt::print(stderr, "rewind: error: {} {} is not the one recorded (content hash {:016x}, recorded {:016x}); "
                      "use --force to replay anyway\n",
              what, recorded.path, hash, recorded.hash);
-  return false;
+  return kExitReplayMismatch;
 }
 
 void show_progress(uint64_t now, uint64_t total, bool done) {
@@ -80,10 +81,10 @@ int replay_command(const ReplayOptions& options) {
     fmt::print(stderr, "rewind: error: {}: implausible machine configuration in the header\n", options.recording);
     return kExitBadRecording;
   }
-  if (!check_image(h.guest, "guest", options.force)) return kExitReplayMismatch;
+  if (int status = check_image(h.guest, "guest", options.force)) return status;
   DiskOptions disks;
   for (size_t i = 0; i < h.disks.size(); ++i) {
-    if (!check_image(h.disks[i], "disk", options.force)) return kExitReplayMismatch;
+    if (int status = check_image(h.disks[i], "disk", options.force)) return status;
     disks.positions[i] = h.disks[i].path;
   }
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "cli/disk_options.h"
 #include "cli/exit_codes.h"
 #include "cli/outcome.h"
 #include "cli/serial_in.h"
@@ -20,6 +21,7 @@
 #include "journal/recording_error.h"
 #include "journal/sessions.h"
 #include "block/base_image.h"
+#include "block/input_file.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
@@ -88,11 +90,9 @@ journal::RecordingHeader recording_header(const RunOptions& options, Machine& ma
     journal::ImageInfo info;
     info.path = path;
     if (path.empty()) return info;
-    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
-      std::fseek(f, 0, SEEK_END);
-      info.size = static_cast<uint64_t>(std::ftell(f));
-      std::fclose(f);
-    }
+    std::string problem;  // the images were checked when loaded; hash_file reports a change since
+    if (std::optional<block::InputFile> f = block::InputFile::open(path, block::FileKinds::kRegularOrBlockDevice, problem))
+      info.size = f->size();
     if (file) info.hash = journal::hash_file(path);
     return info;
   };
@@ -177,6 +177,10 @@ int run_machine(const RunOptions& options, FILE* serial) {
 }  // namespace
 
 int run_command(const RunOptions& options) {
+  if (std::string problem = disk_save_problem(options.disks); !problem.empty()) {
+    fmt::print(stderr, "rewind: error: {}\n", problem);
+    return kExitUsage;
+  }
   OwnedFile serial_file;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return kExitUsage;

@@ -21,7 +21,8 @@ class SerialIn {
   SerialIn& operator=(const SerialIn&) = delete;
 
   // Opens `spec` and connects it to the machine's UART. False with `error` set if a
-  // file cannot be opened. The machine must outlive this object.
+  // file cannot be opened or is not a regular file, FIFO or character device. Never waits
+  // for a FIFO's writer. The machine must outlive this object.
   bool connect(const std::string& spec, Machine& machine, std::string& error);
 
   // The source connected, if any (null for "none").

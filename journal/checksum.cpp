@@ -1,11 +1,12 @@
 #include "journal/checksum.h"
 
+#include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cstring>
-#include <memory>
+#include <optional>
 #include <vector>
 
+#include "block/input_file.h"
 #include "journal/recording_error.h"
 
 namespace rw::journal {
@@ -72,13 +73,18 @@ uint64_t ContentHash::digest() const {
 }
 
 uint64_t hash_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw RecordingError(path + ": cannot open for hashing");
+  std::string problem;
+  std::optional<block::InputFile> file = block::InputFile::open(path, block::FileKinds::kRegularOrBlockDevice, problem);
+  if (!file) throw RecordingError(path + ": " + problem);
   ContentHash h;
   std::vector<uint8_t> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) h.update(buf.data(), n);
-  if (std::ferror(f.get())) throw RecordingError(path + ": read error while hashing");
+  // Only the size seen when opened: a file that grows meanwhile does not keep this going.
+  for (uint64_t at = 0; at < file->size();) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), file->size() - at));
+    if (!file->read_at(at, buf.data(), n)) throw RecordingError(path + ": read error while hashing");
+    h.update(buf.data(), n);
+    at += n;
+  }
   return h.digest();
 }
 

@@ -24,7 +24,8 @@ class ContentHash {
   void mix(uint64_t word);
 };
 
-// Hash of a whole file; throws RecordingError if it cannot be read.
+// Hash of a whole file (a regular file or block device); throws RecordingError, with the
+// reason, if it cannot be read.
 uint64_t hash_file(const std::string& path);
 
 }  // namespace rw::journal

@@ -1,6 +1,7 @@
-// The recording half of the record/replay layer. Wrappers around the machine's
-// external sources (block_journal, serial_journal) call record() for every event they
-// deliver; the recorder also journals a state digest every `digest_interval`
+// The recording half of the record/replay layer. The delivery observers that
+// RecordingSession (sessions.cpp) sets on the disks' completion source and on the serial
+// input call record() for every event delivered to the guest, and the recorder journals
+// an idle wake-up itself; it also journals a state digest every `digest_interval`
 // instructions. Events stay in memory (time travel replays from them) and, when a
 // file is given, are appended to it as the run goes.
 #pragma once

@@ -47,9 +47,12 @@ struct Recording {
   std::string damage;  // empty, or where and how the file stops being readable
 };
 
-// Reads a whole recording. A damaged or truncated tail is reported in `damage` and
-// everything before it is kept; an unreadable header throws RecordingError.
+// Reads a whole recording (a regular file: anything else is refused without blocking),
+// piece by piece. The first damaged chunk or end record (bad bytes, or events breaking
+// journal/event_rules.h) is reported in `damage` and dropped with everything after it;
+// the whole chunks before it are kept. An unreadable header throws RecordingError.
 Recording read_recording(const std::string& path);
+// The same for a recording in memory (`name` for the messages).
 Recording parse_recording(const std::vector<uint8_t>& bytes, const std::string& name);
 
 }  // namespace rw::journal

@@ -63,7 +63,7 @@ struct RecordingHeader {
   uint64_t memory_bytes = 0;
   std::vector<ImageInfo> disks;  // in attachment order
   int64_t rtc_base_unix_seconds = 0;
-  uint64_t state_hash_interval = 0;  // instructions between state checks, 0 = none
+  uint64_t state_hash_interval = 0;  // instructions between state checks: 1 to 2^32 in a file
   int64_t recorded_at_unix_seconds = 0;
   template <class A> void serialize(A& a) {
     a(bounded<1>(rewind_version), guest, bounded<1>(append), memory_bytes, bounded<24>(disks), rtc_base_unix_seconds,

@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include "block/input_file.h"
 
 namespace rw::block {
 
@@ -35,10 +38,31 @@ bool write_all(int fd, const uint8_t* data, size_t len, off_t offset) {
 
 }  // namespace
 
+std::string disk_save_target_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return fmt::format("cannot stat: {}", std::strerror(errno));
+    // A new file: its directory must exist, or the save fails after the whole run.
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", dir);
+    return {};
+  }
+  // Saving renames a new file over the target: a device or FIFO there would be replaced.
+  if (!S_ISREG(st.st_mode)) return fmt::format("is {}, not a regular file", file_type_name(st.st_mode));
+  return {};
+}
+
 void write_back(const BaseImage& base, const Overlay& overlay) {
   if (overlay.sectors() == 0) return;
-  const int fd = ::open(base.path().c_str(), O_WRONLY | O_CLOEXEC);
+  // O_NONBLOCK: if the image was replaced by a FIFO meanwhile, fail (ENXIO) instead of waiting
+  // for a reader; the type check refuses anything else that is not a disk.
+  const int fd = ::open(base.path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw ImageError(fmt::format("--disk-writeback {}: cannot open for writing: {}", base.path(), std::strerror(errno)));
+  if (struct stat st {}; fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+    ::close(fd);
+    throw ImageError(fmt::format("--disk-writeback {}: no longer a regular file or block device", base.path()));
+  }
   for (const auto& [lba, sector] : overlay.contents()) {
     if (!write_all(fd, sector.data(), kSectorSize, static_cast<off_t>(lba * kSectorSize))) {
       const int err = errno;
@@ -54,11 +78,14 @@ void write_back(const BaseImage& base, const Overlay& overlay) {
 
 void save_as(const BaseImage& base, const Overlay& overlay, const std::string& path) {
   const std::string tmp = path + ".rewind-tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::string problem = disk_save_target_problem(path);
+  if (!problem.empty()) throw ImageError(fmt::format("--disk-save {}: {}", path, problem));
+  // A fresh file: whatever was at the temporary name (a FIFO, a link) is not opened.
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw ImageError(fmt::format("--disk-save {}: cannot create: {}", path, std::strerror(errno)));
   constexpr uint32_t kChunk = 2048;  // sectors: 1 MiB at a time
   std::vector<uint8_t> buf(size_t{kChunk} * kSectorSize);
-  std::string problem;
   for (uint64_t lba = 0; lba < base.sectors() && problem.empty(); lba += kChunk) {
     const auto n = static_cast<uint32_t>(std::min<uint64_t>(kChunk, base.sectors() - lba));
     if (!base.read(lba, n, buf.data())) {

@@ -31,6 +31,10 @@ class Overlay {
 // Writes the overlay into the image file itself. Throws ImageError.
 void write_back(const BaseImage& base, const Overlay& overlay);
 // Writes base + overlay to a new file `path` (replaced atomically). Throws ImageError.
+// `path` must name a regular file or a new file in an existing directory.
 void save_as(const BaseImage& base, const Overlay& overlay, const std::string& path);
+// Why `path` cannot be a --disk-save target (empty: it can), checked before the guest runs
+// so that a bad target is refused up front rather than after the whole run.
+std::string disk_save_target_problem(const std::string& path);
 
 }  // namespace rw::block

@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <memory>
+#include <optional>
 
+#include "block/input_file.h"
 #include "loader/load_error.h"
 #include "loader/multiboot_header.h"
 #include "loader/multiboot_info.h"
@@ -78,22 +79,21 @@ BootImage load_multiboot(PhysicalMemory& memory, std::span<const uint8_t> image,
   return boot;
 }
 
-std::vector<uint8_t> read_image_file(const std::string& path) {
-  struct Closer {
-    void operator()(FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<FILE, Closer> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw LoadError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  for (;;) {
-    const size_t n = std::fread(chunk, 1, sizeof chunk, file.get());
-    bytes.insert(bytes.end(), chunk, chunk + n);
-    if (bytes.size() > kMaxImageBytes) throw LoadError(fmt::format("{}: file too large for a kernel image", path));
-    if (n < sizeof chunk) break;
+std::vector<uint8_t> read_image_file(const std::string& path, uint64_t max_bytes) {
+  std::string problem;
+  std::optional<block::InputFile> file = block::InputFile::open(path, block::FileKinds::kRegular, problem);
+  if (!file) {
+    // "cannot open: ..." as it is; a wrong kind of file cannot be read as a kernel.
+    throw LoadError(fmt::format("{}: {}{}", path, problem.rfind("cannot ", 0) == 0 ? "" : "cannot read: it ", problem));
   }
-  if (std::ferror(file.get())) throw LoadError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  const uint64_t limit = std::min(max_bytes, kMaxImageBytes);
+  if (file->size() > limit) {
+    throw LoadError(fmt::format("{}: file too large to load ({} bytes; guest memory is {})", path, file->size(),
+                                size_text(limit)));
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(file->size()));
+  if (!file->read_at(0, bytes.data(), bytes.size()))
+    throw LoadError(fmt::format("{}: cannot read: {}", path, errno ? std::strerror(errno) : "the file got shorter"));
   return bytes;
 }
 
@@ -105,7 +105,8 @@ std::string multiboot_cmdline(std::string_view kernel_path, std::string_view app
 }
 
 BootImage load_multiboot_file(PhysicalMemory& memory, const std::string& path, std::string_view append) {
-  const std::vector<uint8_t> image = read_image_file(path);
+  // Nothing larger than guest memory can be loaded into it.
+  const std::vector<uint8_t> image = read_image_file(path, memory.size());
   try {
     return load_multiboot(memory, image, multiboot_cmdline(path, append));
   } catch (const LoadError& e) {

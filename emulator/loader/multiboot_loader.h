@@ -26,8 +26,9 @@ struct BootImage {
 // Throws LoadError (one line, no file name) for any image it will not boot.
 BootImage load_multiboot(PhysicalMemory& memory, std::span<const uint8_t> image, std::string_view cmdline);
 
-// Reads the whole file; throws LoadError naming the file if it cannot.
-std::vector<uint8_t> read_image_file(const std::string& path);
+// Reads the whole file; throws LoadError naming the file if it cannot, if it is not a regular
+// file (a FIFO is refused without waiting for a writer), or if it is larger than `max_bytes`.
+std::vector<uint8_t> read_image_file(const std::string& path, uint64_t max_bytes = uint64_t{4} << 30);
 
 // As QEMU does, the kernel's command line is its path, a space, and the --append string.
 std::string multiboot_cmdline(std::string_view kernel_path, std::string_view append);

@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""rewind run on bad input: exactly one "rewind: error:" line on stderr and the documented status.
+"""rewind on bad input: exactly one "rewind: error:" line on stderr and the documented status.
+
+Every file named on the command line is checked before it is read: a FIFO (no writer ever
+comes), /dev/zero, a directory or a file too large is refused at once. The subprocess
+timeout only guards against a hang.
 
 Usage: test_bad_input.py PATH/TO/rewind
 """
 import os
+import stat
 import struct
 import subprocess
 import sys
 import tempfile
 
 EXIT_USAGE = 2
+EXIT_HANG = 4
 EXIT_BAD_IMAGE = 8
+EXIT_BAD_RECORDING = 22
 
 MB_MAGIC = 0x1BADB002
 
@@ -36,6 +43,12 @@ def run(binary, args):
     return subprocess.run([binary] + args, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
+def sparse_file(path, size):
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
 def main():
     binary = sys.argv[1]
     failures = []
@@ -47,6 +60,10 @@ def main():
             return path
 
         good = write("good.elf", elf32())
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)  # nobody ever writes to it: opening it for reading would wait forever
+        disk = write("disk.img", bytes(4 * 512))
+        big = sparse_file(os.path.join(tmp, "big.elf"), 3 << 20)
         cases = [
             ("missing file", [os.path.join(tmp, "nope.elf")], EXIT_BAD_IMAGE, "cannot open"),
             ("directory", [tmp], EXIT_BAD_IMAGE, "cannot read"),
@@ -66,9 +83,35 @@ def main():
             ("unknown option", ["--frobnicate", good], EXIT_USAGE, "frobnicate"),
             ("no guest", [], EXIT_USAGE, "guest"),
             ("bad --serial", ["--serial", os.path.join(tmp, "no", "such", "dir"), good], EXIT_USAGE, "--serial"),
+            ("guest is a FIFO", [fifo], EXIT_BAD_IMAGE, f"{fifo}: cannot read: it is a FIFO (named pipe), not a regular file"),
+            ("guest is /dev/zero", ["/dev/zero"], EXIT_BAD_IMAGE, "/dev/zero: cannot read: it is a character device"),
+            ("guest larger than --memory", ["--memory", "2M", big], EXIT_BAD_IMAGE,
+             f"{big}: file too large to load (3145728 bytes; guest memory is 2 MiB)"),
+            ("disk is a FIFO", [good, "-hda", fifo], EXIT_BAD_IMAGE,
+             f"disk image {fifo}: is a FIFO (named pipe), not a regular file or block device"),
+            ("disk is /dev/zero", [good, "--disk", "/dev/zero"], EXIT_BAD_IMAGE,
+             "disk image /dev/zero: is a character device, not a regular file or block device"),
+            ("disk is a directory", [good, "-hdc", tmp], EXIT_BAD_IMAGE, f"disk image {tmp}: is a directory"),
+            ("--serial-in a directory", [good, "--serial-in", tmp], EXIT_USAGE,
+             f"--serial-in {tmp}: is a directory, not a file, FIFO or character device"),
+            ("--disk-save to a device", [good, "-hda", disk, "--disk-save", "/dev/null"], EXIT_USAGE,
+             "--disk-save /dev/null: is a character device, not a regular file"),
+            ("--disk-save to a FIFO", [good, "-hda", disk, "--disk-save", fifo], EXIT_USAGE,
+             f"--disk-save {fifo}: is a FIFO (named pipe), not a regular file"),
+            ("--disk-save into a missing directory", [good, "-hda", disk, "--disk-save", os.path.join(tmp, "no", "x.img")],
+             EXIT_USAGE, f"--disk-save {os.path.join(tmp, 'no', 'x.img')}: {os.path.join(tmp, 'no')} is not a directory"),
         ]
+        cases = [(name, ["run"] + args, status, want) for name, args, status, want in cases]
+        for command in ("info", "replay"):
+            cases += [
+                (f"{command} of a FIFO", [command, fifo], EXIT_BAD_RECORDING,
+                 f"{fifo}: is a FIFO (named pipe), not a regular file"),
+                (f"{command} of /dev/zero", [command, "/dev/zero"], EXIT_BAD_RECORDING,
+                 "/dev/zero: is a character device, not a regular file"),
+                (f"{command} of a directory", [command, tmp], EXIT_BAD_RECORDING, f"{tmp}: is a directory"),
+            ]
         for name, args, want_status, want_text in cases:
-            result = run(binary, ["run"] + args)
+            result = run(binary, args)
             lines = result.stderr.splitlines()
             problems = []
             if result.returncode != want_status:
@@ -91,7 +134,20 @@ def main():
             failures.append("no subcommand")
             print(f"FAIL: no subcommand: status {result.returncode}, stderr {result.stderr!r}")
 
-        print(f"{len(cases) + 1 - len(failures)} passed, {len(failures)} failed")
+        # A FIFO is a fine --serial-in, but the guest must not wait for its writer to start:
+        # this one halts with interrupts off at once (status 4) while nobody has written.
+        result = run(binary, ["run", good, "--serial-in", fifo])
+        if result.returncode != EXIT_HANG or "rewind: error" in result.stderr:
+            failures.append("--serial-in FIFO")
+            print(f"FAIL: --serial-in FIFO without a writer: status {result.returncode}, stderr {result.stderr!r}")
+        else:
+            print("ok: --serial-in FIFO without a writer: the guest ran")
+        # Refused --disk-save targets are left as they were (saving renames over the target).
+        if not stat.S_ISFIFO(os.stat(fifo).st_mode) or not stat.S_ISCHR(os.stat("/dev/null").st_mode):
+            failures.append("--disk-save targets kept")
+            print("FAIL: a refused --disk-save target was replaced")
+
+        print(f"{len(cases) + 3 - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

@@ -12,6 +12,9 @@ constexpr uint32_t kEntry = 0x100000;
 MachineConfig small() {
   MachineConfig c;
   c.memory_bytes = 4 << 20;
+  // A fixed RTC base time: by default each machine reads the wall clock, and two machines
+  // built on either side of a second boundary would differ in their RTC state.
+  c.rtc_base_unix_seconds = 1'700'000'000;
   return c;
 }
 

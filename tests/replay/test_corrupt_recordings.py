@@ -2,7 +2,7 @@
 """Damaged recordings against the real binary: a real recording mutated hundreds of ways (bit
 flips, truncation at many offsets, inserted and deleted bytes, random garbage, header fields
 rewritten with a valid checksum), each given to `rewind info` and `rewind replay` under a
-timeout. The exit status must be a documented one (the guest's own status, 22, 24, 26, 28),
+timeout. The exit status must be a documented one (the guest's own status, 8, 22, 24, 26, 28),
 never death by a signal, never a hang, and every stderr line starts with "rewind: ".
 
   test_corrupt_recordings.py REWIND GUEST_DIR MAKE_DISK_IMAGE --part N/M

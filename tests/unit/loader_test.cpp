@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "elf_builder.h"
 #include "loader/load_error.h"
@@ -269,6 +271,47 @@ TEST(Loader, FileErrorsNameTheFile) {
   } catch (const LoadError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("/: ", 0), 0u) << e.what();
   }
+}
+
+TEST(Loader, OnlyRegularFilesAreReadAndNeverWaitedFor) {
+  PhysicalMemory mem(kMemory);
+  const std::string fifo = ::testing::TempDir() + "loader-test.fifo";
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // No writer ever opens the FIFO: the loader must refuse it at once, not wait in open().
+  const std::pair<std::string, std::string> cases[] = {
+      {fifo, "it is a FIFO (named pipe), not a regular file"},
+      {"/dev/zero", "it is a character device, not a regular file"},
+      {"/", "it is a directory, not a regular file"},
+  };
+  for (const auto& [path, why] : cases) {
+    try {
+      loader::load_multiboot_file(mem, path, "");
+      ADD_FAILURE() << path << " accepted";
+    } catch (const LoadError& e) {
+      EXPECT_EQ(std::string(e.what()), path + ": cannot read: " + why);
+    }
+  }
+  std::remove(fifo.c_str());
+}
+
+TEST(Loader, AFileLargerThanGuestMemoryIsRefusedBeforeItIsRead) {
+  PhysicalMemory mem(2 << 20);
+  const std::string big = ::testing::TempDir() + "loader-test-big.elf";
+  {
+    FILE* f = std::fopen(big.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fseek(f, (2 << 20), SEEK_SET), 0);  // 2 MiB + 1 byte, sparse
+    ASSERT_EQ(std::fputc(0, f), 0);
+    std::fclose(f);
+  }
+  try {
+    loader::load_multiboot_file(mem, big, "");
+    ADD_FAILURE() << "accepted";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(std::string(e.what()), big + ": file too large to load (2097153 bytes; guest memory is 2 MiB)");
+  }
+  std::remove(big.c_str());
 }
 
 }  // namespace

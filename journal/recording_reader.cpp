@@ -1,0 +1,173 @@
+// Reading a recording: piece by piece (the header, then one chunk at a time, each with a
+// size limit), checking everything, keeping whole chunks up to the first damaged one.
+#include <lz4.h>
+
+#include <algorithm>
+#include <cereal/archives/portable_binary.hpp>
+#include <cstring>
+#include <fmt/format.h>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+#include "block/input_file.h"
+#include "journal/checksum.h"
+#include "journal/event_rules.h"
+#include "journal/recording_error.h"
+#include "journal/recording_file.h"
+
+namespace rw::journal {
+namespace {
+
+constexpr uint32_t kMaxHeaderBytes = 1u << 20;
+constexpr uint64_t kFixedHeaderBytes = 20;  // magic, version, length, crc
+
+template <class T>
+bool deserialize(const uint8_t* data, size_t len, T& value) {
+  try {
+    payload_bytes_limit = len;
+    std::istringstream in(std::string(reinterpret_cast<const char*>(data), len), std::ios::binary);
+    cereal::PortableBinaryInputArchive archive(in);
+    archive(value);
+    payload_bytes_limit = ~uint64_t{0};
+    return true;
+  } catch (const std::exception&) {  // cereal::Exception, std::bad_alloc, std::length_error
+    payload_bytes_limit = ~uint64_t{0};
+    return false;
+  }
+}
+
+uint32_t get32(const uint8_t* p) { return p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24; }
+
+// Where the bytes come from: a file (pread) or a buffer. `read` is only asked for bytes
+// within `size`; false on a host read error.
+struct ByteSource {
+  uint64_t size;
+  std::function<bool(uint64_t offset, uint8_t* out, size_t len)> read;
+};
+
+RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos) {
+  uint8_t fixed[kFixedHeaderBytes];
+  if (src.size < kFixedHeaderBytes) throw RecordingError(name + ": not a rewind recording (bad magic)");
+  if (!src.read(0, fixed, sizeof fixed)) throw RecordingError(name + ": read error");
+  if (std::memcmp(fixed, kMagic, sizeof kMagic) != 0) throw RecordingError(name + ": not a rewind recording (bad magic)");
+  const uint32_t version = get32(fixed + 8);
+  if (version != kFormatVersion)
+    throw RecordingError(fmt::format("{}: recording format version {} is not supported (this rewind reads version {})",
+                                     name, version, kFormatVersion));
+  const uint32_t len = get32(fixed + 12), crc = get32(fixed + 16);
+  if (len > kMaxHeaderBytes || len > src.size - kFixedHeaderBytes)
+    throw RecordingError(name + ": truncated or corrupted header");
+  std::vector<uint8_t> payload(len);
+  if (!src.read(kFixedHeaderBytes, payload.data(), len)) throw RecordingError(name + ": read error");
+  if (crc32(payload.data(), len) != crc) throw RecordingError(name + ": header checksum mismatch");
+  RecordingHeader header;
+  if (!deserialize(payload.data(), len, header)) throw RecordingError(name + ": malformed header");
+  if (header.state_hash_interval == 0 || header.state_hash_interval > kMaxDigestInterval)
+    throw RecordingError(fmt::format("{}: malformed header (state digest interval {}, not 1 to {})", name,
+                                     header.state_hash_interval, kMaxDigestInterval));
+  pos = kFixedHeaderBytes + len;
+  return header;
+}
+
+Recording parse(const ByteSource& src, const std::string& name) {
+  Recording rec;
+  rec.file_bytes = src.size;
+  uint64_t pos = 0;
+  rec.header = read_header(src, name, pos);
+
+  EventRules rules(rec.header.state_hash_interval);
+  struct ChunkStart {
+    size_t first_event;
+    uint64_t offset;
+  };
+  std::vector<ChunkStart> starts;
+  const uint64_t size = src.size;
+  auto damaged = [&](const std::string& what) {
+    rec.damage = what + " at byte " + std::to_string(pos);
+    return rec;
+  };
+  std::vector<uint8_t> compressed;
+  std::string raw;
+  while (pos < size) {
+    uint8_t head[16];
+    if (size - pos < 12) return damaged("truncated chunk header");
+    if (!src.read(pos, head, static_cast<size_t>(std::min<uint64_t>(sizeof head, size - pos))))
+      return damaged("read error");
+    const uint32_t tag = get32(head);
+    if (tag == kEndTag) {
+      const uint32_t len = get32(head + 4), crc = get32(head + 8);
+      if (len > kMaxHeaderBytes || len > size - pos - 12) return damaged("truncated end record");
+      std::vector<uint8_t> payload(len);
+      if (!src.read(pos + 12, payload.data(), len)) return damaged("read error");
+      if (crc32(payload.data(), len) != crc) return damaged("end record checksum mismatch");
+      RecordingEnd end;
+      if (!deserialize(payload.data(), len, end)) return damaged("malformed end record");
+      if (end.final_icount < rules.last_icount()) {
+        // The chunks holding events past the recorded end are the damaged ones: the first of
+        // them goes, with everything after it (the end record too).
+        const auto past = std::upper_bound(rec.events.begin(), rec.events.end(), end.final_icount,
+                                           [](uint64_t icount, const Event& e) { return icount < e.icount; });
+        const auto first_event = static_cast<size_t>(past - rec.events.begin());
+        auto chunk = std::upper_bound(starts.begin(), starts.end(), first_event,
+                                      [](size_t i, const ChunkStart& c) { return i < c.first_event; }) - 1;
+        const uint64_t icount = past->icount;
+        rec.events.resize(chunk->first_event);
+        rec.chunks = static_cast<uint64_t>(chunk - starts.begin());
+        pos = chunk->offset;
+        return damaged(fmt::format("damaged chunk: event at instruction {} lies past the recorded end (instruction {})",
+                                   icount, end.final_icount));
+      }
+      if (std::string why = rules.check_end(end.final_icount); !why.empty()) return damaged("damaged end record: " + why);
+      rec.end = end;
+      pos += 12 + len;
+      if (pos != size) return damaged("data after the end record");
+      return rec;
+    }
+    if (tag != kChunkTag) return damaged("unknown chunk tag");
+    if (size - pos < 16) return damaged("truncated chunk header");
+    const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
+    if (clen > kMaxChunkBytes || rlen > kMaxChunkBytes) return damaged("implausible chunk size");
+    if (clen > size - pos - 16) return damaged("truncated chunk");
+    compressed.resize(clen);
+    if (!src.read(pos + 16, compressed.data(), clen)) return damaged("read error");
+    if (crc32(compressed.data(), clen) != crc) return damaged("chunk checksum mismatch");
+    raw.assign(rlen, '\0');
+    const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(compressed.data()), raw.data(),
+                                      static_cast<int>(clen), static_cast<int>(rlen));
+    if (n < 0 || static_cast<uint32_t>(n) != rlen) return damaged("chunk does not decompress");
+    std::vector<Event> events;
+    auto bounded_events = bounded<30>(events);  // an event takes at least 30 bytes
+    if (!deserialize(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), bounded_events))
+      return damaged("malformed chunk");
+    // All or nothing: a chunk that breaks a rule is dropped whole.
+    if (std::string why = rules.accept(events); !why.empty()) return damaged("damaged chunk: " + why);
+    starts.push_back({rec.events.size(), pos});
+    std::move(events.begin(), events.end(), std::back_inserter(rec.events));
+    ++rec.chunks;
+    pos += 16 + clen;
+  }
+  return rec;
+}
+
+}  // namespace
+
+Recording parse_recording(const std::vector<uint8_t>& bytes, const std::string& name) {
+  ByteSource src{bytes.size(), [&bytes](uint64_t offset, uint8_t* out, size_t len) {
+                   std::memcpy(out, bytes.data() + offset, len);
+                   return true;
+                 }};
+  return parse(src, name);
+}
+
+Recording read_recording(const std::string& path) {
+  std::string problem;
+  std::optional<block::InputFile> file = block::InputFile::open(path, block::FileKinds::kRegular, problem);
+  if (!file) throw RecordingError(path + ": " + problem);
+  // The size when opened: a file still growing is read as far as it was then.
+  ByteSource src{file->size(),
+                 [&file](uint64_t offset, uint8_t* out, size_t len) { return file->read_at(offset, out, len); }};
+  return parse(src, path);
+}
+
+}  // namespace rw::journal

@@ -1,0 +1,227 @@
+// What a readable recording's events obey (journal/event_rules.h), on crafted files with
+// valid checksums: a chunk that breaks a rule is dropped whole, with everything after it,
+// and the recording reads as cut short.
+#include <gtest/gtest.h>
+#include <lz4.h>
+#include <sys/stat.h>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "journal/checksum.h"
+#include "journal/recording_error.h"
+#include "journal/recording_file.h"
+
+namespace rw::journal {
+namespace {
+
+constexpr uint64_t kInterval = 1000;
+
+template <class T>
+std::string archive(T&& value) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive a(out);
+    a(value);
+  }
+  return std::move(out).str();
+}
+
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// A recording built piece by piece, every checksum right, so that only the rules can
+// refuse what is in it.
+class CraftedRecording {
+ public:
+  explicit CraftedRecording(uint64_t interval = kInterval) {
+    RecordingHeader h;
+    h.rewind_version = "test";
+    h.guest = {"guest.elf", 1, 0};
+    h.memory_bytes = 4 << 20;
+    h.state_hash_interval = interval;
+    const std::string payload = archive(h);
+    bytes_.assign(kMagic, kMagic + sizeof kMagic);
+    put32(bytes_, kFormatVersion);
+    put32(bytes_, static_cast<uint32_t>(payload.size()));
+    put32(bytes_, crc32(payload.data(), payload.size()));
+    bytes_.insert(bytes_.end(), payload.begin(), payload.end());
+  }
+  CraftedRecording& chunk(std::vector<Event> events) {
+    const std::string raw = archive(bounded<30>(events));
+    std::string lz(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
+    const int n = LZ4_compress_default(raw.data(), lz.data(), static_cast<int>(raw.size()), static_cast<int>(lz.size()));
+    lz.resize(static_cast<size_t>(n));
+    put32(bytes_, kChunkTag);
+    put32(bytes_, static_cast<uint32_t>(lz.size()));
+    put32(bytes_, static_cast<uint32_t>(raw.size()));
+    put32(bytes_, crc32(lz.data(), lz.size()));
+    bytes_.insert(bytes_.end(), lz.begin(), lz.end());
+    return *this;
+  }
+  CraftedRecording& end(uint64_t final_icount) {
+    RecordingEnd e;
+    e.final_icount = final_icount;
+    e.exit_status = 1;
+    e.stop_message = "guest exited";
+    const std::string payload = archive(e);
+    put32(bytes_, kEndTag);
+    put32(bytes_, static_cast<uint32_t>(payload.size()));
+    put32(bytes_, crc32(payload.data(), payload.size()));
+    bytes_.insert(bytes_.end(), payload.begin(), payload.end());
+    return *this;
+  }
+  Recording read() const { return parse_recording(bytes_, "crafted.rwd"); }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+Event input(uint64_t icount) {
+  Event e;
+  e.icount = icount;
+  e.kind = EventKind::kSerialInput;
+  e.id = 'x';
+  return e;
+}
+
+Event digest(uint64_t icount) {
+  Event e;
+  e.icount = icount;
+  e.kind = EventKind::kStateHash;
+  e.data = {1, 2, 0, 3};
+  return e;
+}
+
+std::vector<uint64_t> icounts(const Recording& r) {
+  std::vector<uint64_t> out;
+  for (const Event& e : r.events) out.push_back(e.icount);
+  return out;
+}
+
+bool mentions(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+TEST(RecordingRules, AWellFormedRecordingIsReadWhole) {
+  // Events may sit exactly at the digest due point, and the end anywhere up to the next one.
+  Recording r = CraftedRecording()
+                    .chunk({input(5), input(5), digest(1000)})
+                    .chunk({input(1500), input(2000), digest(2000)})
+                    .chunk({input(2500), digest(2600)})
+                    .end(2600)
+                    .read();
+  EXPECT_TRUE(r.damage.empty()) << r.damage;
+  ASSERT_TRUE(r.end.has_value());
+  EXPECT_EQ(r.chunks, 3u);
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{5, 5, 1000, 1500, 2000, 2000, 2500, 2600}));
+}
+
+TEST(RecordingRules, EventsOutOfOrderInsideAChunkDropTheWholeChunkAndWhatFollows) {
+  Recording r = CraftedRecording()
+                    .chunk({input(100), input(200)})
+                    .chunk({input(300), input(250), input(400)})
+                    .chunk({input(500)})
+                    .end(600)
+                    .read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{100, 200}));  // not 300: the chunk goes whole
+  EXPECT_EQ(r.chunks, 1u);
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "events out of order")) << r.damage;
+}
+
+TEST(RecordingRules, EventsOutOfOrderAcrossChunks) {
+  Recording r = CraftedRecording().chunk({input(100), input(500)}).chunk({input(400)}).end(600).read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{100, 500}));
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "events out of order")) << r.damage;
+}
+
+TEST(RecordingRules, AnEventPastTheDigestDueBeforeItIsDamage) {
+  Recording r = CraftedRecording()
+                    .chunk({input(10), digest(1000)})
+                    .chunk({input(1500), input(2001)})  // the digest due at 2000 is missing
+                    .end(2001)
+                    .read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{10, 1000}));
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "past the state digest due at instruction 2000")) << r.damage;
+}
+
+TEST(RecordingRules, OneEventAtTheEndOfTimeLeavesNothing) {
+  // The recording: one event at 2^63-1 (later events then out of order). Kept, it
+  // made a replay run "forever" and `info` report 2^63-1 instructions.
+  const uint64_t far = (uint64_t{1} << 63) - 1;
+  Recording r = CraftedRecording().chunk({input(far)}).chunk({input(50), digest(60)}).end(60).read();
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_EQ(r.chunks, 0u);
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "event at instruction 9223372036854775807 lies past the state digest due at "
+                                 "instruction 1000"))
+      << r.damage;
+}
+
+TEST(RecordingRules, EventsPastTheRecordedEndDropTheirChunks) {
+  CraftedRecording file;
+  file.chunk({input(10)});
+  const size_t second_chunk_at = file.bytes().size();
+  file.chunk({input(50), input(60)}).chunk({input(70)}).end(55);
+  Recording r = file.read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{10}));
+  EXPECT_EQ(r.chunks, 1u);
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "event at instruction 60 lies past the recorded end (instruction 55)")) << r.damage;
+  EXPECT_TRUE(mentions(r.damage, "at byte " + std::to_string(second_chunk_at))) << r.damage;
+}
+
+TEST(RecordingRules, AnEndPastTheDigestDueIsDamage) {
+  Recording r = CraftedRecording().chunk({input(10), digest(1000)}).end(2001).read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{10, 1000}));  // the chunks are fine; the end is not
+  EXPECT_EQ(r.chunks, 1u);
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "damaged end record")) << r.damage;
+}
+
+TEST(RecordingRules, AChunkHoldsAtMostWhatTheWriterPutsInOne) {
+  std::vector<Event> many(RecordingWriter::kEventsPerChunk + 1, input(7));
+  Recording r = CraftedRecording().chunk({input(1)}).chunk(many).end(7).read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{1}));
+  EXPECT_FALSE(r.end.has_value());
+  EXPECT_TRUE(mentions(r.damage, "4097 events in one chunk")) << r.damage;
+  many.pop_back();
+  EXPECT_EQ(CraftedRecording().chunk(many).end(7).read().events.size(), RecordingWriter::kEventsPerChunk);
+}
+
+TEST(RecordingRules, TheDigestIntervalMustBeOneTo2To32) {
+  for (uint64_t interval : {uint64_t{0}, (uint64_t{1} << 32) + 1, ~uint64_t{0}}) {
+    try {
+      CraftedRecording(interval).chunk({input(1)}).read();
+      ADD_FAILURE() << "interval " << interval << " accepted";
+    } catch (const RecordingError& e) {
+      EXPECT_TRUE(mentions(e.what(), "state digest interval")) << e.what();
+    }
+  }
+  EXPECT_TRUE(CraftedRecording(uint64_t{1} << 32).chunk({input(1)}).end(1).read().end.has_value());
+}
+
+TEST(RecordingRules, OnlyRegularFilesAreRead) {
+  const std::string fifo = ::testing::TempDir() + "recording-rules.fifo";
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // No writer ever comes: reading must refuse at once, not wait in open().
+  for (const std::string& path : {fifo, ::testing::TempDir(), std::string("/dev/zero")}) {
+    try {
+      read_recording(path);
+      ADD_FAILURE() << path << " accepted";
+    } catch (const RecordingError& e) {
+      EXPECT_TRUE(mentions(e.what(), "not a regular file")) << e.what();
+    }
+  }
+  std::remove(fifo.c_str());
+}
+
+}  // namespace
+}  // namespace rw::journal
