@@ -110,6 +110,9 @@ int run_machine(const RunOptions& options, FILE* serial) {
   MachineConfig config;
   config.memory_bytes = options.memory_bytes;
   config.serial_out = serial;
+  // The guest's clock starts at the host's time: the run's one read of the wall clock, an
+  // input the recording stores.
+  config.rtc_base_unix_seconds = static_cast<int64_t>(std::time(nullptr));
   Machine machine(config);
   loader::BootImage boot;
 

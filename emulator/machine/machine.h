@@ -33,10 +33,12 @@ struct MachineConfig {
   uint64_t memory_bytes = 128ull << 20;
   FILE* serial_out = stdout;  // where COM1 output goes; not owned
   // The RTC's time at instruction 0, in Unix seconds: a non-deterministic input, so a
-  // recording stores it and a replay sets it. Unset: the machine reads the host clock
-  // once at construction and stores the value here (see Machine::config()).
+  // recording stores it and a replay sets it. Unset: kDefaultRtcBaseUnixSeconds, stored here
+  // at construction (see Machine::config()); the machine itself never reads the host clock.
   std::optional<int64_t> rtc_base_unix_seconds;
 };
+
+inline constexpr int64_t kDefaultRtcBaseUnixSeconds = 946'684'800;  // 2000-01-01 00:00:00 UTC
 
 // How a run ended, with what a user needs to know about it.
 struct RunResult {

@@ -1,6 +1,5 @@
 // The interrupt controller, timer and clock of the PC, and how they hang together:
 // PIC -> CPU INTR, devices -> Machine::set_irq -> PIC, device timers -> Scheduler.
-#include <chrono>
 
 #include "cpu/insn.h"
 #include "devices/pic8259.h"
@@ -32,10 +31,9 @@ uint64_t exact_icount(const void* cpu) {
 }  // namespace
 
 void Machine::wire_pc_devices() {
-  // The only host-time read in the machine; a recording stores the value.
-  if (!config_.rtc_base_unix_seconds)
-    config_.rtc_base_unix_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // The machine never reads the host clock: whoever builds it passes the time in (rewind run
+  // passes the host's, a replay the recorded one); unset, it is a fixed date.
+  if (!config_.rtc_base_unix_seconds) config_.rtc_base_unix_seconds = kDefaultRtcBaseUnixSeconds;
 
   scheduler_.on_early_timer(
       [](void* machine) {
