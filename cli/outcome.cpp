@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "block/output_file.h"
 #include "cli/exit_codes.h"
 
 namespace rw::cli {
@@ -23,8 +24,9 @@ int exit_status_for(const RunResult& result) {
 
 FILE* open_serial_output(const std::string& spec, OwnedFile& owned) {
   if (spec == "stdio") return stdout;
-  owned.reset(std::fopen(spec.c_str(), "wb"));
-  if (!owned) fmt::print(stderr, "rewind: error: --serial {}: cannot open: {}\n", spec, std::strerror(errno));
+  std::string problem;
+  owned.reset(block::open_output_file(spec, problem));
+  if (!owned) fmt::print(stderr, "rewind: error: --serial {}: {}\n", spec, problem);
   return owned.get();
 }
 

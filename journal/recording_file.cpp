@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "block/output_file.h"
 #include "journal/checksum.h"
 #include "journal/recording_error.h"
 
@@ -31,8 +32,10 @@ void put32(std::string& out, uint32_t v) {
 }  // namespace
 
 RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& header)
-    : path_(path), file_(std::fopen(path.c_str(), "wb"), &std::fclose) {
-  if (!file_) throw RecordingError(path + ": cannot create: " + std::strerror(errno));
+    : path_(path), file_(nullptr, &std::fclose) {
+  std::string problem;
+  file_.reset(block::open_output_file(path, problem));
+  if (!file_) throw RecordingError(path + ": " + problem);
   std::string payload = serialize(header);
   std::string out(kMagic, sizeof kMagic);
   put32(out, kFormatVersion);

@@ -100,8 +100,15 @@ def main():
              f"--disk-save {fifo}: is a FIFO (named pipe), not a regular file"),
             ("--disk-save into a missing directory", [good, "-hda", disk, "--disk-save", os.path.join(tmp, "no", "x.img")],
              EXIT_USAGE, f"--disk-save {os.path.join(tmp, 'no', 'x.img')}: {os.path.join(tmp, 'no')} is not a directory"),
+            # Output files: opening a FIFO nobody reads for writing would wait for a reader.
+            ("--serial to a FIFO nobody reads", [good, "--serial", fifo], EXIT_USAGE,
+             f"--serial {fifo}: is a FIFO (named pipe) that nobody reads"),
         ]
         cases = [(name, ["run"] + args, status, want) for name, args, status, want in cases]
+        cases += [
+            ("record -o a FIFO nobody reads", ["record", "-o", fifo, good], EXIT_USAGE,
+             f"{fifo}: is a FIFO (named pipe) that nobody reads"),
+        ]
         for command in ("info", "replay"):
             cases += [
                 (f"{command} of a FIFO", [command, fifo], EXIT_BAD_RECORDING,
