@@ -129,6 +129,9 @@ Recording parse(const ByteSource& src, const std::string& name) {
     const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
     if (clen > kMaxChunkBytes || rlen > kMaxChunkBytes) return damaged("implausible chunk size");
     if (clen > size - pos - 16) return damaged("truncated chunk");
+    // lz4 expands a block at most about 255 times: a chunk that claims more is damaged, and
+    // no buffer is sized from its claim.
+    if (rlen > uint64_t{clen} * 255 + 16) return damaged("implausible chunk size");
     compressed.resize(clen);
     if (!src.read(pos + 16, compressed.data(), clen)) return damaged("read error");
     if (crc32(compressed.data(), clen) != crc) return damaged("chunk checksum mismatch");
@@ -154,7 +157,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
 
 Recording parse_recording(const std::vector<uint8_t>& bytes, const std::string& name) {
   ByteSource src{bytes.size(), [&bytes](uint64_t offset, uint8_t* out, size_t len) {
-                   std::memcpy(out, bytes.data() + offset, len);
+                   if (len) std::memcpy(out, bytes.data() + offset, len);  // out may be null when len is 0
                    return true;
                  }};
   return parse(src, name);
