@@ -125,25 +125,22 @@ def attack(rsp, pid, where):
     expect("c", lambda r: r == "W07", "the guest's exit")
 
 
-def main():
-    r = Rewind(REWIND, ELF)
+def attack_until_exit(r, where):
     try:
-        attack(Rsp(r.port), r.proc.pid, "run")
+        attack(Rsp(r.port), r.proc.pid, where)
         status = r.wait()
-        t.check(status == 7, f"run: rewind exits 7 (got {status})", "\n".join(r.stderr_lines))
+        t.check(status == 7, f"{where}: rewind exits 7 (got {status})", "\n".join(r.stderr_lines))
     finally:
         r.close()
+
+
+def main():
+    attack_until_exit(Rewind(REWIND, ELF), "run")
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "debug.rwr")
         rec = subprocess.run([REWIND, "record", ELF, "-o", recording], capture_output=True, text=True, timeout=30)
         t.check(rec.returncode == 7, f"rewind record exits 7 (got {rec.returncode})", rec.stderr)
-        r = Rewind(REWIND, ELF, replay=recording)
-        try:
-            attack(Rsp(r.port), r.proc.pid, "replay")
-            status = r.wait()
-            t.check(status == 7, f"replay: rewind exits 7 (got {status})", "\n".join(r.stderr_lines))
-        finally:
-            r.close()
+        attack_until_exit(Rewind(REWIND, ELF, replay=recording), "replay")
     t.finish()
 
 
