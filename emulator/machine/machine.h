@@ -55,6 +55,7 @@ class Machine {
   Machine& operator=(const Machine&) = delete;
 
   PhysicalMemory& memory() { return memory_; }
+  const PhysicalMemory& memory() const { return memory_; }
   IoBus& io() { return io_; }
   cpu::Cpu& cpu() { return cpu_; }
   const MachineConfig& config() const { return config_; }
@@ -128,7 +129,7 @@ class Machine {
   // needs a machine of the same configuration (else std::invalid_argument), flushes the
   // CPU's TLB and code cache and marks the pages it changes as written (digests and write
   // epochs stay right); it clears a pending stop. Host-side things stay as they are.
-  MachineState save_state();
+  MachineState save_state(bool with_memory = true);
   void restore_state(const MachineState& state);
   // No ExternalSource has anything outstanding (no host I/O will arrive later).
   bool host_io_idle() const { return !sources_busy(); }

@@ -76,7 +76,7 @@ bool page_is_zero(const uint8_t* p) {
 
 }  // namespace
 
-MachineState Machine::save_state() {
+MachineState Machine::save_state(bool with_memory) {
   if (sources_busy())
     throw std::logic_error("Machine::save_state: host I/O is outstanding (only an idle or replaying machine can be saved)");
   MachineState s;
@@ -107,6 +107,8 @@ MachineState Machine::save_state() {
     }
     s.devices = std::move(os).str();
   }
+  s.memory_included = with_memory;
+  if (!with_memory) return s;
   for (uint64_t p = 0; p < memory_.page_count(); ++p) {
     if (memory_.page_write_epoch(p) == 0) continue;  // never written: zero
     const uint8_t* src = memory_.host(p * MachineState::kPageSize);
@@ -235,7 +237,7 @@ void Machine::restore_state(const MachineState& s) {
 
   // Memory: the saved pages, zero elsewhere. Pages that change are marked written.
   size_t next = 0;
-  for (uint64_t p = 0; p < memory_.page_count(); ++p) {
+  for (uint64_t p = 0; s.memory_included && p < memory_.page_count(); ++p) {
     uint8_t* dst = memory_.host(p * MachineState::kPageSize);
     if (next < s.pages.size() && s.pages[next] == p) {
       const uint8_t* src = s.page_data.data() + next * MachineState::kPageSize;

@@ -32,8 +32,9 @@ struct MachineState {
   std::string devices;
   // Guest memory: the page numbers (ascending) of every page that is not all zero, and
   // their contents, kPageSize bytes each, in the same order. Every other page is zero.
-  // (Incremental snapshots later: PhysicalMemory's page write epochs say which pages
-  // changed since a given epoch.)
+  // Without memory (Machine::save_state(false), for incremental snapshots that keep pages
+  // themselves: snapshots/), both are empty and restoring leaves memory alone.
+  bool memory_included = true;
   std::vector<uint64_t> pages;
   std::vector<uint8_t> page_data;
 
