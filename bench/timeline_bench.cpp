@@ -119,16 +119,13 @@ int main(int argc, char** argv) {
   tl.run_to(end);
   const double run_ms = ms_since(t0);
   fmt::print("replayed to the end with snapshots in {:.0f} ms ({:.0f} MIPS); {} snapshots kept, {:.1f} MiB\n", run_ms,
-             end / run_ms / 1e3, tl.snapshots().size(), tl.snapshot_bytes() / 1048576.0);
+             end / run_ms / 1e3, tl.snapshot_count(), tl.snapshot_bytes() / 1048576.0);
 
   std::mt19937_64 rng(1);
   std::vector<double> seek_ms, back_ms;
   std::vector<uint64_t> seek_dist, back_dist;
   auto distance = [&](uint64_t t) {
-    uint64_t best = 0;
-    for (const auto& s : tl.snapshots())
-      if (s.icount() <= t) best = s.icount();
-    return t - best;
+    return t - tl.snapshot_icount(tl.snapshot_at_or_before(t));
   };
   for (int i = 0; i < o.seeks; ++i) {
     const uint64_t t = rng() % (end + 1);

@@ -121,9 +121,9 @@ StopEvent ReplayTarget::search_back() {
   while (hi > 0 || (first && past_delivery)) {
     // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
     // that only has origin's deliveries to look at).
-    uint64_t lo = 0;
-    for (const Timeline::Snapshot& s : timeline_.snapshots())
-      if (s.icount() < hi || (first && past_delivery && s.icount() == hi)) lo = s.icount();
+    uint64_t lo = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(hi));
+    if (lo == hi && hi > 0 && !(first && past_delivery))
+      lo = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(hi - 1));
     if (!seek_quietly(lo)) break;
     std::optional<Hit> last = last_stop_before(hi, first && past_delivery, origin_rip);
     if (last) {
@@ -143,7 +143,7 @@ std::string ReplayTarget::monitor(std::string_view command) {
   while (!cmd.empty() && cmd.front() == ' ') cmd.remove_prefix(1);
   if (cmd == "when")
     return fmt::format("icount {} of {} recorded; {} snapshots\n", timeline_.now(), timeline_.end(),
-                       timeline_.snapshots().size());
+                       timeline_.snapshot_count());
   std::string text = forward_.monitor(command);
   if (cmd == "help" || cmd.empty()) text += "  when                      where the replay is in its recorded history\n";
   return text;

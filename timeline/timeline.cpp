@@ -22,9 +22,8 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
 }
 
 void Timeline::take_snapshot() {
-  Snapshot s{machine_.save_state(), replayer_.position()};
-  snapshot_bytes_ += s.state.bytes();
-  snapshots_.push_back(std::move(s));
+  store_.take(machine_);
+  positions_.push_back(replayer_.position());
   ++snapshots_taken_;
   thin();
 }
@@ -33,27 +32,25 @@ void Timeline::take_snapshot() {
 // the one at instruction 0, never the newest). Repeated, this leaves spacing that grows
 // roughly geometrically with the distance from the present, as rr's checkpoints do.
 void Timeline::thin() {
-  while ((snapshots_.size() > options_.max_snapshots || snapshot_bytes_ > options_.budget_bytes) &&
-         snapshots_.size() > 2) {
-    const size_t oldest_half = std::max<size_t>(2, snapshots_.size() / 2);
-    std::vector<Snapshot> kept;
-    kept.reserve(snapshots_.size());
-    for (size_t i = 0; i < snapshots_.size(); ++i) {
-      if (i < oldest_half && i % 2 == 1) {
-        snapshot_bytes_ -= snapshots_[i].state.bytes();
-        ++snapshots_dropped_;
-        continue;
-      }
-      kept.push_back(std::move(snapshots_[i]));
+  while ((store_.size() > options_.max_snapshots || store_.bytes() > options_.budget_bytes) && store_.size() > 2) {
+    const size_t oldest_half = std::max<size_t>(2, store_.size() / 2);
+    // From the back, so that the indices still to visit do not move.
+    for (size_t i = oldest_half; i-- > 1;) {
+      if (i % 2 == 0) continue;
+      store_.drop(i);
+      positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(i));
+      ++snapshots_dropped_;
     }
-    snapshots_ = std::move(kept);
   }
 }
 
-const Timeline::Snapshot& Timeline::nearest_at_or_before(uint64_t icount) const {
-  auto it = std::upper_bound(snapshots_.begin(), snapshots_.end(), icount,
-                             [](uint64_t t, const Snapshot& s) { return t < s.icount(); });
-  return *(it - 1);  // the first snapshot is at instruction 0
+size_t Timeline::snapshot_at_or_before(uint64_t icount) const {
+  size_t lo = 0, hi = store_.size();  // the first snapshot is at instruction 0
+  while (hi - lo > 1) {
+    const size_t mid = (lo + hi) / 2;
+    (store_.icount(mid) <= icount ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 RunResult Timeline::run_to(uint64_t icount) {
@@ -67,7 +64,7 @@ RunResult Timeline::run_to(uint64_t icount) {
     const uint64_t next_point = (now() / options_.interval + 1) * options_.interval;
     result = machine_.run(std::min(target, next_point));
     if (result.reason != cpu::StopReason::kTarget || replayer_.diverged()) return result;
-    if (now() % options_.interval == 0 && now() > snapshots_.back().icount()) take_snapshot();
+    if (now() % options_.interval == 0 && now() > store_.icount(store_.size() - 1)) take_snapshot();
   }
   if (result.message.empty())
     result.message = now() >= end_ ? fmt::format("end of the recorded history ({} instructions)", now())
@@ -81,11 +78,11 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
   // state at now() is behind us.
   const bool behind = icount < now() || (icount == now() && machine_.past_delivery());
   if (!behind && icount == now() && !replayer_.diverged()) return SeekResult::kOk;
-  const Snapshot& s = nearest_at_or_before(icount);
+  const size_t s = snapshot_at_or_before(icount);
   // Forward within reach of the present: no restore needed.
-  if (behind || s.icount() > now() || replayer_.diverged()) {
-    machine_.restore_state(s.state);
-    replayer_.set_position(s.replay);
+  if (behind || store_.icount(s) > now() || replayer_.diverged()) {
+    store_.restore(machine_, s);
+    replayer_.set_position(positions_[s]);
   }
   run_to(icount);
   if (replayer_.diverged()) return SeekResult::kDiverged;

@@ -19,6 +19,7 @@
 #include "journal/replayer.h"
 #include "machine/machine.h"
 #include "machine/machine_state.h"
+#include "snapshots/snapshot_store.h"
 
 namespace rw::journal {
 class ReplaySession;
@@ -34,11 +35,6 @@ struct TimelineOptions {
 
 class Timeline {
  public:
-  struct Snapshot {
-    MachineState state;
-    journal::Replayer::Position replay;
-    uint64_t icount() const { return state.icount; }
-  };
   enum class SeekResult {
     kOk,
     kBeyondEnd,  // past the end of the recorded history: nothing changed
@@ -63,22 +59,25 @@ class Timeline {
   // now() (it goes back to before the delivery). False at the very start (nothing changes).
   bool step_back();
 
-  const std::vector<Snapshot>& snapshots() const { return snapshots_; }
-  size_t snapshot_bytes() const { return snapshot_bytes_; }
+  // The snapshots, ascending by instruction count; the first is at instruction 0.
+  size_t snapshot_count() const { return store_.size(); }
+  uint64_t snapshot_icount(size_t index) const { return store_.icount(index); }
+  // The newest snapshot at or before `icount`.
+  size_t snapshot_at_or_before(uint64_t icount) const;
+  size_t snapshot_bytes() const { return store_.bytes(); }
   uint64_t snapshots_taken() const { return snapshots_taken_; }
   uint64_t snapshots_dropped() const { return snapshots_dropped_; }
 
  private:
   void take_snapshot();
   void thin();
-  const Snapshot& nearest_at_or_before(uint64_t icount) const;
 
   Machine& machine_;
   journal::Replayer& replayer_;
   TimelineOptions options_;
   uint64_t end_ = 0;
-  std::vector<Snapshot> snapshots_;  // ascending icount; the first is instruction 0
-  size_t snapshot_bytes_ = 0;
+  snapshots::SnapshotStore store_;
+  std::vector<journal::Replayer::Position> positions_;  // the replayer's, per snapshot
   uint64_t snapshots_taken_ = 0;
   uint64_t snapshots_dropped_ = 0;
 };
