@@ -475,9 +475,32 @@ def reverse_watch_interrupt():
                 "the frame holds the interrupted instruction's address", out)
 
 
+def reverse_snapshots():
+    """Forward execution under gdb takes snapshots (so going back from where it stopped
+    replays at most one interval): a guest with a billion instructions of guest time."""
+    elf = os.path.join(GUEST_DIR, f"timer{BITS}.elf")
+    out = replay_session([
+        "monitor when", "break exit_emulator", "continue", "monitor when",
+        "reverse-stepi", "monitor when",
+    ], elf=elf, status=1)
+    t.expect_in_order(out, [
+        r"icount 0 of (\d+) recorded; 1 snapshots",
+        r"Breakpoint 1, exit_emulator",
+        r"icount (\d+) of \d+ recorded; (\d+) snapshots",
+        r"icount \d+ of \d+ recorded; \d+ snapshots",
+    ], "snapshots under gdb")
+    whens = re.findall(r"^icount (\d+) of (\d+) recorded; (\d+) snapshots", out, re.M)
+    if t.check(len(whens) == 3, f"three `monitor when` answers (got {whens})", out):
+        end = int(whens[0][1])
+        t.check(int(whens[1][0]) > end * 9 // 10, f"the breakpoint is near the end ({whens[1][0]} of {end})", out)
+        t.check(int(whens[1][2]) > 10, f"snapshots were taken on the way ({whens[1][2]})", out)
+        t.check(int(whens[2][0]) == int(whens[1][0]) - 1, f"reverse-stepi went back one ({whens[2][0]})", out)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
-                                     reverse_watch_rep_fault, reverse_watch_interrupt]}
+                                     reverse_watch_rep_fault, reverse_watch_interrupt,
+                                     reverse_snapshots]}
 SCENARIOS[SCENARIO]()
 t.finish()

@@ -154,7 +154,7 @@ void MachineTarget::resume(const ResumeRequest& request) {
 
 RunResult MachineTarget::run_until(uint64_t target) {
   const auto start = std::chrono::steady_clock::now();
-  RunResult r = machine_.run(target);
+  RunResult r = runner_ ? runner_(target) : machine_.run(target);
   run_time_ += std::chrono::steady_clock::now() - start;
   return r;
 }

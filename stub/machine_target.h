@@ -32,6 +32,10 @@ class MachineTarget final : public Target,
   // Instructions per slice while continuing: a few milliseconds of guest time.
   static constexpr uint64_t kSliceInstructions = uint64_t{1} << 21;
 
+  // How the guest runs forward to an instruction count: Machine::run by default; a replay
+  // runs through its Timeline, which takes snapshots on the way.
+  void set_runner(std::function<RunResult(uint64_t target)> runner) { runner_ = std::move(runner); }
+
   // The machine was moved in time behind this adapter's back (a replay's seek): forget a
   // pending exception, and `stop` is why it is stopped now.
   void moved_in_time(const StopEvent& stop);
@@ -99,6 +103,7 @@ class MachineTarget final : public Target,
   RunResult final_result_;
   std::chrono::steady_clock::duration run_time_{};
   std::function<int(const RunResult&)> exit_status_;
+  std::function<RunResult(uint64_t target)> runner_;
 };
 
 }  // namespace rw::stub

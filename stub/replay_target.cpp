@@ -12,7 +12,11 @@ namespace rw::stub {
 
 ReplayTarget::ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint64_t end_limit,
                            std::function<int(const RunResult&)> exit_status)
-    : machine_(machine), timeline_(timeline), forward_(machine, is64, end_limit, std::move(exit_status)) {}
+    : machine_(machine), timeline_(timeline), forward_(machine, is64, end_limit, std::move(exit_status)) {
+  // Forward execution under gdb takes snapshots too, so that going back from wherever it
+  // stopped replays at most one snapshot interval.
+  forward_.set_runner([this](uint64_t target) { return timeline_.run_to(target); });
+}
 
 void ReplayTarget::resume(const ResumeRequest& request) {
   mode_ = Mode::kForward;
