@@ -484,11 +484,16 @@ def reverse_snapshots():
         "reverse-stepi", "monitor when",
     ], elf=elf, status=1)
     t.expect_in_order(out, [
-        r"icount 0 of (\d+) recorded; 1 snapshots",
+        r"icount 0 of (\d+) recorded; 1 snapshots \(\d+\.\d MiB\), the nearest at or before now at 0 \(0 "
+        r"instructions back\)",
         r"Breakpoint 1, exit_emulator",
         r"icount (\d+) of \d+ recorded; (\d+) snapshots",
         r"icount \d+ of \d+ recorded; \d+ snapshots",
     ], "snapshots under gdb")
+    nearest = re.findall(r"the nearest at or before now at (\d+) \((\d+) instructions back\)", out)
+    if t.check(len(nearest) == 3, f"three nearest snapshots named (got {nearest})", out):
+        t.check(0 < int(nearest[1][0]) and int(nearest[1][1]) <= 50_000_000,
+                f"after the forward run the nearest snapshot is at most one interval back ({nearest[1]})", out)
     whens = re.findall(r"^icount (\d+) of (\d+) recorded; (\d+) snapshots", out, re.M)
     if t.check(len(whens) == 3, f"three `monitor when` answers (got {whens})", out):
         end = int(whens[0][1])

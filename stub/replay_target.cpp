@@ -145,9 +145,13 @@ std::string ReplayTarget::monitor(std::string_view command) {
   std::string_view cmd = command;
   while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\n')) cmd.remove_suffix(1);
   while (!cmd.empty() && cmd.front() == ' ') cmd.remove_prefix(1);
-  if (cmd == "when")
-    return fmt::format("icount {} of {} recorded; {} snapshots\n", timeline_.now(), timeline_.end(),
-                       timeline_.snapshot_count());
+  if (cmd == "when") {
+    const uint64_t nearest = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(timeline_.now()));
+    return fmt::format("icount {} of {} recorded; {} snapshots ({:.1f} MiB), the nearest at or before now at {} "
+                       "({} instructions back)\n",
+                       timeline_.now(), timeline_.end(), timeline_.snapshot_count(),
+                       static_cast<double>(timeline_.snapshot_bytes()) / 1048576.0, nearest, timeline_.now() - nearest);
+  }
   std::string text = forward_.monitor(command);
   if (cmd == "help" || cmd.empty()) text += "  when                      where the replay is in its recorded history\n";
   return text;
