@@ -12,10 +12,9 @@ namespace {
 
 constexpr uint64_t kPageSize = MachineState::kPageSize;
 
-bool is_zero(const uint8_t* page) {
-  static const uint8_t kZero[kPageSize] = {};
-  return std::memcmp(page, kZero, kPageSize) == 0;
-}
+const uint8_t kZeroPage[kPageSize] = {};
+
+bool is_zero(const uint8_t* page) { return std::memcmp(page, kZeroPage, kPageSize) == 0; }
 
 }  // namespace
 
@@ -71,30 +70,59 @@ void SnapshotStore::synced_with(Machine& machine, size_t index) {
   synced_epoch_ = machine.begin_write_epoch();
 }
 
-void SnapshotStore::take(Machine& machine) {
-  if (!snapshots_.empty() && machine.cpu().icount < snapshots_.back().state.icount)
-    throw std::invalid_argument("snapshot: taken before the newest snapshot");
+size_t SnapshotStore::take(Machine& machine) {
+  const uint64_t now = machine.cpu().icount;
+  // The snapshot it follows: the newest at or before now.
+  size_t after = snapshots_.size();
+  while (after > 0 && snapshots_[after - 1].state.icount > now) --after;
+  if (after > 0 && snapshots_[after - 1].state.icount == now) return after - 1;
   Snapshot s;
   s.state = machine.save_state(/*with_memory=*/false);
   const PhysicalMemory& memory = machine.memory();
-  if (snapshots_.empty()) {
+  uint8_t before[kPageSize];
+  if (after == 0) {
+    if (!snapshots_.empty()) throw std::invalid_argument("snapshot: taken before the first snapshot");
     for (uint64_t p = 0; p < memory.page_count(); ++p) {
       const uint8_t* host = memory.host(p * kPageSize);
       if (memory.page_write_epoch(p) != 0 && !is_zero(host)) add_page(s, p, host);
     }
   } else {
-    // Only what changed since the newest snapshot: compared, not assumed from the epochs.
-    const size_t newest = snapshots_.size() - 1;
-    uint8_t before[kPageSize];
-    for (uint64_t p : pages_that_may_differ(machine, newest)) {
+    // Only what changed since the snapshot before: compared, not assumed from the epochs.
+    const size_t prev = after - 1;
+    for (uint64_t p : pages_that_may_differ(machine, prev)) {
       const uint8_t* host = memory.host(p * kPageSize);
-      const bool was_nonzero = content_at(newest, p, before);
+      const bool was_nonzero = content_at(prev, p, before);
       if (was_nonzero ? std::memcmp(before, host, kPageSize) != 0 : !is_zero(host)) add_page(s, p, host);
     }
   }
+  if (after < snapshots_.size()) {
+    // Inserted before `next`, which held its changes against `prev`: the pages this one
+    // changed but `next` did not are, in `next`, as they were in `prev`.
+    Snapshot& next = snapshots_[after];
+    Snapshot merged;
+    merged.state = std::move(next.state);
+    size_t a = 0, b = 0;
+    while (a < s.pages.size() || b < next.pages.size()) {
+      if (b < next.pages.size() && (a == s.pages.size() || next.pages[b].page <= s.pages[a].page)) {
+        if (a < s.pages.size() && s.pages[a].page == next.pages[b].page) ++a;
+        const StoredPage& sp = next.pages[b++];
+        add_compressed(merged, sp.page, next.data.data() + sp.offset, sp.length);
+      } else {
+        const uint64_t page = s.pages[a++].page;
+        if (content_at(after - 1, page, before))
+          add_page(merged, page, before);
+        else
+          add_page(merged, page, kZeroPage);
+      }
+    }
+    bytes_ -= next.bytes();
+    bytes_ += merged.bytes();
+    next = std::move(merged);
+  }
   bytes_ += s.bytes();
-  snapshots_.push_back(std::move(s));
-  synced_with(machine, snapshots_.size() - 1);
+  snapshots_.insert(snapshots_.begin() + static_cast<std::ptrdiff_t>(after), std::move(s));
+  synced_with(machine, after);
+  return after;
 }
 
 void SnapshotStore::restore(Machine& machine, size_t index) {

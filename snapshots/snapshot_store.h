@@ -3,8 +3,8 @@
 // whose content changed since the snapshot before it, each lz4-compressed.
 //
 // Which pages changed is found from PhysicalMemory's write epochs (pages written since the
-// store last knew memory exactly), then confirmed by comparing a hash of each such page with
-// the hash it had at the newest snapshot: a page written back to what it was costs nothing.
+// store last knew memory exactly), then confirmed by comparing each such page with its
+// version at the snapshot before: a page written back to what it was costs nothing.
 // Restoring snapshot k copies back only the pages that can differ from what the machine
 // holds now (those written since, and those that changed between the snapshot memory last
 // matched and k), and of those only the ones that do differ.
@@ -27,9 +27,11 @@ namespace rw::snapshots {
 
 class SnapshotStore {
  public:
-  // Appends a snapshot of `machine` as it is now (its icount must not be below the newest
-  // snapshot's). Only while the machine's host I/O is idle (see Machine::save_state).
-  void take(Machine& machine);
+  // Adds a snapshot of `machine` as it is now, in instruction-count order: after the newest,
+  // or between two (where a seek arrived). Returns its index. Only while the machine's host
+  // I/O is idle (see Machine::save_state). A machine at the instruction count of an existing
+  // snapshot replaces nothing: that one's index is returned.
+  size_t take(Machine& machine);
   // Puts the machine back to snapshot `index` exactly.
   void restore(Machine& machine, size_t index);
   // Forgets snapshot `index`, neither the first nor the newest (std::invalid_argument).
@@ -66,8 +68,6 @@ class SnapshotStore {
   void synced_with(Machine& machine, size_t index);
 
   std::vector<Snapshot> snapshots_;
-  // Per page, a hash of its content at the newest snapshot (kZeroHash where it is zero).
-  std::vector<uint64_t> newest_hash_;
   // Memory equals this snapshot's but for pages written in or after `synced_epoch_`; unset
   // when the snapshot it last matched was dropped (then every page ever written may differ).
   std::optional<size_t> synced_;

@@ -28,6 +28,26 @@ void Timeline::take_snapshot() {
   thin();
 }
 
+// Between two snapshots, where a seek is on its way: the arrival snapshots are few and the
+// oldest goes first, so that they never outgrow the frontier's.
+void Timeline::take_arrival_snapshot() {
+  const size_t count = store_.size();
+  const size_t index = store_.take(machine_);
+  if (store_.size() == count) return;  // one was there already
+  positions_.insert(positions_.begin() + static_cast<std::ptrdiff_t>(index), replayer_.position());
+  ++snapshots_taken_;
+  arrivals_.push_back(now());
+  while (arrivals_.size() > options_.max_arrival_snapshots) {
+    const uint64_t oldest = arrivals_.front();
+    arrivals_.pop_front();
+    const size_t i = snapshot_at_or_before(oldest);
+    if (store_.icount(i) != oldest || i == 0 || i + 1 == store_.size()) continue;  // thinned already
+    store_.drop(i);
+    positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(i));
+    ++snapshots_dropped_;
+  }
+}
+
 // Over the count or the byte budget: drop every other snapshot of the oldest half (never
 // the one at instruction 0, never the newest). Repeated, this leaves spacing that grows
 // roughly geometrically with the distance from the present, as rr's checkpoints do.
@@ -83,6 +103,10 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
   if (behind || store_.icount(s) > now() || replayer_.diverged()) {
     store_.restore(machine_, s);
     replayer_.set_position(positions_[s]);
+  }
+  if (options_.arrival_distance && icount - now() > options_.arrival_distance) {
+    run_to(icount - options_.arrival_distance);
+    if (now() == icount - options_.arrival_distance && !replayer_.diverged()) take_arrival_snapshot();
   }
   run_to(icount);
   if (replayer_.diverged()) return SeekResult::kDiverged;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "journal/replayer.h"
@@ -31,6 +32,10 @@ struct TimelineOptions {
   uint64_t interval = 50'000'000;     // instructions between snapshots at the frontier
   size_t max_snapshots = 64;          // over this, older snapshots are thinned
   size_t budget_bytes = size_t{1} << 30;  // likewise over this much host memory
+  // A seek that replays further than this also leaves a snapshot this far before where it
+  // arrives, so that stepping back from there replays at most this much (0: never).
+  uint64_t arrival_distance = 1'000'000;
+  size_t max_arrival_snapshots = 8;  // the oldest such snapshot goes when there are more
 };
 
 class Timeline {
@@ -70,6 +75,7 @@ class Timeline {
 
  private:
   void take_snapshot();
+  void take_arrival_snapshot();
   void thin();
 
   Machine& machine_;
@@ -80,6 +86,7 @@ class Timeline {
   std::vector<journal::Replayer::Position> positions_;  // the replayer's, per snapshot
   uint64_t snapshots_taken_ = 0;
   uint64_t snapshots_dropped_ = 0;
+  std::deque<uint64_t> arrivals_;  // instruction counts of arrival snapshots, oldest first
 };
 
 }  // namespace rw

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -135,12 +136,43 @@ TEST_F(SnapshotStoreTest, DroppingSnapshotsKeepsTheOthersExact) {
   EXPECT_THROW(store_.drop(store_.size() - 1), std::invalid_argument);
 }
 
-TEST_F(SnapshotStoreTest, ASnapshotBeforeTheNewestIsRefused) {
+TEST_F(SnapshotStoreTest, SnapshotsInsertedBetweenOthersKeepEveryoneExact) {
+  // Snapshots at 0, 1000, 2000, ...; then, as seeks arrive in the past, more in between.
+  std::vector<std::pair<uint64_t, MachineState>> reference;  // by icount
+  auto remember = [&] { reference.emplace_back(machine_.cpu().icount, machine_.save_state()); };
+  scribble(100);
+  machine_.cpu().icount = 0;
   store_.take(machine_);
-  machine_.cpu().icount += 5;
-  store_.take(machine_);
-  machine_.cpu().icount -= 1;
-  EXPECT_THROW(store_.take(machine_), std::invalid_argument);
+  remember();
+  std::vector<MachineState> runs;  // the state at 500, 1500, ... on the way
+  for (uint64_t t = 1; t <= 8; ++t) {
+    scribble(20);
+    machine_.cpu().icount = t * 1000 - 500;
+    runs.push_back(machine_.save_state());
+    scribble(20);
+    machine_.cpu().icount = t * 1000;
+    store_.take(machine_);
+    remember();
+  }
+  for (size_t i : {3u, 0u, 6u, 4u}) {  // restore a "mid-interval" state and snapshot it there
+    store_.restore(machine_, 0);
+    machine_.restore_state(runs[i]);  // as a replay to that point would leave it
+    const size_t index = store_.take(machine_);
+    EXPECT_EQ(store_.icount(index), runs[i].icount);
+    reference.emplace_back(runs[i].icount, runs[i]);
+  }
+  std::sort(reference.begin(), reference.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  ASSERT_EQ(store_.size(), reference.size());
+  for (int round = 0; round < 100; ++round) {
+    const size_t k = rng_() % store_.size();
+    if (rng_() % 2) scribble(static_cast<int>(rng_() % 30));
+    store_.restore(machine_, k);
+    ASSERT_EQ(machine_.save_state(), reference[k].second) << "snapshot " << k;
+  }
+  // One at the instruction count of an existing snapshot is that snapshot.
+  store_.restore(machine_, 2);
+  EXPECT_EQ(store_.take(machine_), 2u);
+  EXPECT_EQ(store_.size(), reference.size());
 }
 
 }  // namespace

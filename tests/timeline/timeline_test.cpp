@@ -358,3 +358,44 @@ TEST(Timeline, ThinningKeepsSnapshotsBoundedAndDenseNearThePresent) {
 
 }  // namespace
 }  // namespace rw
+
+namespace rw {
+namespace {
+
+// Where a seek arrives after replaying far, it leaves a snapshot a little before itself, so
+// that the next steps back replay little; seeks stay exact, and the extra snapshots are few.
+TEST(Timeline, SeeksLeaveASnapshotNearWhereTheyArrive) {
+  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  const journal::Recording rec = record(kDisk);
+  const uint64_t end = rec.end->final_icount;
+  std::mt19937_64 rng(99);
+  std::vector<uint64_t> points;
+  for (int i = 0; i < 40; ++i) points.push_back(rng() % (end + 1));
+  const std::vector<Reference> refs = straight(kDisk, rec, points);
+  Replay r(kDisk, rec);
+  const uint64_t interval = 250'000, near = 20'000;
+  Timeline tl(*r.m, *r.session, {.interval = interval, .arrival_distance = near, .max_arrival_snapshots = 4});
+  tl.run_to(end);
+  const size_t frontier = tl.snapshot_count();
+  size_t far_seeks = 0;
+  for (const Reference& ref : refs) {
+    // Where the seek replays from: the nearest snapshot, or where the machine is when that is
+    // on the way.
+    const uint64_t snapshot = tl.snapshot_icount(tl.snapshot_at_or_before(ref.icount));
+    const uint64_t from = ref.icount >= tl.now() && snapshot <= tl.now() ? tl.now() : snapshot;
+    ASSERT_EQ(tl.seek(ref.icount), Timeline::SeekResult::kOk) << ref.icount;
+    expect_at(r, tl, ref, "seek leaving an arrival snapshot");
+    if (ref.icount - from > near) {
+      ++far_seeks;
+      const uint64_t nearest = tl.snapshot_icount(tl.snapshot_at_or_before(ref.icount - 1));
+      EXPECT_LE(ref.icount - 1 - nearest, near) << "after a seek to " << ref.icount;
+    }
+    EXPECT_LE(tl.snapshot_count(), frontier + 4);
+  }
+  EXPECT_GT(far_seeks, 10u);
+  // Stepping back from the last point replays from its arrival snapshot, exactly.
+  step_back_from(kDisk, rec, tl, r, refs.back().icount, 5);
+}
+
+}  // namespace
+}  // namespace rw
