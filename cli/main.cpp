@@ -68,6 +68,13 @@ int main(int argc, char** argv) {
   replay->add_flag("--wait-gdb", replay_options.wait_gdb, "With --gdb: stop at instruction 0 until gdb connects");
   replay->add_flag("-s", replay_gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
   replay->add_flag("-S", replay_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+  std::string snapshot_interval_text = "50000000", snapshot_memory_text = "1G";
+  replay->add_option("--snapshot-interval", snapshot_interval_text,
+                     "With --gdb: instructions between snapshots (default 50000000, about 0.1 s of replay "
+                     "here; 0: only the one at instruction 0)");
+  replay->add_option("--snapshot-memory", snapshot_memory_text,
+                     "With --gdb: host memory snapshots may take, e.g. 256M (default 1G; older snapshots are "
+                     "thinned to stay within it)");
 
   std::string info_path;
   CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
@@ -125,6 +132,16 @@ int main(int argc, char** argv) {
       }
     } else if (replay_options.wait_gdb) {
       return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
+    }
+    try {
+      replay_options.snapshot_interval = rw::cli::parse_count(snapshot_interval_text);
+    } catch (const std::invalid_argument& e) {
+      return usage_error(fmt::format("bad --snapshot-interval value '{}': {}", snapshot_interval_text, e.what()));
+    }
+    try {
+      replay_options.snapshot_memory = rw::cli::parse_byte_size(snapshot_memory_text, "--snapshot-memory");
+    } catch (const std::invalid_argument& e) {
+      return usage_error(e.what());
     }
     return rw::cli::replay_command(replay_options);
   }

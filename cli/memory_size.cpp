@@ -34,14 +34,14 @@ uint64_t parse_digits(std::string_view text, size_t& used) {
 
 }  // namespace
 
-uint64_t parse_memory_size(std::string_view text) {
+uint64_t parse_byte_size(std::string_view text, std::string_view option) {
   const std::string quoted = fmt::format("'{}'", text);
   size_t used = 0;
   uint64_t value = 0;
   try {
     value = parse_digits(text, used);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(fmt::format("bad --memory value {}: {} (use e.g. 128M, 1G, 65536K)", quoted, e.what()));
+    throw std::invalid_argument(fmt::format("bad {} value {}: {} (use e.g. 128M, 1G, 65536K)", option, quoted, e.what()));
   }
   std::string_view suffix = text.substr(used);
   unsigned shift = 0;
@@ -54,14 +54,18 @@ uint64_t parse_memory_size(std::string_view text) {
     }
     const bool unit_ok = suffix.empty() || equals_ignoring_case(suffix, "b") ||
                          (shift != 0 && equals_ignoring_case(suffix, "ib"));
-    if (!unit_ok) {
-      throw std::invalid_argument(fmt::format("bad --memory value {}: unknown unit (use K, M or G)", quoted));
-    }
+    if (!unit_ok) throw std::invalid_argument(fmt::format("bad {} value {}: unknown unit (use K, M or G)", option, quoted));
   }
-  if (value > (kMaxMemoryBytes >> shift)) {
+  if (value > (UINT64_MAX >> shift)) throw std::invalid_argument(fmt::format("bad {} value {}: too large", option, quoted));
+  return value << shift;
+}
+
+uint64_t parse_memory_size(std::string_view text) {
+  const uint64_t bytes = parse_byte_size(text, "--memory");
+  const std::string quoted = fmt::format("'{}'", text);
+  if (bytes > kMaxMemoryBytes) {
     throw std::invalid_argument(fmt::format("bad --memory value {}: more than the maximum of 3G", quoted));
   }
-  const uint64_t bytes = value << shift;
   if (bytes < kMinMemoryBytes) {
     throw std::invalid_argument(fmt::format("bad --memory value {}: less than the minimum of 2M", quoted));
   }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "block/base_image.h"
@@ -121,7 +122,17 @@ int replay_command(const ReplayOptions& options) {
   if (!options.gdb.empty()) {
     // gdb over the replay, through a timeline (reverse execution). Forward execution ends
     // where the recording ends; the exit status is the recorded one.
-    Timeline timeline(machine, session);
+    TimelineOptions timeline_options;
+    timeline_options.interval = options.snapshot_interval ? options.snapshot_interval : ~uint64_t{0};
+    timeline_options.budget_bytes = options.snapshot_memory;
+    std::optional<Timeline> made;
+    try {
+      made.emplace(machine, session, timeline_options);
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "rewind: error: --snapshot-memory: {}\n", e.what());
+      return kExitUsage;
+    }
+    Timeline& timeline = *made;
     const int recorded_status = rec.end ? rec.end->exit_status : kExitRecordingCutShort;
     stub::ReplayTarget target(machine, timeline, is64, stop_at,
                               [&](const RunResult& r) { return rec.end ? recorded_status : exit_status_for(r); });

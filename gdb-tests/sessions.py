@@ -303,14 +303,14 @@ def reverse():
         expect_exit(r, 7)
 
 
-def replay_session(commands, pre=(), elf=ELF, status=7):
+def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
     """`rewind record` of a guest (the debug guest by default), then gdb against `rewind replay
     --gdb`; returns gdb's output once rewind has ended with the recorded status."""
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "guest.rwr")
         rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=30)
         t.check(rec.returncode == status, f"rewind record exits {status} (got {rec.returncode})", rec.stderr)
-        r = Rewind(REWIND, elf, replay=recording)
+        r = Rewind(REWIND, elf, replay=recording, extra=extra)
         try:
             out = run_gdb(elf, r.port, commands, pre=pre, timeout=60)
         except Exception:
@@ -500,6 +500,19 @@ def reverse_snapshots():
         t.check(int(whens[1][0]) > end * 9 // 10, f"the breakpoint is near the end ({whens[1][0]} of {end})", out)
         t.check(int(whens[1][2]) > 10, f"snapshots were taken on the way ({whens[1][2]})", out)
         t.check(int(whens[2][0]) == int(whens[1][0]) - 1, f"reverse-stepi went back one ({whens[2][0]})", out)
+    # --snapshot-interval 0: only the snapshot at instruction 0 (and where a seek arrives).
+    out = replay_session(["break exit_emulator", "continue", "monitor when"], elf=elf, status=1,
+                         extra=["--snapshot-interval", "0"])
+    t.expect_in_order(out, [r"Breakpoint 1, exit_emulator", r"icount \d+ of \d+ recorded; 1 snapshots"],
+                      "--snapshot-interval 0")
+    # A budget the snapshot at instruction 0 does not fit in is a clear error.
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "timer.rwr")
+        subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, timeout=30)
+        small = subprocess.run([REWIND, "replay", recording, "--gdb", "127.0.0.1:0", "--snapshot-memory", "1K"],
+                               capture_output=True, text=True, timeout=30)
+        t.check(small.returncode == 2 and "rewind: error: --snapshot-memory: the snapshot at instruction 0 alone "
+                "takes" in small.stderr, f"--snapshot-memory 1K: exit 2 (got {small.returncode}: {small.stderr!r})")
 
 
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,

@@ -19,6 +19,10 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
   // limit it was recorded with), one cut short where its events end.
   end_ = rec.end ? rec.end->final_icount : last_event;
   take_snapshot();
+  if (store_.bytes() > options_.budget_bytes)
+    throw std::invalid_argument(fmt::format("the snapshot at instruction 0 alone takes {} KiB, more than the "
+                                            "snapshot memory budget of {} KiB",
+                                            (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
 }
 
 void Timeline::take_snapshot() {

@@ -48,6 +48,8 @@ class Timeline {
   };
 
   // `machine` replays `session`'s recording and is at instruction 0 (nothing run yet).
+  // std::invalid_argument when the options cannot work (the snapshot at instruction 0 alone
+  // is over the budget, say), with a message for the user.
   Timeline(Machine& machine, journal::ReplaySession& session, TimelineOptions options = {});
 
   uint64_t now() const { return machine_.cpu().icount; }
