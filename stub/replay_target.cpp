@@ -45,99 +45,24 @@ StopEvent ReplayTarget::moved(StopEvent stop) {
   return stop;
 }
 
-bool ReplayTarget::seek_quietly(uint64_t icount) {
-  cpu::Cpu& c = machine_.cpu();
-  // Traces and TLB entries made while disarmed know nothing of breakpoints and watched
-  // pages: the next run with the debugger armed rebuilds them (DebugState::changed).
-  cpu::DebugState* armed = std::exchange(c.debug, nullptr);
-  const bool ok = timeline_.seek(icount) == Timeline::SeekResult::kOk;
-  c.debug = armed;
-  if (armed) armed->changed = true;
-  return ok;
-}
-
 StopEvent ReplayTarget::step_back_once() {
   if (!machine_.past_delivery() && timeline_.now() == 0)
     return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
-  seek_quietly(machine_.past_delivery() ? timeline_.now() : timeline_.now() - 1);
+  timeline_.step_back();
   return moved(StopEvent::signalled(gdb_signal::kSigTrap));
 }
 
-// One stretch of a reverse search: replays from now() to `hi` with the debugger's
-// breakpoints and watchpoints armed and returns the last stop in it, as the place to seek
-// to and what to tell gdb. A breakpoint stops before its instruction, a watchpoint before
-// the accessing instruction (or delivery), so both directions agree on where they are.
-// With `through_deliveries`, the stretch goes on past hi's own deliveries up to the state
-// at `until_rip` (the state the search started from), without running an instruction at hi.
-std::optional<ReplayTarget::Hit> ReplayTarget::last_stop_before(uint64_t hi, bool through_deliveries,
-                                                                 uint64_t until_rip) {
-  std::optional<Hit> last;
-  cpu::DebugState& d = machine_.debug();
-  d.skip_breakpoint_once = false;  // a breakpoint where the stretch starts counts
-  auto record_break = [&](uint64_t t) {
-    const uint64_t addr = d.stop.address;
-    last = Hit{t, StopEvent::signalled(gdb_signal::kSigTrap,
-                                        forward_.is_sw_breakpoint(addr) ? StopEvent::Why::kSwBreak : StopEvent::Why::kHwBreak)};
-    d.skip_breakpoint_once = true;
-  };
-  auto record_watch = [&] {
-    last = Hit{d.stop.access_icount,
-               StopEvent::signalled(gdb_signal::kSigTrap, why_for_watch(d.stop.watch_kind), d.stop.address)};
-  };
-  while (timeline_.now() < hi) {
-    const RunResult r = machine_.run(hi);
-    if (r.reason == cpu::StopReason::kBreakpoint) {
-      if (timeline_.now() < hi) record_break(timeline_.now());
-      continue;
-    }
-    if (r.reason == cpu::StopReason::kWatchpoint) {
-      if (d.stop.access_icount < hi) record_watch();
-      continue;
-    }
-    break;  // reached hi, or the guest stopped (only at the end of the history)
-  }
-  if (through_deliveries && timeline_.now() == hi) {
-    // The instruction at hi may fault, or an interrupt be taken there: run it with a stop
-    // after every delivery until the machine is where the search started. Nothing at hi
-    // retires on the way (that would be after the starting state).
-    d.stop_after_delivery = true;
-    for (int guard = 0; guard < 8 && !(machine_.past_delivery() && machine_.cpu().rip == until_rip); ++guard) {
-      const RunResult r = machine_.run(hi + 1);
-      if (timeline_.now() != hi) break;
-      if (r.reason == cpu::StopReason::kBreakpoint) record_break(hi);
-      else if (r.reason == cpu::StopReason::kWatchpoint) record_watch();
-      else if (r.reason != cpu::StopReason::kTarget) break;
-    }
-    d.stop_after_delivery = false;
-  }
-  d.skip_breakpoint_once = false;
-  return last;
-}
-
 StopEvent ReplayTarget::search_back() {
-  const uint64_t origin = timeline_.now();
-  // Stopped past a delivery at origin (at an interrupt or exception handler's first
-  // instruction): what happened at origin before the deliveries is also behind us.
-  const bool past_delivery = machine_.past_delivery();
-  const uint64_t origin_rip = machine_.cpu().rip;
-  uint64_t hi = origin;
-  bool first = true;
-  while (hi > 0 || (first && past_delivery)) {
-    // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
-    // that only has origin's deliveries to look at).
-    uint64_t lo = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(hi));
-    if (lo == hi && hi > 0 && !(first && past_delivery))
-      lo = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(hi - 1));
-    if (!seek_quietly(lo)) break;
-    std::optional<Hit> last = last_stop_before(hi, first && past_delivery, origin_rip);
-    if (last) {
-      seek_quietly(last->icount);
-      return moved(last->event);
-    }
-    hi = lo;
-    first = false;
+  const ReverseStop stop = timeline_.reverse_continue();
+  switch (stop.kind) {
+    case ReverseStop::Kind::kBreakpoint:
+      return moved(StopEvent::signalled(gdb_signal::kSigTrap, forward_.is_sw_breakpoint(stop.address)
+                                                                   ? StopEvent::Why::kSwBreak
+                                                                   : StopEvent::Why::kHwBreak));
+    case ReverseStop::Kind::kWatchpoint:
+      return moved(StopEvent::signalled(gdb_signal::kSigTrap, why_for_watch(stop.watch_kind), stop.address));
+    case ReverseStop::Kind::kHistoryBegin: break;
   }
-  seek_quietly(0);
   return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
 }
 

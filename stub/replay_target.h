@@ -1,14 +1,12 @@
 // The gdb stub's view of a machine replaying a recording, with reverse execution.
 //
-// Forward execution is MachineTarget's, unchanged (this adapter delegates to one), bounded by
-// the end of the recorded history: there the recorded ending is reported (the guest's exit,
-// or the instruction limit / end of a cut-short recording as an exit with the recorded
-// status). Reverse execution goes through a Timeline:
+// The timeline owns the history and the movement through it; this adapter only translates.
+// Forward execution is MachineTarget's (this adapter delegates to one), run through
+// Timeline::run_to so that it takes snapshots, and bounded by the end of the recorded
+// history: there the recorded ending is reported (the guest's exit, or the instruction limit /
+// end of a cut-short recording as an exit with the recorded status). Backwards:
 //   bs: Timeline::step_back(); at instruction 0, a "replaylog:begin" stop.
-//   bc: the interval from the snapshot before now up to now is replayed with the debugger's
-//       breakpoints and watchpoints armed, remembering the last stop before now; if there is
-//       one, seek there; else the interval before it; at instruction 0, "replaylog:begin".
-// Seeks themselves run with breakpoints and watchpoints disarmed.
+//   bc: Timeline::reverse_continue(); at instruction 0, "replaylog:begin".
 //
 // A replay must stay what was recorded: register and memory writes are refused (gdb says
 // "Could not write register" / "Cannot access memory"), in the past and at the present.
@@ -16,7 +14,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 
 #include "stub/machine_target.h"
 #include "stub/target.h"
@@ -78,15 +75,8 @@ class ReplayTarget final : public Target,
 
  private:
   enum class Mode { kForward, kReverseStep, kReverseContinue };
-  struct Hit {
-    uint64_t icount;  // where to seek to
-    StopEvent event;
-  };
   StopEvent step_back_once();
   StopEvent search_back();
-  std::optional<Hit> last_stop_before(uint64_t hi, bool through_deliveries, uint64_t until_rip);
-  // Timeline::seek with breakpoints and watchpoints disarmed.
-  bool seek_quietly(uint64_t icount);
   StopEvent moved(StopEvent stop);
 
   Machine& machine_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "journal/sessions.h"
 
@@ -97,6 +98,17 @@ RunResult Timeline::run_to(uint64_t icount) {
 }
 
 Timeline::SeekResult Timeline::seek(uint64_t icount) {
+  // Traces and TLB entries made while disarmed know nothing of breakpoints and watched
+  // pages: the next run with the debugger armed rebuilds them (DebugState::changed).
+  cpu::Cpu& c = machine_.cpu();
+  cpu::DebugState* armed = std::exchange(c.debug, nullptr);
+  const SeekResult result = seek_armed_or_not(icount);
+  c.debug = armed;
+  if (armed) armed->changed = true;
+  return result;
+}
+
+Timeline::SeekResult Timeline::seek_armed_or_not(uint64_t icount) {
   if (icount > end_) return SeekResult::kBeyondEnd;
   // Past a delivery at now() (a stop at an interrupt handler's first instruction, say), the
   // state at now() is behind us.

@@ -15,9 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "journal/replayer.h"
+#include "cpu/debug.h"
 #include "machine/machine.h"
 #include "machine/machine_state.h"
 #include "snapshots/snapshot_store.h"
@@ -36,6 +38,14 @@ struct TimelineOptions {
   // arrives, so that stepping back from there replays at most this much (0: never).
   uint64_t arrival_distance = 1'000'000;
   size_t max_arrival_snapshots = 8;  // the oldest such snapshot goes when there are more
+};
+
+// Where a reverse search stopped, and why.
+struct ReverseStop {
+  enum class Kind { kBreakpoint, kWatchpoint, kHistoryBegin };
+  Kind kind = Kind::kHistoryBegin;
+  uint64_t address = 0;  // the breakpoint's or the watchpoint's
+  cpu::WatchKind watch_kind = cpu::WatchKind::kWrite;
 };
 
 class Timeline {
@@ -60,11 +70,17 @@ class Timeline {
   // Forward to `icount` (at most to end(); a guest that stopped there when recorded is
   // reported stopping again), taking snapshots on the way. Stops early on a guest stop.
   RunResult run_to(uint64_t icount);
-  // To exactly `icount`, forwards or backwards. Refused beyond end().
+  // To exactly `icount`, forwards or backwards. Refused beyond end(). Breakpoints and
+  // watchpoints do not stop a seek (the debugger's, armed in the machine, are put back after).
   SeekResult seek(uint64_t icount);
   // One step back: seek(now() - 1), or seek(now()) when the machine is past a delivery at
   // now() (it goes back to before the delivery). False at the very start (nothing changes).
   bool step_back();
+
+  // Backwards to the last breakpoint or watchpoint hit before now (the machine's DebugState),
+  // or to instruction 0 (kHistoryBegin). A breakpoint leaves the machine before its
+  // instruction, a watchpoint before the accessing instruction or delivery (timeline/reverse_search.cpp).
+  ReverseStop reverse_continue();
 
   // The snapshots, ascending by instruction count; the first is at instruction 0.
   size_t snapshot_count() const { return store_.size(); }
@@ -76,6 +92,12 @@ class Timeline {
   uint64_t snapshots_dropped() const { return snapshots_dropped_; }
 
  private:
+  struct Hit {
+    uint64_t icount;  // where to seek to
+    ReverseStop stop;
+  };
+  std::optional<Hit> last_hit_before(uint64_t hi, bool through_deliveries, uint64_t until_rip);
+  SeekResult seek_armed_or_not(uint64_t icount);
   void take_snapshot();
   void take_arrival_snapshot();
   void thin();
