@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 namespace rw::snapshots {
@@ -32,6 +33,25 @@ void SnapshotStore::add_page(Snapshot& s, uint64_t page, const uint8_t* content)
   const int n = LZ4_compress_default(reinterpret_cast<const char*>(content), buffer, kPageSize, sizeof buffer);
   if (n <= 0) throw std::runtime_error("snapshot: lz4 could not compress a page");
   add_compressed(s, page, buffer, static_cast<uint32_t>(n));
+}
+
+void SnapshotStore::merge_into(Snapshot& next, const std::vector<StoredPage>& earlier,
+                               const std::function<void(Snapshot&, const StoredPage&)>& add_earlier) {
+  Snapshot merged;
+  merged.state = std::move(next.state);
+  size_t a = 0, b = 0;
+  while (a < earlier.size() || b < next.pages.size()) {
+    if (b < next.pages.size() && (a == earlier.size() || next.pages[b].page <= earlier[a].page)) {
+      if (a < earlier.size() && earlier[a].page == next.pages[b].page) ++a;  // `next` has its own
+      const StoredPage& sp = next.pages[b++];
+      add_compressed(merged, sp.page, next.data.data() + sp.offset, sp.length);
+    } else {
+      add_earlier(merged, earlier[a++]);
+    }
+  }
+  bytes_ -= next.bytes();
+  bytes_ += merged.bytes();
+  next = std::move(merged);
 }
 
 bool SnapshotStore::content_at(size_t index, uint64_t page, uint8_t* out) const {
@@ -98,26 +118,9 @@ size_t SnapshotStore::take(Machine& machine) {
   if (after < snapshots_.size()) {
     // Inserted before `next`, which held its changes against `prev`: the pages this one
     // changed but `next` did not are, in `next`, as they were in `prev`.
-    Snapshot& next = snapshots_[after];
-    Snapshot merged;
-    merged.state = std::move(next.state);
-    size_t a = 0, b = 0;
-    while (a < s.pages.size() || b < next.pages.size()) {
-      if (b < next.pages.size() && (a == s.pages.size() || next.pages[b].page <= s.pages[a].page)) {
-        if (a < s.pages.size() && s.pages[a].page == next.pages[b].page) ++a;
-        const StoredPage& sp = next.pages[b++];
-        add_compressed(merged, sp.page, next.data.data() + sp.offset, sp.length);
-      } else {
-        const uint64_t page = s.pages[a++].page;
-        if (content_at(after - 1, page, before))
-          add_page(merged, page, before);
-        else
-          add_page(merged, page, kZeroPage);
-      }
-    }
-    bytes_ -= next.bytes();
-    bytes_ += merged.bytes();
-    next = std::move(merged);
+    merge_into(snapshots_[after], s.pages, [&](Snapshot& merged, const StoredPage& sp) {
+      add_page(merged, sp.page, content_at(after - 1, sp.page, before) ? before : kZeroPage);
+    });
   }
   bytes_ += s.bytes();
   snapshots_.insert(snapshots_.begin() + static_cast<std::ptrdiff_t>(after), std::move(s));
@@ -147,26 +150,12 @@ void SnapshotStore::restore(Machine& machine, size_t index) {
 void SnapshotStore::drop(size_t index) {
   if (index == 0 || index + 1 >= snapshots_.size())
     throw std::invalid_argument("snapshot: the first and the newest snapshot are always kept");
-  Snapshot& gone = snapshots_[index];
-  Snapshot& next = snapshots_[index + 1];
-  // The next snapshot takes over the pages it did not change itself: merge by page number.
-  Snapshot merged;
-  merged.state = std::move(next.state);
-  size_t a = 0, b = 0;
-  while (a < gone.pages.size() || b < next.pages.size()) {
-    const bool from_next = b < next.pages.size() && (a == gone.pages.size() || next.pages[b].page <= gone.pages[a].page);
-    if (from_next) {
-      if (a < gone.pages.size() && gone.pages[a].page == next.pages[b].page) ++a;  // superseded
-      const StoredPage& sp = next.pages[b++];
-      add_compressed(merged, sp.page, next.data.data() + sp.offset, sp.length);
-    } else {
-      const StoredPage& sp = gone.pages[a++];
-      add_compressed(merged, sp.page, gone.data.data() + sp.offset, sp.length);
-    }
-  }
-  bytes_ -= gone.bytes() + next.bytes();
-  bytes_ += merged.bytes();
-  next = std::move(merged);
+  // The next snapshot takes over the pages it did not change itself.
+  const Snapshot& gone = snapshots_[index];
+  merge_into(snapshots_[index + 1], gone.pages, [&](Snapshot& merged, const StoredPage& sp) {
+    add_compressed(merged, sp.page, gone.data.data() + sp.offset, sp.length);
+  });
+  bytes_ -= gone.bytes();
   snapshots_.erase(snapshots_.begin() + static_cast<std::ptrdiff_t>(index));
   if (synced_) {
     if (*synced_ == index)

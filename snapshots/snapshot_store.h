@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class SnapshotStore {
   };
 
   void add_page(Snapshot& s, uint64_t page, const uint8_t* content);
+  // `next` also takes the pages of `earlier` (sorted) it does not hold itself, each added by
+  // `add_earlier`: what `next` becomes when the snapshot before it changes (dropped or inserted).
+  void merge_into(Snapshot& next, const std::vector<StoredPage>& earlier,
+                  const std::function<void(Snapshot&, const StoredPage&)>& add_earlier);
   void add_compressed(Snapshot& s, uint64_t page, const char* data, uint32_t length);
   // The page's content as of snapshot `index` into `out`; false if it is zero there.
   bool content_at(size_t index, uint64_t page, uint8_t* out) const;

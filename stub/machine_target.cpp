@@ -205,8 +205,7 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
     case cpu::StopReason::kReset: e = ended(StopEvent::exited(exit_status_(r))); break;
     case cpu::StopReason::kExit: e = ended(StopEvent::exited(r.exit_code & 0xFF)); break;
     case cpu::StopReason::kBreakpoint: {
-      const uint64_t addr = machine_.debug().stop.address;
-      e.why = sw_.count(addr) ? StopEvent::Why::kSwBreak : StopEvent::Why::kHwBreak;
+      e.why = why_for_breakpoint(machine_.debug().stop.address);
       break;
     }
     case cpu::StopReason::kWatchpoint:

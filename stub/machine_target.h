@@ -67,7 +67,10 @@ class MachineTarget final : public Target,
   bool remove_sw_breakpoint(uint64_t addr) override;
   bool add_hw_breakpoint(uint64_t addr) override;
   bool remove_hw_breakpoint(uint64_t addr) override;
-  bool is_sw_breakpoint(uint64_t addr) const { return sw_.count(addr) != 0; }
+  // Why gdb is told a breakpoint at `addr` stopped the guest (a software one wins).
+  StopEvent::Why why_for_breakpoint(uint64_t addr) const {
+    return sw_.count(addr) ? StopEvent::Why::kSwBreak : StopEvent::Why::kHwBreak;
+  }
   // WatchpointOps
   bool add_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;
   bool remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) override;

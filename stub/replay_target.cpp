@@ -46,9 +46,7 @@ StopEvent ReplayTarget::moved(StopEvent stop) {
 }
 
 StopEvent ReplayTarget::step_back_once() {
-  if (!machine_.past_delivery() && timeline_.now() == 0)
-    return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
-  timeline_.step_back();
+  if (!timeline_.step_back()) return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
   return moved(StopEvent::signalled(gdb_signal::kSigTrap));
 }
 
@@ -56,9 +54,7 @@ StopEvent ReplayTarget::search_back() {
   const ReverseStop stop = timeline_.reverse_continue();
   switch (stop.kind) {
     case ReverseStop::Kind::kBreakpoint:
-      return moved(StopEvent::signalled(gdb_signal::kSigTrap, forward_.is_sw_breakpoint(stop.address)
-                                                                   ? StopEvent::Why::kSwBreak
-                                                                   : StopEvent::Why::kHwBreak));
+      return moved(StopEvent::signalled(gdb_signal::kSigTrap, forward_.why_for_breakpoint(stop.address)));
     case ReverseStop::Kind::kWatchpoint:
       return moved(StopEvent::signalled(gdb_signal::kSigTrap, why_for_watch(stop.watch_kind), stop.address));
     case ReverseStop::Kind::kHistoryBegin: break;
