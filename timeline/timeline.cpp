@@ -47,10 +47,14 @@ void Timeline::take_arrival_snapshot() {
     arrivals_.pop_front();
     const size_t i = snapshot_at_or_before(oldest);
     if (store_.icount(i) != oldest || i == 0 || i + 1 == store_.size()) continue;  // thinned already
-    store_.drop(i);
-    positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(i));
-    ++snapshots_dropped_;
+    drop_snapshot(i);
   }
+}
+
+void Timeline::drop_snapshot(size_t index) {
+  store_.drop(index);
+  positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(index));
+  ++snapshots_dropped_;
 }
 
 // Over the count or the byte budget: drop every other snapshot of the oldest half (never
@@ -60,12 +64,8 @@ void Timeline::thin() {
   while ((store_.size() > options_.max_snapshots || store_.bytes() > options_.budget_bytes) && store_.size() > 2) {
     const size_t oldest_half = std::max<size_t>(2, store_.size() / 2);
     // From the back, so that the indices still to visit do not move.
-    for (size_t i = oldest_half; i-- > 1;) {
-      if (i % 2 == 0) continue;
-      store_.drop(i);
-      positions_.erase(positions_.begin() + static_cast<std::ptrdiff_t>(i));
-      ++snapshots_dropped_;
-    }
+    for (size_t i = oldest_half; i-- > 1;)
+      if (i % 2 == 1) drop_snapshot(i);
   }
 }
 

@@ -100,6 +100,7 @@ class Timeline {
   SeekResult seek_armed_or_not(uint64_t icount);
   void take_snapshot();
   void take_arrival_snapshot();
+  void drop_snapshot(size_t index);  // with its replayer position
   void thin();
 
   Machine& machine_;
