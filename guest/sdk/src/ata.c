@@ -279,7 +279,7 @@ int ata_wait(int ch) {
         if (irq_mode) {
             // The handler runs between STI and HLT at the earliest, so no wakeup is lost.
             __asm__ volatile("cli");
-            if (chan[ch].busy) __asm__ volatile("sti; hlt" ::: "memory");
+            if (chan[ch].busy) sti_hlt();
             __asm__ volatile("sti");
         } else {
             if (ata_service(ch)) break;

@@ -74,6 +74,6 @@ int serial_getc_irq(void) {
             return c;
         }
         // STI's shadow covers HLT: an IRQ between the check and HLT still wakes us.
-        __asm__ volatile("sti; hlt" ::: "memory");
+        sti_hlt();
     }
 }

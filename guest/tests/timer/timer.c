@@ -43,8 +43,13 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     pit_program(0, 0, PIT_MS(2));
     uint8_t st = pit_read_status(0);
     printf("mode 0 armed: OUT %u\n", st >> 7);
+    // One interrupt only: check and halt with interrupts off, or one arriving between
+    // the check and the HLT (QEMU's timers run in host time) would leave it asleep.
+    while (!oneshot) {
+        sti_hlt();
+        cli();
+    }
     sti();
-    while (!oneshot) hlt();
     pit_delay(PIT_MS(20));
     printf("mode 0: %u interrupt(s), OUT %u\n", (unsigned)oneshot, pit_read_status(0) >> 7);
 

@@ -39,6 +39,11 @@ static inline void invlpg(const volatile void* p) { __asm__ volatile("invlpg (%0
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+// Enables interrupts and halts as one step: STI holds interrupts off for one more
+// instruction, so an interrupt that arrives now wakes the HLT instead of being
+// taken just before it (call with interrupts disabled, after the wait condition
+// was checked).
+static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 static inline void cpu_pause(void) { __asm__ volatile("pause"); }
 static inline uintptr_t read_flags(void) { uintptr_t f; __asm__ volatile("pushf; pop %0" : "=r"(f)); return f; }
 
