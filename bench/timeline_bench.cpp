@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "block/disks.h"
-#include "cli/exit_codes.h"
+#include "session/exit_codes.h"
 #include "journal/recording_file.h"
 #include "journal/sessions.h"
 #include "loader/multiboot_loader.h"
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     do {
       r = m->run(std::min(o.instructions, m->cpu().icount + (uint64_t{1} << 26)));
     } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < o.instructions);
-    session.finish(r, r.reason == cpu::StopReason::kTarget ? cli::kExitInstructionLimit : 1);
+    session.finish(r, r.reason == cpu::StopReason::kTarget ? session::kExitInstructionLimit : 1);
   }
   const double record_ms = ms_since(t0);
   journal::Recording rec = journal::read_recording(path);

@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdio>
 
-#include "cli/exit_codes.h"
+#include "session/exit_codes.h"
 #include "machine/guest_time.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
@@ -37,7 +37,7 @@ int info_command(const std::string& path) {
     rec = journal::read_recording(path);
   } catch (const journal::RecordingError& e) {
     std::fprintf(stderr, "rewind: error: %s\n", e.what());
-    return kExitBadRecording;
+    return session::kExitBadRecording;
   }
   const journal::RecordingHeader& h = rec.header;
   fmt::print("recording      {}\n", path);

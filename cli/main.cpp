@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/exit_codes.h"
+#include "session/exit_codes.h"
 #include "cli/memory_size.h"
 #include "cli/info_command.h"
 #include "cli/replay_command.h"
@@ -18,7 +18,7 @@ namespace {
 
 int usage_error(const std::string& message) {
   fmt::print(stderr, "rewind: error: {} (see rewind --help)\n", message);
-  return rw::cli::kExitUsage;
+  return rw::session::kExitUsage;
 }
 
 }  // namespace
@@ -35,12 +35,12 @@ int main(int argc, char** argv) {
   bool gdb_short = false;
   // `record` takes every option of `run`.
   for (CLI::App* cmd : {run, record}) {
-    cmd->add_option("guest", run_options.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
+    cmd->add_option("guest", run_options.live.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
         ->required();
-    cmd->add_option("--append", run_options.append, "Kernel command line (the guest sees: PATH APPEND)");
+    cmd->add_option("--append", run_options.live.append, "Kernel command line (the guest sees: PATH APPEND)");
     cmd->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
     cmd->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");
-    cmd->add_option("--serial-in", run_options.serial_in,
+    cmd->add_option("--serial-in", run_options.live.serial_in,
                     "What COM1 receives: stdin (default, as QEMU's -serial stdio), none, or a file");
     cmd->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
     cmd->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
@@ -53,13 +53,13 @@ int main(int argc, char** argv) {
   }
   bool no_record = false;
   run->add_flag("--no-record", no_record, "Do not journal the run (it is recorded in memory by default)");
-  record->add_option("-o,--output", run_options.record_path, "The recording file to write")->required();
+  record->add_option("-o,--output", run_options.live.record_path, "The recording file to write")->required();
 
   rw::cli::ReplayOptions replay_options;
   CLI::App* replay = app.add_subcommand("replay", "Run a recording again, instruction for instruction");
-  replay->add_option("recording", replay_options.recording, "A file written by rewind record")->required();
+  replay->add_option("recording", replay_options.replay.recording, "A file written by rewind record")->required();
   replay->add_option("--serial", replay_options.serial, "Where COM1 output goes: stdio (default) or a file");
-  replay->add_flag("--force", replay_options.force, "Replay even if the guest or disk images are not the recorded ones");
+  replay->add_flag("--force", replay_options.replay.force, "Replay even if the guest or disk images are not the recorded ones");
   replay->add_flag("--stats", replay_options.stats, "Print instructions, time, speed and events at the end");
   replay->add_flag("!--no-progress", replay_options.progress, "No progress bar on a terminal");
   bool replay_gdb_short = false;
@@ -68,13 +68,16 @@ int main(int argc, char** argv) {
   replay->add_flag("--wait-gdb", replay_options.wait_gdb, "With --gdb: stop at instruction 0 until gdb connects");
   replay->add_flag("-s", replay_gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
   replay->add_flag("-S", replay_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+  // Snapshots, for time travel: taken whenever the guest runs forward, with or without gdb.
   std::string snapshot_interval_text = "50000000", snapshot_memory_text = "1G";
-  replay->add_option("--snapshot-interval", snapshot_interval_text,
-                     "With --gdb: instructions between snapshots (default 50000000, about 0.1 s of replay "
-                     "here; 0: only the one at instruction 0)");
-  replay->add_option("--snapshot-memory", snapshot_memory_text,
-                     "With --gdb: host memory snapshots may take, e.g. 256M (default 1G; older snapshots are "
-                     "thinned to stay within it)");
+  for (CLI::App* cmd : {run, record, replay}) {
+    cmd->add_option("--snapshot-interval", snapshot_interval_text,
+                    "Instructions between snapshots (default 50000000, about 0.1 s of replay here; 0: only the "
+                    "one at instruction 0)");
+    cmd->add_option("--snapshot-memory", snapshot_memory_text,
+                    "Host memory snapshots may take, e.g. 256M (default 1G; older snapshots are thinned to stay "
+                    "within it)");
+  }
 
   std::string info_path;
   CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
@@ -91,12 +94,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    run_options.memory_bytes = rw::cli::parse_memory_size(memory_text);
+    run_options.live.memory_bytes = rw::cli::parse_memory_size(memory_text);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
   try {
-    run_options.max_instructions = rw::cli::parse_count(max_instructions_text);
+    run_options.live.max_instructions = rw::cli::parse_count(max_instructions_text);
   } catch (const std::invalid_argument& e) {
     return usage_error(fmt::format("bad --max-instructions value '{}': {}", max_instructions_text, e.what()));
   }
@@ -120,6 +123,19 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  rw::TimelineOptions snapshots;
+  try {
+    const uint64_t interval = rw::cli::parse_count(snapshot_interval_text);
+    snapshots.interval = interval ? interval : ~uint64_t{0};
+  } catch (const std::invalid_argument& e) {
+    return usage_error(fmt::format("bad --snapshot-interval value '{}': {}", snapshot_interval_text, e.what()));
+  }
+  try {
+    snapshots.budget_bytes = rw::cli::parse_byte_size(snapshot_memory_text, "--snapshot-memory");
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+
   if (replay->parsed()) {
     if (replay_gdb_short && replay_options.gdb.empty()) replay_options.gdb = ":1234";
     if (!replay_options.gdb.empty()) {
@@ -133,20 +149,12 @@ int main(int argc, char** argv) {
     } else if (replay_options.wait_gdb) {
       return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
     }
-    try {
-      replay_options.snapshot_interval = rw::cli::parse_count(snapshot_interval_text);
-    } catch (const std::invalid_argument& e) {
-      return usage_error(fmt::format("bad --snapshot-interval value '{}': {}", snapshot_interval_text, e.what()));
-    }
-    try {
-      replay_options.snapshot_memory = rw::cli::parse_byte_size(snapshot_memory_text, "--snapshot-memory");
-    } catch (const std::invalid_argument& e) {
-      return usage_error(e.what());
-    }
+    replay_options.replay.snapshots = snapshots;
     return rw::cli::replay_command(replay_options);
   }
   if (info->parsed()) return rw::cli::info_command(info_path);
-  run_options.record = !no_record;
+  run_options.live.record = !no_record;
+  run_options.live.snapshots = snapshots;
   if (run->parsed() || record->parsed()) return rw::cli::run_command(run_options);
   return usage_error("no command given");
 }

@@ -3,6 +3,7 @@
 // and watchpoints armed, remembering the last stop; if there is one, seek there; else the
 // stretch before. See docs/timeline.md.
 #include <optional>
+#include <stdexcept>
 
 #include "cpu/debug.h"
 #include "timeline/timeline.h"
@@ -57,6 +58,7 @@ std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through
 }
 
 ReverseStop Timeline::reverse_continue() {
+  if (live()) throw std::logic_error("Timeline::reverse_continue: a live timeline cannot go back yet");
   const uint64_t origin = now();
   // Stopped past a delivery at origin (at an interrupt or exception handler's first
   // instruction): what happened at origin before the deliveries is also behind us.

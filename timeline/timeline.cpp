@@ -11,14 +11,30 @@
 namespace rw {
 
 Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOptions options)
-    : machine_(machine), replayer_(session.replayer()), options_(options) {
-  if (options_.interval == 0 || options_.max_snapshots < 2)
-    throw std::invalid_argument("timeline: the snapshot interval must be positive and at least 2 snapshots kept");
+    : machine_(machine), replayer_(&session.replayer()), options_(options) {
   const journal::Recording& rec = session.recording();
   const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;
   // As `rewind replay` runs it: a complete recording ends by itself (or at the instruction
   // limit it was recorded with), one cut short where its events end.
   end_ = rec.end ? rec.end->final_icount : last_event;
+  take_first_snapshot();
+}
+
+Timeline::Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options)
+    : machine_(machine), recorder_(&session.recorder()), options_(options) {
+  take_first_snapshot();
+}
+
+journal::Replayer::Position Timeline::position() const {
+  if (replayer_) return replayer_->position();
+  // A replay of the live journal from here would deliver the next event recorded, and check
+  // the digests after those recorded so far.
+  return {recorder_->events().size(), recorder_->digests()};
+}
+
+void Timeline::take_first_snapshot() {
+  if (options_.interval == 0 || options_.max_snapshots < 2)
+    throw std::invalid_argument("timeline: the snapshot interval must be positive and at least 2 snapshots kept");
   take_snapshot();
   if (store_.bytes() > options_.budget_bytes)
     throw std::invalid_argument(fmt::format("the snapshot at instruction 0 alone takes {} KiB, more than the "
@@ -28,7 +44,7 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
 
 void Timeline::take_snapshot() {
   store_.take(machine_);
-  positions_.push_back(replayer_.position());
+  positions_.push_back(position());
   ++snapshots_taken_;
   thin();
 }
@@ -39,7 +55,7 @@ void Timeline::take_arrival_snapshot() {
   const size_t count = store_.size();
   const size_t index = store_.take(machine_);
   if (store_.size() == count) return;  // one was there already
-  positions_.insert(positions_.begin() + static_cast<std::ptrdiff_t>(index), replayer_.position());
+  positions_.insert(positions_.begin() + static_cast<std::ptrdiff_t>(index), position());
   ++snapshots_taken_;
   arrivals_.push_back(now());
   while (arrivals_.size() > options_.max_arrival_snapshots) {
@@ -81,19 +97,19 @@ size_t Timeline::snapshot_at_or_before(uint64_t icount) const {
 RunResult Timeline::run_to(uint64_t icount) {
   RunResult result;
   result.reason = cpu::StopReason::kTarget;
-  // Never past the recorded end: a guest that stopped there (its exit, a hang) is seen
-  // stopping by Machine::run(end_) already, and beyond it there is no history to replay.
-  const uint64_t target = std::min(icount, end_);
+  // Replaying, never past the recorded end: a guest that stopped there (its exit, a hang) is
+  // seen stopping by Machine::run(end_) already, and beyond it there is no history to replay.
+  const uint64_t target = live() ? icount : std::min(icount, end_);
   while (now() < target) {
     // Stop at each multiple of the interval; beyond the newest snapshot, take one there.
     const uint64_t next_point = (now() / options_.interval + 1) * options_.interval;
     result = machine_.run(std::min(target, next_point));
-    if (result.reason != cpu::StopReason::kTarget || replayer_.diverged()) return result;
+    if (result.reason != cpu::StopReason::kTarget || diverged()) return result;
     if (now() % options_.interval == 0 && now() > store_.icount(store_.size() - 1)) take_snapshot();
   }
   if (result.message.empty())
-    result.message = now() >= end_ ? fmt::format("end of the recorded history ({} instructions)", now())
-                                   : fmt::format("instruction limit reached ({} instructions)", now());
+    result.message = !live() && now() >= end_ ? fmt::format("end of the recorded history ({} instructions)", now())
+                                              : fmt::format("instruction limit reached ({} instructions)", now());
   return result;
 }
 
@@ -109,23 +125,28 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
 }
 
 Timeline::SeekResult Timeline::seek_armed_or_not(uint64_t icount) {
+  if (live()) {
+    if (icount < now() || machine_.past_delivery()) return SeekResult::kLive;
+    run_to(icount);
+    return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
+  }
   if (icount > end_) return SeekResult::kBeyondEnd;
   // Past a delivery at now() (a stop at an interrupt handler's first instruction, say), the
   // state at now() is behind us.
   const bool behind = icount < now() || (icount == now() && machine_.past_delivery());
-  if (!behind && icount == now() && !replayer_.diverged()) return SeekResult::kOk;
+  if (!behind && icount == now() && !replayer_->diverged()) return SeekResult::kOk;
   const size_t s = snapshot_at_or_before(icount);
   // Forward within reach of the present: no restore needed.
-  if (behind || store_.icount(s) > now() || replayer_.diverged()) {
+  if (behind || store_.icount(s) > now() || replayer_->diverged()) {
     store_.restore(machine_, s);
-    replayer_.set_position(positions_[s]);
+    replayer_->set_position(positions_[s]);
   }
   if (options_.arrival_distance && icount - now() > options_.arrival_distance) {
     run_to(icount - options_.arrival_distance);
-    if (now() == icount - options_.arrival_distance && !replayer_.diverged()) take_arrival_snapshot();
+    if (now() == icount - options_.arrival_distance && !replayer_->diverged()) take_arrival_snapshot();
   }
   run_to(icount);
-  if (replayer_.diverged()) return SeekResult::kDiverged;
+  if (replayer_->diverged()) return SeekResult::kDiverged;
   return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
 }
 

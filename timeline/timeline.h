@@ -1,6 +1,8 @@
-// Time travel over a machine that replays a recording: snapshots taken while running
-// forward, and seek(t) = restore the nearest snapshot at or before t, replay forward to
-// exactly t. See docs/timeline.md.
+// Time travel over a machine's history: snapshots taken while running forward, and
+// seek(t) = restore the nearest snapshot at or before t, replay forward to exactly t. The
+// history is finished (a recording being replayed) or still being made (a live run that
+// records as it goes; going back in it comes with live reverse debugging, until then a live
+// timeline only runs forward and takes snapshots). See docs/timeline.md.
 //
 // "The state at instruction t" is what Machine::run(t) leaves when it reaches t: the
 // events journaled at t have been delivered (a disk completion's data is in the drive
@@ -25,6 +27,8 @@
 #include "snapshots/snapshot_store.h"
 
 namespace rw::journal {
+class RecordingSession;
+class Recorder;
 class ReplaySession;
 }
 
@@ -55,32 +59,42 @@ class Timeline {
     kBeyondEnd,  // past the end of the recorded history: nothing changed
     kDiverged,   // the replay diverged on the way (the replayer says where)
     kStopped,    // the guest stopped before reaching it (not in a faithful replay)
+    kLive,       // a live timeline cannot go back yet: nothing changed
   };
 
   // `machine` replays `session`'s recording and is at instruction 0 (nothing run yet).
   // std::invalid_argument when the options cannot work (the snapshot at instruction 0 alone
   // is over the budget, say), with a message for the user.
   Timeline(Machine& machine, journal::ReplaySession& session, TimelineOptions options = {});
+  // `machine` runs live, recorded by `session`, and is at instruction 0.
+  Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options = {});
 
   uint64_t now() const { return machine_.cpu().icount; }
+  bool live() const { return recorder_ != nullptr; }
   // The last instruction of the recorded history (where the recording ended, or its last
-  // event if it was cut short).
-  uint64_t end() const { return end_; }
+  // event if it was cut short); live, the present.
+  uint64_t end() const { return live() ? now() : end_; }
 
-  // Forward to `icount` (at most to end(); a guest that stopped there when recorded is
-  // reported stopping again), taking snapshots on the way. Stops early on a guest stop.
+  // Forward to `icount` (replaying, at most to end(); a guest that stopped there when
+  // recorded is reported stopping again), taking snapshots on the way. Stops early on a
+  // guest stop.
   RunResult run_to(uint64_t icount);
   // To exactly `icount`, forwards or backwards. Refused beyond end(). Breakpoints and
   // watchpoints do not stop a seek (the debugger's, armed in the machine, are put back after).
   SeekResult seek(uint64_t icount);
   // One step back: seek(now() - 1), or seek(now()) when the machine is past a delivery at
-  // now() (it goes back to before the delivery). False at the very start (nothing changes).
+  // now() (it goes back to before the delivery). False at the very start, and on a live
+  // timeline (nothing changes).
   bool step_back();
 
   // Backwards to the last breakpoint or watchpoint hit before now (the machine's DebugState),
   // or to instruction 0 (kHistoryBegin). A breakpoint leaves the machine before its
   // instruction, a watchpoint before the accessing instruction or delivery (timeline/reverse_search.cpp).
+  // Not on a live timeline (std::logic_error).
   ReverseStop reverse_continue();
+
+  // The replay no longer follows the recording (never, live).
+  bool diverged() const { return replayer_ && replayer_->diverged(); }
 
   // The snapshots, ascending by instruction count; the first is at instruction 0.
   size_t snapshot_count() const { return store_.size(); }
@@ -98,13 +112,17 @@ class Timeline {
   };
   std::optional<Hit> last_hit_before(uint64_t hi, bool through_deliveries, uint64_t until_rip);
   SeekResult seek_armed_or_not(uint64_t icount);
+  // Where the journal is now: the next event a replay from here would deliver.
+  journal::Replayer::Position position() const;
+  void take_first_snapshot();
   void take_snapshot();
   void take_arrival_snapshot();
   void drop_snapshot(size_t index);  // with its replayer position
   void thin();
 
   Machine& machine_;
-  journal::Replayer& replayer_;
+  journal::Replayer* replayer_ = nullptr;        // replaying: the recording's
+  const journal::Recorder* recorder_ = nullptr;  // live: the run's
   TimelineOptions options_;
   uint64_t end_ = 0;
   snapshots::SnapshotStore store_;

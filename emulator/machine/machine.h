@@ -124,8 +124,8 @@ class Machine {
   }
 
   // --- whole machine state (machine/machine_state.h) ---
-  // Capture and restore everything the guest can observe, exactly. Only between runs and
-  // only while host_io_idle() (else std::logic_error): see machine_state.h. restore_state
+  // Capture and restore everything the guest can observe, exactly. Only between runs;
+  // restoring only while host_io_idle() (else std::logic_error): see machine_state.h. restore_state
   // needs a machine of the same configuration (else std::invalid_argument), flushes the
   // CPU's TLB and code cache and marks the pages it changes as written (digests and write
   // epochs stay right); it clears a pending stop. Host-side things stay as they are.

@@ -77,8 +77,6 @@ bool page_is_zero(const uint8_t* p) {
 }  // namespace
 
 MachineState Machine::save_state(bool with_memory) {
-  if (sources_busy())
-    throw std::logic_error("Machine::save_state: host I/O is outstanding (only an idle or replaying machine can be saved)");
   MachineState s;
   s.icount = cpu_.icount;
   s.memory_bytes = memory_.size();

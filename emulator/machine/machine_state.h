@@ -6,11 +6,13 @@
 // memory as the list of pages that differ from zero.
 //
 // Host-side things are not part of it: the serial output FILE and output already written,
-// observers, host I/O threads, debugger breakpoints. Saving and restoring are allowed only
-// while no host I/O is outstanding (every ExternalSource of the machine idle, see
-// Machine::host_io_idle()): a restored request in flight then has no host job and
-// completes only through BlockDevice::deliver(), as in a replay. So time travel runs in
-// replay (disks attached with host_io = false, inputs delivered from the journal).
+// observers, host I/O threads, debugger breakpoints. A live machine can be saved at any
+// boundary (host threads touch only their own jobs; a request in flight is saved as the
+// guest issued it). Restoring is allowed only while no host I/O is outstanding (every
+// ExternalSource of the machine idle, see Machine::host_io_idle()): a restored request in
+// flight then has no host job and completes only through BlockDevice::deliver(), as in a
+// replay. So time travel runs in replay (disks attached with host_io = false, inputs
+// delivered from the journal).
 //
 // The value is self-contained and can be restored into any Machine of the same
 // configuration (memory size, disks at the same positions with the same sizes).

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "block/disks.h"
-#include "cli/outcome.h"
+#include "session/session.h"
 #include "journal/recording_file.h"
 #include "journal/sessions.h"
 #include "journal/state_hash.h"
@@ -76,7 +76,7 @@ journal::Recording record(const Spec& spec) {
     do {
       r = m->run(std::min(limit, m->cpu().icount + (uint64_t{1} << 24)));
     } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < limit);
-    session.finish(r, cli::exit_status_for(r));
+    session.finish(r, session::exit_status_for(r));
   }
   journal::Recording rec = journal::read_recording(path);
   std::filesystem::remove(path);

@@ -1,8 +1,9 @@
-// The exit status of `rewind run`. A guest that writes v to port 0xF4 ends with (v << 1) | 1,
-// as under QEMU's isa-debug-exit: always odd. rewind's own outcomes are even, so the two never meet.
+// The exit status of every rewind command (run, record, replay, info). A guest that writes v
+// to port 0xF4 ends with (v << 1) | 1, as under QEMU's isa-debug-exit: always odd. rewind's own
+// outcomes are even, so the two never meet.
 #pragma once
 
-namespace rw::cli {
+namespace rw::session {
 
 inline constexpr int kExitUsage = 2;             // bad command line (unknown option, bad --memory, ...)
 inline constexpr int kExitTripleFault = 12;      // the guest triple-faulted (the CPU shut down)
@@ -19,4 +20,4 @@ inline constexpr int kExitDivergence = 26;       // replay: the run differs from
 inline constexpr int kExitRecordingCutShort = 28;  // replay: the recording ends before the run did
 inline constexpr int kExitDiskSave = 20;         // --disk-writeback / --disk-save failed at the end
 
-}  // namespace rw::cli
+}  // namespace rw::session

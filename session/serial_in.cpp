@@ -1,4 +1,4 @@
-#include "cli/serial_in.h"
+#include "session/serial_in.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include "devices/serial_input.h"
 #include "machine/machine.h"
 
-namespace rw::cli {
+namespace rw::session {
 
 SerialIn::SerialIn() = default;
 
@@ -53,4 +53,4 @@ bool SerialIn::connect(const std::string& spec, Machine& machine, std::string& e
   return true;
 }
 
-}  // namespace rw::cli
+}  // namespace rw::session

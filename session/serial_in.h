@@ -11,7 +11,7 @@ class Machine;
 class SerialInput;
 }
 
-namespace rw::cli {
+namespace rw::session {
 
 class SerialIn {
  public:
@@ -33,4 +33,4 @@ class SerialIn {
   std::unique_ptr<SerialInput> input_;
 };
 
-}  // namespace rw::cli
+}  // namespace rw::session

@@ -1,0 +1,278 @@
+#include "session/session.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <new>
+
+#include "block/base_image.h"
+#include "block/disks.h"
+#include "block/fault_spec.h"
+#include "block/input_file.h"
+#include "block/overlay.h"
+#include "journal/checksum.h"
+#include "journal/recording_error.h"
+#include "journal/sessions.h"
+#include "loader/load_error.h"
+#include "loader/multiboot_loader.h"
+#include "session/exit_codes.h"
+
+namespace rw::session {
+
+namespace {
+
+// Instructions between progress reports of run_to_end: a few hundredths of a second.
+constexpr uint64_t kProgressSlice = uint64_t{1} << 26;
+
+// Refuses images that cannot be read (kExitBadImage, as `run` would) or are not the
+// recorded ones (kExitReplayMismatch, unless forced: then a warning).
+void check_image(const journal::ImageInfo& recorded, const char* what, bool force, std::vector<std::string>& warnings) {
+  if (recorded.path.empty() || recorded.hash == 0) return;
+  uint64_t hash;
+  try {
+    hash = journal::hash_file(recorded.path);
+  } catch (const journal::RecordingError& e) {
+    throw SessionError(kExitBadImage, fmt::format("cannot read the recorded {} image for replay: {}", what, e.what()));
+  }
+  if (hash == recorded.hash) return;
+  if (force) {
+    warnings.push_back(fmt::format("{} {} differs from the recorded one; replaying anyway (--force)", what, recorded.path));
+    return;
+  }
+  throw SessionError(kExitReplayMismatch,
+                     fmt::format("{} {} is not the one recorded (content hash {:016x}, recorded {:016x}); use --force "
+                                 "to replay anyway",
+                                 what, recorded.path, hash, recorded.hash));
+}
+
+// What a replay needs to rebuild this machine. Image hashes only for a recording file (an
+// in-memory journal is replayed by this very process, on the same images).
+journal::RecordingHeader recording_header(const LiveSpec& spec) {
+  journal::RecordingHeader h;
+  h.rewind_version = "0.1";
+  const bool file = !spec.record_path.empty();
+  auto image = [&](const std::string& path) {
+    journal::ImageInfo info;
+    info.path = path;
+    if (path.empty()) return info;
+    std::string problem;  // the images were checked when loaded; hash_file reports a change since
+    if (std::optional<block::InputFile> f = block::InputFile::open(path, block::FileKinds::kRegularOrBlockDevice, problem))
+      info.size = f->size();
+    if (file) info.hash = journal::hash_file(path);
+    return info;
+  };
+  h.guest = image(spec.guest);
+  h.append = spec.append;
+  h.memory_bytes = spec.memory_bytes;
+  for (const std::string& p : spec.disks.positions) h.disks.push_back(image(p));
+  h.rtc_base_unix_seconds = spec.host_time_unix_seconds;
+  h.state_hash_interval = journal::kDefaultDigestInterval;
+  h.recorded_at_unix_seconds = spec.host_time_unix_seconds;
+  return h;
+}
+
+}  // namespace
+
+int exit_status_for(const RunResult& result) {
+  switch (result.reason) {
+    case cpu::StopReason::kExit: return result.exit_code & 0xFF;
+    case cpu::StopReason::kShutdown: return kExitTripleFault;
+    case cpu::StopReason::kHalted: return kExitHang;
+    case cpu::StopReason::kTarget: return kExitInstructionLimit;
+    case cpu::StopReason::kReset: return kExitReset;
+    default: return kExitInternal;
+  }
+}
+
+Session::Session() = default;
+Session::~Session() = default;
+
+void Session::build_machine(const std::string& guest, const std::string& append, uint64_t memory_bytes, FILE* serial,
+                            int64_t rtc_base, const DiskSpec& disks, bool host_io) {
+  MachineConfig config;
+  config.memory_bytes = memory_bytes;
+  config.serial_out = serial;
+  config.rtc_base_unix_seconds = rtc_base;
+  machine_ = std::make_unique<Machine>(config);
+  try {
+    const loader::BootImage boot = loader::load_multiboot_file(machine_->memory(), guest, append);
+    machine_->enter_multiboot(boot.entry, boot.multiboot_info);
+    is64_ = boot.format == loader::ImageFormat::kElf64;
+  } catch (const LoadError& e) {
+    throw SessionError(kExitBadImage, e.what());
+  }
+  block::Disks::Images images;
+  bool any = false;
+  try {
+    for (int i = 0; i < block::Disks::kPositions; ++i) {
+      if (disks.positions[i].empty()) continue;
+      images[i] = block::BaseImage::open(disks.positions[i]);
+      any = true;
+    }
+  } catch (const block::ImageError& e) {
+    throw SessionError(kExitBadImage, e.what());
+  }
+  if (!any) return;
+  // Replaying, requests complete only when the journal says so: no host I/O, no faults.
+  const block::FaultSpec faults =
+      host_io && !disks.io_faults.empty() ? block::parse_fault_spec(disks.io_faults) : block::FaultSpec{};
+  machine_->attach_disks(std::make_unique<block::Disks>(machine_->host_wakeup(), std::move(images), faults, host_io));
+}
+
+void Session::make_timeline(const TimelineOptions& options) {
+  try {
+    if (replay_)
+      timeline_.emplace(*machine_, *replay_, options);
+    else
+      timeline_.emplace(*machine_, *recording_, options);
+  } catch (const std::invalid_argument& e) {
+    throw SessionError(kExitUsage, fmt::format("--snapshot-memory: {}", e.what()));
+  }
+}
+
+std::unique_ptr<Session> Session::live(const LiveSpec& spec) {
+  std::unique_ptr<Session> s(new Session());
+  s->disks_ = spec.disks;
+  s->end_limit_ = spec.max_instructions;
+  s->build_machine(spec.guest, spec.append, spec.memory_bytes, spec.serial_out, spec.host_time_unix_seconds,
+                   spec.disks, /*host_io=*/true);
+  if (std::string error; !s->serial_in_.connect(spec.serial_in, *s->machine_, error)) throw SessionError(kExitUsage, error);
+  if (!spec.record) return s;
+  try {
+    s->recording_ = std::make_unique<journal::RecordingSession>(*s->machine_, recording_header(spec), spec.record_path,
+                                                                s->machine_->disks(), s->serial_in_.input());
+  } catch (const journal::RecordingError& e) {
+    throw SessionError(kExitUsage, e.what());
+  }
+  s->make_timeline(spec.snapshots);
+  return s;
+}
+
+std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
+  std::unique_ptr<Session> s(new Session());
+  journal::Recording& rec = s->recording_file_;
+  try {
+    rec = journal::read_recording(spec.recording);
+  } catch (const journal::RecordingError& e) {
+    throw SessionError(kExitBadRecording, e.what());
+  }
+  if (!rec.end) {
+    s->warnings_.push_back(fmt::format("{}: the recording was cut short; {} events recovered{}", spec.recording,
+                                       rec.events.size(), rec.damage.empty() ? "" : " (" + rec.damage + ")"));
+  } else if (!rec.damage.empty()) {
+    s->warnings_.push_back(fmt::format("{}: {}", spec.recording, rec.damage));
+  }
+  const journal::RecordingHeader& h = rec.header;
+  if (h.memory_bytes < (2u << 20) || h.memory_bytes > (3ull << 30) || h.disks.size() > 4)
+    throw SessionError(kExitBadRecording, fmt::format("{}: implausible machine configuration in the header", spec.recording));
+  check_image(h.guest, "guest", spec.force, s->warnings_);
+  DiskSpec disks;
+  for (size_t i = 0; i < h.disks.size(); ++i) {
+    check_image(h.disks[i], "disk", spec.force, s->warnings_);
+    disks.positions[i] = h.disks[i].path;
+  }
+  s->build_machine(h.guest.path, h.append, h.memory_bytes, spec.serial_out, h.rtc_base_unix_seconds, disks,
+                   /*host_io=*/false);
+  s->replay_ = std::make_unique<journal::ReplaySession>(*s->machine_, rec, s->machine_->disks());
+
+  const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;
+  s->replay_length_ = rec.end ? rec.end->final_icount : last_event;
+  // A complete recording ends by itself (or at the instruction limit it was recorded with:
+  // status 14, which no guest exit can have); one cut short ends where its events end.
+  s->ended_at_limit_ = rec.end && rec.end->exit_status == kExitInstructionLimit;
+  s->end_limit_ = rec.end ? (s->ended_at_limit_ ? s->replay_length_ : s->replay_length_ + 1) : last_event;
+  s->make_timeline(spec.snapshots);
+  return s;
+}
+
+RunResult Session::run_to(uint64_t icount) {
+  const uint64_t target = end_limit_ ? std::min(icount, end_limit_) : icount;
+  if (timeline_) return timeline_->run_to(target);
+  return machine_->run(target);
+}
+
+RunResult Session::run_to_end(const std::function<void()>& progress) {
+  const uint64_t stop = end_limit_ ? end_limit_ : UINT64_MAX;
+  for (;;) {
+    const uint64_t now = machine_->cpu().icount;
+    if (now >= stop) {
+      RunResult result;
+      result.reason = cpu::StopReason::kTarget;
+      result.message = fmt::format("instruction limit reached ({} instructions)", now);
+      return result;
+    }
+    RunResult result = run_to(now + std::min(kProgressSlice, stop - now));
+    if (progress) progress();
+    if (result.reason != cpu::StopReason::kTarget || (timeline_ && timeline_->diverged())) return result;
+    // Replaying, the history ends at the recorded end, whatever the guest does there.
+    if (replay_ && machine_->cpu().icount >= replay_length_) return result;
+  }
+}
+
+int Session::exit_status(const RunResult& result) const {
+  if (replay_ && recording_file_.end) return recording_file_.end->exit_status;
+  return exit_status_for(result);
+}
+
+Outcome Session::finish(const RunResult& result, bool straight) {
+  Outcome out;
+  machine_->flush_output();
+  if (!replay_) {
+    out.status = exit_status_for(result);
+    if (recording_) {
+      try {
+        recording_->finish(result, out.status);
+      } catch (const journal::RecordingError& e) {
+        out.errors.push_back(e.what());
+      }
+    }
+    // The guest's writes reach the image files or new ones only when asked for, and only now.
+    if (block::Disks* disks = machine_->disks()) {
+      size_t save_index = 0;
+      for (int i = 0; i < block::Disks::kPositions; ++i) {
+        const block::BlockDevice* d = disks->device(i);
+        if (!d) continue;
+        try {
+          if (save_index < disks_.save.size()) block::save_as(d->base(), d->overlay(), disks_.save[save_index]);
+          if (disks_.writeback) block::write_back(d->base(), d->overlay());
+        } catch (const block::ImageError& e) {
+          out.errors.push_back(e.what());
+          out.status = kExitDiskSave;
+        }
+        ++save_index;
+      }
+    }
+    return out;
+  }
+
+  journal::Replayer& replayer = replay_->replayer();
+  if (replayer.diverged()) {
+    out.divergence = replayer.divergence();
+    out.status = kExitDivergence;
+    return out;
+  }
+  const journal::Recording& rec = recording_file_;
+  if (!rec.end) {
+    out.notes.push_back(fmt::format("replayed the recovered part of a recording that was cut short: {} of {} events, "
+                                    "up to instruction {}",
+                                    replayer.events_replayed(), rec.events.size(), machine_->cpu().icount));
+    out.status = kExitRecordingCutShort;
+    return out;
+  }
+  out.status = exit_status(result);
+  if (!straight) return out;  // where the debugger left it: only divergence can be judged
+  const bool overran = result.reason == cpu::StopReason::kTarget && !ended_at_limit_;
+  if (!replayer.finished())
+    out.divergence.push_back(fmt::format("the run ended with {} recorded events not delivered",
+                                         rec.events.size() - replayer.events_replayed()));
+  if (overran) out.divergence.push_back(fmt::format("the guest did not stop at instruction {} as recorded", replay_length_));
+  if (out.divergence.empty()) out.divergence = replay_->compare_end(result, exit_status_for(result));
+  if (!out.divergence.empty()) out.status = kExitDivergence;
+  return out;
+}
+
+const journal::Recorder* Session::recorder() const { return recording_ ? &recording_->recorder() : nullptr; }
+uint64_t Session::recording_bytes_written() const { return recording_ ? recording_->bytes_written() : 0; }
+journal::Replayer* Session::replayer() { return replay_ ? &replay_->replayer() : nullptr; }
+
+}  // namespace rw::session

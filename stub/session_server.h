@@ -1,0 +1,24 @@
+// gdb over a session: the one way the command line serves a debugger. Live, forward
+// execution (through the session, so that it takes snapshots); replaying, reverse execution
+// too (stub/replay_target.h).
+#pragma once
+
+#include "machine/machine.h"
+#include "stub/server.h"
+
+namespace rw::session {
+class Session;
+}
+
+namespace rw::stub {
+
+struct SessionServeResult {
+  ServeResult served;
+  RunResult final_result;  // how the guest ended, when served.kind is kEnded
+};
+
+// Serves gdb until it is done with the session's machine. Throws std::runtime_error when
+// it cannot listen.
+SessionServeResult serve_session(session::Session& session, const ServerOptions& options);
+
+}  // namespace rw::stub
