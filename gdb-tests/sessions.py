@@ -505,6 +505,23 @@ def reverse_snapshots():
                          extra=["--snapshot-interval", "0"])
     t.expect_in_order(out, [r"Breakpoint 1, exit_emulator", r"icount \d+ of \d+ recorded; 1 snapshots"],
                       "--snapshot-interval 0")
+    # A live `rewind run --gdb` takes them too (going back in it comes with live reverse
+    # debugging): the history recorded so far ends at the present.
+    r = Rewind(REWIND, elf, extra=["--snapshot-interval", "10000000"])
+    try:
+        out = run_gdb(elf, r.port, ["monitor when", "break exit_emulator", "continue", "monitor when"], timeout=60)
+    except Exception:
+        r.close()
+        raise
+    expect_exit(r, 1)
+    t.expect_in_order(out, [
+        r"icount 0 of 0 recorded; 1 snapshots \(\d+\.\d MiB\), the nearest at or before now at 0",
+        r"Breakpoint 1, exit_emulator",
+        r"icount (\d+) of \1 recorded; (\d+) snapshots",
+    ], "snapshots in a live run under gdb")
+    live = re.findall(r"^icount (\d+) of \d+ recorded; (\d+) snapshots", out, re.M)
+    if t.check(len(live) == 2, f"two `monitor when` answers in the live run (got {live})", out):
+        t.check(int(live[1][1]) > 10, f"a live forward run takes snapshots ({live[1][1]})", out)
     # A budget the snapshot at instruction 0 does not fit in is a clear error.
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "timer.rwr")

@@ -10,6 +10,7 @@
 #include "cpu/operands.h"
 #include "cpu/segments.h"
 #include "stub/x86_registers.h"
+#include "timeline/timeline.h"
 
 namespace rw::stub {
 
@@ -316,7 +317,18 @@ std::string MachineTarget::monitor(std::string_view command) {
            "  icount                    instructions retired so far (guest time)\n"
            "  stats                     instructions, run time, MIPS, unimplemented-opcode #UDs\n"
            "  catch exceptions on|off   stop before every exception is delivered (default: only\n"
-           "                            exceptions the guest cannot handle)\n";
+           "                            exceptions the guest cannot handle)\n" +
+           std::string(timeline_ ? "  when                      where the guest is in its recorded history, and its "
+                                   "snapshots\n"
+                                 : "");
+  }
+  if (cmd == "when" && timeline_) {
+    const Timeline& t = *timeline_;
+    const uint64_t nearest = t.snapshot_icount(t.snapshot_at_or_before(t.now()));
+    return fmt::format("icount {} of {} recorded; {} snapshots ({:.1f} MiB), the nearest at or before now at {} "
+                       "({} instructions back)\n",
+                       t.now(), t.end(), t.snapshot_count(), static_cast<double>(t.snapshot_bytes()) / 1048576.0,
+                       nearest, t.now() - nearest);
   }
   if (cmd == "info registers" || cmd == "info reg" || cmd == "info registers all") return info_registers();
   if (cmd == "icount") return fmt::format("icount {}\n", machine_.cpu().icount);

@@ -12,6 +12,10 @@
 #include "machine/machine.h"
 #include "stub/target.h"
 
+namespace rw {
+class Timeline;
+}
+
 namespace rw::stub {
 
 // The stop reason gdb expects for a watchpoint of this kind.
@@ -35,6 +39,8 @@ class MachineTarget final : public Target,
   // How the guest runs forward to an instruction count: Machine::run by default; a replay
   // runs through its Timeline, which takes snapshots on the way.
   void set_runner(std::function<RunResult(uint64_t target)> runner) { runner_ = std::move(runner); }
+  // The history the machine's forward runs go into: `monitor when` describes it.
+  void set_timeline(const Timeline* timeline) { timeline_ = timeline; }
 
   // The machine was moved in time behind this adapter's back (a replay's seek): forget a
   // pending exception, and `stop` is why it is stopped now.
@@ -107,6 +113,7 @@ class MachineTarget final : public Target,
   std::chrono::steady_clock::duration run_time_{};
   std::function<int(const RunResult&)> exit_status_;
   std::function<RunResult(uint64_t target)> runner_;
+  const Timeline* timeline_ = nullptr;
 };
 
 }  // namespace rw::stub

@@ -16,6 +16,7 @@ ReplayTarget::ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint
   // Forward execution under gdb takes snapshots too, so that going back from wherever it
   // stopped replays at most one snapshot interval.
   forward_.set_runner([this](uint64_t target) { return timeline_.run_to(target); });
+  forward_.set_timeline(&timeline_);
 }
 
 void ReplayTarget::resume(const ResumeRequest& request) {
@@ -62,20 +63,6 @@ StopEvent ReplayTarget::search_back() {
   return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
 }
 
-std::string ReplayTarget::monitor(std::string_view command) {
-  std::string_view cmd = command;
-  while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\n')) cmd.remove_suffix(1);
-  while (!cmd.empty() && cmd.front() == ' ') cmd.remove_prefix(1);
-  if (cmd == "when") {
-    const uint64_t nearest = timeline_.snapshot_icount(timeline_.snapshot_at_or_before(timeline_.now()));
-    return fmt::format("icount {} of {} recorded; {} snapshots ({:.1f} MiB), the nearest at or before now at {} "
-                       "({} instructions back)\n",
-                       timeline_.now(), timeline_.end(), timeline_.snapshot_count(),
-                       static_cast<double>(timeline_.snapshot_bytes()) / 1048576.0, nearest, timeline_.now() - nearest);
-  }
-  std::string text = forward_.monitor(command);
-  if (cmd == "help" || cmd.empty()) text += "  when                      where the replay is in its recorded history\n";
-  return text;
-}
+std::string ReplayTarget::monitor(std::string_view command) { return forward_.monitor(command); }
 
 }  // namespace rw::stub

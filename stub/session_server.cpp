@@ -16,6 +16,7 @@ SessionServeResult serve_session(session::Session& session, const ServerOptions&
   } else {
     MachineTarget target(session.machine(), session.is64(), session.end_limit(), exit_status);
     target.set_runner([&session](uint64_t icount) { return session.run_to(icount); });
+    target.set_timeline(session.timeline());
     out.served = serve(target, options);
     out.final_result = target.final_result();
   }
