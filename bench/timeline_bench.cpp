@@ -2,11 +2,21 @@
 //
 //   timeline_bench GUEST.elf [--instructions N] [--interval N] [--seeks N] [--append ARGS] [--disk IMG]...
 //
-// Records the guest in-process for N instructions (default 300,000,000; less if it stops by
-// itself), replays the recording under a Timeline (one snapshot every --interval
-// instructions, default 50,000,000), then times seek() to random points of the history and
-// step_back() from random points, and prints the snapshots kept.
+// Records the guest as `rewind record` does (a live session, to a file) for N instructions
+// (default 300,000,000; less if it stops by itself), then replays the recording in sessions
+// as `rewind replay` does (one snapshot every --interval instructions, default 50,000,000)
+// and measures:
+//   - forward execution with and without snapshots, live (the recording) and replaying: what
+//     taking them costs;
+//   - snapshot memory against the lz4-compressed size of the pages that changed between
+//     snapshots (what an ideal incremental store would keep);
+//   - seek() to random points, and step_back() right after (where a seek arrived);
+//   - the first step_back() at random points reached without arrival snapshots (as after a
+//     forward run stopped there): its distribution and the bound, one interval of replay;
+//   - reverse_continue() across the whole history (a breakpoint never hit) against a straight
+//     replay of the same distance.
 #include <fmt/format.h>
+#include <lz4.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,12 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "block/disks.h"
-#include "session/exit_codes.h"
-#include "journal/recording_file.h"
-#include "journal/sessions.h"
-#include "loader/multiboot_loader.h"
+#include "cpu/debug.h"
 #include "machine/machine.h"
+#include "session/session.h"
 #include "timeline/timeline.h"
 
 using namespace rw;
@@ -42,32 +49,62 @@ struct Options {
   int seeks = 20;
 };
 
-std::unique_ptr<Machine> boot(const Options& o, bool host_io) {
-  MachineConfig c;
-  c.memory_bytes = 32ull << 20;
-  c.serial_out = nullptr;
-  c.rtc_base_unix_seconds = 1'700'000'000;
-  auto m = std::make_unique<Machine>(c);
-  if (!o.disks.empty()) {
-    block::Disks::Images images;
-    for (size_t i = 0; i < o.disks.size() && i < images.size(); ++i) images[i] = block::BaseImage::open(o.disks[i]);
-    m->attach_disks(
-        std::make_unique<block::Disks>(m->host_wakeup(), std::move(images), block::parse_fault_spec(""), host_io));
-  }
-  loader::BootImage b = loader::load_multiboot_file(m->memory(), o.guest, o.append);
-  m->enter_multiboot(b.entry, b.multiboot_info);
-  return m;
+std::unique_ptr<session::Session> replay(const std::string& path, const TimelineOptions& snapshots) {
+  session::ReplaySpec spec;
+  spec.recording = path;
+  spec.serial_out = nullptr;
+  spec.snapshots = snapshots;
+  return session::Session::replay(spec);
 }
 
-void report(const char* what, std::vector<double> ms, const std::vector<uint64_t>& distance) {
-  std::sort(ms.begin(), ms.end());
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+void report(const char* what, const std::vector<double>& ms, const std::vector<uint64_t>& distance) {
   double sum = 0;
   for (double v : ms) sum += v;
   uint64_t dsum = 0;
   for (uint64_t d : distance) dsum += d;
-  fmt::print("{:<10} n={:<3} mean {:8.1f} ms  median {:8.1f} ms  max {:8.1f} ms  (mean replay from snapshot {:.1f} M "
-             "instructions)\n",
-             what, ms.size(), sum / ms.size(), ms[ms.size() / 2], ms.back(), dsum / 1e6 / distance.size());
+  fmt::print("{:<22} n={:<3} mean {:7.1f}  median {:7.1f}  p90 {:7.1f}  max {:7.1f} ms  (mean replay from snapshot "
+             "{:.1f} M instructions)\n",
+             what, ms.size(), sum / static_cast<double>(ms.size()), percentile(ms, 0.5), percentile(ms, 0.9),
+             percentile(ms, 1.0), static_cast<double>(dsum) / 1e6 / static_cast<double>(distance.size()));
+}
+
+// Replays to the end with a snapshot every interval and none dropped, and adds up what an
+// ideal incremental store keeps: every page whose content differs from the previous snapshot,
+// lz4-compressed on its own.
+void snapshot_memory(const std::string& path, uint64_t end, uint64_t interval) {
+  auto s = replay(path, {.interval = interval, .max_snapshots = 1 << 20, .budget_bytes = ~size_t{0}, .arrival_distance = 0});
+  Machine& m = s->machine();
+  Timeline& tl = *s->timeline();
+  const size_t page = MachineState::kPageSize;
+  std::vector<uint8_t> shadow(m.memory().page_count() * page, 0);
+  std::vector<char> out(LZ4_compressBound(static_cast<int>(page)));
+  size_t ideal = 0, changed = 0;
+  auto account = [&] {
+    for (uint64_t p = 0; p < m.memory().page_count(); ++p) {
+      const uint8_t* now = m.memory().host(p * page);
+      uint8_t* before = shadow.data() + p * page;
+      if (std::memcmp(now, before, page) == 0) continue;
+      ++changed;
+      ideal += static_cast<size_t>(LZ4_compress_default(reinterpret_cast<const char*>(now), out.data(),
+                                                        static_cast<int>(page), static_cast<int>(out.size())));
+      std::memcpy(before, now, page);
+    }
+  };
+  account();  // the snapshot at instruction 0
+  for (uint64_t t = interval; t <= end; t += interval) {
+    tl.run_to(t);
+    if (tl.now() != t) break;
+    account();
+  }
+  fmt::print("snapshot memory: {} snapshots hold {:.2f} MiB; the {} changed pages lz4-compressed one by one take "
+             "{:.2f} MiB: {:.2f}x\n",
+             tl.snapshot_count(), tl.snapshot_bytes() / 1048576.0, changed, ideal / 1048576.0,
+             static_cast<double>(tl.snapshot_bytes()) / static_cast<double>(ideal));
 }
 
 }  // namespace
@@ -83,79 +120,120 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--append")) o.append = next();
     else o.guest = argv[i];
   }
-  if (o.guest.empty()) {
+  if (o.guest.empty() || o.disks.size() > 4) {
     fmt::print(stderr, "usage: timeline_bench GUEST.elf [--instructions N] [--interval N] [--seeks N] [--append ARGS] [--disk IMG]...\n");
     return 2;
   }
 
-  // Record.
+  // Record, as `rewind record` does: with snapshots and without (only the one at instruction
+  // 0), interleaved three times, the best of each counting; the recording kept is the last.
   const std::string path =
       (std::filesystem::temp_directory_path() / fmt::format("rewind_timeline_bench_{}.rwr", getpid())).string();
+  struct Remove {
+    std::string path;
+    ~Remove() { std::filesystem::remove(path); }
+  } remove{path};
   auto t0 = Clock::now();
-  {
-    auto m = boot(o, true);
-    journal::RecordingHeader h;
-    h.memory_bytes = 32ull << 20;
-    h.rtc_base_unix_seconds = 1'700'000'000;
-    h.state_hash_interval = journal::kDefaultDigestInterval;
-    journal::RecordingSession session(*m, h, path, m->disks(), nullptr);
-    RunResult r;
-    do {
-      r = m->run(std::min(o.instructions, m->cpu().icount + (uint64_t{1} << 26)));
-    } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < o.instructions);
-    session.finish(r, r.reason == cpu::StopReason::kTarget ? session::kExitInstructionLimit : 1);
+  uint64_t end = 0;
+  double live_plain_ms = 1e300, live_snap_ms = 1e300;
+  for (int round = 0; round < 3; ++round) {
+    for (bool with_snapshots : {false, true}) {
+      session::LiveSpec spec;
+      spec.guest = o.guest;
+      spec.append = o.append;
+      spec.memory_bytes = 32ull << 20;
+      spec.serial_out = nullptr;
+      spec.serial_in = "none";
+      spec.max_instructions = o.instructions;
+      spec.record_path = path;
+      spec.host_time_unix_seconds = 1'700'000'000;
+      spec.snapshots.interval = with_snapshots ? o.interval : ~uint64_t{0};
+      for (size_t i = 0; i < o.disks.size(); ++i) spec.disks.positions[i] = o.disks[i];
+      auto s = session::Session::live(spec);
+      t0 = Clock::now();
+      const RunResult r = s->run_to_end();
+      double& best = with_snapshots ? live_snap_ms : live_plain_ms;
+      best = std::min(best, ms_since(t0));
+      end = s->machine().cpu().icount;
+      s->finish(r, true);
+    }
   }
-  const double record_ms = ms_since(t0);
-  journal::Recording rec = journal::read_recording(path);
-  std::filesystem::remove(path);
-  const uint64_t end = rec.end->final_icount;
-  fmt::print("recorded {} instructions, {} events in {:.0f} ms\n", end, rec.events.size(), record_ms);
+  fmt::print("recorded {} instructions live, best of 3: {:.0f} ms without snapshots, {:.0f} ms with them every {} M "
+             "({:+.1f}%)\n",
+             end, live_plain_ms, live_snap_ms, o.interval / 1e6, (live_snap_ms / live_plain_ms - 1) * 100);
 
   // The same replay without snapshots (only the one at instruction 0), then with them: what
   // taking them costs, interleaved three times; the best of each counts.
   double plain_ms = 1e300, snap_ms = 1e300;
   for (int round = 0; round < 3; ++round) {
     for (bool with_snapshots : {false, true}) {
-      auto mm = boot(o, false);
-      journal::ReplaySession ss(*mm, rec, mm->disks());
-      Timeline t(*mm, ss, {.interval = with_snapshots ? o.interval : ~uint64_t{0}});
+      auto s = replay(path, {.interval = with_snapshots ? o.interval : ~uint64_t{0}});
       const auto start = Clock::now();
-      t.run_to(end);
-      (with_snapshots ? snap_ms : plain_ms) = std::min(with_snapshots ? snap_ms : plain_ms, ms_since(start));
+      s->run_to_end();
+      double& best = with_snapshots ? snap_ms : plain_ms;
+      best = std::min(best, ms_since(start));
     }
   }
   fmt::print("replay to the end, best of 3: {:.0f} ms without snapshots, {:.0f} ms with them ({:+.1f}%)\n", plain_ms,
              snap_ms, (snap_ms / plain_ms - 1) * 100);
+  const double mips = static_cast<double>(end) / plain_ms / 1e3;
 
-  // Replay under a timeline, taking snapshots.
-  auto m = boot(o, false);
-  journal::ReplaySession session(*m, rec, m->disks());
-  Timeline tl(*m, session, {.interval = o.interval});
-  t0 = Clock::now();
-  tl.run_to(end);
-  const double run_ms = ms_since(t0);
-  fmt::print("replayed to the end with snapshots in {:.0f} ms ({:.0f} MIPS); {} snapshots kept, {:.1f} MiB\n", run_ms,
-             end / run_ms / 1e3, tl.snapshot_count(), tl.snapshot_bytes() / 1048576.0);
+  snapshot_memory(path, end, o.interval);
 
-  std::mt19937_64 rng(1);
-  std::vector<double> seek_ms, back_ms;
-  std::vector<uint64_t> seek_dist, back_dist;
-  auto distance = [&](uint64_t t) {
-    return t - tl.snapshot_icount(tl.snapshot_at_or_before(t));
-  };
-  for (int i = 0; i < o.seeks; ++i) {
-    const uint64_t t = rng() % (end + 1);
-    seek_dist.push_back(distance(t));
+  // Seeks and reverse steps over a replay that took its snapshots on the way to the end:
+  // with arrival snapshots (the default), and without (a step back where forward execution
+  // stopped, far from any seek).
+  for (bool arrivals : {true, false}) {
+    TimelineOptions options{.interval = o.interval};
+    if (!arrivals) options.arrival_distance = 0;
+    auto s = replay(path, options);
+    Timeline& tl = *s->timeline();
     t0 = Clock::now();
-    if (tl.seek(t) != Timeline::SeekResult::kOk) return fmt::print(stderr, "seek to {} failed\n", t), 1;
-    seek_ms.push_back(ms_since(t0));
-    back_dist.push_back(t ? distance(t - 1) : 0);
-    t0 = Clock::now();
-    tl.step_back();
-    back_ms.push_back(ms_since(t0));
+    tl.run_to(end);
+    const double run_ms = ms_since(t0);
+    if (arrivals)
+      fmt::print("replayed to the end with snapshots in {:.0f} ms ({:.0f} MIPS); {} snapshots kept, {:.1f} MiB\n",
+                 run_ms, end / run_ms / 1e3, tl.snapshot_count(), tl.snapshot_bytes() / 1048576.0);
+    std::mt19937_64 rng(1);
+    std::vector<double> seek_ms, back_ms;
+    std::vector<uint64_t> seek_dist, back_dist;
+    auto distance = [&](uint64_t t) { return t - tl.snapshot_icount(tl.snapshot_at_or_before(t)); };
+    for (int i = 0; i < o.seeks; ++i) {
+      const uint64_t t = 1 + rng() % end;
+      seek_dist.push_back(distance(t));
+      t0 = Clock::now();
+      if (tl.seek(t) != Timeline::SeekResult::kOk) return fmt::print(stderr, "seek to {} failed\n", t), 1;
+      seek_ms.push_back(ms_since(t0));
+      back_dist.push_back(distance(t - 1));
+      t0 = Clock::now();
+      tl.step_back();
+      back_ms.push_back(ms_since(t0));
+    }
+    if (arrivals) {
+      report("seek", seek_ms, seek_dist);
+      report("step_back after seek", back_ms, back_dist);
+    } else {
+      report("first step_back", back_ms, back_dist);
+      fmt::print("  bound: one interval of replay, {:.0f} ms at {:.0f} MIPS\n", o.interval / mips / 1e3, mips);
+    }
+    if (tl.diverged()) return fmt::print(stderr, "replay diverged\n"), 1;
   }
-  report("seek", seek_ms, seek_dist);
-  report("step_back", back_ms, back_dist);
-  if (session.replayer().diverged()) return fmt::print(stderr, "replay diverged\n"), 1;
+
+  // A reverse search across the whole history: a breakpoint that is never hit.
+  {
+    auto s = replay(path, {.interval = o.interval});
+    Timeline& tl = *s->timeline();
+    tl.run_to(end);
+    cpu::DebugState& d = s->machine().debug();
+    d.breakpoints.insert(0xFFFF'FFFF'FFFF'F000ull);
+    d.changed = true;
+    t0 = Clock::now();
+    const ReverseStop stop = tl.reverse_continue();
+    const double rc_ms = ms_since(t0);
+    if (stop.kind != ReverseStop::Kind::kHistoryBegin || tl.now() != 0)
+      return fmt::print(stderr, "the reverse search stopped at {}\n", tl.now()), 1;
+    fmt::print("reverse_continue across {} instructions: {:.0f} ms, {:.2f}x a straight replay ({:.0f} ms)\n", end, rc_ms,
+               rc_ms / plain_ms, plain_ms);
+  }
   return 0;
 }
