@@ -162,7 +162,7 @@ const Spec kDisk{"disktest.elf", "irq=1", true, 0};
 // Seeks in random order to random points, snapshot points and their neighbours, and
 // (for the disk guest) the instruction counts of disk completions and their neighbours.
 void seek_everywhere(const Spec& spec, uint64_t interval) {
-  if (!available(spec)) GTEST_SKIP() << spec.elf << " not built";
+  ASSERT_TRUE(available(spec)) << spec.elf << " not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(spec);
   ASSERT_TRUE(rec.end.has_value());
   const uint64_t end = rec.end->final_icount;
@@ -223,7 +223,7 @@ TEST(Timeline, SeekIsExactPollingDisk64) { seek_everywhere({"disktest64.elf", ""
 // Machine::run(t) leaves it: events at t are delivered when the run reaches t); one
 // instruction earlier it is not delivered yet.
 TEST(Timeline, AtACompletionItsEventHasBeenDelivered) {
-  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  ASSERT_TRUE(available(kDisk)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kDisk);
   size_t index = 0;
   while (index < rec.events.size() && rec.events[index].kind != journal::EventKind::kBlockCompletion) ++index;
@@ -255,7 +255,7 @@ TEST(Timeline, AtACompletionItsEventHasBeenDelivered) {
 
 // Reference states reached by stopping and going on equal those of a single run.
 TEST(Timeline, StoppingAndGoingOnReachesTheSameStates) {
-  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  ASSERT_TRUE(available(kDisk)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kDisk);
   const uint64_t end = rec.end->final_icount;
   std::vector<uint64_t> points;
@@ -281,7 +281,7 @@ void step_back_from(const Spec& spec, const journal::Recording& rec, Timeline& t
 }
 
 TEST(Timeline, StepBackAcrossSnapshotsAndCompletions) {
-  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  ASSERT_TRUE(available(kDisk)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kDisk);
   Replay r(kDisk, rec);
   const uint64_t interval = 250'000;
@@ -299,7 +299,7 @@ TEST(Timeline, StepBackAcrossSnapshotsAndCompletions) {
 }
 
 TEST(Timeline, ThinningKeepsSnapshotsBoundedAndDenseNearThePresent) {
-  if (!available(kTimer)) GTEST_SKIP() << "not built";
+  ASSERT_TRUE(available(kTimer)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kTimer);
   const uint64_t end = rec.end->final_icount;
   Replay r(kTimer, rec);
@@ -365,7 +365,7 @@ namespace {
 // Where a seek arrives after replaying far, it leaves a snapshot a little before itself, so
 // that the next steps back replay little; seeks stay exact, and the extra snapshots are few.
 TEST(Timeline, SeeksLeaveASnapshotNearWhereTheyArrive) {
-  if (!available(kDisk)) GTEST_SKIP() << "not built";
+  ASSERT_TRUE(available(kDisk)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kDisk);
   const uint64_t end = rec.end->final_icount;
   std::mt19937_64 rng(99);
