@@ -14,7 +14,8 @@
 //   - the first step_back() at random points reached without arrival snapshots (as after a
 //     forward run stopped there): its distribution and the bound, one interval of replay;
 //   - reverse_continue() across the whole history (a breakpoint never hit) against a straight
-//     replay of the same distance.
+//     replay of the same distance, and the longest of the steps the gdb stub runs it in (how
+//     long ^C can wait).
 #include <fmt/format.h>
 #include <lz4.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -234,6 +236,20 @@ int main(int argc, char** argv) {
       return fmt::print(stderr, "the reverse search stopped at {}\n", tl.now()), 1;
     fmt::print("reverse_continue across {} instructions: {:.0f} ms, {:.2f}x a straight replay ({:.0f} ms)\n", end, rc_ms,
                rc_ms / plain_ms, plain_ms);
+    // The same search in the gdb stub's steps (2^21 instructions each): between two, the stub
+    // looks at its connection, so the longest step bounds how long ^C waits.
+    tl.run_to(end);
+    if (tl.seek(end) != Timeline::SeekResult::kOk) return fmt::print(stderr, "seek to the end failed\n"), 1;
+    std::vector<double> step_ms;
+    tl.begin_reverse_continue();
+    for (;;) {
+      t0 = Clock::now();
+      const std::optional<ReverseStop> found = tl.reverse_continue_step(uint64_t{1} << 21);
+      step_ms.push_back(ms_since(t0));
+      if (found) break;
+    }
+    fmt::print("  in steps of 2^21 instructions: {} steps, median {:.1f} ms, max {:.1f} ms (the ^C latency bound)\n",
+               step_ms.size(), percentile(step_ms, 0.5), percentile(step_ms, 1.0));
   }
   return 0;
 }

@@ -5,9 +5,11 @@ Usage: sessions.py REWIND GUEST_DIR BITS SCENARIO
 The guest is GUEST_DIR/debugBITS.elf (guest/tests/debug/debug.c, built -O0 -g)."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -532,10 +534,75 @@ def reverse_snapshots():
                 "takes" in small.stderr, f"--snapshot-memory 1K: exit 2 (got {small.returncode}: {small.stderr!r})")
 
 
+def reverse_interrupt():
+    """^C stops a long reverse-continue where the search has got to, a position like any
+    other: registers and memory can be read, and stepping back and forth returns to it. The
+    search is long on purpose: a breakpoint in the guest's inner loop, and only the snapshot
+    at instruction 0, so it replays the whole history stopping at every iteration."""
+    elf = os.path.join(GUEST_DIR, f"intloop{BITS}.elf")
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "intloop.rwr")
+        rec = subprocess.run([REWIND, "record", elf, "--append", "iters=30000000", "-o", recording],
+                             capture_output=True, text=True, timeout=60)
+        t.check(rec.returncode == 1, f"rewind record exits 1 (got {rec.returncode})", rec.stderr)
+        r = Rewind(REWIND, elf, replay=recording, extra=["--snapshot-interval", "0"])
+        commands = [
+            "break exit_emulator", "continue", "monitor when",
+            "break intloop.c:11", "echo SEARCHING\\n", "reverse-continue",
+            "monitor when", 'printf "AT %#lx\\n", $pc',
+            "reverse-stepi", "stepi", 'printf "AT %#lx\\n", $pc', "monitor when",
+            "kill",
+        ]
+        cmd = ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off",
+               "-ex", f"target remote 127.0.0.1:{r.port}"]
+        for c in commands:
+            cmd += ["-ex", c]
+        cmd.append(elf)
+        gdb = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               stdin=subprocess.DEVNULL)
+        # ^C half a second into the search (which, uninterrupted, takes several seconds).
+        timer = None
+        lines = []
+        watchdog = threading.Timer(120, gdb.kill)
+        watchdog.start()
+        try:
+            for line in gdb.stdout:
+                lines.append(line)
+                if line.startswith("SEARCHING") and timer is None:
+                    timer = threading.Timer(0.5, lambda: gdb.send_signal(signal.SIGINT))
+                    timer.start()
+            gdb.wait()
+        finally:
+            watchdog.cancel()
+            if timer:
+                timer.cancel()
+            r.close()
+        out = "".join(lines)
+    t.expect_in_order(out, [
+        r"Breakpoint 1, exit_emulator",
+        r"^icount \d+ of \d+ recorded",
+        r"^SEARCHING",
+        r"Program received signal SIGINT, Interrupt\.",
+        r"^icount \d+ of \d+ recorded",
+        r"^AT 0x",
+        r"^AT 0x",
+        r"^icount \d+ of \d+ recorded",
+    ], "^C during reverse-continue")
+    whens = [int(n) for n in re.findall(r"^icount (\d+) of \d+ recorded", out, re.M)]
+    # The search starts at the breakpoint, a few instructions before the recorded end.
+    pcs = re.findall(r"^AT (0x[0-9a-f]+)", out, re.M)
+    if t.check(len(whens) == 3 and len(pcs) == 2, f"three positions and two PCs (got {whens}, {pcs})", out):
+        start, stopped, again = whens
+        t.check(0 < stopped < start, f"the search stopped inside the history ({stopped}, started at {start})", out)
+        t.check(again == stopped and pcs[0] == pcs[1],
+                f"back and forth one step returns to the same place ({again}, {pcs})", out)
+    t.expect_absent(out, r"No more reverse-execution history", "the search did not run to the start")
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
                                      reverse_watch_rep_fault, reverse_watch_interrupt,
-                                     reverse_snapshots]}
+                                     reverse_snapshots, reverse_interrupt]}
 SCENARIOS[SCENARIO]()
 t.finish()

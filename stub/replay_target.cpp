@@ -25,10 +25,19 @@ void ReplayTarget::resume(const ResumeRequest& request) {
 }
 
 std::optional<StopEvent> ReplayTarget::run_slice() {
-  // A reverse movement is done in one go (it replays at full speed from a snapshot).
-  switch (std::exchange(mode_, Mode::kForward)) {
-    case Mode::kReverseStep: return last_stop_ = step_back_once();
-    case Mode::kReverseContinue: return last_stop_ = search_back();
+  switch (mode_) {
+    // A reverse step is done in one go (it replays at most about one snapshot interval).
+    case Mode::kReverseStep:
+      mode_ = Mode::kForward;
+      return last_stop_ = step_back_once();
+    // A reverse search replays a slice at a time, so that ^C stops it promptly.
+    case Mode::kReverseContinue: {
+      if (!timeline_.searching()) timeline_.begin_reverse_continue();
+      const std::optional<ReverseStop> found = timeline_.reverse_continue_step(kSearchSliceInstructions);
+      if (!found) return std::nullopt;
+      mode_ = Mode::kForward;
+      return last_stop_ = stop_for(*found);
+    }
     case Mode::kForward: break;
   }
   std::optional<StopEvent> stop = forward_.run_slice();
@@ -37,6 +46,12 @@ std::optional<StopEvent> ReplayTarget::run_slice() {
 }
 
 StopEvent ReplayTarget::interrupt() {
+  if (mode_ == Mode::kReverseContinue && timeline_.searching()) {
+    // Where the search has got to: an instruction boundary like any other.
+    timeline_.cancel_reverse_continue();
+    mode_ = Mode::kForward;
+    return last_stop_ = moved(StopEvent::signalled(gdb_signal::kSigInt));
+  }
   mode_ = Mode::kForward;
   return last_stop_ = forward_.interrupt();
 }
@@ -51,8 +66,7 @@ StopEvent ReplayTarget::step_back_once() {
   return moved(StopEvent::signalled(gdb_signal::kSigTrap));
 }
 
-StopEvent ReplayTarget::search_back() {
-  const ReverseStop stop = timeline_.reverse_continue();
+StopEvent ReplayTarget::stop_for(const ReverseStop& stop) {
   switch (stop.kind) {
     case ReverseStop::Kind::kBreakpoint:
       return moved(StopEvent::signalled(gdb_signal::kSigTrap, forward_.why_for_breakpoint(stop.address)));

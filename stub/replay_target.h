@@ -6,7 +6,8 @@
 // history: there the recorded ending is reported (the guest's exit, or the instruction limit /
 // end of a cut-short recording as an exit with the recorded status). Backwards:
 //   bs: Timeline::step_back(); at instruction 0, a "replaylog:begin" stop.
-//   bc: Timeline::reverse_continue(); at instruction 0, "replaylog:begin".
+//   bc: Timeline's reverse search, a slice at a time (^C stops it where it has got to); at
+//       instruction 0, "replaylog:begin".
 //
 // A replay must stay what was recorded: register and memory writes are refused (gdb says
 // "Could not write register" / "Cannot access memory"), in the past and at the present.
@@ -36,6 +37,10 @@ class ReplayTarget final : public Target,
                std::function<int(const RunResult&)> exit_status);
 
   const RunResult& final_result() const { return forward_.final_result(); }
+
+  // Instructions a reverse search replays between two looks at the debugger's connection:
+  // a few milliseconds.
+  static constexpr uint64_t kSearchSliceInstructions = uint64_t{1} << 21;
 
   // Target
   const std::string& target_xml() const override { return forward_.target_xml(); }
@@ -76,7 +81,7 @@ class ReplayTarget final : public Target,
  private:
   enum class Mode { kForward, kReverseStep, kReverseContinue };
   StopEvent step_back_once();
-  StopEvent search_back();
+  StopEvent stop_for(const ReverseStop& stop);
   StopEvent moved(StopEvent stop);
 
   Machine& machine_;

@@ -1,7 +1,10 @@
-// Timeline::reverse_continue: the reverse search. Backwards stretch by stretch: restore the
+// The reverse search (Timeline::reverse_continue). Backwards stretch by stretch: restore the
 // newest snapshot before the search point, replay up to it with the debugger's breakpoints
 // and watchpoints armed, remembering the last stop; if there is one, seek there; else the
-// stretch before. See docs/timeline.md.
+// stretch before. It runs in steps of a bounded number of instructions, so that a debugger
+// can interrupt it between two (the machine is then at an instruction boundary of the
+// replay, a position like any other). See docs/timeline.md.
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
@@ -10,79 +13,112 @@
 
 namespace rw {
 
-// One stretch of a reverse search: replays from now() to `hi` with the debugger's
-// breakpoints and watchpoints armed and returns the last stop in it: where to seek to, and
-// why it stopped. A breakpoint stops before its instruction, a watchpoint before
-// the accessing instruction (or delivery), so both directions agree on where they are.
-// With `through_deliveries`, the stretch goes on past hi's own deliveries up to the state
-// at `until_rip` (the state the search started from), without running an instruction at hi.
-std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through_deliveries, uint64_t until_rip) {
-  std::optional<Hit> last;
+void Timeline::begin_reverse_continue() {
+  if (live()) throw std::logic_error("Timeline::reverse_continue: a live timeline cannot go back yet");
+  Search& s = search_.emplace();
+  s.origin = now();
+  // Stopped past a delivery at origin (at an interrupt or exception handler's first
+  // instruction): what happened at origin before the deliveries is also behind us.
+  s.past_delivery = machine_.past_delivery();
+  s.origin_rip = machine_.cpu().rip;
+  s.hi = s.origin;
+}
+
+void Timeline::cancel_reverse_continue() {
+  if (!search_) return;
   cpu::DebugState& d = machine_.debug();
-  d.skip_breakpoint_once = false;  // a breakpoint where the stretch starts counts
+  d.skip_breakpoint_once = false;
+  d.stop_after_delivery = false;
+  search_.reset();
+}
+
+ReverseStop Timeline::reverse_continue() {
+  begin_reverse_continue();
+  for (;;)
+    if (std::optional<ReverseStop> stop = reverse_continue_step(~uint64_t{0})) return *stop;
+}
+
+std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
+  if (!search_) throw std::logic_error("Timeline::reverse_continue_step: no search begun");
+  Search& s = *search_;
+  cpu::DebugState& d = machine_.debug();
+  for (;;) {
+    if (!s.in_stretch) {
+      if (!(s.hi > 0 || (s.first && s.past_delivery))) break;  // nothing before: history's start
+      // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
+      // that only has origin's deliveries to look at).
+      s.lo = snapshot_icount(snapshot_at_or_before(s.hi));
+      if (s.lo == s.hi && s.hi > 0 && !(s.first && s.past_delivery)) s.lo = snapshot_icount(snapshot_at_or_before(s.hi - 1));
+      if (seek(s.lo) != SeekResult::kOk) break;
+      s.in_stretch = true;
+      s.last.reset();
+      d.skip_breakpoint_once = false;  // a breakpoint where the stretch starts counts
+    }
+    const uint64_t from = now();
+    if (!replay_stretch(now() + std::min(budget, ~uint64_t{0} - now()))) return std::nullopt;  // more next time
+    budget -= std::min(budget, now() - from);
+    s.in_stretch = false;
+    if (s.last) {
+      const Hit hit = *s.last;
+      search_.reset();
+      seek(hit.icount);
+      return hit.stop;
+    }
+    s.hi = s.lo;
+    s.first = false;
+    if (budget == 0) return std::nullopt;
+  }
+  search_.reset();
+  seek(0);
+  return ReverseStop{};
+}
+
+// Replays the current stretch from now() towards its end with the debugger's breakpoints and
+// watchpoints armed, remembering the last stop in it: where to seek to, and why it stopped. A
+// breakpoint stops before its instruction, a watchpoint before the accessing instruction (or
+// delivery), so both directions agree on where they are. The search's first stretch, when it
+// began past a delivery, goes on past hi's own deliveries up to the state the search started
+// from, without running an instruction at hi. False when it stopped at `stop_by` first.
+bool Timeline::replay_stretch(uint64_t stop_by) {
+  Search& s = *search_;
+  cpu::DebugState& d = machine_.debug();
   auto record_break = [&](uint64_t t) {
-    last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop.address, d.stop.watch_kind}};
+    s.last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop.address, d.stop.watch_kind}};
     d.skip_breakpoint_once = true;
   };
   auto record_watch = [&] {
-    last = Hit{d.stop.access_icount, {ReverseStop::Kind::kWatchpoint, d.stop.address, d.stop.watch_kind}};
+    s.last = Hit{d.stop.access_icount, {ReverseStop::Kind::kWatchpoint, d.stop.address, d.stop.watch_kind}};
   };
-  while (now() < hi) {
-    const RunResult r = machine_.run(hi);
+  while (now() < s.hi) {
+    if (now() >= stop_by) return false;
+    const RunResult r = machine_.run(std::min(s.hi, stop_by));
     if (r.reason == cpu::StopReason::kBreakpoint) {
-      if (now() < hi) record_break(now());
+      if (now() < s.hi) record_break(now());
       continue;
     }
     if (r.reason == cpu::StopReason::kWatchpoint) {
-      if (d.stop.access_icount < hi) record_watch();
+      if (d.stop.access_icount < s.hi) record_watch();
       continue;
     }
+    if (r.reason == cpu::StopReason::kTarget && now() < s.hi) continue;  // a step's end
     break;  // reached hi, or the guest stopped (only at the end of the history)
   }
-  if (through_deliveries && now() == hi) {
+  if (s.first && s.past_delivery && now() == s.hi) {
     // The instruction at hi may fault, or an interrupt be taken there: run it with a stop
     // after every delivery until the machine is where the search started. Nothing at hi
     // retires on the way (that would be after the starting state).
     d.stop_after_delivery = true;
-    for (int guard = 0; guard < 8 && !(machine_.past_delivery() && machine_.cpu().rip == until_rip); ++guard) {
-      const RunResult r = machine_.run(hi + 1);
-      if (now() != hi) break;
-      if (r.reason == cpu::StopReason::kBreakpoint) record_break(hi);
+    for (int guard = 0; guard < 8 && !(machine_.past_delivery() && machine_.cpu().rip == s.origin_rip); ++guard) {
+      const RunResult r = machine_.run(s.hi + 1);
+      if (now() != s.hi) break;
+      if (r.reason == cpu::StopReason::kBreakpoint) record_break(s.hi);
       else if (r.reason == cpu::StopReason::kWatchpoint) record_watch();
       else if (r.reason != cpu::StopReason::kTarget) break;
     }
     d.stop_after_delivery = false;
   }
   d.skip_breakpoint_once = false;
-  return last;
-}
-
-ReverseStop Timeline::reverse_continue() {
-  if (live()) throw std::logic_error("Timeline::reverse_continue: a live timeline cannot go back yet");
-  const uint64_t origin = now();
-  // Stopped past a delivery at origin (at an interrupt or exception handler's first
-  // instruction): what happened at origin before the deliveries is also behind us.
-  const bool past_delivery = machine_.past_delivery();
-  const uint64_t origin_rip = machine_.cpu().rip;
-  uint64_t hi = origin;
-  bool first = true;
-  while (hi > 0 || (first && past_delivery)) {
-    // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
-    // that only has origin's deliveries to look at).
-    uint64_t lo = snapshot_icount(snapshot_at_or_before(hi));
-    if (lo == hi && hi > 0 && !(first && past_delivery))
-      lo = snapshot_icount(snapshot_at_or_before(hi - 1));
-    if (seek(lo) != SeekResult::kOk) break;
-    std::optional<Hit> last = last_hit_before(hi, first && past_delivery, origin_rip);
-    if (last) {
-      seek(last->icount);
-      return last->stop;
-    }
-    hi = lo;
-    first = false;
-  }
-  seek(0);
-  return {};
+  return true;
 }
 
 }  // namespace rw

@@ -92,6 +92,14 @@ class Timeline {
   // instruction, a watchpoint before the accessing instruction or delivery (timeline/reverse_search.cpp).
   // Not on a live timeline (std::logic_error).
   ReverseStop reverse_continue();
+  // The same search in steps, so that a debugger can interrupt it: begin, then call step
+  // until it returns the stop; each step replays about `budget` instructions at most. Between
+  // steps the machine is at an instruction boundary of the replay, with the debugger's
+  // breakpoints and watchpoints armed; cancel leaves it there (a consistent position).
+  void begin_reverse_continue();
+  std::optional<ReverseStop> reverse_continue_step(uint64_t budget);
+  void cancel_reverse_continue();
+  bool searching() const { return search_.has_value(); }
 
   // The replay no longer follows the recording (never, live).
   bool diverged() const { return replayer_ && replayer_->diverged(); }
@@ -110,7 +118,17 @@ class Timeline {
     uint64_t icount;  // where to seek to
     ReverseStop stop;
   };
-  std::optional<Hit> last_hit_before(uint64_t hi, bool through_deliveries, uint64_t until_rip);
+  // A reverse search under way: the stretch [lo, hi) being replayed, and its last stop so far.
+  struct Search {
+    uint64_t origin = 0;
+    bool past_delivery = false;  // it began past a delivery at origin
+    uint64_t origin_rip = 0;
+    uint64_t hi = 0, lo = 0;
+    bool first = true;        // the stretch is the first (the one ending at origin)
+    bool in_stretch = false;  // lo was sought and the stretch is being replayed
+    std::optional<Hit> last;
+  };
+  bool replay_stretch(uint64_t stop_by);
   SeekResult seek_armed_or_not(uint64_t icount);
   // Where the journal is now: the next event a replay from here would deliver.
   journal::Replayer::Position position() const;
@@ -130,6 +148,7 @@ class Timeline {
   uint64_t snapshots_taken_ = 0;
   uint64_t snapshots_dropped_ = 0;
   std::deque<uint64_t> arrivals_;  // instruction counts of arrival snapshots, oldest first
+  std::optional<Search> search_;
 };
 
 }  // namespace rw

@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "block/disks.h"
+#include "cpu/debug.h"
 #include "session/session.h"
 #include "journal/recording_file.h"
 #include "journal/sessions.h"
@@ -296,6 +298,64 @@ TEST(Timeline, StepBackAcrossSnapshotsAndCompletions) {
   EXPECT_EQ(tl.now(), 0u);
   EXPECT_FALSE(tl.step_back());
   EXPECT_EQ(tl.now(), 0u);
+}
+
+// The reverse search in steps (as the gdb stub runs it, so that ^C can stop it): stepped to
+// its end it stops where the one-shot search does; cancelled midway, the machine is exactly
+// where a straight replay to the same instruction is.
+TEST(Timeline, ReverseSearchInStepsStopsAlikeAndCancelsAtAConsistentPoint) {
+  const Spec compute{"compress64.elf", "iters=2", false, 5'000'000};
+  ASSERT_TRUE(available(compute)) << "not built" << " (guests and disk images are part of the build)";
+  const journal::Recording rec = record(compute);
+  const uint64_t end = rec.end->final_icount;
+  Replay r(compute, rec);
+  Timeline tl(*r.m, *r.session, {.interval = 500'000});
+  tl.run_to(end);
+  ASSERT_EQ(tl.now(), end);
+  // A breakpoint on an instruction the guest runs at some point after 2 M.
+  uint64_t t = 2'000'000;
+  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  while (r.m->cpu().halted) {
+    ASSERT_LT(++t, end);
+    ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  }
+  cpu::DebugState& d = r.m->debug();
+  d.breakpoints.insert(r.m->cpu().rip);
+  d.changed = true;
+  ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
+
+  const ReverseStop one_shot = tl.reverse_continue();
+  const uint64_t found = tl.now();
+  ASSERT_EQ(one_shot.kind, ReverseStop::Kind::kBreakpoint);
+  ASSERT_GE(found, t);
+
+  ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
+  tl.begin_reverse_continue();
+  int steps = 1;
+  std::optional<ReverseStop> stepped;
+  while (!(stepped = tl.reverse_continue_step(100'000))) ++steps;
+  EXPECT_FALSE(tl.searching());
+  EXPECT_GT(steps, 3);
+  EXPECT_EQ(stepped->kind, one_shot.kind);
+  EXPECT_EQ(stepped->address, one_shot.address);
+  EXPECT_EQ(tl.now(), found);
+
+  // Cancelled after a few steps: a position like any other.
+  ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
+  tl.begin_reverse_continue();
+  for (int i = 0; i < 3; ++i) ASSERT_FALSE(tl.reverse_continue_step(100'000).has_value());
+  tl.cancel_reverse_continue();
+  EXPECT_FALSE(tl.searching());
+  const uint64_t at = tl.now();
+  EXPECT_LT(at, end);
+  const MachineState state = r.m->save_state();
+  const std::vector<Reference> ref = straight(compute, rec, {at});
+  EXPECT_TRUE(state == ref[0].state) << "state after a cancelled search differs at " << at << ":"
+                                     << differing_parts(state, ref[0].state);
+  EXPECT_EQ(r.session->replayer().position(), ref[0].position);
+  // And the timeline goes on from there.
+  EXPECT_EQ(tl.reverse_continue().kind, ReverseStop::Kind::kBreakpoint);
+  EXPECT_LE(tl.now(), at);
 }
 
 TEST(Timeline, ThinningKeepsSnapshotsBoundedAndDenseNearThePresent) {
