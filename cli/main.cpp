@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,6 +69,13 @@ int main(int argc, char** argv) {
   replay->add_flag("--wait-gdb", replay_options.wait_gdb, "With --gdb: stop at instruction 0 until gdb connects");
   replay->add_flag("-s", replay_gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
   replay->add_flag("-S", replay_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+  // With gdb, the guest's end is a place too: a stop first, the end on the next resume.
+  for (auto [cmd, flag] : {std::pair{run, &run_options.end_stop}, std::pair{record, &run_options.end_stop},
+                           std::pair{replay, &replay_options.end_stop}})
+    cmd->add_option("--end-stop", *flag,
+                    "With --gdb: stop at the guest's end (exit, reset, triple fault, instruction limit) before "
+                    "it ends, so that you can look and go back; `continue` then ends it: yes (default) or no");
+
   // Snapshots, for time travel: taken whenever the guest runs forward, with or without gdb.
   std::string snapshot_interval_text = "50000000", snapshot_memory_text = "1G";
   for (CLI::App* cmd : {run, record, replay}) {

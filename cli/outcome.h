@@ -19,9 +19,10 @@ using OwnedFile = std::unique_ptr<FILE, FileCloser>;
 // printing one "rewind: error:" line.
 FILE* open_serial_output(const std::string& spec, OwnedFile& owned);
 
-// Serves gdb on `address` ([HOST]:PORT, already checked) until it is done with the session.
-// nullopt after printing one "rewind: error:" line if it cannot listen.
+// Serves gdb on `address` ([HOST]:PORT, already checked) until it is done with the session
+// (`end_stop`: stub::serve_session). nullopt after printing one "rewind: error:" line if it
+// cannot listen.
 std::optional<stub::SessionServeResult> serve_gdb(session::Session& session, const std::string& address,
-                                                  bool wait_for_client);
+                                                  bool wait_for_client, bool end_stop);
 
 }  // namespace rw::cli

@@ -41,7 +41,7 @@ int replay(const ReplayOptions& options, FILE* serial) {
   RunResult result;
   if (!options.gdb.empty()) {
     // Forward execution ends where the recording ends; the exit status is the recorded one.
-    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb);
+    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb, options.end_stop);
     if (!served) return session::kExitGdbListen;
     switch (served->served.kind) {
       case stub::ServeResult::Kind::kKilled:

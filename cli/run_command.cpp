@@ -57,7 +57,7 @@ int run(const RunOptions& options, FILE* serial) {
   if (!options.gdb.empty()) {
     // Until the guest ends, or until gdb detaches (the guest then runs on to its end, as
     // without a debugger).
-    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb);
+    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb, options.end_stop);
     if (!served) return session::kExitGdbListen;
     switch (served->served.kind) {
       case stub::ServeResult::Kind::kEnded: result = served->final_result; break;

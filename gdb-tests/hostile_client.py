@@ -121,7 +121,15 @@ def attack(rsp, pid, where):
     expect("?", lambda r: r.startswith("T05"), "the stop reply")
     peak = peak_kb(pid)
     t.check(0 < peak < PEAK_LIMIT_KB, f"{where}: peak resident size {peak} KiB < {PEAK_LIMIT_KB} KiB")
-    # The guest still runs to its end with all of them set.
+    # The guest still runs to its end with all of them set. The end is a stop first, told in
+    # console output ("O" packets, which a client may get while the target runs), then the exit.
+    rsp.send("c")
+    console, got = "", rsp.reply()
+    while got.startswith("O") and got != "OK":
+        console += bytes.fromhex(got[1:]).decode()
+        got = rsp.reply()
+    t.check(got.startswith("T05") and "the guest is exiting with status 7" in console,
+            f"{where}: c -> the end stop (got {got[:40]!r}, console {console!r})")
     expect("c", lambda r: r == "W07", "the guest's exit")
 
 

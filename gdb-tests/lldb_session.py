@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """LLDB against `rewind run --gdb`: `gdb-remote` connects, registers and memory read, a
-breakpoint is set and hit, the guest continues to its exit.
+breakpoint is set and hit, the guest continues to its end (a stop) and exits.
 
 Usage: lldb_session.py REWIND GUEST_DIR BITS"""
 import os
@@ -19,7 +19,8 @@ r = Rewind(REWIND, ELF)
 commands = [f"gdb-remote 127.0.0.1:{r.port}", f"register read {PC} {AX}", "register read --all",
             "breakpoint set -n add", "continue", "frame variable", "memory read -s4 -fx -c2 &origin",
             "expression global_value", "memory read -f s &greeting[0]", "continue"]
-cmd = ["lldb", "--no-lldbinit", "--batch"]
+# lldb's batch mode takes the end stop (a SIGTRAP) for a crash and runs the -k commands then.
+cmd = ["lldb", "--no-lldbinit", "--batch", "-k", "continue"]
 for c in commands:
     cmd += ["-o", c]
 cmd.append(ELF)
@@ -39,6 +40,8 @@ t.expect_in_order(out, [
     r"0x[0-9a-f]+: 0x00000003 0x00000004",
     r"\(int\) \$\d+ = 42",
     r'"hello from the debug guest"',
+    # The guest's end is a stop first (rewind's console line), then the exit.
+    r"rewind: the guest is exiting with status 7: `continue` ends it",
     r"Process 1 exited with status = 7",
 ], "lldb")
 t.check(status == 7, f"rewind exits with the guest's status 7 (got {status})", "\n".join(r.stderr_lines))

@@ -23,15 +23,27 @@ SRC = r"guest/tests/debug/debug\.c"
 t = Checker(f"gdb.{SCENARIO}.{BITS}")
 
 
-def session(commands, append="", **kw):
+def session(commands, append="", extra=(), **kw):
     """One rewind + one gdb; returns (gdb output, rewind)."""
-    r = Rewind(REWIND, ELF, append=append)
+    r = Rewind(REWIND, ELF, append=append, extra=extra)
     try:
         out = run_gdb(ELF, r.port, commands, **kw)
     except Exception:
         r.close()
         raise
     return out, r
+
+
+def at_end(status=None, how=None):
+    """What gdb shows at the guest's end: rewind's console line, then a SIGTRAP stop (the end
+    is a place to look at and go back from; `continue` once more ends the guest)."""
+    what = how or f"is exiting with status {status}"
+    return [rf"^rewind: the guest {what}: `continue` ends it", r"Program received signal SIGTRAP"]
+
+
+def before_end(out):
+    """gdb's output up to the end stop."""
+    return out.split("rewind: the guest ")[0]
 
 
 def expect_exit(r, status, what="rewind's exit status"):
@@ -78,7 +90,7 @@ def inspect():
 def breakpoints():
     out, r = session([
         "break add", "tbreak square", "hbreak count_up", "break *0x%x" % 0,  # 0: never reached
-        "continue", "continue", "continue", "continue", "info breakpoints", "continue",
+        "continue", "continue", "continue", "continue", "info breakpoints", "continue", "continue",
     ])
     t.expect_in_order(out, [
         r"Breakpoint 1 at 0x[0-9a-f]+: file .*debug\.c, line 21",
@@ -87,9 +99,10 @@ def breakpoints():
         rf"Breakpoint 1, add \(a=7, b=5\) at .*{SRC}:21",
         rf"Breakpoint 3, count_up \(n=5\) at .*{SRC}:31",
         rf"Temporary breakpoint 2, square \(v=12\) at .*{SRC}:26",
+        *at_end(7),
         r"\[Inferior 1 \(Remote target\) exited with code 07\]",
     ], "breakpoints")
-    t.expect_absent(out, r"SIGTRAP", "breakpoints")
+    t.expect_absent(before_end(out), r"SIGTRAP", "breakpoints")
     expect_exit(r, 7)
 
 
@@ -101,7 +114,7 @@ def stepping():
         "break count_up", "continue", "next", "next", "next", "until", "until", "until 34",
         "print counter",
         "advance read_global",
-        "continue",
+        "continue", "continue",
     ])
     t.expect_in_order(out, [
         rf"Breakpoint 1, kmain \(.*\) at .*{SRC}:76",
@@ -120,6 +133,7 @@ def stepping():
         r"count_up \(n=5\) at .*debug\.c:34|^34\s+\}",
         r"^\$2 = 10",
         rf"read_global \(\) at .*{SRC}:37",
+        *at_end(7),
         r"exited with code 07",
     ], "stepping")
     expect_exit(r, 7)
@@ -131,7 +145,7 @@ def watchpoints():
         "watch counter", "continue", "continue", "delete",
         "rwatch global_value", "continue", "delete",
         "awatch counter", "continue", "delete",
-        "continue",
+        "continue", "continue",
     ])
     t.expect_in_order(out, [
         r"Hardware watchpoint 2: counter",
@@ -144,16 +158,29 @@ def watchpoints():
         r"Hardware access \(read/write\) watchpoint 4: counter",
         r"Value = 10",
         r"in kmain|kmain \(",
+        *at_end(7),
         r"exited with code 07",
     ], "watchpoints")
     expect_exit(r, 7)
 
 
 def exit_code():
-    out, r = session(["continue"], append="exit=4")
-    t.expect_in_order(out, [r"\[Inferior 1 \(Remote target\) exited with code 011\]"], "exit=4 -> status 9")
+    """The guest's end is first a stop, with the guest as it left things (at its exit
+    instruction); `continue` ends it, and so do `detach` and `kill` there, with the guest's
+    status. `--end-stop=no` ends it at once."""
+    out, r = session(["continue", "print/x $pc", "continue"], append="exit=4")
+    t.expect_in_order(out, [*at_end(9), r"in outl ", r"^\$1 = 0x",
+                            r"\[Inferior 1 \(Remote target\) exited with code 011\]"], "exit=4 -> status 9")
     expect_exit(r, 9)
     t.check("square: 144" in r.stdout, "the guest's output went to stdout", r.stdout)
+    for last in ("detach", "kill"):
+        out, r = session(["continue", last], append="exit=4")
+        t.expect_in_order(out, at_end(9), f"{last} at the end stop")
+        expect_exit(r, 9, f"{last} at the end stop: the guest's status")
+    out, r = session(["continue"], append="exit=4", extra=["--end-stop=no"])
+    t.expect_in_order(out, [r"\[Inferior 1 \(Remote target\) exited with code 011\]"], "--end-stop=no")
+    t.expect_absent(out, r"SIGTRAP|rewind: the guest", "--end-stop=no")
+    expect_exit(r, 9, "--end-stop=no")
 
 
 def exceptions():
@@ -162,30 +189,32 @@ def exceptions():
     if BITS == "64":
         cases.append(("crash=4", "SIGSEGV", "Segmentation fault", 62))
     for append, sig, text, line in cases:
-        out, r = session(["continue", "print how", "continue"], append=append)
+        out, r = session(["continue", "print how", "continue", "continue"], append=append)
         t.expect_in_order(out, [
             rf"Program received signal {sig}, {text}\.",
             rf"crash \(how=\d\) at .*{SRC}:{line}|in crash \(how=\d\)",
             r"^\$1 = \d",
+            *at_end(how="is dying: triple fault: .*"),
             rf"Program terminated with signal {sig}, {text}\.",
         ], f"{append} is {sig}")
         expect_exit(r, 12, f"{append}: rewind's exit status (triple fault)")
 
 
 def catch_exceptions():
-    out, r = session(["monitor catch exceptions on", "continue", "print how", "continue"], append="crash=5")
+    out, r = session(["monitor catch exceptions on", "continue", "print how", "continue", "continue"], append="crash=5")
     t.expect_in_order(out, [
         r"catch exceptions: on",
         r"Program received signal SIGILL, Illegal instruction\.",
         rf"crash \(how=5\) at .*{SRC}:69|in crash \(how=5\)",
         r"^\$1 = 5",
+        *at_end(7),
         r"exited with code 07",
     ], "catch exceptions")
     expect_exit(r, 7)
     t.check("ud2 handled 1" in r.stdout, "the guest handled the #UD after the stop", r.stdout)
     # Without catching, the guest handles it without gdb noticing.
-    out, r = session(["continue"], append="crash=5")
-    t.expect_in_order(out, [r"exited with code 07"], "no catch")
+    out, r = session(["continue", "continue"], append="crash=5")
+    t.expect_in_order(out, [*at_end(7), r"exited with code 07"], "no catch")
     t.expect_absent(out, r"SIGILL", "no catch")
     expect_exit(r, 7)
 
@@ -207,13 +236,13 @@ def reconnect():
     try:
         out1 = run_gdb(ELF, r.port, ["break add", "continue", "disconnect"])
         out2 = run_gdb(ELF, r.port, ["bt 1", "print a", "next", "disconnect"])
-        out3 = run_gdb(ELF, r.port, ["frame", "continue"])
+        out3 = run_gdb(ELF, r.port, ["frame", "continue", "continue"])
     finally:
         pass
     t.expect_in_order(out1, [rf"Breakpoint 1, add \(a=7, b=5\) at .*{SRC}:21"], "first")
     t.expect_in_order(out2, [r"#0\s+add \(a=7, b=5\) at .*debug\.c:21", r"^\$1 = 7", r"^22\s+return sum;"], "second")
-    t.expect_in_order(out3, [r"#0\s+add \(a=7, b=5\) at .*debug\.c:22", r"exited with code 07"], "third")
-    t.expect_absent(out3, r"SIGTRAP", "the first session's breakpoint is gone")
+    t.expect_in_order(out3, [r"#0\s+add \(a=7, b=5\) at .*debug\.c:22", *at_end(7), r"exited with code 07"], "third")
+    t.expect_absent(before_end(out3), r"SIGTRAP", "the first session's breakpoint is gone")
     expect_exit(r, 7)
 
 
@@ -277,7 +306,7 @@ def reverse():
                 "reverse-continue", "print i",    # this iteration's breakpoint hit: i == 2
                 "reverse-continue", "print i",    # the previous iteration's: i == 1
                 "delete", "reverse-continue", "print $pc",
-                "continue",
+                "continue", "reverse-stepi", 'printf "BACK %#lx\\n", $pc', "continue", "continue",
             ])
         except Exception:
             r.close()
@@ -292,6 +321,10 @@ def reverse():
             r"^\$3 = 1",
             r"No more reverse-execution history\.",
             r"^\$4 = .*<_start>",
+            # The recorded end is a stop: going back from it and forward again stops there again.
+            rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
+            r"^BACK 0x",
+            rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
             r"\[Inferior 1 \(Remote target\) exited with code 07\]",
         ], "reverse")
         states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)

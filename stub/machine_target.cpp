@@ -164,6 +164,7 @@ std::optional<StopEvent> MachineTarget::run_slice() {
   const bool step = request_.kind == ResumeKind::kStep;
   cpu::Cpu& c = machine_.cpu();
   const bool first = std::exchange(first_slice_, false);
+  if (first && end_) return last_stop_ = *end_;  // resumed at the end: it ends now
   if (first && at_exception_) {
     at_exception_ = false;
     // Stopped before an exception was delivered. One caught by `catch exceptions` goes to
@@ -221,11 +222,31 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
     case cpu::StopReason::kRequested: e.signal = gdb_signal::kSigInt; break;
     case cpu::StopReason::kNone: break;
   }
+  if (e.ended() && end_stop_ && attached_) {
+    // The end is a place too: stop there first, with everything as the guest left it.
+    end_ = e;
+    e = StopEvent::signalled(gdb_signal::kSigTrap);
+    e.console = fmt::format("rewind: the guest {}: `continue` ends it{}\n", ending_text(*end_, r),
+                            can_go_back_ ? ", or go back (reverse-stepi, reverse-continue)" : "");
+  }
   last_stop_ = e;
   return e;
 }
 
+std::string MachineTarget::ending_text(const StopEvent& end, const RunResult& r) const {
+  switch (r.reason) {
+    case cpu::StopReason::kExit: return fmt::format("is exiting with status {}", end.exit_status);
+    case cpu::StopReason::kTarget:
+      return fmt::format("reached the instruction limit ({} instructions; exit status {})", machine_.cpu().icount,
+                         end.exit_status);
+    case cpu::StopReason::kReset: return fmt::format("asked for a reset (exit status {})", end.exit_status);
+    case cpu::StopReason::kShutdown: return fmt::format("is dying: {}", r.message);
+    default: return r.message;
+  }
+}
+
 void MachineTarget::moved_in_time(const StopEvent& stop) {
+  end_.reset();
   at_exception_ = false;
   exception_was_caught_ = false;
   delivered_signal_ = 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -41,6 +42,15 @@ class MachineTarget final : public Target,
   void set_runner(std::function<RunResult(uint64_t target)> runner) { runner_ = std::move(runner); }
   // The history the machine's forward runs go into: `monitor when` describes it.
   void set_timeline(const Timeline* timeline) { timeline_ = timeline; }
+  // While a debugger is attached, the guest's end (its exit, a reset request, a triple fault,
+  // the instruction limit) is first a stop (SIGTRAP, with a console line saying so); the
+  // next resume ends it. `can_go_back`: the console line offers reverse execution too.
+  void set_end_stop(bool on, bool can_go_back) {
+    end_stop_ = on;
+    can_go_back_ = can_go_back;
+  }
+  // Stopped at the guest's end (final_result() says how it ends).
+  bool at_end() const { return end_.has_value(); }
 
   // The machine was moved in time behind this adapter's back (a replay's seek): forget a
   // pending exception, and `stop` is why it is stopped now.
@@ -89,6 +99,7 @@ class MachineTarget final : public Target,
  private:
   RunResult run_until(uint64_t target);
   StopEvent stop_for(const RunResult& result, bool stepping);
+  std::string ending_text(const StopEvent& end, const RunResult& result) const;
   bool add_breakpoint(std::set<uint64_t>& mine, uint64_t addr);
   bool remove_breakpoint(std::set<uint64_t>& mine, const std::set<uint64_t>& other, uint64_t addr);
   // A watch range gdb may set: not empty, not wrapping past 2^64, and covering some memory
@@ -114,6 +125,8 @@ class MachineTarget final : public Target,
   std::function<int(const RunResult&)> exit_status_;
   std::function<RunResult(uint64_t target)> runner_;
   const Timeline* timeline_ = nullptr;
+  bool end_stop_ = false, can_go_back_ = false;
+  std::optional<StopEvent> end_;  // the ending a stop at the end holds back
 };
 
 }  // namespace rw::stub

@@ -37,6 +37,8 @@ class ReplayTarget final : public Target,
                std::function<int(const RunResult&)> exit_status);
 
   const RunResult& final_result() const { return forward_.final_result(); }
+  // Forward execution's adapter (the end stop, and the like).
+  MachineTarget& forward() { return forward_; }
 
   // Instructions a reverse search replays between two looks at the debugger's connection:
   // a few milliseconds.

@@ -127,6 +127,8 @@ class Server {
     auto stop = target_.run_slice();
     if (!stop) return;
     running_ = false;
+    // Console output is allowed while the target runs, so it goes before the stop reply.
+    if (!stop->console.empty()) send_packet("O" + to_hex(stop->console));
     send_packet(Session::stop_reply(*stop));
     if (stop->ended()) {
       result_ = ServeResult{ServeResult::Kind::kEnded, *stop};

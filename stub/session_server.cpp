@@ -6,19 +6,27 @@
 
 namespace rw::stub {
 
-SessionServeResult serve_session(session::Session& session, const ServerOptions& options) {
+SessionServeResult serve_session(session::Session& session, const ServerOptions& options, bool end_stop) {
   SessionServeResult out;
   auto exit_status = [&session](const RunResult& r) { return session.exit_status(r); };
+  auto finish = [&](const MachineTarget& forward) {
+    const ServeResult::Kind k = out.served.kind;
+    if ((k == ServeResult::Kind::kDetached || k == ServeResult::Kind::kKilled) && forward.at_end())
+      out.served.kind = ServeResult::Kind::kEnded;
+    out.final_result = forward.final_result();
+  };
   if (session.replaying()) {
     ReplayTarget target(session.machine(), *session.timeline(), session.is64(), session.end_limit(), exit_status);
+    target.forward().set_end_stop(end_stop, /*can_go_back=*/true);
     out.served = serve(target, options);
-    out.final_result = target.final_result();
+    finish(target.forward());
   } else {
     MachineTarget target(session.machine(), session.is64(), session.end_limit(), exit_status);
     target.set_runner([&session](uint64_t icount) { return session.run_to(icount); });
     target.set_timeline(session.timeline());
+    target.set_end_stop(end_stop, /*can_go_back=*/false);
     out.served = serve(target, options);
-    out.final_result = target.final_result();
+    finish(target);
   }
   return out;
 }

@@ -17,8 +17,9 @@ struct SessionServeResult {
   RunResult final_result;  // how the guest ended, when served.kind is kEnded
 };
 
-// Serves gdb until it is done with the session's machine. Throws std::runtime_error when
-// it cannot listen.
-SessionServeResult serve_session(session::Session& session, const ServerOptions& options);
+// Serves gdb until it is done with the session's machine. With `end_stop`, the guest's end
+// is a stop first (MachineTarget::set_end_stop); a debugger that detaches or kills it there
+// lets it end as it was ending (kEnded). Throws std::runtime_error when it cannot listen.
+SessionServeResult serve_session(session::Session& session, const ServerOptions& options, bool end_stop = true);
 
 }  // namespace rw::stub

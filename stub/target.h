@@ -31,12 +31,13 @@ struct StopEvent {
   int exit_status = 0;                // kExited
   Why why = Why::kNone;
   uint64_t address = 0;               // watchpoint address
+  std::string console;                // shown to the user before the stop is reported ("O" packets)
 
   static StopEvent signalled(int sig, Why why = Why::kNone, uint64_t address = 0) {
-    return {Kind::kSignal, sig, 0, why, address};
+    return {Kind::kSignal, sig, 0, why, address, {}};
   }
-  static StopEvent exited(int status) { return {Kind::kExited, 0, status, Why::kNone, 0}; }
-  static StopEvent terminated(int sig) { return {Kind::kTerminated, sig, 0, Why::kNone, 0}; }
+  static StopEvent exited(int status) { return {Kind::kExited, 0, status, Why::kNone, 0, {}}; }
+  static StopEvent terminated(int sig) { return {Kind::kTerminated, sig, 0, Why::kNone, 0, {}}; }
   bool ended() const { return kind != Kind::kSignal; }
 };
 
