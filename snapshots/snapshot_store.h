@@ -1,19 +1,22 @@
 // Incremental machine snapshots: a chain in which each snapshot keeps the machine state
-// without memory (CPU, devices, disks: Machine::save_state(false)) and only the memory pages
-// whose content changed since the snapshot before it, each lz4-compressed.
+// without memory and disk overlays (CPU, devices, requests in flight:
+// Machine::save_state(false)) and only the memory pages and overlay sector groups whose
+// content changed since the snapshot before it, each lz4-compressed.
 //
-// Which pages changed is found from PhysicalMemory's write epochs (pages written since the
-// store last knew memory exactly), then confirmed by comparing each such page with its
-// version at the snapshot before: a page written back to what it was costs nothing.
-// Restoring snapshot k copies back only the pages that can differ from what the machine
-// holds now (those written since, and those that changed between the snapshot memory last
-// matched and k), and of those only the ones that do differ.
+// Which pages changed is found from PhysicalMemory's write epochs, which sector groups
+// changed from each Overlay's (both: written since the store last knew them exactly), then
+// confirmed by comparing each with its version at the snapshot before: a page or sector
+// written back to what it was costs nothing. Restoring snapshot k copies back only the
+// pages and groups that can differ from what the machine holds now (those written since,
+// and those that changed between the snapshot the machine last matched and k), and of
+// those only the ones that do differ.
 //
-// Dropping a snapshot (thinning) moves its pages that the next snapshot does not have into
-// that next one, so every later snapshot still restores exactly. The first snapshot holds
-// every non-zero page. See docs/timeline.md.
+// Dropping a snapshot (thinning) moves what it stores that the next snapshot does not have
+// into that next one, so every later snapshot still restores exactly. The first snapshot
+// holds every non-zero page and the whole overlays. See docs/timeline.md.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "block/disks.h"
 #include "machine/machine.h"
 #include "machine/machine_state.h"
 
@@ -40,43 +44,75 @@ class SnapshotStore {
 
   size_t size() const { return snapshots_.size(); }
   uint64_t icount(size_t index) const { return snapshots_[index].state.icount; }
-  // Host memory the snapshots take: compressed pages, their index, the rest of the state.
+  // Host memory the snapshots take: compressed pages and sectors, their index, the rest of
+  // the state.
   size_t bytes() const { return bytes_; }
   // The pages snapshot `index` itself stores (not those it shares with earlier ones).
-  size_t pages_stored(size_t index) const { return snapshots_[index].pages.size(); }
+  size_t pages_stored(size_t index) const { return snapshots_[index].parts[kMemoryPart].blocks.size(); }
+  // The same for the disks (all of them): the sector groups (block::Overlay::kGroupSectors
+  // sectors each) snapshot `index` stores, and the overlay sectors in them.
+  size_t groups_stored(size_t index) const;
+  size_t sectors_stored(size_t index) const;
 
  private:
-  struct StoredPage {
-    uint64_t page;
-    uint32_t offset;  // into Snapshot::data
+  // A snapshot's parts: memory, then the overlay of each disk position.
+  static constexpr size_t kMemoryPart = 0;
+  static constexpr size_t kParts = 1 + block::Disks::kPositions;
+
+  struct StoredBlock {
+    uint64_t key;     // page number, or sector group
+    uint32_t offset;  // into Part::data
     uint32_t length;  // compressed bytes
   };
+  // What a snapshot stores of one part: blocks (pages, or sector groups as a mask byte and
+  // the sectors it names) in ascending key order, compressed back to back.
+  struct Part {
+    std::vector<StoredBlock> blocks;
+    std::string data;
+    size_t bytes() const { return blocks.size() * sizeof(StoredBlock) + data.size(); }
+  };
   struct Snapshot {
-    MachineState state;             // without memory
-    std::vector<StoredPage> pages;  // ascending page numbers
-    std::string data;               // the compressed pages back to back
+    MachineState state;  // without memory and overlays
+    std::array<Part, kParts> parts;
     size_t bytes() const;
   };
+  // A block's content (not compressed).
+  struct Content {
+    const uint8_t* data;
+    size_t length;
+    bool operator==(const Content& o) const;
+  };
 
-  void add_page(Snapshot& s, uint64_t page, const uint8_t* content);
-  // `next` also takes the pages of `earlier` (sorted) it does not hold itself, each added by
-  // `add_earlier`: what `next` becomes when the snapshot before it changes (dropped or inserted).
-  void merge_into(Snapshot& next, const std::vector<StoredPage>& earlier,
-                  const std::function<void(Snapshot&, const StoredPage&)>& add_earlier);
-  void add_compressed(Snapshot& s, uint64_t page, const char* data, uint32_t length);
-  // The page's content as of snapshot `index` into `out`; false if it is zero there.
-  bool content_at(size_t index, uint64_t page, uint8_t* out) const;
-  // Pages that may differ between what memory holds now and snapshot `index`'s memory,
-  // ascending, without repeats.
-  std::vector<uint64_t> pages_that_may_differ(const Machine& machine, size_t index) const;
-  // Memory now equals snapshot `index` (pages written from now on get a newer epoch).
+  // The block's content in the machine now: in memory itself, or read into `buf`.
+  static Content current(Machine& machine, size_t part, uint64_t key, uint8_t* buf);
+  // Makes the machine's block hold `content`.
+  static void put(Machine& machine, size_t part, uint64_t key, Content content);
+  // The overlay of part `part` (null for memory and for disk positions without a disk).
+  static block::Overlay* overlay(Machine& machine, size_t part);
+
+  void add_block(Part& p, uint64_t key, Content content);
+  void add_compressed(Part& p, uint64_t key, const char* data, uint32_t length);
+  // `next` also takes the blocks of part `part` in `earlier` (sorted) it does not hold
+  // itself, each added by `add_earlier`: what `next` becomes when the snapshot before it
+  // changes (dropped or inserted).
+  void merge_into(Snapshot& next, size_t part, const std::vector<StoredBlock>& earlier,
+                  const std::function<void(Part&, const StoredBlock&)>& add_earlier);
+  // The block's content as of snapshot `index`, decompressed into `buf` when a snapshot
+  // holds it; else what it is where nothing was ever stored (a zero page, no sectors).
+  Content content_at(size_t index, size_t part, uint64_t key, uint8_t* buf) const;
+  static Content nothing(size_t part);
+  // Blocks that may differ between what the machine holds now and snapshot `index` (none:
+  // from all zero and empty), ascending, without repeats.
+  std::vector<uint64_t> keys_that_may_differ(Machine& machine, size_t part, std::optional<size_t> index) const;
+  // The machine now equals snapshot `index` (what is written from now on gets a newer epoch).
   void synced_with(Machine& machine, size_t index);
 
   std::vector<Snapshot> snapshots_;
-  // Memory equals this snapshot's but for pages written in or after `synced_epoch_`; unset
-  // when the snapshot it last matched was dropped (then every page ever written may differ).
+  // The machine equals this snapshot but for what was written in or after `synced_epochs_`
+  // (memory's, each overlay's); unset when the snapshot it last matched was dropped (then
+  // every page ever written and every group in the overlays may differ).
   std::optional<size_t> synced_;
-  uint32_t synced_epoch_ = 0;
+  std::array<uint32_t, kParts> synced_epochs_{};
   size_t bytes_ = 0;
 };
 

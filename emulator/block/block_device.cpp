@@ -62,7 +62,7 @@ void BlockDevice::deliver(uint32_t id, Status status) {
 
 namespace rw::block {
 
-BlockDevice::Snapshot BlockDevice::snapshot() const {
+BlockDevice::Snapshot BlockDevice::snapshot(bool with_overlay) const {
   Snapshot s;
   s.next_id = next_id_;
   for (const auto& [id, job] : in_flight_) {
@@ -70,11 +70,11 @@ BlockDevice::Snapshot BlockDevice::snapshot() const {
     if (job->op == Op::kWrite) r.data = job->data;
     s.in_flight.push_back(std::move(r));
   }
-  s.overlay = overlay_.contents();
+  if (with_overlay) s.overlay = overlay_.contents();
   return s;
 }
 
-void BlockDevice::restore(const Snapshot& s) {
+void BlockDevice::restore(const Snapshot& s, bool with_overlay) {
   next_id_ = s.next_id;
   in_flight_.clear();
   for (const Request& r : s.in_flight) {
@@ -89,7 +89,7 @@ void BlockDevice::restore(const Snapshot& s) {
     if (r.op == Op::kWrite) std::memcpy(job->data.data(), r.data.data(), std::min(job->data.size(), r.data.size()));
     in_flight_[r.id] = std::move(job);  // no host job: served by deliver() like a replay request
   }
-  overlay_.restore(s.overlay);
+  if (with_overlay) overlay_.restore(s.overlay);
 }
 
 }  // namespace rw::block

@@ -35,6 +35,9 @@ class BlockDevice {
   uint64_t sectors() const { return base_->sectors(); }
   const BaseImage& base() const { return *base_; }
   const Overlay& overlay() const { return overlay_; }
+  // For incremental snapshots (snapshots/), which keep and restore the overlay themselves,
+  // between runs: its write epochs and group-wise restore.
+  Overlay& mutable_overlay() { return overlay_; }
   void set_client(BlockClient* client) { client_ = client; }
 
   // Starts a request (the range must be inside the disk); returns its id. For a write,
@@ -53,6 +56,8 @@ class BlockDevice {
   // Machine state save and restore: the overlay, the id counter and the requests in flight
   // (for a write, with its data). A restored request has no host job, like a replay
   // request: a later deliver(id) serves it from the base image and overlay at that moment.
+  // Without the overlay (incremental snapshots keep it in pieces), `overlay` is left empty
+  // and restoring leaves the overlay as it is.
   struct Request {
     uint32_t id = 0;
     Op op = Op::kRead;
@@ -65,8 +70,8 @@ class BlockDevice {
     std::vector<Request> in_flight;  // ascending ids
     std::map<uint64_t, Overlay::Sector> overlay;
   };
-  Snapshot snapshot() const;
-  void restore(const Snapshot& s);
+  Snapshot snapshot(bool with_overlay = true) const;
+  void restore(const Snapshot& s, bool with_overlay = true);
 
  private:
   int index_;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -14,7 +15,74 @@
 namespace rw::block {
 
 void Overlay::write(uint64_t lba, uint32_t count, const uint8_t* data) {
+  if (count == 0) return;
   for (uint32_t i = 0; i < count; ++i) std::memcpy(sectors_[lba + i].data(), data + size_t{i} * kSectorSize, kSectorSize);
+  for (uint64_t g = lba / kGroupSectors; g <= (lba + count - 1) / kGroupSectors; ++g) mark_written(g);
+}
+
+void Overlay::mark_written(uint64_t group) {
+  auto [it, first] = group_epoch_.try_emplace(group, epoch_);
+  if (!first) {
+    if (it->second == epoch_) return;  // the common case: written again in the same epoch
+    by_epoch_.erase({it->second, group});
+    it->second = epoch_;
+  }
+  by_epoch_.emplace(epoch_, group);
+}
+
+void Overlay::restore(std::map<uint64_t, Sector> sectors) {
+  // Both maps are ordered: one walk finds the sectors that appear, vanish or change.
+  auto a = sectors_.begin();
+  auto b = sectors.begin();
+  while (a != sectors_.end() || b != sectors.end()) {
+    if (b == sectors.end() || (a != sectors_.end() && a->first < b->first)) {
+      mark_written((a++)->first / kGroupSectors);
+    } else if (a == sectors_.end() || b->first < a->first) {
+      mark_written((b++)->first / kGroupSectors);
+    } else {
+      if (a->second != b->second) mark_written(a->first / kGroupSectors);
+      ++a, ++b;
+    }
+  }
+  sectors_ = std::move(sectors);
+}
+
+std::vector<uint64_t> Overlay::groups_written_since(uint32_t epoch) const {
+  std::vector<uint64_t> out;
+  for (auto it = by_epoch_.lower_bound({epoch, 0}); it != by_epoch_.end(); ++it) out.push_back(it->second);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<uint64_t> Overlay::groups() const {
+  std::vector<uint64_t> out;
+  for (const auto& entry : sectors_)
+    if (out.empty() || out.back() != entry.first / kGroupSectors) out.push_back(entry.first / kGroupSectors);
+  return out;
+}
+
+uint8_t Overlay::read_group(uint64_t group, uint8_t* out) const {
+  uint8_t mask = 0;
+  const uint64_t first = group * kGroupSectors;
+  for (auto it = sectors_.lower_bound(first); it != sectors_.end() && it->first < first + kGroupSectors; ++it) {
+    mask |= static_cast<uint8_t>(1u << (it->first - first));
+    std::memcpy(out, it->second.data(), kSectorSize);
+    out += kSectorSize;
+  }
+  return mask;
+}
+
+void Overlay::write_group(uint64_t group, uint8_t mask, const uint8_t* data) {
+  const uint64_t first = group * kGroupSectors;
+  for (uint32_t i = 0; i < kGroupSectors; ++i) {
+    if (mask & (1u << i)) {
+      std::memcpy(sectors_[first + i].data(), data, kSectorSize);
+      data += kSectorSize;
+    } else {
+      sectors_.erase(first + i);
+    }
+  }
+  mark_written(group);
 }
 
 void Overlay::apply(uint64_t lba, uint32_t count, uint8_t* buf) const {

@@ -129,6 +129,7 @@ class Machine {
   // needs a machine of the same configuration (else std::invalid_argument), flushes the
   // CPU's TLB and code cache and marks the pages it changes as written (digests and write
   // epochs stay right); it clears a pending stop. Host-side things stay as they are.
+  // Without memory, the disks' overlays are left out too (incremental snapshots keep both).
   MachineState save_state(bool with_memory = true);
   void restore_state(const MachineState& state);
   // No ExternalSource has anything outstanding (no host I/O will arrive later).

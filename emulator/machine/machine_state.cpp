@@ -99,13 +99,14 @@ MachineState Machine::save_state(bool with_memory) {
         block::BlockDevice* dev = disks_ ? disks_->device(p) : nullptr;
         const bool present = dev != nullptr;
         ar(present);
-        if (present) ar(dev->sectors(), dev->snapshot());
+        if (present) ar(dev->sectors(), dev->snapshot(/*with_overlay=*/with_memory));
       }
       ar(*pic_, *pit_, *rtc_, *uart_, *reset_control_, *ata_);
     }
     s.devices = std::move(os).str();
   }
   s.memory_included = with_memory;
+  s.overlays_included = with_memory;
   if (!with_memory) return s;
   for (uint64_t p = 0; p < memory_.page_count(); ++p) {
     if (memory_.page_write_epoch(p) == 0) continue;  // never written: zero
@@ -183,7 +184,7 @@ void Machine::restore_state(const MachineState& s) {
   if (!scheduler_.restore_deadlines(deadlines))
     throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
   for (int p = 0; p < block::Disks::kPositions; ++p)
-    if (disk_states[p]) disks_->device(p)->restore(*disk_states[p]);
+    if (disk_states[p]) disks_->device(p)->restore(*disk_states[p], s.overlays_included);
 
   // CPU: architectural state in, caches and wiring kept, stop state cleared.
   for (unsigned i = 0; i < 16; ++i) cpu_.gpr[i] = c.gpr[i];

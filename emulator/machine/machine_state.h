@@ -39,6 +39,9 @@ struct MachineState {
   bool memory_included = true;
   std::vector<uint64_t> pages;
   std::vector<uint8_t> page_data;
+  // The disks' overlays are in `devices`, unless left out with memory (save_state(false)):
+  // then restoring leaves them alone too, for the snapshot store to set.
+  bool overlays_included = true;
 
   // Host memory the value takes, roughly.
   size_t bytes() const { return cpu.size() + devices.size() + pages.size() * 8 + page_data.size(); }

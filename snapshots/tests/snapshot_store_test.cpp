@@ -1,12 +1,21 @@
 // Incremental snapshots restore exactly what a full copy of the machine state holds, in any
-// order, after any amount of scribbling, and after snapshots in between were dropped.
+// order, after any amount of scribbling, and after snapshots in between were dropped; with
+// disks, their overlays too, each snapshot storing only the sector groups that changed.
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <algorithm>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "block/disks.h"
+#include "block/fault_spec.h"
 #include "machine/machine.h"
 #include "snapshots/snapshot_store.h"
 
@@ -15,6 +24,31 @@ namespace {
 
 constexpr uint64_t kMemory = 8 << 20;
 constexpr uint64_t kPages = kMemory / 4096;
+constexpr uint64_t kDiskSectors = 4096;  // 2 MiB each, at positions 0 and 2
+
+// Zero-filled raw images in a temporary directory (sparse files).
+class TempImages {
+ public:
+  TempImages() {
+    char tmpl[] = "/tmp/rewind-snapshot-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  ~TempImages() {
+    for (const std::string& f : files_) ::unlink(f.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string image(uint64_t sectors) {
+    files_.push_back(dir_ + "/disk" + std::to_string(files_.size()) + ".img");
+    const int fd = ::open(files_.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(sectors * 512)) != 0) ADD_FAILURE() << "cannot create " << files_.back();
+    if (fd >= 0) ::close(fd);
+    return files_.back();
+  }
+
+ private:
+  std::string dir_;
+  std::vector<std::string> files_;
+};
 
 class SnapshotStoreTest : public ::testing::Test {
  protected:
@@ -25,8 +59,18 @@ class SnapshotStoreTest : public ::testing::Test {
     c.serial_out = stdout;
     return c;
   }
+  // Disks without host I/O (as in replay): the test delivers their requests.
+  void attach_disks() {
+    block::Disks::Images images;
+    images[0] = block::BaseImage::open(images_.image(kDiskSectors));
+    images[2] = block::BaseImage::open(images_.image(kDiskSectors));
+    machine_.attach_disks(std::make_unique<block::Disks>(machine_.host_wakeup(), std::move(images),
+                                                         block::parse_fault_spec(""), /*host_io=*/false));
+  }
+  block::BlockDevice* disk(int position) { return machine_.disks()->device(position); }
   // What running would do: registers, time and some pages change (some back to zero, some
-  // rewritten with what they held).
+  // rewritten with what they held); with disks, as many disk writes (the same kinds) and
+  // sometimes a request left in flight.
   void scribble(int pages) {
     cpu::Cpu& c = machine_.cpu();
     c.icount += 1 + rng_() % 1000;
@@ -44,18 +88,62 @@ class SnapshotStoreTest : public ::testing::Test {
       const uint64_t offset = rng_() % 4096, len = 1 + rng_() % (4096 - offset);
       machine_.memory().write(page * 4096 + offset, bytes.data() + offset, len);
     }
+    if (machine_.disks()) scribble_disks(pages);
+  }
+  void scribble_disks(int writes) {
+    for (int p : {0, 2}) deliver_in_flight(*disk(p));
+    std::vector<uint8_t> data;
+    for (int i = 0; i < writes; ++i) {
+      block::BlockDevice& d = *disk(rng_() % 2 ? 2 : 0);
+      const uint32_t count = 1 + static_cast<uint32_t>(rng_() % 20);  // across group boundaries too
+      const uint64_t lba = rng_() % (kDiskSectors - count);
+      data.resize(size_t{count} * 512);
+      switch (rng_() % 4) {
+        case 0: std::fill(data.begin(), data.end(), 0); break;
+        case 1:  // the same again
+          ASSERT_TRUE(d.base().read(lba, count, data.data()));
+          d.overlay().apply(lba, count, data.data());
+          break;
+        case 2: for (auto& b : data) b = static_cast<uint8_t>(rng_()); break;
+        default: std::fill(data.begin(), data.end(), static_cast<uint8_t>(rng_())); break;
+      }
+      const uint32_t id = d.submit(block::Op::kWrite, lba, count, data.data());
+      if (i + 1 < writes || rng_() % 3) d.deliver(id, rng_() % 8 ? block::Status::kOk : block::Status::kIoError);
+    }
+  }
+  // Completes what a snapshot left in flight (ids below next_id()).
+  static void deliver_in_flight(block::BlockDevice& d) {
+    for (uint32_t id = 1; id < d.next_id(); ++id)
+      if (d.in_flight(id)) d.deliver(id, block::Status::kOk);
+  }
+  void write_sectors(int position, uint64_t lba, uint32_t count, uint8_t value) {
+    std::vector<uint8_t> data(size_t{count} * 512, value);
+    block::BlockDevice& d = *disk(position);
+    d.deliver(d.submit(block::Op::kWrite, lba, count, data.data()), block::Status::kOk);
   }
   void take(std::vector<MachineState>& reference) {
     store_.take(machine_);
     reference.push_back(machine_.save_state());
   }
 
+  TempImages images_;
   Machine machine_;
   SnapshotStore store_;
   std::mt19937_64 rng_{20261129};
 };
 
-TEST_F(SnapshotStoreTest, RestoresEverySnapshotExactlyInAnyOrder) {
+// The chain's exactness, without disks and with them.
+class SnapshotChainTest : public SnapshotStoreTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  SnapshotChainTest() {
+    if (GetParam()) attach_disks();
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(, SnapshotChainTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "WithDisks" : "MemoryOnly"; });
+
+TEST_P(SnapshotChainTest, RestoresEverySnapshotExactlyInAnyOrder) {
   std::vector<MachineState> reference;
   scribble(200);
   take(reference);
@@ -71,7 +159,7 @@ TEST_F(SnapshotStoreTest, RestoresEverySnapshotExactlyInAnyOrder) {
   }
 }
 
-TEST_F(SnapshotStoreTest, SnapshotsAfterARestoreAreExactToo) {
+TEST_P(SnapshotChainTest, SnapshotsAfterARestoreAreExactToo) {
   std::vector<MachineState> reference;
   scribble(100);
   take(reference);
@@ -111,7 +199,61 @@ TEST_F(SnapshotStoreTest, OnlyPagesWhoseContentChangedAreStored) {
   EXPECT_LT(store_.bytes(), 16u * 1024);
 }
 
-TEST_F(SnapshotStoreTest, DroppingSnapshotsKeepsTheOthersExact) {
+TEST_F(SnapshotStoreTest, OnlyDiskSectorsWrittenSinceThePreviousSnapshotAreStored) {
+  attach_disks();
+  std::vector<MachineState> reference;
+  take(reference);
+  EXPECT_EQ(store_.groups_stored(0), 0u);
+  // 64 groups of 8 sectors on the first disk, 8 on the other.
+  for (uint64_t g = 0; g < 64; ++g) write_sectors(0, 8 * g, 8, static_cast<uint8_t>(g + 1));
+  write_sectors(2, 800, 64, 0xEE);
+  machine_.cpu().icount += 10;
+  take(reference);
+  EXPECT_EQ(store_.groups_stored(1), 72u);
+  EXPECT_EQ(store_.sectors_stored(1), 576u);
+  EXPECT_EQ(store_.pages_stored(1), 0u);
+  // Rewritten with the same content: nothing; changed: its group; a sector in a new group:
+  // that group, with just that sector.
+  write_sectors(0, 8, 8, 2);
+  write_sectors(0, 16, 8, 3);
+  write_sectors(0, 24, 8, 0x99);
+  write_sectors(2, 804, 1, 0x01);
+  write_sectors(2, 2001, 1, 0x55);
+  machine_.cpu().icount += 10;
+  take(reference);
+  EXPECT_EQ(store_.groups_stored(2), 3u);
+  EXPECT_EQ(store_.sectors_stored(2), 17u);
+  // Nothing written: nothing stored, and the state kept beside does not carry the overlays
+  // (about 300 KiB by now).
+  const size_t bytes_before = store_.bytes();
+  machine_.cpu().icount += 10;
+  take(reference);
+  EXPECT_EQ(store_.groups_stored(3), 0u);
+  EXPECT_LT(store_.bytes() - bytes_before, 4u * 1024);
+  // Compressed: sectors of one byte value take far less than their 300 KiB.
+  EXPECT_LT(store_.bytes(), 48u * 1024);
+  for (size_t k : {1u, 3u, 0u, 2u}) {
+    store_.restore(machine_, k);
+    ASSERT_EQ(machine_.save_state(), reference[k]) << "snapshot " << k;
+  }
+}
+
+TEST_F(SnapshotStoreTest, StatesWithoutMemoryLeaveTheOverlaysToTheStore) {
+  attach_disks();
+  write_sectors(0, 0, 256, 0xAB);
+  const MachineState bare = machine_.save_state(/*with_memory=*/false);
+  const MachineState full = machine_.save_state();
+  EXPECT_FALSE(bare.overlays_included);
+  EXPECT_TRUE(full.overlays_included);
+  EXPECT_GT(full.devices.size(), bare.devices.size() + 256 * 512);
+  write_sectors(0, 256, 8, 0xCD);
+  machine_.restore_state(bare);
+  EXPECT_EQ(disk(0)->overlay().sectors(), 264u);  // left alone
+  machine_.restore_state(full);
+  EXPECT_EQ(disk(0)->overlay().sectors(), 256u);
+}
+
+TEST_P(SnapshotChainTest, DroppingSnapshotsKeepsTheOthersExact) {
   std::vector<MachineState> reference;
   scribble(150);
   take(reference);
@@ -136,7 +278,58 @@ TEST_F(SnapshotStoreTest, DroppingSnapshotsKeepsTheOthersExact) {
   EXPECT_THROW(store_.drop(store_.size() - 1), std::invalid_argument);
 }
 
-TEST_F(SnapshotStoreTest, SnapshotsInsertedBetweenOthersKeepEveryoneExact) {
+TEST_P(SnapshotChainTest, DroppingTheSnapshotTheMachineMatchesKeepsRestoresExact) {
+  std::vector<MachineState> reference;
+  scribble(100);
+  take(reference);
+  for (int i = 0; i < 4; ++i) {
+    scribble(30);
+    take(reference);
+  }
+  // The store no longer knows which snapshot the machine matches: restores look wider.
+  store_.restore(machine_, 3);
+  store_.drop(3);
+  reference.erase(reference.begin() + 3);
+  store_.restore(machine_, 1);
+  ASSERT_EQ(machine_.save_state(), reference[1]);
+  store_.restore(machine_, 2);
+  store_.drop(2);
+  reference.erase(reference.begin() + 2);
+  scribble(10);
+  store_.restore(machine_, 2);
+  ASSERT_EQ(machine_.save_state(), reference[2]);
+}
+
+TEST_P(SnapshotChainTest, AChangeUndoneBeforeTheNextSnapshotStaysUndoneAfterAnInsert) {
+  // A page and a sector group hold X at 0, Y at 500 and X again at 1000: the snapshot at
+  // 1000 stores neither, so one inserted at 500 must give it X back.
+  std::vector<uint8_t> x(4096, 0x11), y(4096, 0x22);
+  auto write = [&](const std::vector<uint8_t>& v) {
+    machine_.memory().write(5 * 4096, v.data(), 4096);
+    if (machine_.disks()) write_sectors(2, 96, 8, v[0]);
+  };
+  std::vector<std::pair<uint64_t, MachineState>> reference;
+  write(x);
+  store_.take(machine_);
+  reference.emplace_back(0, machine_.save_state());
+  write(y);
+  machine_.cpu().icount = 500;
+  const MachineState mid = machine_.save_state();
+  write(x);
+  machine_.cpu().icount = 1000;
+  store_.take(machine_);
+  reference.emplace_back(1000, machine_.save_state());
+  EXPECT_EQ(store_.pages_stored(1) + store_.groups_stored(1), 0u);
+  machine_.restore_state(mid);  // as a replay to 500 would leave it
+  EXPECT_EQ(store_.take(machine_), 1u);
+  reference.insert(reference.begin() + 1, {500, mid});
+  for (size_t k : {2u, 1u, 2u, 0u, 2u}) {
+    store_.restore(machine_, k);
+    ASSERT_EQ(machine_.save_state(), reference[k].second) << "snapshot " << k;
+  }
+}
+
+TEST_P(SnapshotChainTest, SnapshotsInsertedBetweenOthersKeepEveryoneExact) {
   // Snapshots at 0, 1000, 2000, ...; then, as seeks arrive in the past, more in between.
   std::vector<std::pair<uint64_t, MachineState>> reference;  // by icount
   auto remember = [&] { reference.emplace_back(machine_.cpu().icount, machine_.save_state()); };

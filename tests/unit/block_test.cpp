@@ -206,5 +206,43 @@ TEST(Overlay, WriteBackAndSaveAs) {
   EXPECT_THROW(save_as(*base, overlay, dir.file("no/such/dir.img")), ImageError);
 }
 
+TEST(Overlay, WriteEpochsNameTheGroupsWrittenSince) {
+  Overlay overlay;
+  std::vector<uint8_t> a(24 * 512, 0x11), b(24 * 512, 0x22);
+  overlay.write(6, 4, a.data());  // sectors 6-9: groups 0 and 1
+  overlay.write(40, 1, a.data());  // group 5
+  EXPECT_EQ(overlay.groups_written_since(1), (std::vector<uint64_t>{0, 1, 5}));
+  const uint32_t epoch = overlay.new_write_epoch();
+  EXPECT_TRUE(overlay.groups_written_since(epoch).empty());
+  overlay.write(41, 1, b.data());
+  overlay.write(17, 1, b.data());  // a group never written before: 2
+  overlay.write(41, 1, a.data());  // again in the same epoch
+  EXPECT_EQ(overlay.groups_written_since(epoch), (std::vector<uint64_t>{2, 5}));
+  EXPECT_EQ(overlay.groups(), (std::vector<uint64_t>{0, 1, 2, 5}));
+
+  // A group read and written whole: the mask names the sectors held, in order.
+  uint8_t group[8 * 512];
+  EXPECT_EQ(overlay.read_group(0, group), 0xC0);  // sectors 6 and 7
+  EXPECT_EQ(group[0], 0x11);
+  EXPECT_EQ(overlay.read_group(3, group), 0);
+  const uint32_t later = overlay.new_write_epoch();
+  std::vector<uint8_t> two(2 * 512, 0x33);
+  overlay.write_group(1, 0x81, two.data());  // sectors 8 and 15; 9 goes
+  EXPECT_EQ(overlay.read_group(1, group), 0x81);
+  EXPECT_EQ(overlay.contents().count(9), 0u);
+  EXPECT_EQ(overlay.contents().at(15)[0], 0x33);
+  EXPECT_EQ(overlay.groups_written_since(later), (std::vector<uint64_t>{1}));
+
+  // A whole restore counts only the groups whose sectors appear, vanish or change.
+  auto copy = overlay.contents();
+  copy.erase(40);             // group 5 loses a sector
+  copy[17].fill(0x44);        // group 2 changes
+  copy[100] = copy[8];        // group 12 appears
+  const uint32_t last = overlay.new_write_epoch();
+  overlay.restore(copy);
+  EXPECT_EQ(overlay.groups_written_since(last), (std::vector<uint64_t>{2, 5, 12}));
+  EXPECT_EQ(overlay.contents(), copy);
+}
+
 }  // namespace
 }  // namespace rw::block
