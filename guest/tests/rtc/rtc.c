@@ -60,12 +60,13 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     // A second ticks over: the update-ended interrupt marks the start of a second; sleep
     // through most of it on 1024 Hz periodic interrupts, then poll: UIP comes before
     // the seconds change. UIP lasts 244 us of the host's time under QEMU, which a busy host
-    // can make the guest miss: up to three seconds are tried (rewind sees it in the first).
+    // (one that deschedules QEMU for longer) can make the guest miss: up to eight seconds are
+    // tried, each polling for the last ~60 ms (rewind sees it in the first).
     irq_init();
     irq_set_handler(8, rtc_irq);
     rtc_write_reg(RTC_STATUS_A, 0x26);
     int uip = 0;
-    for (int attempt = 0; attempt < 3 && !uip; attempt++) {
+    for (int attempt = 0; attempt < 8 && !uip; attempt++) {
         flags_seen = 0;
         rtc_write_reg(RTC_STATUS_B, (uint8_t)(b | RTC_B_PIE | RTC_B_UIE));
         rtc_read_reg(RTC_STATUS_C);
