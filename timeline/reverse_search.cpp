@@ -4,7 +4,7 @@
 // stretch before. See docs/timeline.md.
 #include <optional>
 
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 #include "timeline/timeline.h"
 
 namespace rw {
@@ -17,14 +17,14 @@ namespace rw {
 // at `until_rip` (the state the search started from), without running an instruction at hi.
 std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through_deliveries, uint64_t until_rip) {
   std::optional<Hit> last;
-  cpu::DebugState& d = machine_.debug();
-  d.skip_breakpoint_once = false;  // a breakpoint where the stretch starts counts
+  cpu::Debugger d = machine_.debugger();
+  d.set_step_over_breakpoint(false);  // a breakpoint where the stretch starts counts
   auto record_break = [&](uint64_t t) {
-    last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop.address, d.stop.watch_kind}};
-    d.skip_breakpoint_once = true;
+    last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop().address, d.stop().watch_kind}};
+    d.set_step_over_breakpoint(true);
   };
   auto record_watch = [&] {
-    last = Hit{d.stop.access_icount, {ReverseStop::Kind::kWatchpoint, d.stop.address, d.stop.watch_kind}};
+    last = Hit{d.stop().access_icount, {ReverseStop::Kind::kWatchpoint, d.stop().address, d.stop().watch_kind}};
   };
   while (now() < hi) {
     const RunResult r = machine_.run(hi);
@@ -33,7 +33,7 @@ std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through
       continue;
     }
     if (r.reason == cpu::StopReason::kWatchpoint) {
-      if (d.stop.access_icount < hi) record_watch();
+      if (d.stop().access_icount < hi) record_watch();
       continue;
     }
     break;  // reached hi, or the guest stopped (only at the end of the history)
@@ -42,7 +42,7 @@ std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through
     // The instruction at hi may fault, or an interrupt be taken there: run it with a stop
     // after every delivery until the machine is where the search started. Nothing at hi
     // retires on the way (that would be after the starting state).
-    d.stop_after_delivery = true;
+    d.set_stop_after_delivery(true);
     for (int guard = 0; guard < 8 && !(machine_.past_delivery() && machine_.cpu().rip == until_rip); ++guard) {
       const RunResult r = machine_.run(hi + 1);
       if (now() != hi) break;
@@ -50,9 +50,9 @@ std::optional<Timeline::Hit> Timeline::last_hit_before(uint64_t hi, bool through
       else if (r.reason == cpu::StopReason::kWatchpoint) record_watch();
       else if (r.reason != cpu::StopReason::kTarget) break;
     }
-    d.stop_after_delivery = false;
+    d.set_stop_after_delivery(false);
   }
-  d.skip_breakpoint_once = false;
+  d.set_step_over_breakpoint(false);
   return last;
 }
 

@@ -47,10 +47,8 @@ class AtaChannel : public block::BlockClient {
   void block_completed(int device, uint32_t id, block::Status status, const uint8_t* data) override;
   bool irq_line() const { return irq_line_; }
   uint16_t base() const { return base_; }
-  // Registers, the command in progress and its data, for state hashes.
-  void save_state(std::vector<uint64_t>& out) const;
   uint16_t control_port() const { return control_; }
-  // Machine state save and restore (machine/machine_state.cpp): registers, the command in
+  // Machine state save, restore and digests (machine/machine_state.cpp): registers, the command in
   // progress (including the block request it waits for) and its data buffer. Which disks
   // are attached is configuration, not state.
   template <class Archive>

@@ -25,7 +25,7 @@ class ResetControl {
   void write_keyboard_command(uint8_t command);
   uint8_t read_reset_control() const { return rcr_; }
   void write_reset_control(uint8_t value);
-  // Machine state save and restore (machine/machine_state.cpp).
+  // Machine state save, restore and digests (machine/machine_state.cpp).
   template <class Archive>
   void serialize(Archive& ar) {
     ar(rcr_);

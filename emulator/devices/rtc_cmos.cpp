@@ -108,20 +108,6 @@ void RtcCmos::set_memory_size(uint64_t memory_bytes) {
   set_ram(0x5D, static_cast<uint8_t>(above_4g >> 16));
 }
 
-void RtcCmos::save_state(std::vector<uint64_t>& out) const {
-  for (unsigned i = 0; i < 128; i += 8) {
-    uint64_t w = 0;
-    for (unsigned j = 0; j < 8; ++j) w |= uint64_t{ram_[i + j]} << (8 * j);
-    out.push_back(w);
-  }
-  out.push_back(static_cast<uint64_t>(base_));
-  out.push_back(phase_);
-  out.push_back(static_cast<uint64_t>(frozen_));
-  out.push_back(uint64_t{index_} | uint64_t{flags_} << 8 | uint64_t{irq_level_} << 16);
-  out.push_back(flags_since_);
-  out.push_back(scheduler_.deadline(timer_));
-}
-
 uint64_t RtcCmos::since_second_start() const { return (clock_.now() + phase_) % kSecond; }
 
 int64_t RtcCmos::unix_seconds() const {

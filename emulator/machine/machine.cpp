@@ -213,6 +213,15 @@ cpu::DebugState& Machine::debug() {
 
 void Machine::debug_changed() { cpu::debug_changed(cpu_); }
 
+bool Machine::set_debug_armed(bool armed) {
+  const bool was = cpu_.debug != nullptr;
+  cpu_.debug = armed ? debug_.get() : nullptr;
+  // Traces and TLB entries made while disarmed know nothing of breakpoints and watched
+  // pages: the next run rebuilds them.
+  if (cpu_.debug) cpu_.debug->changed = true;
+  return was;
+}
+
 RunResult Machine::deliver_stopped_exception() {
   const cpu::DebugStop& s = debug().stop;
   cpu::deliver_exception(cpu_, cpu::GuestFault{s.vector, s.has_error, s.error});

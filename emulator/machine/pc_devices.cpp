@@ -63,18 +63,6 @@ void Machine::wire_pc_devices() {
   pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);
   pit_->bios_setup();
 
-  add_stateful_device("pic", pic_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Pic8259*>(d)->save_state(out);
-  });
-  add_stateful_device("pit", pit_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Pit8254*>(d)->save_state(out);
-  });
-  add_stateful_device("rtc", rtc_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const RtcCmos*>(d)->save_state(out);
-  });
-  add_stateful_device("uart", uart_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Uart16550*>(d)->save_state(out);
-  });
 }
 
 }  // namespace rw
