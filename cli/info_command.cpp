@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
-#include "machine/guest_time.h"
+#include "core/guest_time.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
 

@@ -11,7 +11,7 @@
 
 #include "journal/recording_file.h"
 #include "journal/state_hash.h"
-#include "machine/external_source.h"
+#include "core/external_source.h"
 
 namespace rw {
 class Machine;

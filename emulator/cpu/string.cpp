@@ -3,7 +3,7 @@
 // loop's instruction budget runs out, leaving RIP on itself to resume later.
 #include "cpu/handlers.h"
 #include "cpu/operands.h"
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 
 namespace rw::cpu {
 

@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "machine/io_bus.h"
-#include "machine/machine.h"
+#include "core/io_bus.h"
 
 namespace rw {
 
@@ -34,9 +33,8 @@ void control_write(void* device, uint16_t, unsigned, uint32_t value) {
 
 }  // namespace
 
-AtaChannel::AtaChannel(Machine& machine, int channel)
-    : machine_(machine),
-      irq_(channel == 0 ? 14 : 15),
+AtaChannel::AtaChannel(IrqLine irq, int channel)
+    : irq_(irq),
       base_(channel == 0 ? 0x1F0 : 0x170),
       control_(channel == 0 ? 0x3F6 : 0x376) {}
 
@@ -160,7 +158,7 @@ void AtaChannel::update_irq() {
   const bool level = interrupt_pending_ && !(control_reg_ & (kNien | kSrst));
   if (level == irq_line_) return;
   irq_line_ = level;
-  machine_.set_irq(irq_, level);
+  irq_.set(level);
 }
 
 void AtaChannel::complete(uint8_t status) {
@@ -342,7 +340,8 @@ void AtaChannel::block_completed(int device, uint32_t id, block::Status status, 
   begin_block();
 }
 
-AtaController::AtaController(Machine& machine) : primary_(machine, 0), secondary_(machine, 1) {}
+AtaController::AtaController(IrqLine primary_irq, IrqLine secondary_irq)
+    : primary_(primary_irq, 0), secondary_(secondary_irq, 1) {}
 
 void AtaController::attach(IoBus& io) {
   primary_.attach(io);

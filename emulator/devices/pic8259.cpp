@@ -1,6 +1,6 @@
 #include "devices/pic8259.h"
 
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 
 namespace rw {
 

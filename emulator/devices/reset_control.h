@@ -8,17 +8,18 @@
 
 #include <cstdint>
 
+#include "core/stop_request.h"
+
 namespace rw {
 
 class IoBus;
-class Machine;
 
 inline constexpr uint16_t kKeyboardControllerPort = 0x64;
 inline constexpr uint16_t kResetControlPort = 0xCF9;
 
 class ResetControl {
  public:
-  explicit ResetControl(Machine& machine) : machine_(machine) {}
+  explicit ResetControl(StopRequest stop) : stop_(stop) {}
   void attach(IoBus& io);
 
   uint8_t read_keyboard_status() const;
@@ -32,7 +33,7 @@ class ResetControl {
   }
 
  private:
-  Machine& machine_;
+  StopRequest stop_;
   uint8_t rcr_ = 0;  // bit 1 (hard reset) is kept; bit 2 (do it) triggers the reset
 };
 

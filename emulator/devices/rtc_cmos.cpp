@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "machine/guest_time.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
+#include "core/guest_time.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 
 namespace rw {
 

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "devices/guest_clock.h"
-#include "devices/irq_line.h"
+#include "core/guest_clock.h"
+#include "core/irq_line.h"
 
 namespace rw {
 

@@ -11,10 +11,12 @@
 
 #include "cpu/cpu.h"
 #include "cpu/debugger.h"
-#include "machine/external_source.h"
-#include "machine/io_bus.h"
+#include "core/external_source.h"
+#include "core/io_bus.h"
+#include "core/irq_line.h"
+#include "core/stop_request.h"
 #include "machine/machine_state.h"
-#include "machine/scheduler.h"
+#include "core/scheduler.h"
 #include "memory/physical_memory.h"
 
 namespace rw {
@@ -78,6 +80,10 @@ class Machine {
 
   // The stop a device has asked for and run() has not reported yet (reason kNone if none).
   const RunResult& pending_stop() const { return pending_; }
+
+  // How often the CPU's decoded code was thrown away (a statistic: debugger changes, code
+  // overwritten, restores).
+  uint64_t code_cache_flushes() const;
 
   // Writes out buffered serial output; run() does this whenever it returns.
   void flush_output();
@@ -176,6 +182,7 @@ class Machine {
   MachineConfig config_;
   PhysicalMemory memory_;
   IoBus io_;
+  StopRequest stop_request_;  // for devices: request_exit and request_reset
   cpu::Cpu cpu_;
   std::unique_ptr<cpu::CodeCache> code_cache_;
   std::unique_ptr<Uart16550> uart_;
@@ -193,6 +200,8 @@ class Machine {
   void visit_device_parts(HeldDeviceParts& held, Visit&& visit);
   void hold_device_parts(HeldDeviceParts& held);
   void* irq_controller_ = nullptr;
+  // An ISA interrupt line for a device: set_irq(irq, level).
+  IrqLine irq_line(unsigned irq);
   // Timers due and external events ready at the current instruction boundary.
   void service_events();
   uint64_t next_event_deadline() const;

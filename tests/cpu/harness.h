@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 #include "memory/physical_memory.h"
 
 namespace rw::cpu {

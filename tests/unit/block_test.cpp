@@ -10,7 +10,7 @@
 #include "block/host_backend.h"
 #include "block/overlay.h"
 #include "disk_fixture.h"
-#include "machine/external_source.h"
+#include "core/external_source.h"
 
 namespace rw::block {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "devices/serial_input.h"
 #include "devices/uart16550.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 
 namespace rw {
 namespace {

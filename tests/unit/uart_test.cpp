@@ -5,7 +5,7 @@
 #include <string>
 
 #include "devices/uart16550.h"
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 
 namespace rw {
 namespace {
