@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "cpu/cpu.h"
-#include "cpu/debugger.h"
 #include "core/external_source.h"
 #include "core/io_bus.h"
 #include "core/irq_line.h"
-#include "core/stop_request.h"
-#include "machine/machine_state.h"
 #include "core/scheduler.h"
+#include "core/stop_request.h"
+#include "cpu/cpu.h"
+#include "cpu/debugger.h"
+#include "machine/machine_state.h"
 #include "memory/physical_memory.h"
 
 namespace rw {

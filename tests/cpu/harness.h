@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "cpu/cpu.h"
 #include "core/io_bus.h"
+#include "cpu/cpu.h"
 #include "memory/physical_memory.h"
 
 namespace rw::cpu {

@@ -9,8 +9,8 @@
 #include "block/fault_spec.h"
 #include "block/host_backend.h"
 #include "block/overlay.h"
-#include "disk_fixture.h"
 #include "core/external_source.h"
+#include "disk_fixture.h"
 
 namespace rw::block {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "devices/pic8259.h"
 #include "core/io_bus.h"
+#include "devices/pic8259.h"
 
 namespace rw {
 namespace {

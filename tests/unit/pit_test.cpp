@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include "devices/pit8254.h"
 #include "core/guest_time.h"
 #include "core/io_bus.h"
 #include "core/scheduler.h"
+#include "devices/pit8254.h"
 
 namespace rw {
 namespace {

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <thread>
 
-#include "devices/serial_input.h"
-#include "devices/uart16550.h"
 #include "core/io_bus.h"
 #include "core/scheduler.h"
+#include "devices/serial_input.h"
+#include "devices/uart16550.h"
 
 namespace rw {
 namespace {

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "devices/uart16550.h"
 #include "core/io_bus.h"
+#include "devices/uart16550.h"
 
 namespace rw {
 namespace {
