@@ -7,6 +7,9 @@
 //   binary data        its byte count, then the bytes packed little-endian, 8 to a word
 //   name-value pair    its value; the name is kept only when words are described
 //
+// cereal's default prologue and epilogue (no-ops) serve it; it needs no more traits than
+// the binary archive, being output-only.
+//
 // With `described`, every word also gets a description: its name (the names of the
 // name-value pairs around it, joined with '.') and how it is laid out in a cereal binary
 // archive. Divergence reports use the names; tests use the layout to find each field of a
