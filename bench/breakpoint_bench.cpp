@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "cpu/code_cache.h"
 #include "machine/machine.h"
 #include "stub/machine_target.h"
 #include "stub/session.h"
@@ -66,7 +65,7 @@ int main(int argc, char** argv) {
     return ms_since(t0);
   };
   one_slice();
-  const uint64_t flushes_before = machine.cpu().code->flushes();
+  const uint64_t flushes_before = machine.code_cache_flushes();
 
   auto t0 = Clock::now();
   for (uint64_t i = 0; i < count; ++i) ask(fmt::format("Z0,{:x},1", 0x400000 + 16 * i));
@@ -77,7 +76,7 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < count; ++i) ask(fmt::format("z0,{:x},1", 0x400000 + 16 * i));
   const double remove_ms = ms_since(t0);
   one_slice();
-  const uint64_t flushes = machine.cpu().code->flushes() - flushes_before;
+  const uint64_t flushes = machine.code_cache_flushes() - flushes_before;
 
   t0 = Clock::now();
   ask("Z2,1000,1000000000");

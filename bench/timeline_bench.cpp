@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 #include "machine/machine.h"
 #include "session/session.h"
 #include "timeline/timeline.h"
@@ -226,9 +226,7 @@ int main(int argc, char** argv) {
     auto s = replay(path, {.interval = o.interval});
     Timeline& tl = *s->timeline();
     tl.run_to(end);
-    cpu::DebugState& d = s->machine().debug();
-    d.breakpoints.insert(0xFFFF'FFFF'FFFF'F000ull);
-    d.changed = true;
+    s->machine().debugger().add_breakpoint(0xFFFF'FFFF'FFFF'F000ull);
     t0 = Clock::now();
     const ReverseStop stop = tl.reverse_continue();
     const double rc_ms = ms_since(t0);

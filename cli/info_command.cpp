@@ -5,8 +5,8 @@
 #include <array>
 #include <cstdio>
 
+#include "core/guest_time.h"
 #include "session/exit_codes.h"
-#include "machine/guest_time.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
 

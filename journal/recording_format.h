@@ -43,7 +43,9 @@ struct Bounded {
 template <size_t kMinBytes, class T> Bounded<T, kMinBytes> bounded(T& v) { return {v}; }
 
 inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: state digests from the snapshot's own description (every device part named, the CPU's
+// fields as cpu/cpu_state.h lists them); 1 is refused.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/external_source.h"
 #include "journal/recording_file.h"
 #include "journal/state_hash.h"
-#include "machine/external_source.h"
 
 namespace rw {
 class Machine;

@@ -10,30 +10,10 @@
 
 namespace rw::journal {
 
-void register_disk_state(Machine& machine, block::Disks* disks) {
-  if (!disks) return;
-  machine.add_stateful_device("disk contents", disks, [](const void* d, std::vector<uint64_t>& out) {
-    auto* all = static_cast<block::Disks*>(const_cast<void*>(d));
-    for (int p = 0; p < block::Disks::kPositions; ++p) {
-      const block::BlockDevice* dev = all->device(p);
-      if (!dev) continue;
-      ContentHash h;
-      for (const auto& [lba, sector] : dev->overlay().contents()) {
-        h.update(&lba, sizeof lba);
-        h.update(sector.data(), sector.size());
-      }
-      out.push_back(static_cast<uint64_t>(p));
-      out.push_back(dev->overlay().sectors());
-      out.push_back(h.digest());
-    }
-  });
-}
-
 RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& header, const std::string& path,
                                    block::Disks* disks, SerialInput* serial)
     : machine_(machine) {
   if (!path.empty()) file_ = std::make_unique<RecordingWriter>(path, header);
-  register_disk_state(machine, disks);
   recorder_ = std::make_unique<Recorder>(machine, header.state_hash_interval, file_.get());
   Recorder* rec = recorder_.get();
   if (disks) {
@@ -60,7 +40,6 @@ void RecordingSession::finish(const RunResult& result, int exit_status) {
 
 ReplaySession::ReplaySession(Machine& machine, const Recording& recording, block::Disks* disks)
     : machine_(machine), recording_(recording) {
-  register_disk_state(machine, disks);
   replayer_ = std::make_unique<Replayer>(machine, recording.events);
   if (disks) {
     replayer_->on(EventKind::kBlockCompletion, [disks, &machine](const Event& e) {

@@ -26,10 +26,6 @@ namespace rw::journal {
 
 inline constexpr uint64_t kDefaultDigestInterval = 10'000'000;
 
-// Adds the disks' guest-written sectors to the machine's device state, so digests cover
-// the disk contents.
-void register_disk_state(Machine& machine, block::Disks* disks);
-
 class RecordingSession {
  public:
   // `path` empty: keep the events in memory only.

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-#include "cpu/operands.h"
 #include "journal/checksum.h"
 #include "machine/machine.h"
 
@@ -25,48 +24,9 @@ uint64_t hash_words(const std::vector<uint64_t>& words) {
   return h.digest();
 }
 
-std::vector<uint64_t> cpu_words(const cpu::Cpu& c) {
-  std::vector<uint64_t> w(c.gpr, c.gpr + 16);
-  w.push_back(c.rip);
-  w.push_back(cpu::get_rflags(c));
-  for (const cpu::Segment& s : c.seg) {
-    w.push_back(s.selector);
-    w.push_back(s.base);
-    w.push_back(uint64_t{s.limit} << 16 | s.attr);
-  }
-  for (const cpu::Segment* s : {&c.ldtr, &c.tr}) {
-    w.push_back(s->selector);
-    w.push_back(s->base);
-    w.push_back(uint64_t{s->limit} << 16 | s->attr);
-  }
-  w.insert(w.end(), {c.gdtr.base, c.gdtr.limit, c.idtr.base, c.idtr.limit, c.cr0, c.cr2, c.cr3, c.cr4, c.cr8});
-  w.insert(w.end(), c.dr, c.dr + 8);
-  w.insert(w.end(), {c.efer, c.star, c.lstar, c.cstar, c.sfmask, c.kernel_gs_base, c.sysenter_cs, c.sysenter_esp,
-                     c.sysenter_eip, c.pat, c.tsc_aux, c.apic_base, static_cast<uint64_t>(c.tsc_offset), c.cpl,
-                     c.halted, c.intr, c.interrupt_shadow_until, c.icount});
-  return w;
-}
-
 }  // namespace
 
-const std::vector<std::string>& cpu_register_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8",  "r9",
-                                  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"};
-    for (const char* s : {"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"}) {
-      n.push_back(std::string(s) + ".selector");
-      n.push_back(std::string(s) + ".base");
-      n.push_back(std::string(s) + ".limit/attributes");
-    }
-    for (const char* s : {"gdtr.base", "gdtr.limit", "idtr.base", "idtr.limit", "cr0", "cr2", "cr3", "cr4", "cr8",
-                          "dr0", "dr1", "dr2", "dr3", "dr4", "dr5", "dr6", "dr7", "efer", "star", "lstar", "cstar",
-                          "sfmask", "kernel_gs_base", "sysenter_cs", "sysenter_esp", "sysenter_eip", "pat", "tsc_aux",
-                          "apic_base", "tsc_offset", "cpl", "halted", "intr", "interrupt_shadow", "icount"})
-      n.push_back(s);
-    return n;
-  }();
-  return names;
-}
+const std::vector<std::string>& cpu_register_names() { return Machine::cpu_state_names(); }
 
 uint64_t StateDigest::combined() const {
   std::vector<uint64_t> w = cpu;
@@ -123,7 +83,7 @@ StateDigest StateHasher::digest() {
   PhysicalMemory& mem = machine_.memory();
   StateDigest d;
   d.icount = machine_.cpu().icount;
-  d.cpu = cpu_words(machine_.cpu());
+  d.cpu = machine_.cpu_state_words();
   for (const auto& dev : machine_.device_states()) {
     d.devices.push_back(hash_words(dev.words));
     d.device_names.push_back(dev.name);

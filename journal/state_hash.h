@@ -1,7 +1,9 @@
 // Machine state digests for divergence detection: the recorder journals one every N
 // instructions, replay computes its own at the same instruction and compares. A
-// digest keeps enough detail to say what differs: every CPU register, a hash of the
-// device state, and the hash of each memory page written since the previous digest.
+// digest keeps enough detail to say what differs: every CPU register, a hash of each
+// device's state, and the hash of each memory page written since the previous digest.
+// CPU and devices are what a snapshot restores, from the same description
+// (Machine::cpu_state_words, Machine::device_states).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +21,7 @@ namespace rw::journal {
 struct StateDigest {
   uint64_t icount = 0;
   std::vector<uint64_t> cpu;  // in the order of cpu_register_names()
-  std::vector<uint64_t> devices;  // one hash per device, in Machine::device_states() order
+  std::vector<uint64_t> devices;  // one hash per device state part, in Machine::device_states() order
   std::vector<std::string> device_names;  // not journaled: filled in from the machine
   uint64_t memory = 0;  // all of RAM
   std::vector<std::pair<uint64_t, uint64_t>> pages;  // (page number, hash) written since the last digest

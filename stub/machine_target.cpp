@@ -6,9 +6,8 @@
 #include <cstring>
 #include <utility>
 
-#include "cpu/debug.h"
-#include "cpu/operands.h"
-#include "cpu/segments.h"
+#include "cpu/debugger.h"
+#include "cpu/registers.h"
 #include "stub/x86_registers.h"
 #include "timeline/timeline.h"
 
@@ -102,11 +101,8 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
   switch (r.kind) {
     case X86Reg::kGpr: c.gpr[r.index] = v; break;
     case X86Reg::kPc: c.rip = v; break;
-    case X86Reg::kFlags: cpu::set_rflags(c, (v & 0x3F7FD5) | 0x2); break;
-    case X86Reg::kSegBase:
-      c.seg[r.index].base = v;
-      cpu::update_mode(c);
-      break;
+    case X86Reg::kFlags: cpu::set_rflags(c, v); break;
+    case X86Reg::kSegBase: cpu::write_register(c, cpu::segment_base_reg(r.index), v); break;
     // Loading a selector needs a descriptor and its checks; there is no x87/SSE state yet.
     // Writes to these are accepted and ignored, so that `G` packets work.
     case X86Reg::kSeg:
@@ -128,13 +124,9 @@ bool MachineTarget::write_memory(uint64_t addr, std::span<const uint8_t> in) {
 
 void MachineTarget::attach() {
   // A new debugger knows nothing of what an earlier one (gone without detaching) had set.
-  cpu::DebugState& d = machine_.debug();
   sw_.clear();
   hw_.clear();
-  d.breakpoints.clear();
-  d.watchpoints.clear();
-  d.catch_all_exceptions = false;
-  d.changed = true;
+  machine_.debugger().clear();
   attached_ = true;
 }
 
@@ -150,7 +142,7 @@ void MachineTarget::resume(const ResumeRequest& request) {
   first_slice_ = true;
   // The instruction under a breakpoint at the current address runs: gdb resumes from a
   // breakpoint it reported (or one it just set where the guest stands) by executing it.
-  if (attached_) machine_.debug().skip_breakpoint_once = true;
+  if (attached_) machine_.debugger().set_step_over_breakpoint(true);
 }
 
 RunResult MachineTarget::run_until(uint64_t target) {
@@ -171,7 +163,7 @@ std::optional<StopEvent> MachineTarget::run_slice() {
     // the guest now. A fatal one is delivered only if gdb passes the signal on (the guest
     // then dies, as a process would); otherwise the instruction runs again and faults again.
     if (exception_was_caught_ || request_.signal != 0) {
-      delivered_signal_ = signal_for_vector(machine_.debug().stop.vector);
+      delivered_signal_ = signal_for_vector(machine_.debugger().stop().vector);
       RunResult r = machine_.deliver_stopped_exception();  // no instruction runs
       if (r.reason != cpu::StopReason::kShutdown) delivered_signal_ = 0;
       // A step ends at the handler's first instruction, not after it.
@@ -207,17 +199,17 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
     case cpu::StopReason::kReset: e = ended(StopEvent::exited(exit_status_(r))); break;
     case cpu::StopReason::kExit: e = ended(StopEvent::exited(r.exit_code & 0xFF)); break;
     case cpu::StopReason::kBreakpoint: {
-      e.why = why_for_breakpoint(machine_.debug().stop.address);
+      e.why = why_for_breakpoint(machine_.debugger().stop().address);
       break;
     }
     case cpu::StopReason::kWatchpoint:
-      e.why = why_for_watch(machine_.debug().stop.watch_kind);
-      e.address = machine_.debug().stop.address;
+      e.why = why_for_watch(machine_.debugger().stop().watch_kind);
+      e.address = machine_.debugger().stop().address;
       break;
     case cpu::StopReason::kException:
       at_exception_ = true;
-      exception_was_caught_ = machine_.debug().catch_all_exceptions;
-      e.signal = signal_for_vector(machine_.debug().stop.vector);
+      exception_was_caught_ = machine_.debugger().catch_all_exceptions();
+      e.signal = signal_for_vector(machine_.debugger().stop().vector);
       break;
     case cpu::StopReason::kRequested: e.signal = gdb_signal::kSigInt; break;
     case cpu::StopReason::kNone: break;
@@ -261,17 +253,14 @@ StopEvent MachineTarget::interrupt() {
 // Breakpoints go straight into the CPU's set, O(log n) each; the code cache learns of
 // them once, when the guest next runs (DebugState::changed), however many changed.
 bool MachineTarget::add_breakpoint(std::set<uint64_t>& mine, uint64_t addr) {
-  cpu::DebugState& d = machine_.debug();
-  if (!d.breakpoints.count(addr) && d.breakpoints.size() >= cpu::kMaxBreakpoints) return false;
+  if (!machine_.debugger().add_breakpoint(addr)) return false;
   mine.insert(addr);
-  if (d.breakpoints.insert(addr).second) d.changed = true;
   return true;
 }
 
 bool MachineTarget::remove_breakpoint(std::set<uint64_t>& mine, const std::set<uint64_t>& other, uint64_t addr) {
   if (!mine.erase(addr)) return true;  // nothing there: removing it again is harmless
-  cpu::DebugState& d = machine_.debug();
-  if (!other.count(addr) && d.breakpoints.erase(addr)) d.changed = true;
+  if (!other.count(addr)) machine_.debugger().remove_breakpoint(addr);
   return true;
 }
 
@@ -290,22 +279,11 @@ bool MachineTarget::watchable(uint64_t addr, uint64_t len) const {
 }
 
 bool MachineTarget::add_watchpoint(uint64_t addr, uint64_t len, WatchType type) {
-  cpu::DebugState& d = machine_.debug();
-  if (!watchable(addr, len) || d.watchpoints.size() >= cpu::kMaxWatchpoints) return false;
-  d.watchpoints.push_back({addr, len, watch_kind(type)});
-  d.changed = true;
-  return true;
+  return watchable(addr, len) && machine_.debugger().add_watchpoint({addr, len, watch_kind(type)});
 }
 
 bool MachineTarget::remove_watchpoint(uint64_t addr, uint64_t len, WatchType type) {
-  auto& w = machine_.debug().watchpoints;
-  auto it = std::find_if(w.begin(), w.end(), [&](const cpu::Watchpoint& x) {
-    return x.addr == addr && x.len == len && x.kind == watch_kind(type);
-  });
-  if (it == w.end()) return false;
-  w.erase(it);
-  machine_.debug().changed = true;
-  return true;
+  return machine_.debugger().remove_watchpoint({addr, len, watch_kind(type)});
 }
 
 std::string MachineTarget::info_registers() {
@@ -362,15 +340,15 @@ std::string MachineTarget::monitor(std::string_view command) {
   }
   if (cmd.rfind("catch exceptions", 0) == 0) {
     const std::string arg = trim(std::string_view(cmd).substr(16));
-    cpu::DebugState& d = machine_.debug();
+    cpu::Debugger d = machine_.debugger();
     if (arg == "on")
-      d.catch_all_exceptions = true;
+      d.set_catch_all_exceptions(true);
     else if (arg == "off")
-      d.catch_all_exceptions = false;
+      d.set_catch_all_exceptions(false);
     else if (!arg.empty())
       return "usage: monitor catch exceptions on|off\n";
-    return fmt::format("catch exceptions: {}\n", d.catch_all_exceptions ? "on (every exception stops)"
-                                                                        : "off (only fatal exceptions stop)");
+    return fmt::format("catch exceptions: {}\n", d.catch_all_exceptions() ? "on (every exception stops)"
+                                                                          : "off (only fatal exceptions stop)");
   }
   return fmt::format("unknown monitor command '{}'; try 'monitor help'\n", cmd);
 }

@@ -5,7 +5,7 @@
 #include <optional>
 #include <utility>
 
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 
 namespace rw::stub {
 

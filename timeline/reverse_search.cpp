@@ -8,7 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 #include "timeline/timeline.h"
 
 namespace rw {
@@ -26,9 +26,9 @@ void Timeline::begin_reverse_continue() {
 
 void Timeline::cancel_reverse_continue() {
   if (!search_) return;
-  cpu::DebugState& d = machine_.debug();
-  d.skip_breakpoint_once = false;
-  d.stop_after_delivery = false;
+  cpu::Debugger d = machine_.debugger();
+  d.set_step_over_breakpoint(false);
+  d.set_stop_after_delivery(false);
   search_.reset();
 }
 
@@ -41,7 +41,7 @@ ReverseStop Timeline::reverse_continue() {
 std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
   if (!search_) throw std::logic_error("Timeline::reverse_continue_step: no search begun");
   Search& s = *search_;
-  cpu::DebugState& d = machine_.debug();
+  cpu::Debugger d = machine_.debugger();
   for (;;) {
     if (!s.in_stretch) {
       if (!(s.hi > 0 || (s.first && s.past_delivery))) break;  // nothing before: history's start
@@ -52,7 +52,7 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
       if (seek(s.lo) != SeekResult::kOk) break;
       s.in_stretch = true;
       s.last.reset();
-      d.skip_breakpoint_once = false;  // a breakpoint where the stretch starts counts
+      d.set_step_over_breakpoint(false);  // a breakpoint where the stretch starts counts
     }
     const uint64_t from = now();
     if (!replay_stretch(now() + std::min(budget, ~uint64_t{0} - now()))) return std::nullopt;  // more next time
@@ -81,13 +81,13 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
 // from, without running an instruction at hi. False when it stopped at `stop_by` first.
 bool Timeline::replay_stretch(uint64_t stop_by) {
   Search& s = *search_;
-  cpu::DebugState& d = machine_.debug();
+  cpu::Debugger d = machine_.debugger();
   auto record_break = [&](uint64_t t) {
-    s.last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop.address, d.stop.watch_kind}};
-    d.skip_breakpoint_once = true;
+    s.last = Hit{t, {ReverseStop::Kind::kBreakpoint, d.stop().address, d.stop().watch_kind}};
+    d.set_step_over_breakpoint(true);
   };
   auto record_watch = [&] {
-    s.last = Hit{d.stop.access_icount, {ReverseStop::Kind::kWatchpoint, d.stop.address, d.stop.watch_kind}};
+    s.last = Hit{d.stop().access_icount, {ReverseStop::Kind::kWatchpoint, d.stop().address, d.stop().watch_kind}};
   };
   while (now() < s.hi) {
     if (now() >= stop_by) return false;
@@ -97,7 +97,7 @@ bool Timeline::replay_stretch(uint64_t stop_by) {
       continue;
     }
     if (r.reason == cpu::StopReason::kWatchpoint) {
-      if (d.stop.access_icount < s.hi) record_watch();
+      if (d.stop().access_icount < s.hi) record_watch();
       continue;
     }
     if (r.reason == cpu::StopReason::kTarget && now() < s.hi) continue;  // a step's end
@@ -107,7 +107,7 @@ bool Timeline::replay_stretch(uint64_t stop_by) {
     // The instruction at hi may fault, or an interrupt be taken there: run it with a stop
     // after every delivery until the machine is where the search started. Nothing at hi
     // retires on the way (that would be after the starting state).
-    d.stop_after_delivery = true;
+    d.set_stop_after_delivery(true);
     for (int guard = 0; guard < 8 && !(machine_.past_delivery() && machine_.cpu().rip == s.origin_rip); ++guard) {
       const RunResult r = machine_.run(s.hi + 1);
       if (now() != s.hi) break;
@@ -115,9 +115,9 @@ bool Timeline::replay_stretch(uint64_t stop_by) {
       else if (r.reason == cpu::StopReason::kWatchpoint) record_watch();
       else if (r.reason != cpu::StopReason::kTarget) break;
     }
-    d.stop_after_delivery = false;
+    d.set_stop_after_delivery(false);
   }
-  d.skip_breakpoint_once = false;
+  d.set_step_over_breakpoint(false);
   return true;
 }
 

@@ -116,11 +116,9 @@ RunResult Timeline::run_to(uint64_t icount) {
 Timeline::SeekResult Timeline::seek(uint64_t icount) {
   // Traces and TLB entries made while disarmed know nothing of breakpoints and watched
   // pages: the next run with the debugger armed rebuilds them (DebugState::changed).
-  cpu::Cpu& c = machine_.cpu();
-  cpu::DebugState* armed = std::exchange(c.debug, nullptr);
+  const bool armed = machine_.set_debug_armed(false);
   const SeekResult result = seek_armed_or_not(icount);
-  c.debug = armed;
-  if (armed) armed->changed = true;
+  machine_.set_debug_armed(armed);
   return result;
 }
 

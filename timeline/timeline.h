@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "journal/replayer.h"
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 #include "machine/machine.h"
 #include "machine/machine_state.h"
 #include "snapshots/snapshot_store.h"

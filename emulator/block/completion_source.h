@@ -13,7 +13,7 @@
 
 #include "block/block_device.h"
 #include "block/host_backend.h"
-#include "machine/external_source.h"
+#include "core/external_source.h"
 
 namespace rw::block {
 

@@ -1,7 +1,7 @@
 #include "block/host_backend.h"
 
 #include "block/base_image.h"
-#include "machine/external_source.h"
+#include "core/external_source.h"
 
 namespace rw::block {
 

@@ -91,4 +91,48 @@ bool debug_translate(Cpu& cpu, uint64_t lin, uint64_t& phys) {
   }
 }
 
+// --- the debugger's interface (cpu/debugger.h) ---
+
+bool Debugger::add_breakpoint(uint64_t addr) {
+  DebugState& d = *state_;
+  if (!d.breakpoints.count(addr) && d.breakpoints.size() >= kMaxBreakpoints) return false;
+  if (d.breakpoints.insert(addr).second) d.changed = true;
+  return true;
+}
+
+void Debugger::remove_breakpoint(uint64_t addr) {
+  if (state_->breakpoints.erase(addr)) state_->changed = true;
+}
+
+size_t Debugger::breakpoint_count() const { return state_->breakpoints.size(); }
+
+bool Debugger::add_watchpoint(const Watchpoint& w) {
+  if (state_->watchpoints.size() >= kMaxWatchpoints) return false;
+  state_->watchpoints.push_back(w);
+  state_->changed = true;
+  return true;
+}
+
+bool Debugger::remove_watchpoint(const Watchpoint& w) {
+  auto& all = state_->watchpoints;
+  auto it = std::find(all.begin(), all.end(), w);
+  if (it == all.end()) return false;
+  all.erase(it);
+  state_->changed = true;
+  return true;
+}
+
+void Debugger::clear() {
+  state_->breakpoints.clear();
+  state_->watchpoints.clear();
+  state_->catch_all_exceptions = false;
+  state_->changed = true;
+}
+
+void Debugger::set_catch_all_exceptions(bool on) { state_->catch_all_exceptions = on; }
+bool Debugger::catch_all_exceptions() const { return state_->catch_all_exceptions; }
+void Debugger::set_step_over_breakpoint(bool on) { state_->skip_breakpoint_once = on; }
+void Debugger::set_stop_after_delivery(bool on) { state_->stop_after_delivery = on; }
+const DebugStop& Debugger::stop() const { return state_->stop; }
+
 }  // namespace rw::cpu

@@ -1,6 +1,6 @@
-// What a debugger asks of the CPU: breakpoints checked when a trace is entered,
-// watchpoints checked in the slow memory path, and stops on exceptions. None of it
-// costs anything while Cpu::debug is null.
+// The CPU's side of debugging (cpu/debugger.h is what a debugger uses): breakpoints
+// checked when a trace is entered, watchpoints checked in the slow memory path, and stops
+// on exceptions. None of it costs anything while Cpu::debug is null.
 #pragma once
 
 #include <cstddef>
@@ -10,35 +10,9 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/debugger.h"
 
 namespace rw::cpu {
-
-enum class WatchKind : uint8_t { kWrite = 1, kRead = 2, kAccess = 3 };
-
-struct Watchpoint {
-  uint64_t addr;  // linear
-  uint64_t len;   // at least 1; addr + len - 1 does not wrap past 2^64
-  WatchKind kind;
-  uint64_t last() const { return addr + (len - 1); }
-};
-
-// Why the CPU stopped for the debugger.
-struct DebugStop {
-  uint64_t address = 0;          // breakpoint or watchpoint address
-  WatchKind watch_kind = WatchKind::kWrite;
-  // Watchpoints: the instruction count at the boundary where the access began (the
-  // accessing instruction had not retired; for an exception or interrupt delivery, the
-  // boundary it was delivered at). Going backwards, the machine stops there.
-  uint64_t access_icount = 0;
-  uint8_t vector = 0;            // exception stops
-  bool has_error = false;
-  uint32_t error = 0;
-};
-
-// Limits on what a debugger may set, so that no client can make rewind slow or big:
-// every memory access to a watched page checks every watchpoint.
-constexpr size_t kMaxWatchpoints = 1024;
-constexpr size_t kMaxBreakpoints = size_t{1} << 20;
 
 struct DebugState {
   std::set<uint64_t> breakpoints;  // linear addresses of instruction starts

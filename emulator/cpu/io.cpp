@@ -1,7 +1,7 @@
 // IN and OUT, and the I/O permission check shared with INS/OUTS.
+#include "core/io_bus.h"
 #include "cpu/handlers.h"
 #include "cpu/operands.h"
-#include "machine/io_bus.h"
 
 namespace rw::cpu {
 

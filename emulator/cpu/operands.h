@@ -10,6 +10,7 @@
 #include "cpu/fault.h"
 #include "cpu/insn.h"
 #include "cpu/mmu.h"
+#include "cpu/registers.h"
 
 namespace rw::cpu {
 
@@ -73,19 +74,9 @@ inline void rm_write(Cpu& c, const Insn& i, T v) {
 
 // --- flags ---
 
-inline uint64_t get_rflags(const Cpu& c) {
-  return (c.rflags_stored & ~rflags::kArith) | lazy_arith_bits(c.lf, c.rflags_stored);
-}
-
 // Replace the six arithmetic flags.
 inline void set_arith_flags(Cpu& c, uint64_t bits) {
   c.rflags_stored = (c.rflags_stored & ~rflags::kArith) | (bits & rflags::kArith);
-  c.lf.kind = kFlagsStored;
-}
-
-// Replace the whole register (reserved bit 1 stays set).
-inline void set_rflags(Cpu& c, uint64_t value) {
-  c.rflags_stored = (value & 0x3F7FD5) | 2;
   c.lf.kind = kFlagsStored;
 }
 

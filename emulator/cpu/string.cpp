@@ -1,9 +1,9 @@
 // MOVS CMPS STOS LODS SCAS INS OUTS, with REP/REPE/REPNE.
 // A REP instruction counts one instruction per iteration and stops early when the
 // loop's instruction budget runs out, leaving RIP on itself to resume later.
+#include "core/io_bus.h"
 #include "cpu/handlers.h"
 #include "cpu/operands.h"
-#include "machine/io_bus.h"
 
 namespace rw::cpu {
 

@@ -2,8 +2,7 @@
 
 #include <cstring>
 
-#include "machine/io_bus.h"
-#include "machine/machine.h"
+#include "core/io_bus.h"
 
 namespace rw {
 
@@ -34,9 +33,8 @@ void control_write(void* device, uint16_t, unsigned, uint32_t value) {
 
 }  // namespace
 
-AtaChannel::AtaChannel(Machine& machine, int channel)
-    : machine_(machine),
-      irq_(channel == 0 ? 14 : 15),
+AtaChannel::AtaChannel(IrqLine irq, int channel)
+    : irq_(irq),
       base_(channel == 0 ? 0x1F0 : 0x170),
       control_(channel == 0 ? 0x3F6 : 0x376) {}
 
@@ -160,7 +158,7 @@ void AtaChannel::update_irq() {
   const bool level = interrupt_pending_ && !(control_reg_ & (kNien | kSrst));
   if (level == irq_line_) return;
   irq_line_ = level;
-  machine_.set_irq(irq_, level);
+  irq_.set(level);
 }
 
 void AtaChannel::complete(uint8_t status) {
@@ -342,23 +340,8 @@ void AtaChannel::block_completed(int device, uint32_t id, block::Status status, 
   begin_block();
 }
 
-void AtaChannel::save_state(std::vector<uint64_t>& out) const {
-  for (const Drive& d : drives_)
-    out.push_back(uint64_t{d.status} | uint64_t{d.error} << 8 | uint64_t{d.multiple} << 16 | uint64_t{d.disk != nullptr} << 24);
-  for (const Reg& r : {feature_, count_, lba_low_, lba_mid_, lba_high_}) out.push_back(uint64_t{r.cur} | uint64_t{r.prev} << 8);
-  out.push_back(uint64_t{device_} | uint64_t{control_reg_} << 8 | uint64_t{interrupt_pending_} << 16 |
-                uint64_t{irq_line_} << 17 | uint64_t(phase_) << 24 | uint64_t(busy_unit_) << 32);
-  out.insert(out.end(), {request_id_, lba_, sectors_, block_sectors_, error_is_write_, pos_, block_end_, buffer_.size()});
-  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a of the data buffer
-  for (uint8_t b : buffer_) h = (h ^ b) * 0x100000001B3ull;
-  out.push_back(h);
-}
-
-AtaController::AtaController(Machine& machine) : primary_(machine, 0), secondary_(machine, 1) {
-  auto save = [](const void* channel, std::vector<uint64_t>& out) { static_cast<const AtaChannel*>(channel)->save_state(out); };
-  machine.add_stateful_device("ata-primary", &primary_, save);
-  machine.add_stateful_device("ata-secondary", &secondary_, save);
-}
+AtaController::AtaController(IrqLine primary_irq, IrqLine secondary_irq)
+    : primary_(primary_irq, 0), secondary_(secondary_irq, 1) {}
 
 void AtaController::attach(IoBus& io) {
   primary_.attach(io);

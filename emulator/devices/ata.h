@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "block/block_device.h"
+#include "core/irq_line.h"
 
 namespace rw {
 
 class IoBus;
-class Machine;
 
 namespace ata {
 // Status register bits.
@@ -34,7 +34,8 @@ std::array<uint16_t, 256> identify_words(uint64_t sectors, int position, uint8_t
 
 class AtaChannel : public block::BlockClient {
  public:
-  AtaChannel(Machine& machine, int channel);
+  // `irq`: the channel's line (14 for the primary, 15 for the secondary).
+  AtaChannel(IrqLine irq, int channel);
   void attach(IoBus& io);
   void set_drive(int unit, block::BlockDevice* disk);  // unit 0 master, 1 slave; null: none
 
@@ -47,10 +48,8 @@ class AtaChannel : public block::BlockClient {
   void block_completed(int device, uint32_t id, block::Status status, const uint8_t* data) override;
   bool irq_line() const { return irq_line_; }
   uint16_t base() const { return base_; }
-  // Registers, the command in progress and its data, for state hashes.
-  void save_state(std::vector<uint64_t>& out) const;
   uint16_t control_port() const { return control_; }
-  // Machine state save and restore (machine/machine_state.cpp): registers, the command in
+  // Machine state save, restore and digests (machine/machine_state.cpp): registers, the command in
   // progress (including the block request it waits for) and its data buffer. Which disks
   // are attached is configuration, not state.
   template <class Archive>
@@ -91,8 +90,7 @@ class AtaChannel : public block::BlockClient {
   void raise_interrupt();
   void update_irq();
 
-  Machine& machine_;
-  unsigned irq_;
+  IrqLine irq_;
   uint16_t base_, control_;
   std::array<Drive, 2> drives_;
   Reg feature_, count_, lba_low_, lba_mid_, lba_high_;
@@ -115,7 +113,7 @@ class AtaChannel : public block::BlockClient {
 // Both channels; positions 0-3 map to (channel, unit) = (p / 2, p % 2).
 class AtaController {
  public:
-  explicit AtaController(Machine& machine);
+  AtaController(IrqLine primary_irq, IrqLine secondary_irq);
   void attach(IoBus& io);
   void set_drive(int position, block::BlockDevice* disk);
   AtaChannel& channel(int c) { return c == 0 ? primary_ : secondary_; }

@@ -3,13 +3,15 @@
 
 #include <cstdint>
 
+#include "core/stop_request.h"
+
 namespace rw {
 
 class IoBus;
-class Machine;
 
 inline constexpr uint16_t kDebugExitPort = 0xF4;
 
-void attach_debug_exit(IoBus& io, Machine& machine);
+// `stop` must outlive the bus's use of the port (the machine owns both).
+void attach_debug_exit(IoBus& io, const StopRequest& stop);
 
 }  // namespace rw

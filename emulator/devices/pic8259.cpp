@@ -1,6 +1,6 @@
 #include "devices/pic8259.h"
 
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 
 namespace rw {
 
@@ -139,19 +139,6 @@ bool Pic8259::can_interrupt(unsigned irq) const {
   if (irq >= 16) return false;
   if (irq < 8) return !(chips_[kMaster].imr & (1u << irq));
   return !(chips_[kSlave].imr & (1u << (irq - 8))) && !(chips_[kMaster].imr & 0x04);
-}
-
-void Pic8259::save_state(std::vector<uint64_t>& out) const {
-  for (const Chip& c : chips_) {
-    out.push_back(uint64_t{c.irr} | uint64_t{c.isr} << 8 | uint64_t{c.imr} << 16 | uint64_t{c.lines} << 24 |
-                  uint64_t{c.elcr} << 32 | uint64_t{c.vector_base} << 40 | uint64_t{c.cascade} << 48 |
-                  uint64_t{c.lowest_first} << 56);
-    out.push_back(uint64_t{c.init_step} | uint64_t{c.needs_icw4} << 8 | uint64_t{c.single} << 9 |
-                  uint64_t{c.level_mode} << 10 | uint64_t{c.auto_eoi} << 11 | uint64_t{c.rotate_on_auto_eoi} << 12 |
-                  uint64_t{c.special_fully_nested} << 13 | uint64_t{c.special_mask} << 14 | uint64_t{c.read_isr} << 15 |
-                  uint64_t{c.poll} << 16);
-  }
-  out.push_back(uint64_t{int_out_[kMaster]} | uint64_t{int_out_[kSlave]} << 1);
 }
 
 uint8_t Pic8259::read(uint16_t port) {

@@ -56,9 +56,7 @@ class Pic8259 {
 
   // As a PC BIOS leaves the pair: vectors 0x08 and 0x70, cascade on IR2, the given masks.
   void bios_setup(uint8_t master_mask, uint8_t slave_mask);
-  // State words for machine state hashes.
-  void save_state(std::vector<uint64_t>& out) const;
-  // Machine state save and restore (machine/machine_state.cpp): every register and latch.
+  // Machine state save, restore and digests (machine/machine_state.cpp): every register and latch.
   // The CPU's INTR pin is part of the CPU's state.
   template <class Archive>
   void serialize(Archive& ar) {

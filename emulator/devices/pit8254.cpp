@@ -1,8 +1,8 @@
 #include "devices/pit8254.h"
 
-#include "machine/guest_time.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
+#include "core/guest_time.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 
 namespace rw {
 
@@ -45,20 +45,6 @@ void Pit8254::bios_setup() {
   write(3, 0x34);  // channel 0, lobyte/hibyte, mode 2
   write(0, 0);
   write(0, 0);
-}
-
-void Pit8254::save_state(std::vector<uint64_t>& out) const {
-  for (const Channel& c : ch_) {
-    out.push_back(uint64_t{c.reload} | uint64_t{c.mode} << 32 | uint64_t{c.access} << 40 | uint64_t{c.write_low} << 48);
-    out.push_back(c.start_tick);
-    out.push_back(uint64_t{c.latched_count} | uint64_t{c.latched_status} << 16 | uint64_t{c.bcd} << 24 |
-                  uint64_t{c.gate} << 25 | uint64_t{c.counting} << 26 | uint64_t{c.null_count} << 27 |
-                  uint64_t{c.write_high_next} << 28 | uint64_t{c.read_high_next} << 29 |
-                  uint64_t{c.count_latched} << 30 | uint64_t{c.latched_high_next} << 31 |
-                  uint64_t{c.status_latched} << 32 | uint64_t{c.out} << 33);
-  }
-  out.push_back(port61_);
-  out.push_back(scheduler_.deadline(timer_));
 }
 
 uint64_t Pit8254::tick() const { return ticks_at(clock_.now(), kHz); }

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "devices/guest_clock.h"
-#include "devices/irq_line.h"
+#include "core/guest_clock.h"
+#include "core/irq_line.h"
 
 namespace rw {
 
@@ -66,9 +66,7 @@ class Pit8254 {
   bool out(int channel) const;
   const Channel& channel(int n) const { return ch_[n]; }
 
-  // State words for machine state hashes.
-  void save_state(std::vector<uint64_t>& out) const;
-  // Machine state save and restore (machine/machine_state.cpp): channels with their timing
+  // Machine state save, restore and digests (machine/machine_state.cpp): channels with their timing
   // anchors, port 0x61. The timer's deadline is saved with the scheduler's.
   template <class Archive>
   void serialize(Archive& ar) {

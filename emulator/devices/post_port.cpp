@@ -1,6 +1,6 @@
 #include "devices/post_port.h"
 
-#include "machine/io_bus.h"
+#include "core/io_bus.h"
 
 namespace rw {
 

@@ -1,7 +1,6 @@
 #include "devices/reset_control.h"
 
-#include "machine/io_bus.h"
-#include "machine/machine.h"
+#include "core/io_bus.h"
 
 namespace rw {
 
@@ -32,12 +31,12 @@ void ResetControl::attach(IoBus& io) {
 uint8_t ResetControl::read_keyboard_status() const { return kIdleKeyboardStatus; }
 
 void ResetControl::write_keyboard_command(uint8_t command) {
-  if (command == kPulseResetLine) machine_.request_reset("0xFE written to the keyboard controller, port 0x64");
+  if (command == kPulseResetLine) stop_.reset("0xFE written to the keyboard controller, port 0x64");
 }
 
 void ResetControl::write_reset_control(uint8_t value) {
   if (value & 0x04) {
-    machine_.request_reset(value & 0x02 ? "hard reset through port 0xCF9" : "soft reset through port 0xCF9");
+    stop_.reset(value & 0x02 ? "hard reset through port 0xCF9" : "soft reset through port 0xCF9");
     return;
   }
   rcr_ = value & 0x02;

@@ -8,31 +8,32 @@
 
 #include <cstdint>
 
+#include "core/stop_request.h"
+
 namespace rw {
 
 class IoBus;
-class Machine;
 
 inline constexpr uint16_t kKeyboardControllerPort = 0x64;
 inline constexpr uint16_t kResetControlPort = 0xCF9;
 
 class ResetControl {
  public:
-  explicit ResetControl(Machine& machine) : machine_(machine) {}
+  explicit ResetControl(StopRequest stop) : stop_(stop) {}
   void attach(IoBus& io);
 
   uint8_t read_keyboard_status() const;
   void write_keyboard_command(uint8_t command);
   uint8_t read_reset_control() const { return rcr_; }
   void write_reset_control(uint8_t value);
-  // Machine state save and restore (machine/machine_state.cpp).
+  // Machine state save, restore and digests (machine/machine_state.cpp).
   template <class Archive>
   void serialize(Archive& ar) {
     ar(rcr_);
   }
 
  private:
-  Machine& machine_;
+  StopRequest stop_;
   uint8_t rcr_ = 0;  // bit 1 (hard reset) is kept; bit 2 (do it) triggers the reset
 };
 

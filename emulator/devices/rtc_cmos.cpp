@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "machine/guest_time.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
+#include "core/guest_time.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 
 namespace rw {
 
@@ -106,20 +106,6 @@ void RtcCmos::set_memory_size(uint64_t memory_bytes) {
   set_ram(0x5B, static_cast<uint8_t>(above_4g));
   set_ram(0x5C, static_cast<uint8_t>(above_4g >> 8));
   set_ram(0x5D, static_cast<uint8_t>(above_4g >> 16));
-}
-
-void RtcCmos::save_state(std::vector<uint64_t>& out) const {
-  for (unsigned i = 0; i < 128; i += 8) {
-    uint64_t w = 0;
-    for (unsigned j = 0; j < 8; ++j) w |= uint64_t{ram_[i + j]} << (8 * j);
-    out.push_back(w);
-  }
-  out.push_back(static_cast<uint64_t>(base_));
-  out.push_back(phase_);
-  out.push_back(static_cast<uint64_t>(frozen_));
-  out.push_back(uint64_t{index_} | uint64_t{flags_} << 8 | uint64_t{irq_level_} << 16);
-  out.push_back(flags_since_);
-  out.push_back(scheduler_.deadline(timer_));
 }
 
 uint64_t RtcCmos::since_second_start() const { return (clock_.now() + phase_) % kSecond; }

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "devices/guest_clock.h"
-#include "devices/irq_line.h"
+#include "core/guest_clock.h"
+#include "core/irq_line.h"
 
 namespace rw {
 
@@ -52,9 +52,7 @@ class RtcCmos {
   void set_ram(uint8_t index, uint8_t value);
   uint8_t ram(uint8_t index) const { return ram_[index & 0x7F]; }
 
-  // State words for machine state hashes.
-  void save_state(std::vector<uint64_t>& out) const;
-  // Machine state save and restore (machine/machine_state.cpp): clock anchors, CMOS RAM,
+  // Machine state save, restore and digests (machine/machine_state.cpp): clock anchors, CMOS RAM,
   // latched flags. The timer's deadline is saved with the scheduler's.
   template <class Archive>
   void serialize(Archive& ar) {

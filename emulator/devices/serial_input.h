@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include "machine/external_source.h"
+#include "core/external_source.h"
 
 namespace rw {
 

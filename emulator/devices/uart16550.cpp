@@ -1,8 +1,8 @@
 #include "devices/uart16550.h"
 
-#include "machine/guest_time.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
+#include "core/guest_time.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 
 namespace rw {
 
@@ -67,19 +67,6 @@ void Uart16550::update_irq() {
     irq_level_ = level;
     irq_.set(level);
   }
-}
-
-void Uart16550::save_state(std::vector<uint64_t>& out) const {
-  out.push_back(uint64_t{divisor_} | uint64_t{ier_} << 16 | uint64_t{fcr_} << 24 | uint64_t{lcr_} << 32 |
-                uint64_t{mcr_} << 40 | uint64_t{scr_} << 48 | uint64_t{thr_interrupt_} << 56 |
-                uint64_t{overrun_} << 57 | uint64_t{timeout_} << 58 | uint64_t{irq_level_} << 59);
-  out.push_back(uint64_t{rx_head_} | uint64_t{rx_count_} << 8);
-  for (unsigned i = 0; i < kFifoSize; i += 8) {
-    uint64_t w = 0;
-    for (unsigned j = 0; j < 8; ++j) w |= uint64_t{rx_[i + j]} << (8 * j);
-    out.push_back(w);
-  }
-  out.push_back(scheduler_ ? scheduler_->deadline(timeout_timer_) : ~uint64_t{0});
 }
 
 uint8_t Uart16550::modem_status() const {

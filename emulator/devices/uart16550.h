@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "devices/guest_clock.h"
-#include "devices/irq_line.h"
+#include "core/guest_clock.h"
+#include "core/irq_line.h"
 
 namespace rw {
 
@@ -52,9 +52,7 @@ class Uart16550 {
   // The level of the UART's interrupt line.
   bool interrupt_pending() const { return interrupt_id() != kIirNoInterrupt; }
 
-  // State words for machine state hashes (registers and received bytes, not host output).
-  void save_state(std::vector<uint64_t>& out) const;
-  // Machine state save and restore (machine/machine_state.cpp): registers, the receive
+  // Machine state save, restore and digests (machine/machine_state.cpp): registers, the receive
   // FIFO, interrupt latches. Not the host side (output FILE, buffered output, observer);
   // the timeout timer's deadline is saved with the scheduler's.
   template <class Archive>

@@ -25,19 +25,21 @@ namespace rw {
 Machine::Machine(const MachineConfig& config)
     : config_(config),
       memory_(config.memory_bytes),
+      stop_request_{[](void* m, uint32_t value) { static_cast<Machine*>(m)->request_exit(value); },
+                    [](void* m, const char* how) { static_cast<Machine*>(m)->request_reset(how); }, this},
       code_cache_(cpu::make_code_cache()),
       uart_(std::make_unique<Uart16550>(config.serial_out)),
-      reset_control_(std::make_unique<ResetControl>(*this)) {
+      reset_control_(std::make_unique<ResetControl>(stop_request_)) {
   cpu_.mem = &memory_;
   cpu_.io = &io_;
   cpu_.code = code_cache_.get();
 
   uart_->attach(io_);
   reset_control_->attach(io_);
-  attach_debug_exit(io_, *this);
+  attach_debug_exit(io_, stop_request_);
   attach_post_port(io_);
   wire_pc_devices();
-  ata_ = std::make_unique<AtaController>(*this);
+  ata_ = std::make_unique<AtaController>(irq_line(14), irq_line(15));
   ata_->attach(io_);
 }
 
@@ -80,6 +82,8 @@ void Machine::request_reset(const char* how) {
 }
 
 void Machine::flush_output() { uart_->flush(); }
+
+uint64_t Machine::code_cache_flushes() const { return code_cache_->flushes(); }
 
 void Machine::service_events() {
   scheduler_.run_due(cpu_.icount);
@@ -212,6 +216,15 @@ cpu::DebugState& Machine::debug() {
 }
 
 void Machine::debug_changed() { cpu::debug_changed(cpu_); }
+
+bool Machine::set_debug_armed(bool armed) {
+  const bool was = cpu_.debug != nullptr;
+  cpu_.debug = armed ? debug_.get() : nullptr;
+  // Traces and TLB entries made while disarmed know nothing of breakpoints and watched
+  // pages: the next run rebuilds them.
+  if (cpu_.debug) cpu_.debug->changed = true;
+  return was;
+}
 
 RunResult Machine::deliver_stopped_exception() {
   const cpu::DebugStop& s = debug().stop;

@@ -9,16 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "core/external_source.h"
+#include "core/io_bus.h"
+#include "core/irq_line.h"
+#include "core/scheduler.h"
+#include "core/stop_request.h"
 #include "cpu/cpu.h"
-#include "cpu/debug.h"
-#include "machine/external_source.h"
-#include "machine/io_bus.h"
+#include "cpu/debugger.h"
 #include "machine/machine_state.h"
-#include "machine/scheduler.h"
 #include "memory/physical_memory.h"
 
 namespace rw {
 
+namespace cpu {
+struct DebugState;
+}
+struct WordDescription;
 class Uart16550;
 class ResetControl;
 class Pic8259;
@@ -75,6 +81,10 @@ class Machine {
   // The stop a device has asked for and run() has not reported yet (reason kNone if none).
   const RunResult& pending_stop() const { return pending_; }
 
+  // How often the CPU's decoded code was thrown away (a statistic: debugger changes, code
+  // overwritten, restores).
+  uint64_t code_cache_flushes() const;
+
   // Writes out buffered serial output; run() does this whenever it returns.
   void flush_output();
 
@@ -96,24 +106,20 @@ class Machine {
     if (irq_sink_) irq_sink_(irq_controller_, irq, level);
   }
 
-  // Device state for state hashes (and snapshots later): each device registers a
-  // function that appends its state as words. Device order is the registration order.
-  using SaveStateFn = void (*)(const void* device, std::vector<uint64_t>& out);
-  void add_stateful_device(const char* name, const void* device, SaveStateFn save) {
-    stateful_devices_.push_back({name, device, save});
-  }
+  // --- state digests (journal/state_hash.h) ---
+  // The machine state as words, from the same description save_state() uses
+  // (machine_state.cpp), so a digest covers exactly what a snapshot restores: the CPU's
+  // architectural state, one word per named field (named by cpu_state_names()), and the
+  // device state part by part (timers, disks, each device), each part named.
+  // With `described`, each word's name and layout in the snapshot's archive is appended
+  // there (machine/word_archive.h; device words are named "<part>.<field>").
+  std::vector<uint64_t> cpu_state_words(std::vector<WordDescription>* described = nullptr);
+  static const std::vector<std::string>& cpu_state_names();
   struct DeviceStateWords {
     const char* name;
     std::vector<uint64_t> words;
   };
-  std::vector<DeviceStateWords> device_states() const {
-    std::vector<DeviceStateWords> out;
-    for (const auto& d : stateful_devices_) {
-      out.push_back({d.name, {}});
-      d.save(d.device, out.back().words);
-    }
-    return out;
-  }
+  std::vector<DeviceStateWords> device_states(std::vector<WordDescription>* described = nullptr);
 
   // Start a new write epoch: from now on, the first write to each page marks it with
   // the new epoch (see PhysicalMemory::page_write_epoch). Returns the new epoch.
@@ -148,9 +154,15 @@ class Machine {
   Pit8254& pit() { return *pit_; }
   RtcCmos& rtc() { return *rtc_; }
 
-  // --- debugger support (the gdb stub drives these) ---
-  // Breakpoints, watchpoints and exception stops; created on first use. Call
-  // debug_changed() after changing breakpoints or watchpoints.
+  // --- debugger support (the gdb stub and the timeline drive these) ---
+  // Breakpoints, watchpoints and exception stops (cpu/debugger.h); created and armed on
+  // first use.
+  cpu::Debugger debugger() { return cpu::Debugger(debug()); }
+  // While disarmed, breakpoints and watchpoints stay set but stop nothing (a seek replays
+  // through them). Returns whether they were armed. Arming again applies them afresh.
+  bool set_debug_armed(bool armed);
+  // The CPU's own side of it (cpu/debug.h), for the emulator and its tests; after changing
+  // breakpoints or watchpoints there, call debug_changed().
   cpu::DebugState& debug();
   void debug_changed();
   // An exception or interrupt was delivered at the current instruction count: the state is
@@ -171,6 +183,7 @@ class Machine {
   MachineConfig config_;
   PhysicalMemory memory_;
   IoBus io_;
+  StopRequest stop_request_;  // for devices: request_exit and request_reset
   cpu::Cpu cpu_;
   std::unique_ptr<cpu::CodeCache> code_cache_;
   std::unique_ptr<Uart16550> uart_;
@@ -181,13 +194,15 @@ class Machine {
   HostWakeup wakeup_;
   uint64_t wakeups_seen_ = 0;
   IrqSink irq_sink_ = nullptr;
-  struct StatefulDevice {
-    const char* name;
-    const void* device;
-    SaveStateFn save;
-  };
-  std::vector<StatefulDevice> stateful_devices_;
+  // The device state's parts in archive order (machine_state.cpp): one list for save,
+  // restore and digests. `held` holds the parts that are not device objects.
+  struct HeldDeviceParts;
+  template <class Visit>
+  void visit_device_parts(HeldDeviceParts& held, Visit&& visit);
+  void hold_device_parts(HeldDeviceParts& held, bool with_overlays);
   void* irq_controller_ = nullptr;
+  // An ISA interrupt line for a device: set_irq(irq, level).
+  IrqLine irq_line(unsigned irq);
   // Timers due and external events ready at the current instruction boundary.
   void service_events();
   uint64_t next_event_deadline() const;

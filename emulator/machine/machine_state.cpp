@@ -1,5 +1,6 @@
-// Machine::save_state and Machine::restore_state (see machine_state.h). CPU fields are read
-// and written here directly; devices serialize themselves (their serialize() members).
+// Machine::save_state and Machine::restore_state (see machine_state.h), and the words state
+// digests hash. One description serves all three: the CPU's fields (cpu/cpu_state.h) and the
+// device parts (visit_device_parts below, whose devices serialize themselves).
 #include "machine/machine_state.h"
 
 #include <cereal/archives/binary.hpp>
@@ -9,14 +10,15 @@
 
 #include <array>
 #include <cstring>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include "block/disks.h"
 #include "cpu/code_cache.h"
+#include "cpu/cpu_state.h"
 #include "cpu/debug.h"
-#include "cpu/operands.h"
+#include "cpu/registers.h"
 #include "devices/ata.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -24,45 +26,73 @@
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 #include "machine/machine.h"
+#include "machine/word_archive.h"
 
-namespace cereal {
+namespace rw::block {
 
 template <class Archive>
-void serialize(Archive& ar, rw::cpu::Segment& s) {
-  ar(s.selector, s.base, s.limit, s.attr);
+void serialize(Archive& ar, BlockDevice::Request& r) {
+  ar(cereal::make_nvp("id", r.id), cereal::make_nvp("op", r.op), cereal::make_nvp("lba", r.lba),
+     cereal::make_nvp("count", r.count), cereal::make_nvp("data", r.data));
 }
 template <class Archive>
-void serialize(Archive& ar, rw::cpu::TableRegister& t) {
-  ar(t.base, t.limit);
-}
-template <class Archive>
-void serialize(Archive& ar, rw::block::BlockDevice::Request& r) {
-  ar(r.id, r.op, r.lba, r.count, r.data);
-}
-template <class Archive>
-void serialize(Archive& ar, rw::block::BlockDevice::Snapshot& s) {
-  ar(s.next_id, s.in_flight, s.overlay);
+void serialize(Archive& ar, BlockDevice::Snapshot& s) {
+  ar(cereal::make_nvp("next_id", s.next_id), cereal::make_nvp("in_flight", s.in_flight),
+     cereal::make_nvp("overlay", s.overlay));
 }
 
-}  // namespace cereal
+}  // namespace rw::block
 
 namespace rw {
+
+// The device state's parts that are not device objects: timer deadlines and disks. They
+// depend on the configuration, so they come first in the archive: a state of another
+// configuration is rejected before any device changes.
+struct Machine::HeldDeviceParts {
+  // A drive position: whether a disk is there, its size (both configuration: a state of
+  // another is refused as soon as they are read, before anything that follows is parsed
+  // as what it is not) and its overlay and requests in flight.
+  struct Disk {
+    block::BlockDevice* device = nullptr;  // not saved: this machine's disk there
+    bool present = false;
+    uint64_t sectors = 0;
+    block::BlockDevice::Snapshot snapshot;
+    template <class Archive>
+    void serialize(Archive& ar) {
+      ar(cereal::make_nvp("present", present));
+      if (present != (device != nullptr))
+        throw std::invalid_argument("Machine::restore_state: the state is of a machine with other disks");
+      if (!present) return;
+      ar(cereal::make_nvp("sectors", sectors));
+      if (sectors != device->sectors())
+        throw std::invalid_argument("Machine::restore_state: the state is of a machine with disks of other sizes");
+      ar(cereal::make_nvp("snapshot", snapshot));
+    }
+  };
+  std::vector<uint64_t> deadlines;  // the scheduler's, in timer order
+  std::array<Disk, block::Disks::kPositions> disks;
+};
+
+template <class Visit>
+void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
+  static constexpr const char* kDiskNames[block::Disks::kPositions] = {"disk0", "disk1", "disk2", "disk3"};
+  visit("timers", held.deadlines);
+  for (int p = 0; p < block::Disks::kPositions; ++p) {
+    held.disks[p].device = disks_ ? disks_->device(p) : nullptr;
+    visit(kDiskNames[p], held.disks[p]);
+  }
+  visit("pic", *pic_);
+  visit("pit", *pit_);
+  visit("rtc", *rtc_);
+  visit("uart", *uart_);
+  visit("reset-control", *reset_control_);
+  visit("ata-primary", ata_->channel(0));
+  visit("ata-secondary", ata_->channel(1));
+}
+
 namespace {
 
-constexpr uint32_t kFormatVersion = 2;  // 2: without the loop's target
-
-// The CPU's architectural state: everything in Cpu but caches, wiring and what the loop
-// reports about its last stop. Lazy flags are materialized. Not the loop's `target` either:
-// cpu::run() sets it on entry, and it depends on how a run was cut into slices, so two
-// machines at the same instruction (a straight run, a restore and replay) would differ.
-template <class Archive>
-void cpu_fields(Archive& ar, cpu::Cpu& c, uint64_t& rflags) {
-  ar(c.gpr, c.rip, c.next_rip, rflags, c.seg_base, c.lin_mask, c.icount, c.halted, c.intr);
-  ar(c.seg, c.ldtr, c.tr, c.gdtr, c.idtr, c.cr0, c.cr2, c.cr3, c.cr4, c.cr8, c.dr);
-  ar(c.efer, c.star, c.lstar, c.cstar, c.sfmask, c.kernel_gs_base, c.sysenter_cs, c.sysenter_esp, c.sysenter_eip,
-     c.pat, c.tsc_aux, c.apic_base, c.tsc_offset, c.cpl, c.code_size, c.interrupt_shadow_until);
-  ar(c.unimplemented_count, c.fault_chain, c.fault_chain_len, c.fault_rip);
-}
+constexpr uint32_t kFormatVersion = 3;  // 2: without the loop's target; 3: named fields, no next_rip
 
 bool page_is_zero(const uint8_t* p) {
   uint64_t acc = 0;
@@ -76,6 +106,57 @@ bool page_is_zero(const uint8_t* p) {
 
 }  // namespace
 
+// Fills the parts a visit cannot take from device objects (the disks' overlays only
+// `with_overlays`: incremental snapshots keep them themselves, snapshots/).
+void Machine::hold_device_parts(HeldDeviceParts& held, bool with_overlays) {
+  held.deadlines = scheduler_.deadlines();
+  for (int p = 0; p < block::Disks::kPositions; ++p) {
+    block::BlockDevice* dev = disks_ ? disks_->device(p) : nullptr;
+    held.disks[p].present = dev != nullptr;
+    if (dev) {
+      held.disks[p].sectors = dev->sectors();
+      held.disks[p].snapshot = dev->snapshot(with_overlays);
+    }
+  }
+}
+
+std::vector<uint64_t> Machine::cpu_state_words(std::vector<WordDescription>* described) {
+  std::vector<uint64_t> words;
+  WordArchive ar(words, described);
+  uint64_t rflags = cpu::get_rflags(cpu_);
+  cpu::architectural_state(ar, cpu_, rflags);
+  return words;
+}
+
+const std::vector<std::string>& Machine::cpu_state_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<uint64_t> words;
+    std::vector<WordDescription> described;
+    WordArchive ar(words, &described);
+    cpu::Cpu c;
+    uint64_t rflags = 0;
+    cpu::architectural_state(ar, c, rflags);
+    std::vector<std::string> out;
+    for (WordDescription& d : described) out.push_back(std::move(d.name));
+    return out;
+  }();
+  return names;
+}
+
+std::vector<Machine::DeviceStateWords> Machine::device_states(std::vector<WordDescription>* described) {
+  // Host I/O may be outstanding (a recording digests while disks work): a snapshot of a
+  // block device then reads only what the CPU thread owns.
+  HeldDeviceParts held;
+  hold_device_parts(held, /*with_overlays=*/true);
+  std::vector<DeviceStateWords> out;
+  visit_device_parts(held, [&](const char* name, auto& part) {
+    out.push_back({name, {}});
+    WordArchive ar(out.back().words, described);
+    ar(cereal::make_nvp(name, part));
+  });
+  return out;
+}
+
 MachineState Machine::save_state(bool with_memory) {
   MachineState s;
   s.icount = cpu_.icount;
@@ -86,7 +167,7 @@ MachineState Machine::save_state(bool with_memory) {
       cereal::BinaryOutputArchive ar(os);
       uint64_t rflags = cpu::get_rflags(cpu_);
       ar(kFormatVersion);
-      cpu_fields(ar, cpu_, rflags);
+      cpu::architectural_state(ar, cpu_, rflags);
     }
     s.cpu = std::move(os).str();
   }
@@ -94,14 +175,10 @@ MachineState Machine::save_state(bool with_memory) {
     std::ostringstream os(std::ios::binary);
     {
       cereal::BinaryOutputArchive ar(os);
-      ar(kFormatVersion, scheduler_.deadlines());
-      for (int p = 0; p < block::Disks::kPositions; ++p) {
-        block::BlockDevice* dev = disks_ ? disks_->device(p) : nullptr;
-        const bool present = dev != nullptr;
-        ar(present);
-        if (present) ar(dev->sectors(), dev->snapshot(/*with_overlay=*/with_memory));
-      }
-      ar(*pic_, *pit_, *rtc_, *uart_, *reset_control_, *ata_);
+      ar(kFormatVersion);
+      HeldDeviceParts held;
+      hold_device_parts(held, /*with_overlays=*/with_memory);
+      visit_device_parts(held, [&](const char*, auto& part) { ar(part); });
     }
     s.devices = std::move(os).str();
   }
@@ -128,106 +205,61 @@ void Machine::restore_state(const MachineState& s) {
   if (s.page_data.size() != s.pages.size() * MachineState::kPageSize)
     throw std::invalid_argument("Machine::restore_state: malformed memory pages");
 
-  // Check the configuration and parse the CPU, timers and disks before changing anything; only
-  // a damaged device part (truncated archive) can leave the devices partly restored.
-  cpu::Cpu c = cpu_;
-  uint64_t rflags = 0;
-  std::vector<uint64_t> deadlines;
-  std::array<std::optional<block::BlockDevice::Snapshot>, block::Disks::kPositions> disk_states;
-  try {
-    std::istringstream is(s.cpu, std::ios::binary);
-    cereal::BinaryInputArchive ar(is);
-    uint32_t version = 0;
-    ar(version);
-    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
-    cpu_fields(ar, c, rflags);
-  } catch (const cereal::Exception& e) {
-    throw std::invalid_argument(std::string("Machine::restore_state: malformed CPU state: ") + e.what());
-  }
-  // The devices archive holds the configuration-dependent parts first (timers, disks), so
-  // that a state of another configuration is rejected before any device changes.
-  std::istringstream is(s.devices, std::ios::binary);
-  cereal::BinaryInputArchive ar(is);
-  try {
-    uint32_t version = 0;
-    ar(version);
-    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
-    ar(deadlines);
-    for (int p = 0; p < block::Disks::kPositions; ++p) {
-      bool present = false;
-      ar(present);
-      block::BlockDevice* dev = disks_ ? disks_->device(p) : nullptr;
-      if (present != (dev != nullptr))
-        throw std::invalid_argument("Machine::restore_state: the state is of a machine with other disks");
-      if (!present) continue;
-      uint64_t sectors = 0;
-      block::BlockDevice::Snapshot snap;
-      ar(sectors, snap);
-      if (sectors != dev->sectors())
-        throw std::invalid_argument("Machine::restore_state: the state is of a machine with disks of other sizes");
-      disk_states[p] = std::move(snap);
+  // Check the configuration and parse the CPU before changing anything; only a damaged
+  // device part (truncated archive) can leave the devices partly restored.
+  auto load_cpu = [&](cpu::Cpu& c, uint64_t& rflags) {
+    try {
+      std::istringstream is(s.cpu, std::ios::binary);
+      cereal::BinaryInputArchive ar(is);
+      uint32_t version = 0;
+      ar(version);
+      if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+      cpu::architectural_state(ar, c, rflags);
+    } catch (const cereal::Exception& e) {
+      throw std::invalid_argument(std::string("Machine::restore_state: malformed CPU state: ") + e.what());
     }
-  } catch (const cereal::Exception& e) {
-    throw std::invalid_argument(std::string("Machine::restore_state: malformed device state: ") + e.what());
+  };
+  {
+    cpu::Cpu scratch;
+    uint64_t rflags = 0;
+    load_cpu(scratch, rflags);
   }
-  if (deadlines.size() != scheduler_.deadlines().size())
-    throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
   for (size_t i = 0; i < s.pages.size(); ++i)
     if (s.pages[i] >= memory_.page_count() || (i > 0 && s.pages[i] <= s.pages[i - 1]))
       throw std::invalid_argument("Machine::restore_state: malformed memory pages");
-  try {
-    ar(*pic_, *pit_, *rtc_, *uart_, *reset_control_, *ata_);
-  } catch (const cereal::Exception& e) {
-    // Only a damaged state gets here (its layout was checked above).
-    throw std::invalid_argument(std::string("Machine::restore_state: truncated device state: ") + e.what());
-  }
-  if (!scheduler_.restore_deadlines(deadlines))
-    throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
-  for (int p = 0; p < block::Disks::kPositions; ++p)
-    if (disk_states[p]) disks_->device(p)->restore(*disk_states[p], s.overlays_included);
 
-  // CPU: architectural state in, caches and wiring kept, stop state cleared.
-  for (unsigned i = 0; i < 16; ++i) cpu_.gpr[i] = c.gpr[i];
-  cpu_.gpr[cpu::kZeroReg] = 0;
-  cpu_.rip = c.rip;
-  cpu_.next_rip = c.next_rip;
+  // Devices, in the order visit_device_parts gives: the timers and disks are checked against
+  // this machine as they are read, before the first device object is.
+  std::istringstream is(s.devices, std::ios::binary);
+  cereal::BinaryInputArchive ar(is);
+  HeldDeviceParts held;
+  try {
+    uint32_t version = 0;
+    ar(version);
+    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+    visit_device_parts(held, [&](const char*, auto& part) {
+      ar(part);
+      using Part = std::decay_t<decltype(part)>;
+      if constexpr (std::is_same_v<Part, std::vector<uint64_t>>) {
+        if (part.size() != scheduler_.deadlines().size())
+          throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
+      }
+    });
+  } catch (const cereal::Exception& e) {
+    // Damage in the parts before the devices changes nothing; after, it leaves them partly
+    // restored (only a damaged state gets there: its layout was checked).
+    throw std::invalid_argument(std::string("Machine::restore_state: malformed device state: ") + e.what());
+  }
+  scheduler_.restore_deadlines(held.deadlines);
+  for (const HeldDeviceParts::Disk& d : held.disks)
+    if (d.present) d.device->restore(d.snapshot, s.overlays_included);
+
+  // CPU: the described fields in (the same bytes parsed again, into the machine's own CPU:
+  // its caches and wiring stay), the stop state cleared.
+  uint64_t rflags = 0;
+  load_cpu(cpu_, rflags);
   cpu::set_rflags(cpu_, rflags);
-  std::memcpy(cpu_.seg_base, c.seg_base, sizeof cpu_.seg_base);
-  cpu_.lin_mask = c.lin_mask;
-  cpu_.icount = c.icount;
-  cpu_.halted = c.halted;
-  cpu_.intr = c.intr;
-  for (int i = 0; i < 6; ++i) cpu_.seg[i] = c.seg[i];
-  cpu_.ldtr = c.ldtr;
-  cpu_.tr = c.tr;
-  cpu_.gdtr = c.gdtr;
-  cpu_.idtr = c.idtr;
-  cpu_.cr0 = c.cr0;
-  cpu_.cr2 = c.cr2;
-  cpu_.cr3 = c.cr3;
-  cpu_.cr4 = c.cr4;
-  cpu_.cr8 = c.cr8;
-  std::memcpy(cpu_.dr, c.dr, sizeof cpu_.dr);
-  cpu_.efer = c.efer;
-  cpu_.star = c.star;
-  cpu_.lstar = c.lstar;
-  cpu_.cstar = c.cstar;
-  cpu_.sfmask = c.sfmask;
-  cpu_.kernel_gs_base = c.kernel_gs_base;
-  cpu_.sysenter_cs = c.sysenter_cs;
-  cpu_.sysenter_esp = c.sysenter_esp;
-  cpu_.sysenter_eip = c.sysenter_eip;
-  cpu_.pat = c.pat;
-  cpu_.tsc_aux = c.tsc_aux;
-  cpu_.apic_base = c.apic_base;
-  cpu_.tsc_offset = c.tsc_offset;
-  cpu_.cpl = c.cpl;
-  cpu_.code_size = c.code_size;
-  cpu_.interrupt_shadow_until = c.interrupt_shadow_until;
-  cpu_.unimplemented_count = c.unimplemented_count;
-  std::memcpy(cpu_.fault_chain, c.fault_chain, sizeof cpu_.fault_chain);
-  cpu_.fault_chain_len = c.fault_chain_len;
-  cpu_.fault_rip = c.fault_rip;
+  cpu_.next_rip = cpu_.rip;  // not state: each trace sets it
   cpu_.delivered_at = ~uint64_t{0};  // states are saved at boundaries before their deliveries
   cpu_.stop_reason = cpu::StopReason::kNone;
   cpu_.stop_requested = false;

@@ -16,6 +16,10 @@
 //
 // The value is self-contained and can be restored into any Machine of the same
 // configuration (memory size, disks at the same positions with the same sizes).
+//
+// State digests (journal/state_hash.h) hash the CPU and device parts from the same
+// description (Machine::cpu_state_words, Machine::device_states): what a digest checks is
+// exactly what a snapshot restores.
 #pragma once
 
 #include <cstdint>

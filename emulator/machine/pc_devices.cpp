@@ -16,11 +16,6 @@ namespace {
 // and 14 open.
 constexpr uint8_t kBiosMasterMask = 0xB8, kBiosSlaveMask = 0x8E;
 
-IrqLine machine_irq(Machine& m, unsigned irq) {
-  return IrqLine{[](void* machine, unsigned line, bool level) { static_cast<Machine*>(machine)->set_irq(line, level); },
-                 &m, irq};
-}
-
 // Inside a trace, Cpu::icount is the count at the trace's start and Cpu::current the
 // instruction running (an IN or OUT, when a device asks).
 uint64_t exact_icount(const void* cpu) {
@@ -29,6 +24,11 @@ uint64_t exact_icount(const void* cpu) {
 }
 
 }  // namespace
+
+IrqLine Machine::irq_line(unsigned irq) {
+  return IrqLine{[](void* machine, unsigned line, bool level) { static_cast<Machine*>(machine)->set_irq(line, level); },
+                 this, irq};
+}
 
 void Machine::wire_pc_devices() {
   // The machine never reads the host clock: whoever builds it passes the time in (rewind run
@@ -50,31 +50,19 @@ void Machine::wire_pc_devices() {
   cpu_.acknowledge_interrupt = Pic8259::acknowledge_thunk;
   cpu_.interrupt_controller = pic_.get();
 
-  pit_ = std::make_unique<Pit8254>(scheduler_, clock, machine_irq(*this, 0));
+  pit_ = std::make_unique<Pit8254>(scheduler_, clock, irq_line(0));
   pit_->attach(io_);
 
-  rtc_ = std::make_unique<RtcCmos>(scheduler_, clock, machine_irq(*this, 8), *config_.rtc_base_unix_seconds);
+  rtc_ = std::make_unique<RtcCmos>(scheduler_, clock, irq_line(8), *config_.rtc_base_unix_seconds);
   rtc_->attach(io_);
   rtc_->set_memory_size(config_.memory_bytes);
 
-  uart_->connect(scheduler_, clock, machine_irq(*this, 4));
+  uart_->connect(scheduler_, clock, irq_line(4));
 
   // What the guest finds after the BIOS, as on QEMU with SeaBIOS.
   pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);
   pit_->bios_setup();
 
-  add_stateful_device("pic", pic_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Pic8259*>(d)->save_state(out);
-  });
-  add_stateful_device("pit", pit_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Pit8254*>(d)->save_state(out);
-  });
-  add_stateful_device("rtc", rtc_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const RtcCmos*>(d)->save_state(out);
-  });
-  add_stateful_device("uart", uart_.get(), [](const void* d, std::vector<uint64_t>& out) {
-    static_cast<const Uart16550*>(d)->save_state(out);
-  });
 }
 
 }  // namespace rw

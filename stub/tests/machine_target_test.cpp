@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <vector>
 
-#include "cpu/code_cache.h"
 #include "cpu/debug.h"
 #include "machine/machine.h"
 #include "stub/machine_target.h"
@@ -35,7 +34,7 @@ class MachineTargetTest : public ::testing::Test {
     c.serial_out = stdout;
     return c;
   }
-  uint64_t flushes() { return machine_.cpu().code->flushes(); }
+  uint64_t flushes() { return machine_.code_cache_flushes(); }
   // Continues for one slice (the loop never ends by itself).
   std::optional<StopEvent> continue_once() {
     target_.resume({ResumeKind::kContinue, 0});

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/io_bus.h"
 #include "cpu/cpu.h"
-#include "machine/io_bus.h"
 #include "memory/physical_memory.h"
 
 namespace rw::cpu {

@@ -153,6 +153,17 @@ TEST(RecordingFile, RejectsOtherFiles) {
   } catch (const RecordingError& e) {
     EXPECT_NE(std::string(e.what()).find("version 99"), std::string::npos);
   }
+  // Version 1 digests other state: its recordings are refused with a reason, not replayed
+  // into a false divergence.
+  bytes[8] = 1;
+  try {
+    parse_recording(bytes, "v1");
+    FAIL() << "version 1 accepted";
+  } catch (const RecordingError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("version 1 is not supported (this rewind reads version 2)"), std::string::npos) << what;
+    EXPECT_NE(what.find("older rewind"), std::string::npos) << what;
+  }
 }
 
 TEST(Checksum, KnownValues) {

@@ -64,6 +64,19 @@ TEST(StateHash, DifferencesNameRegistersAndPages) {
   EXPECT_NE(diff.back().find("memory differs in the pages at 0x200000"), std::string::npos) << diff.back();
 }
 
+// Every device part a snapshot saves is digested under its name; CPU fields by theirs.
+TEST(StateHash, DifferencesNameDevicesAndFields) {
+  Machine a(small()), b(small());
+  StateHasher ha(a), hb(b);
+  EXPECT_TRUE(describe_differences(ha.digest(), hb.digest()).empty());
+  b.io().write(0xCF9, 1, 0x02);  // the reset control register's hard-reset bit, no reset
+  b.cpu().seg[cpu::FS].base = 0x1000;
+  std::vector<std::string> diff = describe_differences(ha.digest(), hb.digest());
+  ASSERT_EQ(diff.size(), 2u);
+  EXPECT_EQ(diff[0], "register fs.base: recorded 0x0, replayed 0x1000");
+  EXPECT_EQ(diff[1], "device reset-control: state differs");
+}
+
 TEST(StateHash, MalformedEventsAreRejected) {
   StateDigest d;
   Event e;

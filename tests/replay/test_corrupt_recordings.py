@@ -68,7 +68,7 @@ for i in range(40):
     mutations.append((f"garbage ({len(junk)} bytes)", junk))
     mutations.append((f"magic + garbage ({len(junk)} bytes)", data[:8] + junk))
 # Header fields: version, length, checksum.
-for v in (0, 2, 0xFFFFFFFF):
+for v in (0, 1, 3, 0xFFFFFFFF):
     mutations.append((f"format version {v}", data[:8] + struct.pack("<I", v) + data[12:]))
 for v in (0, 1, HEADER_LEN - 1, HEADER_LEN + 1, 1 << 20, 0xFFFFFFFF):
     mutations.append((f"header length {v}", data[:12] + struct.pack("<I", v) + data[16:]))

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "block/disks.h"
-#include "cpu/debug.h"
+#include "cpu/debugger.h"
 #include "session/session.h"
 #include "journal/recording_file.h"
 #include "journal/sessions.h"
@@ -319,9 +319,7 @@ TEST(Timeline, ReverseSearchInStepsStopsAlikeAndCancelsAtAConsistentPoint) {
     ASSERT_LT(++t, end);
     ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
   }
-  cpu::DebugState& d = r.m->debug();
-  d.breakpoints.insert(r.m->cpu().rip);
-  d.changed = true;
+  ASSERT_TRUE(r.m->debugger().add_breakpoint(r.m->cpu().rip));
   ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
 
   const ReverseStop one_shot = tl.reverse_continue();

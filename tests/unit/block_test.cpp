@@ -9,8 +9,8 @@
 #include "block/fault_spec.h"
 #include "block/host_backend.h"
 #include "block/overlay.h"
+#include "core/external_source.h"
 #include "disk_fixture.h"
-#include "machine/external_source.h"
 
 namespace rw::block {
 namespace {

@@ -14,6 +14,7 @@
 #include "journal/state_hash.h"
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
+#include "machine/word_archive.h"
 
 namespace rw {
 namespace {
@@ -113,7 +114,7 @@ bool available(const Spec& s) {
 // Save at about `at` (with a disk request in flight if `want_in_flight`), run `stretch`
 // more, restore, run it again, and compare; then the same in a fresh machine.
 void round_trip(const Spec& spec, uint64_t at, uint64_t stretch, bool want_in_flight = false) {
-  if (!available(spec)) GTEST_SKIP() << "guest " << spec.elf << " not built";
+  ASSERT_TRUE(available(spec)) << "guest " << spec.elf << " not built (guests are part of the build)";
   Guest g(spec);
   const RunResult r0 = g.drive(want_in_flight ? at + 50'000'000 : at, want_in_flight ? at : ~uint64_t{0});
   ASSERT_FALSE(g.stopped) << "the guest stopped before the save point: " << r0.message << "\n" << g.serial;
@@ -185,7 +186,7 @@ TEST(MachineState, AtaTransferInFlightPolling64) {
 
 TEST(MachineState, RejectsAnotherConfiguration) {
   Spec spec{"timer64.elf", "", false, ""};
-  if (!available(spec)) GTEST_SKIP() << "guest not built";
+  ASSERT_TRUE(available(spec)) << "guest not built (guests are part of the build)";
   Guest g(spec);
   g.drive(100'000);
   MachineState s = g.m->save_state();
@@ -197,6 +198,108 @@ TEST(MachineState, RejectsAnotherConfiguration) {
   MachineState damaged = s;
   damaged.devices.resize(damaged.devices.size() / 2);
   EXPECT_THROW(g.m->restore_state(damaged), std::invalid_argument);
+}
+
+// Snapshots and digests share one description (machine_state.cpp): every field a snapshot
+// saves must change the digest when it changes. The word archive's descriptions give each
+// digest word's place in the snapshot's binary archive; the test checks that they account
+// for every byte of the archive, then changes each saved field in the archive itself (its
+// lowest bit; binary data by one byte of a word, in a sample of its words), restores, and
+// compares the digest words.
+// A field saved but not digested, or digested but not saved, fails: the byte counts differ,
+// or a changed field leaves the digest alone.
+struct Field {
+  std::string name;
+  size_t offset;  // in the archive
+};
+// The archive's fields a test may change: values and data, not container counts (the
+// archive would no longer parse as intended, nor be a state the machine can have). Of a
+// run of binary data (a sector, a buffer), the first words, the last and every 61st.
+std::vector<Field> fields_of(const std::vector<WordDescription>& described, size_t archive_bytes, size_t start) {
+  using Kind = WordDescription::Kind;
+  std::vector<Field> out;
+  size_t at = start, in_run = 0;
+  for (size_t i = 0; i < described.size(); ++i) {
+    const WordDescription& d = described[i];
+    in_run = d.kind == Kind::kData ? in_run + 1 : 0;
+    const bool run_ends = i + 1 == described.size() || described[i + 1].kind != Kind::kData;
+    if (d.kind == Kind::kValue || (d.kind == Kind::kData && (in_run <= 2 || in_run % 61 == 0 || run_ends)))
+      out.push_back({d.name, at});
+    at += d.binary_bytes;
+  }
+  EXPECT_EQ(at, archive_bytes) << "the digest's words do not describe the snapshot's archive";
+  return out;
+}
+
+std::vector<uint64_t> all_words(Machine& m) {
+  std::vector<uint64_t> w = m.cpu_state_words();
+  for (auto& part : m.device_states()) w.insert(w.end(), part.words.begin(), part.words.end());
+  return w;
+}
+
+void every_field_changes_the_digest(const Spec& spec, uint64_t at, bool want_in_flight) {
+  ASSERT_TRUE(available(spec)) << "guest " << spec.elf << " not built (guests are part of the build)";
+  Guest g(spec);
+  g.drive(want_in_flight ? at + 50'000'000 : at, want_in_flight ? at : ~uint64_t{0});
+  ASSERT_FALSE(g.stopped);
+  if (want_in_flight) {
+    ASSERT_GT(g.in_flight(), 0u);
+  }
+  Machine& m = *g.m;
+  // A full state: the digest covers the disks' overlays, which only full states carry (the
+  // incremental snapshots keep them themselves).
+  const MachineState s = m.save_state();
+  const std::vector<uint64_t> original = all_words(m);
+
+  std::vector<WordDescription> cpu_described, device_described;
+  m.cpu_state_words(&cpu_described);
+  m.device_states(&device_described);
+  constexpr size_t kVersionBytes = 4;
+  const std::vector<Field> cpu_fields = fields_of(cpu_described, s.cpu.size(), kVersionBytes);
+  const std::vector<Field> device_fields = fields_of(device_described, s.devices.size(), kVersionBytes);
+  ASSERT_GT(cpu_fields.size(), 100u);
+  ASSERT_GT(device_fields.size(), 100u);
+
+  size_t refused = 0;
+  auto check = [&](const Field& f, bool in_cpu) {
+    MachineState changed = s;
+    std::string& archive = in_cpu ? changed.cpu : changed.devices;
+    archive[f.offset] = static_cast<char>(archive[f.offset] ^ 1);
+    try {
+      m.restore_state(changed);
+    } catch (const std::invalid_argument& e) {
+      // Only the configuration may refuse a state: which disks there are, and their sizes.
+      const bool configuration = f.name.ends_with(".present") || f.name.ends_with(".sectors");
+      EXPECT_TRUE(configuration) << f.name << ": " << e.what();
+      ++refused;
+      return;
+    }
+    EXPECT_NE(all_words(m), original) << f.name << " (at byte " << f.offset << ") is saved but not digested";
+  };
+  for (const Field& f : cpu_fields) check(f, true);
+  for (const Field& f : device_fields) check(f, false);
+  m.restore_state(s);
+  EXPECT_EQ(all_words(m), original);
+  EXPECT_LE(refused, 2u * block::Disks::kPositions);
+
+  // Names for divergence reports: one per CPU word, and every device part's words named.
+  EXPECT_EQ(Machine::cpu_state_names().size(), m.cpu_state_words().size());
+  EXPECT_EQ(Machine::cpu_state_names()[0], "rax");
+  for (const std::string name : {"timers", "disk0", "pic", "pit", "rtc", "uart", "reset-control", "ata-primary",
+                                  "ata-secondary"}) {
+    bool found = false;
+    for (const WordDescription& d : device_described) found = found || d.name == name || d.name.starts_with(name + ".");
+    EXPECT_TRUE(found) << name;
+  }
+  std::printf("%zu CPU fields, %zu device fields (words of data) changed one by one; %zu refused as another configuration\n",
+              cpu_fields.size(), device_fields.size(), refused);
+}
+
+TEST(MachineState, EverySavedFieldIsDigestedWithDisksInFlight) {
+  every_field_changes_the_digest({"disktest.elf", "irq=1", true, ""}, 2'000'000, /*want_in_flight=*/true);
+}
+TEST(MachineState, EverySavedFieldIsDigestedWithUartInput) {
+  every_field_changes_the_digest({"serial_echo64.elf", "", false, "some input\nmore\n"}, 60'000, false);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "core/io_bus.h"
 #include "devices/pic8259.h"
-#include "machine/io_bus.h"
 
 namespace rw {
 namespace {

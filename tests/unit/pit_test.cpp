@@ -2,10 +2,10 @@
 
 #include <vector>
 
+#include "core/guest_time.h"
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 #include "devices/pit8254.h"
-#include "machine/guest_time.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
 
 namespace rw {
 namespace {

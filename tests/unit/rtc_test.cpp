@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 #include "devices/rtc_cmos.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
 
 namespace rw {
 namespace {

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <thread>
 
+#include "core/io_bus.h"
+#include "core/scheduler.h"
 #include "devices/serial_input.h"
 #include "devices/uart16550.h"
-#include "machine/io_bus.h"
-#include "machine/scheduler.h"
 
 namespace rw {
 namespace {

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "core/io_bus.h"
 #include "devices/uart16550.h"
-#include "machine/io_bus.h"
 
 namespace rw {
 namespace {

@@ -1,0 +1,42 @@
+#include "cpu/registers.h"
+
+#include "cpu/segments.h"
+
+namespace rw::cpu {
+
+uint64_t read_register(const Cpu& c, Reg r) {
+  const auto n = static_cast<unsigned>(r);
+  if (r <= Reg::kR15) return c.gpr[n];
+  if (r >= Reg::kEs && r <= Reg::kGs) return c.seg[n - static_cast<unsigned>(Reg::kEs)].selector;
+  if (r >= Reg::kEsBase && r <= Reg::kGsBase) return c.seg[n - static_cast<unsigned>(Reg::kEsBase)].base;
+  switch (r) {
+    case Reg::kRip: return c.rip;
+    case Reg::kRflags: return get_rflags(c);
+    case Reg::kCr0: return c.cr0;
+    case Reg::kCr2: return c.cr2;
+    case Reg::kCr3: return c.cr3;
+    case Reg::kCr4: return c.cr4;
+    case Reg::kEfer: return c.efer;
+    default: return 0;
+  }
+}
+
+bool write_register(Cpu& c, Reg r, uint64_t value) {
+  const auto n = static_cast<unsigned>(r);
+  if (r <= Reg::kR15) {
+    c.gpr[n] = value;
+    return true;
+  }
+  if (r >= Reg::kEsBase && r <= Reg::kGsBase) {
+    c.seg[n - static_cast<unsigned>(Reg::kEsBase)].base = value;
+    update_mode(c);  // the effective bases used for addressing
+    return true;
+  }
+  switch (r) {
+    case Reg::kRip: c.rip = value; return true;
+    case Reg::kRflags: set_rflags(c, value); return true;
+    default: return false;
+  }
+}
+
+}  // namespace rw::cpu

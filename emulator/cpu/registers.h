@@ -1,0 +1,48 @@
+// The CPU's registers as the layers above the emulator see them (a debugger, reports):
+// read and write by name, RFLAGS with the lazy arithmetic flags computed, and writes that
+// keep what the CPU derives from a register right. The instruction handlers' own helpers
+// (operands.h) stay private to the CPU; they use the two RFLAGS functions below too.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/cpu.h"
+
+namespace rw::cpu {
+
+// RFLAGS as the guest reads it (PUSHF): the lazy arithmetic flags computed.
+[[gnu::always_inline]] inline uint64_t get_rflags(const Cpu& c) {
+  return (c.rflags_stored & ~rflags::kArith) | lazy_arith_bits(c.lf, c.rflags_stored);
+}
+
+// Replace the whole register, without POPF's privilege checks: reserved bits are cleared,
+// bit 1 is set.
+[[gnu::always_inline]] inline void set_rflags(Cpu& c, uint64_t value) {
+  c.rflags_stored = (value & 0x3F7FD5) | 2;
+  c.lf.kind = kFlagsStored;
+}
+
+// Registers by name. The general registers and the segment registers follow the CPU's
+// own numbering (Gpr, SegReg): Reg(RAX + n) and kEs + SegReg work.
+enum class Reg : uint8_t {
+  kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
+  kRip,
+  kRflags,
+  kEs, kCs, kSs, kDs, kFs, kGs,                          // selectors
+  kEsBase, kCsBase, kSsBase, kDsBase, kFsBase, kGsBase,  // the segments' bases
+  kCr0, kCr2, kCr3, kCr4, kEfer,
+  kCount
+};
+inline Reg gpr_reg(unsigned n) { return static_cast<Reg>(static_cast<unsigned>(Reg::kRax) + n); }
+inline Reg selector_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEs) + seg); }
+inline Reg segment_base_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEsBase) + seg); }
+
+uint64_t read_register(const Cpu& c, Reg r);
+
+// A debugger's write, between runs. General registers, RIP and RFLAGS (as set_rflags) take
+// the value; a segment base is loaded as a debugger sets FS or GS base, and the CPU's mode
+// and effective bases follow it. Selectors and control registers would need a descriptor
+// load or a mode switch with the guest's own checks: false, and nothing changes.
+bool write_register(Cpu& c, Reg r, uint64_t value);
+
+}  // namespace rw::cpu
