@@ -313,10 +313,11 @@ class Bench:
                     log(f"    {tool}: {ev['where']}")
         finally:
             kill(gdbp)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
+            if error is None:  # after gdb's kill the emulator exits by itself
+                try:
+                    server.wait(30)
+                except subprocess.TimeoutExpired:
+                    pass
             kill(server)
             server_log.close()
             gdb_log.close()

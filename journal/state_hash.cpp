@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <map>
 
+#include "block/disks.h"
+#include "block/overlay.h"
 #include "journal/checksum.h"
 #include "machine/machine.h"
 
@@ -87,6 +90,40 @@ StateDigest StateHasher::digest() {
   for (const auto& dev : machine_.device_states()) {
     d.devices.push_back(hash_words(dev.words));
     d.device_names.push_back(dev.name);
+  }
+  static constexpr const char* kOverlayNames[] = {"disk0 contents", "disk1 contents", "disk2 contents",
+                                                  "disk3 contents"};
+  if (block::Disks* disks = machine_.disks()) {
+    std::vector<uint8_t> group(block::Overlay::kGroupSectors * block::kSectorSize);
+    for (int p = 0; p < block::Disks::kPositions; ++p) {
+      block::BlockDevice* dev = disks->device(p);
+      if (!dev) continue;
+      block::Overlay& overlay = dev->mutable_overlay();
+      OverlayHash& o = overlays_[static_cast<size_t>(p)];
+      const std::vector<uint64_t> groups =
+          o.last_epoch ? overlay.groups_written_since(o.last_epoch) : overlay.groups();
+      for (uint64_t g : groups) {
+        const uint8_t mask = overlay.read_group(g, group.data());
+        uint64_t hash = 0;  // a group without sectors counts nothing
+        if (mask) {
+          ContentHash h;
+          h.update(&mask, 1);
+          h.update(group.data(), static_cast<size_t>(std::popcount(mask)) * block::kSectorSize);
+          hash = h.digest();
+        }
+        auto it = o.group_hash.find(g);
+        const uint64_t old = it == o.group_hash.end() ? 0 : it->second;
+        if (hash == old) continue;
+        o.sum += (hash ? mix_page(g, hash) : 0) - (old ? mix_page(g, old) : 0);
+        if (hash)
+          o.group_hash[g] = hash;
+        else
+          o.group_hash.erase(it);
+      }
+      o.last_epoch = overlay.new_write_epoch();
+      d.devices.push_back(o.sum);
+      d.device_names.push_back(kOverlayNames[p]);
+    }
   }
   for (uint64_t p = 0; p < page_hash_.size(); ++p) {
     if (mem.page_write_epoch(p) < last_epoch_) continue;

@@ -110,7 +110,9 @@ class Machine {
   // The machine state as words, from the same description save_state() uses
   // (machine_state.cpp), so a digest covers exactly what a snapshot restores: the CPU's
   // architectural state, one word per named field (named by cpu_state_names()), and the
-  // device state part by part (timers, disks, each device), each part named.
+  // device state part by part (timers, disks, each device), each part named: what
+  // save_state(false) saves, so without the disks' overlays (a digest hashes those as it
+  // does memory, from their write epochs: journal/state_hash.cpp).
   // With `described`, each word's name and layout in the snapshot's archive is appended
   // there (machine/word_archive.h; device words are named "<part>.<field>").
   std::vector<uint64_t> cpu_state_words(std::vector<WordDescription>* described = nullptr);

@@ -147,7 +147,7 @@ std::vector<Machine::DeviceStateWords> Machine::device_states(std::vector<WordDe
   // Host I/O may be outstanding (a recording digests while disks work): a snapshot of a
   // block device then reads only what the CPU thread owns.
   HeldDeviceParts held;
-  hold_device_parts(held, /*with_overlays=*/true);
+  hold_device_parts(held, /*with_overlays=*/false);
   std::vector<DeviceStateWords> out;
   visit_device_parts(held, [&](const char* name, auto& part) {
     out.push_back({name, {}});
