@@ -73,9 +73,10 @@ class Rewind:
             self.proc.wait()
 
 
-def run_gdb(elf, port, commands, timeout=30, interrupt_after=None, connect=True, pre=()):
+def run_gdb(elf, port, commands, timeout=30, interrupt_after=None, connect=True, pre=(), interrupt_when=None):
     """Runs gdb in batch mode; returns its combined output. With interrupt_after, SIGINT is
-    sent to gdb that many seconds after it started (gdb then sends 0x03 to the stub)."""
+    sent to gdb that many seconds after it started (gdb then sends 0x03 to the stub), or,
+    with interrupt_when too, that many seconds after gdb printed a line starting with it."""
     cmd = ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off"]
     for c in pre:
         cmd += ["-ex", c]
@@ -86,19 +87,31 @@ def run_gdb(elf, port, commands, timeout=30, interrupt_after=None, connect=True,
     cmd.append(elf)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL)
-    timer = None
-    if interrupt_after is not None:
+    timers = []
+
+    def interrupt_later():
         timer = threading.Timer(interrupt_after, lambda: proc.send_signal(signal.SIGINT))
+        timers.append(timer)
         timer.start()
+
+    if interrupt_after is not None and interrupt_when is None:
+        interrupt_later()
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    lines = []
     try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        raise AssertionError("gdb timed out; output so far:\n" + out)
+        for line in proc.stdout:
+            lines.append(line)
+            if interrupt_when is not None and not timers and line.startswith(interrupt_when):
+                interrupt_later()
+        proc.wait()
     finally:
-        if timer:
+        watchdog.cancel()
+        for timer in timers:
             timer.cancel()
+    out = "".join(lines)
+    if proc.returncode == -signal.SIGKILL:
+        raise AssertionError("gdb timed out; output so far:\n" + out)
     return out
 
 

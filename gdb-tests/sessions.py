@@ -5,11 +5,9 @@ Usage: sessions.py REWIND GUEST_DIR BITS SCENARIO
 The guest is GUEST_DIR/debugBITS.elf (guest/tests/debug/debug.c, built -O0 -g)."""
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -579,38 +577,17 @@ def reverse_interrupt():
                              capture_output=True, text=True, timeout=60)
         t.check(rec.returncode == 1, f"rewind record exits 1 (got {rec.returncode})", rec.stderr)
         r = Rewind(REWIND, elf, replay=recording, extra=["--snapshot-interval", "0"])
-        commands = [
-            "break exit_emulator", "continue", "monitor when",
-            "break intloop.c:11", "echo SEARCHING\\n", "reverse-continue",
-            "monitor when", 'printf "AT %#lx\\n", $pc',
-            "reverse-stepi", "stepi", 'printf "AT %#lx\\n", $pc', "monitor when",
-            "kill",
-        ]
-        cmd = ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off",
-               "-ex", f"target remote 127.0.0.1:{r.port}"]
-        for c in commands:
-            cmd += ["-ex", c]
-        cmd.append(elf)
-        gdb = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL)
-        # ^C half a second into the search (which, uninterrupted, takes several seconds).
-        timer = None
-        lines = []
-        watchdog = threading.Timer(120, gdb.kill)
-        watchdog.start()
         try:
-            for line in gdb.stdout:
-                lines.append(line)
-                if line.startswith("SEARCHING") and timer is None:
-                    timer = threading.Timer(0.5, lambda: gdb.send_signal(signal.SIGINT))
-                    timer.start()
-            gdb.wait()
+            # ^C half a second into the search (which, uninterrupted, takes several seconds).
+            out = run_gdb(elf, r.port, [
+                "break exit_emulator", "continue", "monitor when",
+                "break intloop.c:11", "echo SEARCHING\\n", "reverse-continue",
+                "monitor when", 'printf "AT %#lx\\n", $pc',
+                "reverse-stepi", "stepi", 'printf "AT %#lx\\n", $pc', "monitor when",
+                "kill",
+            ], timeout=120, interrupt_after=0.5, interrupt_when="SEARCHING")
         finally:
-            watchdog.cancel()
-            if timer:
-                timer.cancel()
             r.close()
-        out = "".join(lines)
     t.expect_in_order(out, [
         r"Breakpoint 1, exit_emulator",
         r"^icount \d+ of \d+ recorded",
