@@ -78,6 +78,10 @@ int run(const RunOptions& options, FILE* serial) {
     print_disk_stats(s->machine());
   }
   const session::Outcome outcome = s->finish(result, /*straight=*/options.gdb.empty());
+  if (!outcome.divergence.empty()) {
+    fmt::print(stderr, "rewind: the replay of this run's past diverged from the run:\n");
+    for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
+  }
   for (const std::string& line : outcome.errors) fmt::print(stderr, "rewind: error: {}\n", line);
   if (options.stats) {
     if (const journal::Recorder* r = s->recorder())

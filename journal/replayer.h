@@ -32,6 +32,10 @@ class Replayer : public ExternalSource {
   bool busy() const override { return false; }
 
   bool diverged() const { return !divergence_.empty(); }
+  // Something above the replayer found the replay no longer follows the recording (a live
+  // run's replay that does not end as the run did): reported as a divergence, and the
+  // machine stops.
+  void diverge(std::vector<std::string> what);
   // The first difference: where, and what (one line each).
   const std::vector<std::string>& divergence() const { return divergence_; }
   uint64_t events_replayed() const { return cursor_; }
@@ -60,7 +64,6 @@ class Replayer : public ExternalSource {
   void set_position(const Position& p);
 
  private:
-  void diverge(std::vector<std::string> what);
   Machine& machine_;
   const std::vector<Event>& events_;
   size_t cursor_ = 0;

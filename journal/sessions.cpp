@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "block/completion_source.h"
 #include "block/disks.h"
 #include "devices/serial_input.h"
@@ -10,19 +12,44 @@
 
 namespace rw::journal {
 
+void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, bool through_completion_source) {
+  if (disks) {
+    replayer.on(EventKind::kBlockCompletion, [disks, &machine, through_completion_source](const Event& e) {
+      block::Completion c{};
+      c.device = e.device;
+      c.id = static_cast<uint32_t>(e.id);
+      c.status = static_cast<block::Status>(e.status);
+      if (through_completion_source) {
+        disks->source().deliver(c, machine.cpu().icount);
+      } else if (block::BlockDevice* d = c.device < block::Disks::kPositions ? disks->device(c.device) : nullptr) {
+        d->deliver(c.id, c.status);
+      }
+    });
+  }
+  replayer.on(EventKind::kSerialInput, [&machine](const Event& e) { machine.uart().receive(static_cast<uint8_t>(e.id)); });
+  replayer.on(EventKind::kIdleWake, [](const Event&) {});
+}
+
 RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& header, const std::string& path,
                                    block::Disks* disks, SerialInput* serial)
-    : machine_(machine) {
+    : machine_(machine), disks_(disks), serial_(serial) {
   if (!path.empty()) file_ = std::make_unique<RecordingWriter>(path, header);
   recorder_ = std::make_unique<Recorder>(machine, header.state_hash_interval, file_.get());
   Recorder* rec = recorder_.get();
+  // Paused while parked: what replays there was journaled (and its output hashed) already.
   if (disks) {
-    disks->source().set_delivery_observer([rec](const block::Completion& c) {
-      rec->record(EventKind::kBlockCompletion, static_cast<uint8_t>(c.device), c.id, static_cast<int32_t>(c.status));
+    disks->source().set_delivery_observer([this, rec](const block::Completion& c) {
+      if (!parked_)
+        rec->record(EventKind::kBlockCompletion, static_cast<uint8_t>(c.device), c.id, static_cast<int32_t>(c.status));
     });
   }
-  if (serial) serial->set_delivery_observer([rec](uint8_t b) { rec->record(EventKind::kSerialInput, 0, b, 0); });
-  machine.uart().set_output_observer([this](uint8_t b) { serial_hash_.update(&b, 1); });
+  if (serial)
+    serial->set_delivery_observer([this, rec](uint8_t b) {
+      if (!parked_) rec->record(EventKind::kSerialInput, 0, b, 0);
+    });
+  machine.uart().set_output_observer([this](uint8_t b) {
+    if (!parked_) serial_hash_.update(&b, 1);
+  });
   machine.add_external_source(rec);  // last: digests see the events delivered at their boundary
 }
 
@@ -38,20 +65,68 @@ void RecordingSession::finish(const RunResult& result, int exit_status) {
   if (file_) file_->finish(end);
 }
 
+Replayer& RecordingSession::park() {
+  if (parked_) throw std::logic_error("RecordingSession::park: parked already");
+  frontier_ = machine_.cpu().icount;
+  if (disks_) {
+    machine_.remove_external_source(&disks_->source());
+    disks_->set_host_io(false);
+    stashed_jobs_.assign(block::Disks::kPositions, {});
+    for (int i = 0; i < block::Disks::kPositions; ++i)
+      if (const block::BlockDevice* d = disks_->device(i)) stashed_jobs_[i] = d->host_jobs();
+  }
+  if (serial_) machine_.remove_external_source(serial_);
+  machine_.remove_external_source(recorder_.get());
+  if (!replayer_) {
+    replayer_ = std::make_unique<Replayer>(machine_, recorder_->events());
+    wire_deliveries(*replayer_, machine_, disks_, /*through_completion_source=*/false);
+  }
+  replayer_->set_position({recorder_->events().size(), recorder_->digests()});
+  machine_.add_external_source(replayer_.get());
+  parked_ = true;
+  return *replayer_;
+}
+
+bool RecordingSession::unpark() {
+  if (!parked_) return true;
+  const size_t events = recorder_->events().size();
+  if (machine_.cpu().icount != frontier_ || replayer_->diverged()) return false;
+  if (!replayer_->finished() || replayer_->digests_checked() != recorder_->digests()) {
+    replayer_->diverge({fmt::format("the replay of the live run reached the present (instruction {}) with {} of its "
+                                    "{} events delivered",
+                                    frontier_, replayer_->events_replayed(), events)});
+    return false;
+  }
+  if (disks_) {
+    for (int i = 0; i < block::Disks::kPositions; ++i) {
+      block::BlockDevice* d = disks_->device(i);
+      if (d && !d->adopt_host_jobs(stashed_jobs_[i])) {
+        replayer_->diverge({fmt::format("the replay of the live run reached the present (instruction {}) with other "
+                                        "requests in flight on disk {} than the run had",
+                                        frontier_, i)});
+        return false;
+      }
+    }
+  }
+  machine_.remove_external_source(replayer_.get());
+  // As the run attached them: the disks' source, the serial input, then the recorder (last,
+  // so that digests see the events delivered at their boundary). Completions that finished
+  // meanwhile are delivered at the next boundary polled, and journaled there.
+  if (disks_) {
+    stashed_jobs_.clear();
+    disks_->set_host_io(true);
+    machine_.add_external_source(&disks_->source());
+  }
+  if (serial_) machine_.add_external_source(serial_);
+  machine_.add_external_source(recorder_.get());
+  parked_ = false;
+  return true;
+}
+
 ReplaySession::ReplaySession(Machine& machine, const Recording& recording, block::Disks* disks)
     : machine_(machine), recording_(recording) {
   replayer_ = std::make_unique<Replayer>(machine, recording.events);
-  if (disks) {
-    replayer_->on(EventKind::kBlockCompletion, [disks, &machine](const Event& e) {
-      block::Completion c{};
-      c.device = e.device;
-      c.id = static_cast<uint32_t>(e.id);
-      c.status = static_cast<block::Status>(e.status);
-      disks->source().deliver(c, machine.cpu().icount);
-    });
-  }
-  replayer_->on(EventKind::kSerialInput, [&machine](const Event& e) { machine.uart().receive(static_cast<uint8_t>(e.id)); });
-  replayer_->on(EventKind::kIdleWake, [](const Event&) {});
+  wire_deliveries(*replayer_, machine, disks, /*through_completion_source=*/true);
   machine.uart().set_output_observer([this](uint8_t b) { serial_hash_.update(&b, 1); });
   machine.add_external_source(replayer_.get());
 }

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "journal/checksum.h"
 #include "journal/recorder.h"
@@ -19,12 +21,20 @@ class SerialInput;
 struct RunResult;
 namespace block {
 class Disks;
+struct HostJob;
 }
 }  // namespace rw
 
 namespace rw::journal {
 
 inline constexpr uint64_t kDefaultDigestInterval = 10'000'000;
+
+// Where a replay hands the journaled events of this machine: block completions to the
+// disks (through their completion source, which counts them for --stats, or straight to
+// the device: a live run replaying its own past counts each request once, when the host
+// did it), serial bytes to the UART, idle wakes nowhere (they only mark where the machine
+// woke). The one wiring of a replay, for ReplaySession and a live run's past alike.
+void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, bool through_completion_source);
 
 class RecordingSession {
  public:
@@ -37,11 +47,36 @@ class RecordingSession {
   const Recorder& recorder() const { return *recorder_; }
   uint64_t bytes_written() const { return file_ ? file_->bytes_written() : 0; }
 
+  // Going into the run's own past (timeline/, docs/timeline.md): the machine is at the
+  // frontier, the instruction count the live run has reached. park() detaches the live
+  // inputs from the machine: the disks' completion source (finished host requests wait in
+  // the backend), the serial input (its reader keeps queueing) and the recorder (nothing is
+  // journaled in the past); stashes the disks' requests in flight (they keep running on
+  // the host threads), stops new requests from reaching the host, pauses the journal's
+  // observers and the serial output hash, and attaches a replayer over the recorded events,
+  // at their end. The caller then restores snapshots and sets the replayer's position.
+  Replayer& park();
+  // Back at the frontier, in the state park() left (a replay up to it): the replayer
+  // detached, the stashed requests back in place of their restored copies, host I/O, the
+  // live inputs and the observers as before; the run goes on live. False when the replay
+  // did not end as the run did (the replayer then says why, as a divergence): still parked.
+  bool unpark();
+  bool parked() const { return parked_; }
+  // While parked: where the live run is.
+  uint64_t frontier() const { return frontier_; }
+  Replayer* replayer() { return replayer_.get(); }
+
  private:
   Machine& machine_;
+  block::Disks* disks_;
+  SerialInput* serial_;
   std::unique_ptr<RecordingWriter> file_;
   std::unique_ptr<Recorder> recorder_;
   ContentHash serial_hash_;
+  bool parked_ = false;
+  uint64_t frontier_ = 0;
+  std::unique_ptr<Replayer> replayer_;  // made on the first park
+  std::vector<std::map<uint32_t, std::shared_ptr<block::HostJob>>> stashed_jobs_;  // per ATA position
 };
 
 class ReplaySession {

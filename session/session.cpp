@@ -219,6 +219,13 @@ Outcome Session::finish(const RunResult& result, bool straight) {
   machine_->flush_output();
   if (!replay_) {
     out.status = exit_status_for(result);
+    // Left in the run's past (gdb killed or gone there): the run ends where it had got to,
+    // so the recording and the disks are the frontier's. Replaying up to it goes live again.
+    if (timeline_ && timeline_->parked()) timeline_->seek(timeline_->frontier());
+    if (timeline_ && timeline_->diverged()) {
+      out.divergence = timeline_->divergence();
+      out.status = kExitDivergence;
+    }
     if (recording_) {
       try {
         recording_->finish(result, out.status);

@@ -51,6 +51,10 @@ class MachineTarget final : public Target,
   }
   // Stopped at the guest's end (final_result() says how it ends).
   bool at_end() const { return end_.has_value(); }
+  // Why reverse execution is impossible (Target::reverse_refusal), for a run that could
+  // have had it.
+  void set_reverse_refusal(std::string why) { reverse_refusal_ = std::move(why); }
+  std::string reverse_refusal() const override { return reverse_refusal_; }
 
   // The machine was moved in time behind this adapter's back (a replay's seek): forget a
   // pending exception, and `stop` is why it is stopped now.
@@ -127,6 +131,7 @@ class MachineTarget final : public Target,
   const Timeline* timeline_ = nullptr;
   bool end_stop_ = false, can_go_back_ = false;
   std::optional<StopEvent> end_;  // the ending a stop at the end holds back
+  std::string reverse_refusal_;
 };
 
 }  // namespace rw::stub

@@ -1,16 +1,21 @@
-// The gdb stub's view of a machine replaying a recording, with reverse execution.
+// The gdb stub's view of a machine with a history, with reverse execution: a recording
+// replayed, or a live run recorded as it goes (its timeline parks the live side to go back,
+// and goes on live when forward execution reaches the frontier again).
 //
 // The timeline owns the history and the movement through it; this adapter only translates.
 // Forward execution is MachineTarget's (this adapter delegates to one), run through
 // Timeline::run_to so that it takes snapshots, and bounded by the end of the recorded
-// history: there the recorded ending is reported (the guest's exit, or the instruction limit /
-// end of a cut-short recording as an exit with the recorded status). Backwards:
+// history when replaying: there the recorded ending is reported (the guest's exit, or the
+// instruction limit / end of a cut-short recording as an exit with the recorded status).
+// Backwards:
 //   bs: Timeline::step_back(); at instruction 0, a "replaylog:begin" stop.
 //   bc: Timeline's reverse search, a slice at a time (^C stops it where it has got to); at
 //       instruction 0, "replaylog:begin".
 //
-// A replay must stay what was recorded: register and memory writes are refused (gdb says
-// "Could not write register" / "Cannot access memory"), in the past and at the present.
+// The past must stay what was recorded: register and memory writes are refused (gdb says
+// "Could not write register" / "Cannot access memory") in a replay, and in a live run's past;
+// at a live run's frontier they change the machine as without a history (not journaled yet:
+// a replay of the run then diverges where they took effect).
 #pragma once
 
 #include <cstdint>
@@ -49,9 +54,13 @@ class ReplayTarget final : public Target,
   size_t register_count() const override { return forward_.register_count(); }
   size_t register_size(size_t regno) const override { return forward_.register_size(regno); }
   bool read_register(size_t regno, std::span<uint8_t> out) override { return forward_.read_register(regno, out); }
-  bool write_register(size_t, std::span<const uint8_t>) override { return false; }
+  bool write_register(size_t regno, std::span<const uint8_t> in) override {
+    return timeline_.at_frontier() && forward_.write_register(regno, in);
+  }
   bool read_memory(uint64_t addr, std::span<uint8_t> out) override { return forward_.read_memory(addr, out); }
-  bool write_memory(uint64_t, std::span<const uint8_t>) override { return false; }
+  bool write_memory(uint64_t addr, std::span<const uint8_t> in) override {
+    return timeline_.at_frontier() && forward_.write_memory(addr, in);
+  }
   void resume(const ResumeRequest& request) override;
   std::optional<StopEvent> run_slice() override;
   StopEvent interrupt() override;

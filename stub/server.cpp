@@ -192,7 +192,10 @@ class Server {
     }
     Session::Outcome out = session_->handle(*decoded);
     switch (out.next) {
-      case Session::Next::kReply: send_packet(out.reply); break;
+      case Session::Next::kReply:
+        if (!out.console.empty()) send_packet("O" + to_hex(out.console));
+        send_packet(out.reply);
+        break;
       case Session::Next::kResume: running_ = true; break;
       case Session::Next::kDetach:
         send_packet(out.reply);

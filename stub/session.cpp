@@ -95,8 +95,9 @@ std::string Session::supported_reply() const {
   r += ";QStartNoAckMode+;qXfer:features:read+;vContSupported+";
   if (target_.sw_breakpoints()) r += ";swbreak+";
   if (target_.hw_breakpoints()) r += ";hwbreak+";
-  if (target_.reverse_step()) r += ";ReverseStep+";
-  if (target_.reverse_continue()) r += ";ReverseContinue+";
+  const bool refused = !target_.reverse_refusal().empty();
+  if (target_.reverse_step() || refused) r += ";ReverseStep+";
+  if (target_.reverse_continue() || refused) r += ";ReverseContinue+";
   return r;
 }
 
@@ -333,6 +334,10 @@ Session::Outcome Session::handle(std::string_view p) {
         target_.reverse_continue()->begin_reverse_continue();
         return {Next::kResume, {}};
       }
+      // gdb waits for a stop reply here: it shows console output, and an error reply as a
+      // "Remote failure reply" with the target stopped where it was.
+      if ((p == "bs" || p == "bc") && !target_.reverse_refusal().empty())
+        return {Next::kReply, "E01", target_.reverse_refusal()};
       return {Next::kReply, ""};
     case 'D': return {Next::kDetach, kOk};
     case 'k': return {Next::kKill, {}};

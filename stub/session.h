@@ -28,6 +28,7 @@ class Session {
   struct Outcome {
     Next next = Next::kReply;
     std::string reply;  // unframed payload (already escaped where the packet needs it)
+    std::string console = {};  // sent first as "O" output (only where gdb waits for a stop reply)
   };
 
   // `payload` is a packet's contents after run-length decoding.

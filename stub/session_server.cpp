@@ -3,6 +3,7 @@
 #include "session/session.h"
 #include "stub/machine_target.h"
 #include "stub/replay_target.h"
+#include "timeline/timeline.h"
 
 namespace rw::stub {
 
@@ -15,16 +16,19 @@ SessionServeResult serve_session(session::Session& session, const ServerOptions&
       out.served.kind = ServeResult::Kind::kEnded;
     out.final_result = forward.final_result();
   };
-  if (session.replaying()) {
-    ReplayTarget target(session.machine(), *session.timeline(), session.is64(), session.end_limit(), exit_status);
+  if (Timeline* timeline = session.timeline()) {
+    // Replaying, or live with the run's recording: the history can be travelled in, live
+    // from instruction 0 to the frontier and on (the timeline parks and unparks the run).
+    ReplayTarget target(session.machine(), *timeline, session.is64(), session.end_limit(), exit_status);
     target.forward().set_end_stop(end_stop, /*can_go_back=*/true);
     out.served = serve(target, options);
     finish(target.forward());
   } else {
     MachineTarget target(session.machine(), session.is64(), session.end_limit(), exit_status);
     target.set_runner([&session](uint64_t icount) { return session.run_to(icount); });
-    target.set_timeline(session.timeline());
     target.set_end_stop(end_stop, /*can_go_back=*/false);
+    target.set_reverse_refusal(
+        "rewind: reverse execution needs the run's recording (it was started with --no-record)\n");
     out.served = serve(target, options);
     finish(target);
   }

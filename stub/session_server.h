@@ -1,6 +1,6 @@
-// gdb over a session: the one way the command line serves a debugger. Live, forward
-// execution (through the session, so that it takes snapshots); replaying, reverse execution
-// too (stub/replay_target.h).
+// gdb over a session: the one way the command line serves a debugger. Over the session's
+// timeline (a replay, or a live run with its recording), forward and reverse execution
+// (stub/replay_target.h); live with --no-record, forward only.
 #pragma once
 
 #include "machine/machine.h"

@@ -134,6 +134,11 @@ class Target {
   virtual MonitorOps* monitor() { return nullptr; }
   virtual ReverseStepOps* reverse_step() { return nullptr; }
   virtual ReverseContinueOps* reverse_continue() { return nullptr; }
+  // Why this target cannot go back, when the user could expect it to (a live run started
+  // without its recording); empty otherwise. gdb refuses reverse commands on its own, with
+  // "Target remote does not support this command", when they are not advertised: so they
+  // are, and each is answered with this line on the console and an error.
+  virtual std::string reverse_refusal() const { return {}; }
 };
 
 }  // namespace rw::stub

@@ -14,7 +14,6 @@
 namespace rw {
 
 void Timeline::begin_reverse_continue() {
-  if (live()) throw std::logic_error("Timeline::reverse_continue: a live timeline cannot go back yet");
   Search& s = search_.emplace();
   s.origin = now();
   // Stopped past a delivery at origin (at an interrupt or exception handler's first

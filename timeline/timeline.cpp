@@ -21,8 +21,32 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
 }
 
 Timeline::Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options)
-    : machine_(machine), recorder_(&session.recorder()), options_(options) {
+    : machine_(machine), live_(&session), recorder_(&session.recorder()), options_(options) {
   take_first_snapshot();
+}
+
+bool Timeline::parked() const { return live_ && live_->parked(); }
+
+uint64_t Timeline::frontier() const { return parked() ? live_->frontier() : now(); }
+
+const std::vector<std::string>& Timeline::divergence() const {
+  static const std::vector<std::string> kNone;
+  return replayer_ ? replayer_->divergence() : kNone;
+}
+
+void Timeline::park() {
+  // The frontier's state is a place to come back to, cheaply and exactly: a snapshot there
+  // (host I/O may be in flight: it is saved as the guest issued it). Not past a delivery at
+  // the frontier: that state is not the one a run to it leaves, and a replay of the run
+  // will deliver it again.
+  if (!machine_.past_delivery() && store_.icount(store_.size() - 1) < now()) take_snapshot();
+  replayer_ = &live_->park();
+}
+
+bool Timeline::unpark() {
+  if (!live_->unpark()) return false;
+  replayer_ = nullptr;
+  return true;
 }
 
 journal::Replayer::Position Timeline::position() const {
@@ -100,11 +124,18 @@ RunResult Timeline::run_to(uint64_t icount) {
   // Replaying, never past the recorded end: a guest that stopped there (its exit, a hang) is
   // seen stopping by Machine::run(end_) already, and beyond it there is no history to replay.
   const uint64_t target = live() ? icount : std::min(icount, end_);
+  // Live, in the past: replay exactly to the frontier (where the events journaled there are
+  // delivered), and go on live from there.
+  auto at_frontier_again = [&] { return !parked() || now() != live_->frontier() || unpark(); };
+  if (!at_frontier_again()) return result;
   while (now() < target) {
     // Stop at each multiple of the interval; beyond the newest snapshot, take one there.
     const uint64_t next_point = (now() / options_.interval + 1) * options_.interval;
-    result = machine_.run(std::min(target, next_point));
-    if (result.reason != cpu::StopReason::kTarget || diverged()) return result;
+    const uint64_t stop = std::min(target, next_point);
+    // Past the frontier while parked is only a reverse search's probe: no history there.
+    if (parked() && now() > live_->frontier()) break;
+    result = machine_.run(parked() ? std::min(stop, live_->frontier()) : stop);
+    if (!at_frontier_again() || result.reason != cpu::StopReason::kTarget || diverged()) return result;
     if (now() % options_.interval == 0 && now() > store_.icount(store_.size() - 1)) take_snapshot();
   }
   if (result.message.empty())
@@ -123,28 +154,36 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
 }
 
 Timeline::SeekResult Timeline::seek_armed_or_not(uint64_t icount) {
-  if (live()) {
-    if (icount < now() || machine_.past_delivery()) return SeekResult::kLive;
-    run_to(icount);
-    return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
-  }
-  if (icount > end_) return SeekResult::kBeyondEnd;
+  if (!live() && icount > end_) return SeekResult::kBeyondEnd;
   // Past a delivery at now() (a stop at an interrupt handler's first instruction, say), the
   // state at now() is behind us.
   const bool behind = icount < now() || (icount == now() && machine_.past_delivery());
+  if (at_frontier()) {
+    // Forward from the frontier is the live run itself; backwards, park it first.
+    if (!behind) {
+      run_to(icount);
+      return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
+    }
+    park();
+  }
   if (!behind && icount == now() && !replayer_->diverged()) return SeekResult::kOk;
   const size_t s = snapshot_at_or_before(icount);
   // Forward within reach of the present: no restore needed.
   if (behind || store_.icount(s) > now() || replayer_->diverged()) {
     store_.restore(machine_, s);
     replayer_->set_position(positions_[s]);
+    // A live run can journal more events at a snapshot's instruction count after taking it
+    // (its next run polls the host there first, a halted guest's before anything runs). The
+    // state at t has every event journaled at t delivered: a run from here would deliver
+    // them first, a seek to exactly here does it now.
+    if (now() == icount) replayer_->poll(now());
   }
   if (options_.arrival_distance && icount - now() > options_.arrival_distance) {
     run_to(icount - options_.arrival_distance);
-    if (now() == icount - options_.arrival_distance && !replayer_->diverged()) take_arrival_snapshot();
+    if (now() == icount - options_.arrival_distance && !diverged()) take_arrival_snapshot();
   }
   run_to(icount);
-  if (replayer_->diverged()) return SeekResult::kDiverged;
+  if (diverged()) return SeekResult::kDiverged;
   return now() == icount ? SeekResult::kOk : SeekResult::kStopped;
 }
 

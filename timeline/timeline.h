@@ -1,8 +1,9 @@
 // Time travel over a machine's history: snapshots taken while running forward, and
 // seek(t) = restore the nearest snapshot at or before t, replay forward to exactly t. The
 // history is finished (a recording being replayed) or still being made (a live run that
-// records as it goes; going back in it comes with live reverse debugging, until then a live
-// timeline only runs forward and takes snapshots). See docs/timeline.md.
+// records as it goes: going back parks the live side at the frontier and replays the run's
+// own journal; going forward replays up to the frontier and goes on live there). See
+// docs/timeline.md.
 //
 // "The state at instruction t" is what Machine::run(t) leaves when it reaches t: the
 // events journaled at t have been delivered (a disk completion's data is in the drive
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "journal/replayer.h"
@@ -59,7 +61,6 @@ class Timeline {
     kBeyondEnd,  // past the end of the recorded history: nothing changed
     kDiverged,   // the replay diverged on the way (the replayer says where)
     kStopped,    // the guest stopped before reaching it (not in a faithful replay)
-    kLive,       // a live timeline cannot go back yet: nothing changed
   };
 
   // `machine` replays `session`'s recording and is at instruction 0 (nothing run yet).
@@ -70,27 +71,34 @@ class Timeline {
   Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options = {});
 
   uint64_t now() const { return machine_.cpu().icount; }
-  bool live() const { return recorder_ != nullptr; }
+  bool live() const { return live_ != nullptr; }
+  // Live: the machine is in the run's past (or at the frontier having come from it), its
+  // live inputs detached, replaying the run's journal.
+  bool parked() const;
+  // Live and running live: host I/O, serial input and the recorder attached. Only there
+  // may the debugger change the machine (a change in the past would rewrite history).
+  bool at_frontier() const { return live() && !parked(); }
+  // Live: the instruction count the live run has reached.
+  uint64_t frontier() const;
   // The last instruction of the recorded history (where the recording ended, or its last
-  // event if it was cut short); live, the present.
-  uint64_t end() const { return live() ? now() : end_; }
+  // event if it was cut short); live, the frontier.
+  uint64_t end() const { return live() ? frontier() : end_; }
 
   // Forward to `icount` (replaying, at most to end(); a guest that stopped there when
   // recorded is reported stopping again), taking snapshots on the way. Stops early on a
-  // guest stop.
+  // guest stop. Live, from the past: replays up to the frontier, and goes on live from there.
   RunResult run_to(uint64_t icount);
-  // To exactly `icount`, forwards or backwards. Refused beyond end(). Breakpoints and
-  // watchpoints do not stop a seek (the debugger's, armed in the machine, are put back after).
+  // To exactly `icount`, forwards or backwards. Refused beyond end() when replaying (live,
+  // beyond the frontier is run_to). Breakpoints and watchpoints do not stop a seek (the
+  // debugger's, armed in the machine, are put back after).
   SeekResult seek(uint64_t icount);
   // One step back: seek(now() - 1), or seek(now()) when the machine is past a delivery at
-  // now() (it goes back to before the delivery). False at the very start, and on a live
-  // timeline (nothing changes).
+  // now() (it goes back to before the delivery). False at the very start (nothing changes).
   bool step_back();
 
   // Backwards to the last breakpoint or watchpoint hit before now (the machine's DebugState),
   // or to instruction 0 (kHistoryBegin). A breakpoint leaves the machine before its
   // instruction, a watchpoint before the accessing instruction or delivery (timeline/reverse_search.cpp).
-  // Not on a live timeline (std::logic_error).
   ReverseStop reverse_continue();
   // The same search in steps, so that a debugger can interrupt it: begin, then call step
   // until it returns the stop; each step replays about `budget` instructions at most. Between
@@ -101,8 +109,10 @@ class Timeline {
   void cancel_reverse_continue();
   bool searching() const { return search_.has_value(); }
 
-  // The replay no longer follows the recording (never, live).
+  // The replay no longer follows the recording (live: the run's replay of its own past).
   bool diverged() const { return replayer_ && replayer_->diverged(); }
+  // What differs, when diverged().
+  const std::vector<std::string>& divergence() const;
 
   // The snapshots, ascending by instruction count; the first is at instruction 0.
   size_t snapshot_count() const { return store_.size(); }
@@ -132,6 +142,10 @@ class Timeline {
   SeekResult seek_armed_or_not(uint64_t icount);
   // Where the journal is now: the next event a replay from here would deliver.
   journal::Replayer::Position position() const;
+  // Live: detach the live side at the frontier (with a snapshot there) to replay the past;
+  // back at the frontier, attach it again (false: the replay diverged, still parked).
+  void park();
+  bool unpark();
   void take_first_snapshot();
   void take_snapshot();
   void take_arrival_snapshot();
@@ -139,8 +153,9 @@ class Timeline {
   void thin();
 
   Machine& machine_;
-  journal::Replayer* replayer_ = nullptr;        // replaying: the recording's
-  const journal::Recorder* recorder_ = nullptr;  // live: the run's
+  journal::Replayer* replayer_ = nullptr;        // replaying: the recording's; live, while parked: the run's
+  journal::RecordingSession* live_ = nullptr;    // live: the run's
+  const journal::Recorder* recorder_ = nullptr;
   TimelineOptions options_;
   uint64_t end_ = 0;
   snapshots::SnapshotStore store_;

@@ -31,6 +31,18 @@ const HostJob* BlockDevice::job(uint32_t id) const {
   return it == in_flight_.end() ? nullptr : it->second.get();
 }
 
+bool BlockDevice::adopt_host_jobs(const HostJobs& jobs) {
+  if (jobs.size() != in_flight_.size()) return false;
+  for (const auto& [id, job] : jobs) {
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end() || it->second->op != job->op || it->second->lba != job->lba ||
+        it->second->count != job->count)
+      return false;
+  }
+  in_flight_ = jobs;
+  return true;
+}
+
 void BlockDevice::deliver(uint32_t id, Status status) {
   auto it = in_flight_.find(id);
   if (it == in_flight_.end()) return;

@@ -53,6 +53,18 @@ class BlockDevice {
   // The host job of a request in flight (null if none): the completion source's view.
   const HostJob* job(uint32_t id) const;
 
+  // Where new requests go: null while a live run replays its own past, so that what the
+  // guest submits there never reaches the host (the journal completes it).
+  void set_backend(HostBackend* backend) { backend_ = backend; }
+  // The requests in flight as the host knows them. A live run stashes them before going
+  // into its past (they keep running on the host threads) and puts them back when it is
+  // at the same point again: the restored requests there (same ids, no host job) are
+  // replaced by the host's, whose finished reads then deliver the host's data. False, and
+  // nothing changed, when the ids in flight are not the stashed ones.
+  using HostJobs = std::map<uint32_t, std::shared_ptr<HostJob>>;
+  HostJobs host_jobs() const { return in_flight_; }
+  bool adopt_host_jobs(const HostJobs& jobs);
+
   // Machine state save and restore: the overlay, the id counter and the requests in flight
   // (for a write, with its data). A restored request has no host job, like a replay
   // request: a later deliver(id) serves it from the base image and overlay at that moment.

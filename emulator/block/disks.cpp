@@ -12,4 +12,9 @@ Disks::Disks(HostWakeup& wakeup, Images images, const FaultSpec& faults, bool ho
   }
 }
 
+void Disks::set_host_io(bool on) {
+  for (auto& d : devices_)
+    if (d) d->set_backend(on ? backend_.get() : nullptr);
+}
+
 }  // namespace rw::block

@@ -24,6 +24,9 @@ class Disks {
   BlockDevice* device(int position) { return devices_[position].get(); }
   BlockCompletionSource& source() { return *source_; }
   HostBackend& backend() { return *backend_; }
+  // Whether new requests reach the host workers (a live run's past: they do not). Only
+  // for disks built with host I/O.
+  void set_host_io(bool on);
 
  private:
   // Destroyed in reverse: the source, then the workers (joined), then the devices and

@@ -93,6 +93,9 @@ class Machine {
   // Sources are polled at instruction boundaries: at least every kPollInterval
   // instructions, and whenever the CPU stops. Not owned.
   void add_external_source(ExternalSource* source) { sources_.push_back(source); }
+  // No longer polled (a live run going into its past detaches its host inputs); adding it
+  // again appends it, so a caller that cares about the order re-adds them in order.
+  void remove_external_source(ExternalSource* source) { std::erase(sources_, source); }
   HostWakeup& host_wakeup() { return wakeup_; }
   static constexpr uint64_t kPollInterval = 1u << 16;
   // The interrupt controller registers itself here; devices raise their ISA IRQ lines

@@ -1,0 +1,262 @@
+// Going back in a live run and forward again: the timeline parks the live side at the
+// frontier and replays the run's own journal, and going forward replays up to the frontier
+// and goes on live there. The oracle is a straight replay of the recording the live run
+// wrote while going back and forth: the machine state at every point visited live equals
+// the replay's there, and the replay ends exactly as the run did. A disk request in flight
+// at the frontier is completed by the host, once.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "block/disks.h"
+#include "journal/recorder.h"
+#include "session/session.h"
+
+namespace rw::session {
+namespace {
+
+const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
+const std::string kDiskDir = REWIND_TEST_DISK_DIR;
+
+struct TempFile {
+  explicit TempFile(const std::string& name)
+      : path((std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string()) {}
+  ~TempFile() { std::filesystem::remove(path); }
+  std::string path;
+};
+
+LiveSpec live_spec(const std::string& elf, const std::string& append) {
+  LiveSpec spec;
+  spec.guest = kGuestDir + "/" + elf;
+  spec.append = append;
+  spec.memory_bytes = 32ull << 20;
+  spec.serial_out = nullptr;
+  spec.serial_in = "none";
+  spec.host_time_unix_seconds = 1'700'000'000;
+  return spec;
+}
+
+LiveSpec disk_spec() {
+  LiveSpec spec = live_spec("disk_sum.elf", "irq=1 chunk=8");
+  spec.disks.positions[0] = kDiskDir + "/pattern-a.img";
+  spec.disks.positions[2] = kDiskDir + "/pattern-b.img";
+  spec.disks.io_faults = "seed=7,delay=20-300";
+  spec.snapshots.interval = 20'000;
+  return spec;
+}
+
+std::string first(const std::vector<std::string>& lines) { return lines.empty() ? "" : lines[0]; }
+
+// Which parts of two states differ, for a failure message.
+std::string differing_parts(const MachineState& a, const MachineState& b) {
+  std::string out;
+  auto first_byte = [&](const std::string& what, const auto& x, const auto& y) {
+    if (x == y) return;
+    out += " " + what;
+    for (size_t i = 0; i < std::min(x.size(), y.size()); ++i)
+      if (x[i] != y[i]) {
+        out += " (byte " + std::to_string(i) + " of " + std::to_string(x.size()) + ")";
+        return;
+      }
+    out += " (sizes " + std::to_string(x.size()) + ", " + std::to_string(y.size()) + ")";
+  };
+  first_byte("cpu", a.cpu, b.cpu);
+  first_byte("devices", a.devices, b.devices);
+  first_byte("page-list", a.pages, b.pages);
+  first_byte("page-data", a.page_data, b.page_data);
+  if (a.icount != b.icount) out += " icount";
+  return out;
+}
+
+// The states seen in the live run, by instruction count.
+using Seen = std::map<uint64_t, MachineState>;
+
+void remember(Session& s, Seen& seen) {
+  const uint64_t t = s.machine().cpu().icount;
+  MachineState state = s.machine().save_state();
+  auto [it, fresh] = seen.emplace(t, state);
+  EXPECT_TRUE(fresh || it->second == state)
+      << "two visits to instruction " << t << " saw different states:" << differing_parts(it->second, state);
+}
+
+// Replays `path` straight to its end, comparing the state at each point of `seen` on the
+// way; the straight replay's outcome (serial output and final state compared too).
+Outcome replay_and_compare(const std::string& path, const Seen& seen) {
+  ReplaySpec spec;
+  spec.recording = path;
+  spec.serial_out = nullptr;
+  std::unique_ptr<Session> s = Session::replay(spec);
+  EXPECT_TRUE(s->warnings().empty());
+  for (const auto& [t, state] : seen) {
+    const RunResult r = s->run_to(t);
+    EXPECT_EQ(s->machine().cpu().icount, t) << r.message;
+    const MachineState replayed = s->machine().save_state();
+    EXPECT_TRUE(replayed == state) << "the live run's state at " << t
+                                   << " is not the replay's:" << differing_parts(state, replayed);
+  }
+  const RunResult r = s->run_to_end();
+  return s->finish(r, /*straight=*/true);
+}
+
+
+TEST(LiveReverse, GoingBackAndForthInALiveRunReplaysItsOwnHistory) {
+  TempFile rec("rewind_live_reverse.rwr");
+  LiveSpec spec = live_spec("compress64.elf", "iters=2");
+  spec.record_path = rec.path;
+  spec.snapshots.interval = 1'000'000;
+  spec.snapshots.arrival_distance = 300'000;
+  std::unique_ptr<Session> s = Session::live(spec);
+  Timeline& tl = *s->timeline();
+  Seen seen;
+
+  constexpr uint64_t kFirst = 2'500'123, kSecond = 4'100'007;
+  ASSERT_EQ(s->run_to(kFirst).reason, cpu::StopReason::kTarget);
+  EXPECT_TRUE(tl.at_frontier());
+  remember(*s, seen);
+  // Back to points before, between and at snapshots, and just before the frontier.
+  for (uint64_t t : {uint64_t{1'234'567}, uint64_t{17}, kFirst - 1, uint64_t{2'000'000}, uint64_t{999'999}}) {
+    ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk) << t;
+    EXPECT_TRUE(tl.parked());
+    EXPECT_EQ(tl.frontier(), kFirst);
+    EXPECT_EQ(tl.end(), kFirst);
+    remember(*s, seen);
+  }
+  ASSERT_TRUE(tl.step_back());
+  EXPECT_EQ(tl.now(), 999'998u);
+  remember(*s, seen);
+
+  // Forward past the frontier in one call: replayed up to it, live from there.
+  ASSERT_EQ(s->run_to(kSecond).reason, cpu::StopReason::kTarget);
+  EXPECT_TRUE(tl.at_frontier());
+  EXPECT_EQ(tl.frontier(), kSecond);
+  remember(*s, seen);
+
+  // A reverse search from the frontier stops at a breakpoint where the run was before.
+  ASSERT_EQ(tl.seek(3'000'000), Timeline::SeekResult::kOk);
+  const uint64_t there = s->machine().cpu().rip;
+  ASSERT_EQ(tl.seek(kSecond), Timeline::SeekResult::kOk);  // back at the frontier: live again
+  EXPECT_TRUE(tl.at_frontier());
+  remember(*s, seen);
+  cpu::Debugger d = s->machine().debugger();
+  ASSERT_TRUE(d.add_breakpoint(there));
+  const ReverseStop stop = tl.reverse_continue();
+  EXPECT_EQ(stop.kind, ReverseStop::Kind::kBreakpoint);
+  EXPECT_EQ(s->machine().cpu().rip, there);
+  EXPECT_GE(tl.now(), 3'000'000u);
+  EXPECT_LT(tl.now(), kSecond);
+  EXPECT_TRUE(tl.parked());
+  d.remove_breakpoint(there);
+  remember(*s, seen);
+
+  // Across the old frontier, then from the past straight to the guest's end.
+  ASSERT_EQ(tl.seek(kFirst + 5), Timeline::SeekResult::kOk);
+  remember(*s, seen);
+  const RunResult r = s->run_to_end();
+  ASSERT_EQ(r.reason, cpu::StopReason::kExit) << r.message;
+  EXPECT_TRUE(tl.at_frontier());
+  const uint64_t n = s->machine().cpu().icount;
+  EXPECT_GT(n, kSecond);
+  const Outcome live = s->finish(r, true);
+  EXPECT_TRUE(live.divergence.empty()) << first(live.divergence);
+  EXPECT_TRUE(live.errors.empty()) << first(live.errors);
+  EXPECT_EQ(live.status, 1);  // PASS
+  s.reset();
+
+  const Outcome o = replay_and_compare(rec.path, seen);
+  EXPECT_TRUE(o.divergence.empty()) << first(o.divergence);
+  EXPECT_EQ(o.status, live.status);
+}
+
+// A request in flight at the frontier keeps running on the host while the run is in its
+// past; back at the frontier it is the same host job again, delivered once with the host's
+// data. The guest sums both disks and checks the result.
+TEST(LiveReverse, DiskRequestsInFlightAtTheFrontierCompleteFromTheHostOnce) {
+  TempFile rec("rewind_live_reverse_disk.rwr");
+  LiveSpec spec = disk_spec();
+  spec.record_path = rec.path;
+  std::unique_ptr<Session> s = Session::live(spec);
+  Timeline& tl = *s->timeline();
+  block::Disks& disks = *s->machine().disks();
+  Seen seen;
+
+  auto completions = [&] {
+    std::vector<uint64_t> at;
+    for (const journal::Event& e : s->recorder()->events())
+      if (e.kind == journal::EventKind::kBlockCompletion) at.push_back(e.icount);
+    return at;
+  };
+  // The host jobs in flight, by (position, id).
+  auto jobs_in_flight = [&] {
+    std::map<std::pair<int, uint32_t>, std::shared_ptr<block::HostJob>> jobs;
+    for (int i = 0; i < block::Disks::kPositions; ++i)
+      if (const block::BlockDevice* d = disks.device(i))
+        for (const auto& [id, job] : d->host_jobs()) jobs[{i, id}] = job;
+    return jobs;
+  };
+
+  int frontiers = 0;
+  for (;;) {
+    const RunResult r = s->run_to(s->machine().cpu().icount + 3'000);
+    ASSERT_EQ(r.reason, cpu::StopReason::kTarget) << r.message;
+    const std::vector<uint64_t> done = completions();
+    const auto in_flight = jobs_in_flight();
+    if (in_flight.empty() || done.size() < size_t{6} * (frontiers + 1)) continue;
+
+    // A request in flight: go back around the completions journaled so far. (The state at
+    // the frontier itself is not compared: the run's next poll there, halted, may deliver
+    // a completion at this very instruction count, which the state at it then includes.)
+    const uint64_t frontier = tl.now();
+    const uint64_t last = done.back(), mid = done[done.size() / 2];
+    for (uint64_t t : {last, last - 1, mid, mid - 1, done.front(), frontier - 1, last + 1}) {
+      if (t >= frontier) continue;  // completions delivered at the frontier
+      ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk) << t;
+      EXPECT_TRUE(tl.parked());
+      remember(*s, seen);
+    }
+    // The host finishes the stashed requests meanwhile; none reaches the guest in the past.
+    disks.backend().wait_all_finished();
+    ASSERT_EQ(tl.seek(frontier - 2), Timeline::SeekResult::kOk);
+    EXPECT_EQ(completions(), done);
+    ASSERT_EQ(tl.seek(frontier), Timeline::SeekResult::kOk);
+    EXPECT_TRUE(tl.at_frontier());
+    EXPECT_EQ(jobs_in_flight(), in_flight);  // the same host jobs, not the restored copies
+    for (const auto& [key, job] : in_flight) EXPECT_TRUE(job->finished.load());
+    if (++frontiers == 3) break;
+  }
+  const RunResult r = s->run_to_end();
+  ASSERT_EQ(r.reason, cpu::StopReason::kExit) << r.message;
+
+  // Each request was completed and journaled once.
+  std::set<std::pair<uint8_t, uint64_t>> delivered;
+  size_t journaled = 0;
+  for (const journal::Event& e : s->recorder()->events()) {
+    if (e.kind != journal::EventKind::kBlockCompletion) continue;
+    ++journaled;
+    EXPECT_TRUE(delivered.emplace(e.device, e.id).second) << "request " << e.id << " of disk " << int{e.device}
+                                                          << " completed twice";
+  }
+  const uint64_t requests = disks.source().stats().requests;
+  EXPECT_EQ(requests, journaled);
+  const Outcome live = s->finish(r, true);
+  EXPECT_TRUE(live.divergence.empty()) << first(live.divergence);
+  s.reset();
+
+  // The same guest without going back makes as many requests and ends the same way.
+  std::unique_ptr<Session> straight = Session::live(disk_spec());
+  const RunResult sr = straight->run_to_end();
+  EXPECT_EQ(straight->machine().disks()->source().stats().requests, requests);
+  EXPECT_EQ(straight->finish(sr, true).status, live.status);
+
+  const Outcome o = replay_and_compare(rec.path, seen);
+  EXPECT_TRUE(o.divergence.empty()) << first(o.divergence);
+  EXPECT_EQ(o.status, live.status);
+}
+
+}  // namespace
+}  // namespace rw::session
