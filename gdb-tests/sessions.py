@@ -353,6 +353,93 @@ def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
         return out
 
 
+def live_session(commands, append="", extra=(), status=7, pre=()):
+    """gdb against a live `rewind run --gdb` of the debug guest (recorded in memory as it
+    runs, so that it can go back); returns gdb's output once rewind has ended with `status`."""
+    r = Rewind(REWIND, ELF, append=append, extra=extra)
+    try:
+        out = run_gdb(ELF, r.port, commands, pre=pre, timeout=60)
+    except Exception:
+        r.close()
+        raise
+    expect_exit(r, status)
+    return out
+
+
+def live_reverse():
+    """Reverse debugging where the user is: `rewind run --gdb` goes back over the run's own
+    history (reverse-stepi, reverse-continue to an earlier breakpoint, a watchpoint in reverse),
+    refuses writes in the past, and going forward replays up to where the run had got and
+    continues live from there, to the end stop and the guest's exit."""
+    state = f'printf "STATE %#lx %#lx\\n", $pc, ${AX}'
+    out = live_session([
+        "break count_up", "continue", "break 32", "continue", "continue", "continue",
+        "print i", state,                      # A: line 32 with i == 2, the frontier
+        "stepi 3", state,                      # B: live, after `add`: AX = counter + i = 3
+        "reverse-stepi", state,                # C: in the past, AX is i again
+        "stepi", state,                        # D: B again, at the frontier
+        "reverse-continue", "print i",         # this iteration's breakpoint: i == 2
+        "reverse-continue", "print i",         # the previous iteration's: i == 1
+        "set var global_value = 99", "print global_value",  # refused in the past
+        "delete", "watch counter",
+        "continue", "continue",                # i=1's write (replayed), i=2's (past the frontier: live)
+        "reverse-continue", "print counter", "print i",  # before i=2's write: counter still 1
+        "monitor when",
+        "delete", "continue",                  # to the end stop, live
+        "reverse-stepi", 'printf "BACK %#lx\\n", $pc', "monitor when",
+        "continue", "continue",                # the end stop again (replayed to it), then the exit
+    ])
+    t.expect_in_order(out, [
+        rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+        r"^\$1 = 2",
+        rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+        r"^\$2 = 2",
+        rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:32",
+        r"^\$3 = 1",
+        r"Cannot access memory at address 0x",
+        r"^\$4 = 42",
+        r"Hardware watchpoint 3: counter\s+Old value = 0\s+New value = 1",
+        r"Hardware watchpoint 3: counter\s+Old value = 1\s+New value = 3",
+        r"Hardware watchpoint 3: counter\s+Old value = 3\s+New value = 1",
+        r"^\$5 = 1", r"^\$6 = 2",
+        r"^icount (\d+) of (\d+) recorded",
+        rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
+        r"^BACK 0x",
+        r"^icount (\d+) of (\d+) recorded",
+        rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
+        r"\[Inferior 1 \(Remote target\) exited with code 07\]",
+    ], "live reverse")
+    states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
+    if t.check(len(states) == 4, f"four register states printed (got {len(states)})", out):
+        a, b, c, d = states
+        t.check(b[1] == "0x3" and a[1] == "0x2", f"{AX} is i (2), then counter + i (3): {a[1]}, {b[1]}", out)
+        t.check(int(c[0], 16) < int(b[0], 16) and c[1] == a[1],
+                f"reverse-stepi goes back one instruction and undoes it ({b} -> {c})", out)
+        t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+    whens = re.findall(r"^icount (\d+) of (\d+) recorded", out, re.M)
+    if t.check(len(whens) == 2, f"two `monitor when` answers (got {whens})", out):
+        t.check(int(whens[0][0]) + 1 == int(whens[0][1]),
+                f"the reverse watch stop is one instruction before the frontier ({whens[0]})", out)
+        t.check(int(whens[1][0]) + 1 == int(whens[1][1]) and int(whens[1][1]) > int(whens[0][1]),
+                f"reverse-stepi at the end goes back one from the new frontier ({whens[1]})", out)
+
+
+def live_no_record():
+    """`rewind run --gdb --no-record` keeps no history: a reverse command says why, and the
+    guest stays where it was."""
+    out = live_session(["break count_up", "continue", "reverse-stepi", "print $pc", "reverse-continue",
+                        "print $pc", "continue"], extra=["--no-record"])
+    refusal = r"^rewind: reverse execution needs the run's recording \(it was started with --no-record\)"
+    t.expect_in_order(out, [
+        r"Breakpoint 1, count_up",
+        refusal, r"Remote failure reply", r"^\$1 = .*<count_up\+(\d+)>",
+        refusal, r"Remote failure reply", r"^\$2 = .*<count_up\+(\d+)>",
+        rf"^rewind: the guest is exiting with status 7: `continue` ends it$",
+    ], "--no-record refuses reverse execution")
+    pcs = re.findall(r"^\$\d = .*<count_up\+(\d+)>", out, re.M)
+    t.check(len(pcs) == 2 and pcs[0] == pcs[1], f"the refused commands did not move the guest ({pcs})", out)
+
+
 def reverse_watch():
     """Going backwards, a watchpoint stops just BEFORE the access (PC at the accessing
     instruction, memory as it was); forwards just after it; both agree where it happened."""
@@ -538,8 +625,7 @@ def reverse_snapshots():
                          extra=["--snapshot-interval", "0"])
     t.expect_in_order(out, [r"Breakpoint 1, exit_emulator", r"icount \d+ of \d+ recorded; 1 snapshots"],
                       "--snapshot-interval 0")
-    # A live `rewind run --gdb` takes them too (going back in it comes with live reverse
-    # debugging): the history recorded so far ends at the present.
+    # A live `rewind run --gdb` takes them too: the history recorded so far ends at the present.
     r = Rewind(REWIND, elf, extra=["--snapshot-interval", "10000000"])
     try:
         out = run_gdb(elf, r.port, ["monitor when", "break exit_emulator", "continue", "monitor when"], timeout=60)
@@ -613,6 +699,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
                                      reverse_watch_rep_fault, reverse_watch_interrupt,
-                                     reverse_snapshots, reverse_interrupt]}
+                                     reverse_snapshots, reverse_interrupt, live_reverse, live_no_record]}
 SCENARIOS[SCENARIO]()
 t.finish()

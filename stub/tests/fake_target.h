@@ -24,6 +24,8 @@ class FakeTarget : public Target, public SwBreakpointOps, public MonitorOps {
   StopEvent stop = StopEvent::signalled(5);
   std::string xml = "<target><architecture>fake</architecture></target>";
   int attaches = 0, detaches = 0;
+  std::string refusal;  // reverse_refusal()
+  std::string reverse_refusal() const override { return refusal; }
 
   const std::string& target_xml() const override { return xml; }
   size_t register_count() const override { return regs.size(); }

@@ -36,6 +36,24 @@ TEST_F(SessionTest, SupportedFollowsCapabilities) {
   EXPECT_EQ(reply("qSupported").find("swbreak"), std::string::npos);
 }
 
+// gdb refuses reverse commands itself, without saying why, unless they are advertised:
+// a target that knows why it cannot go back advertises them and answers each with its
+// reason on the console and an error.
+TEST_F(SessionTest, ReverseRefusalIsAdvertisedAndAnsweredWithTheReason) {
+  EXPECT_EQ(reply("bs"), "");
+  target.refusal = "no history here\n";
+  const std::string r = reply("qSupported");
+  EXPECT_NE(r.find("ReverseStep+"), std::string::npos);
+  EXPECT_NE(r.find("ReverseContinue+"), std::string::npos);
+  for (const char* packet : {"bs", "bc"}) {
+    const Session::Outcome o = session.handle(packet);
+    EXPECT_EQ(o.next, Next::kReply);
+    EXPECT_EQ(o.reply, "E01");
+    EXPECT_EQ(o.console, "no history here\n");
+  }
+  EXPECT_TRUE(target.resumes.empty());
+}
+
 TEST_F(SessionTest, MissingCapabilityAnswersEmpty) {
   target.offer_breakpoints = false;
   target.offer_monitor = false;
