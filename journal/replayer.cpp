@@ -14,7 +14,8 @@ Replayer::Replayer(Machine& machine, const std::vector<Event>& events)
 }
 
 uint64_t Replayer::next_deadline() const {
-  if (diverged() || cursor_ == events_.size()) return ~uint64_t{0};
+  if (diverged()) return ~uint64_t{0};
+  if (cursor_ == events_.size()) return history_end_;
   return events_[cursor_].icount;
 }
 

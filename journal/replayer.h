@@ -27,6 +27,11 @@ class Replayer : public ExternalSource {
   // Where events of one kind go (block completions to the disks, bytes to the UART).
   void on(EventKind kind, Deliver deliver) { deliverers_[static_cast<size_t>(kind)] = std::move(deliver); }
 
+  // A live run's history goes on after its last event up to the frontier, the guest perhaps
+  // idling in HLT with nothing journaled: the replay may idle up to there too. (A recording
+  // ends with an event of its own, its final digest.)
+  void set_history_end(uint64_t icount) { history_end_ = icount; }
+
   void poll(uint64_t now) override;
   uint64_t next_deadline() const override;
   bool busy() const override { return false; }
@@ -70,6 +75,7 @@ class Replayer : public ExternalSource {
   Deliver deliverers_[kEventKinds];
   StateHasher hasher_;
   uint64_t digests_checked_ = 0;
+  uint64_t history_end_ = ~uint64_t{0};
   std::vector<std::string> divergence_;
 };
 

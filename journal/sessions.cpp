@@ -82,6 +82,7 @@ Replayer& RecordingSession::park() {
     wire_deliveries(*replayer_, machine_, disks_, /*through_completion_source=*/false);
   }
   replayer_->set_position({recorder_->events().size(), recorder_->digests()});
+  replayer_->set_history_end(frontier_);
   machine_.add_external_source(replayer_.get());
   parked_ = true;
   return *replayer_;
