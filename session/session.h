@@ -5,7 +5,8 @@
 //
 //   live:      the guest runs with real host I/O and is recorded as it goes (in memory, or
 //              to a file for `record`), unless --no-record; forward execution takes
-//              snapshots through a live timeline.
+//              snapshots through a live timeline, which also goes back over the run and
+//              forward again to where it goes on live (docs/timeline.md).
 //   replaying: a recording file runs again exactly; the timeline over it travels in time.
 #pragma once
 
