@@ -651,18 +651,22 @@ def reverse_snapshots():
                 "takes" in small.stderr, f"--snapshot-memory 1K: exit 2 (got {small.returncode}: {small.stderr!r})")
 
 
-def reverse_interrupt():
+def reverse_interrupt(live=False):
     """^C stops a long reverse-continue where the search has got to, a position like any
     other: registers and memory can be read, and stepping back and forth returns to it. The
     search is long on purpose: a breakpoint in the guest's inner loop, and only the snapshot
-    at instruction 0, so it replays the whole history stopping at every iteration."""
+    at instruction 0, so it replays the whole history stopping at every iteration. With
+    `live`, the same in a live `rewind run --gdb` (the run goes back over its own history)."""
     elf = os.path.join(GUEST_DIR, f"intloop{BITS}.elf")
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "intloop.rwr")
         rec = subprocess.run([REWIND, "record", elf, "--append", "iters=30000000", "-o", recording],
                              capture_output=True, text=True, timeout=60)
         t.check(rec.returncode == 1, f"rewind record exits 1 (got {rec.returncode})", rec.stderr)
-        r = Rewind(REWIND, elf, replay=recording, extra=["--snapshot-interval", "0"])
+        if live:
+            r = Rewind(REWIND, elf, append="iters=30000000", extra=["--snapshot-interval", "0"])
+        else:
+            r = Rewind(REWIND, elf, replay=recording, extra=["--snapshot-interval", "0"])
         try:
             # ^C half a second into the search (which, uninterrupted, takes several seconds).
             out = run_gdb(elf, r.port, [
@@ -695,10 +699,45 @@ def reverse_interrupt():
     t.expect_absent(out, r"No more reverse-execution history", "the search did not run to the start")
 
 
+def live_reverse_interrupt():
+    reverse_interrupt(live=True)
+
+
+def live_reverse_steps():
+    """In a live `rewind run --gdb`: the reverse commands gdb builds on reverse-stepi and
+    reverse-continue (reverse-finish, reverse-next, reverse-step), and read and access
+    watchpoints backwards, then forward through the past and live to the end."""
+    out = live_session([
+        "break square", "continue",                # the frontier: square's entry
+        "reverse-finish", "bt 1",                  # back to the call in kmain (line 81)
+        "reverse-next", "bt 1",                    # to the start of that line
+        "reverse-step", "bt 1",                    # into the end of the call before: read_global
+        "delete", "rwatch global_value",
+        "continue",                                # the next read (printf's, line 82), replayed
+        "reverse-continue",                        # backwards: before the same read
+        "delete", "awatch counter",
+        "reverse-continue", "bt 1",                # count_up's last write of counter (6 -> 10)
+        "delete", "continue", "continue",          # through the frontier, live to the end
+    ])
+    t.expect_in_order(out, [
+        rf"Breakpoint 1, square \(v=12\) at .*{SRC}:26",
+        r"^#0\s+0x[0-9a-f]+ in kmain .*debug\.c:81",
+        r"^#0\s+kmain .*debug\.c:81",
+        r"^#0\s+read_global \(\) at .*debug\.c:38",
+        r"Hardware read watchpoint 2: global_value\s+Value = 42", r"kmain .*debug\.c:82",
+        r"Hardware read watchpoint 2: global_value\s+Value = 42", r"kmain .*debug\.c:82",
+        r"Hardware access \(read/write\) watchpoint 3: counter\s+Old value = 10\s+New value = 6",
+        r"^#0\s+0x[0-9a-f]+ in count_up \(n=5\) at .*debug\.c:32",
+        rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
+        r"\[Inferior 1 \(Remote target\) exited with code 07\]",
+    ], "live reverse-finish, reverse-next, reverse-step and read/access watchpoints")
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
                                      reverse_watch_rep_fault, reverse_watch_interrupt,
-                                     reverse_snapshots, reverse_interrupt, live_reverse, live_no_record]}
+                                     reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
+                                     live_reverse_steps, live_reverse, live_no_record]}
 SCENARIOS[SCENARIO]()
 t.finish()
