@@ -355,7 +355,8 @@ def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
 
 def live_session(commands, append="", extra=(), status=7, pre=()):
     """gdb against a live `rewind run --gdb` of the debug guest (recorded in memory as it
-    runs, so that it can go back); returns gdb's output once rewind has ended with `status`."""
+    runs, so that it can go back); returns gdb's output and the guest's serial output once
+    rewind has ended with `status`."""
     r = Rewind(REWIND, ELF, append=append, extra=extra)
     try:
         out = run_gdb(ELF, r.port, commands, pre=pre, timeout=60)
@@ -363,7 +364,7 @@ def live_session(commands, append="", extra=(), status=7, pre=()):
         r.close()
         raise
     expect_exit(r, status)
-    return out
+    return out, r.stdout
 
 
 def live_reverse():
@@ -372,7 +373,7 @@ def live_reverse():
     refuses writes in the past, and going forward replays up to where the run had got and
     continues live from there, to the end stop and the guest's exit."""
     state = f'printf "STATE %#lx %#lx\\n", $pc, ${AX}'
-    out = live_session([
+    out, serial = live_session([
         "break count_up", "continue", "break 32", "continue", "continue", "continue",
         "print i", state,                      # A: line 32 with i == 2, the frontier
         "stepi 3", state,                      # B: live, after `add`: AX = counter + i = 3
@@ -416,6 +417,9 @@ def live_reverse():
         t.check(int(c[0], 16) < int(b[0], 16) and c[1] == a[1],
                 f"reverse-stepi goes back one instruction and undoes it ({b} -> {c})", out)
         t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+    # The past's serial output was shown when it ran: going back and forth shows it once.
+    for line in ("add: 12", "square: 144 counter: 10"):
+        t.check(serial.count(line) == 1, f"{line!r} printed once (got {serial.count(line)})", serial)
     whens = re.findall(r"^icount (\d+) of (\d+) recorded", out, re.M)
     if t.check(len(whens) == 2, f"two `monitor when` answers (got {whens})", out):
         t.check(int(whens[0][0]) + 1 == int(whens[0][1]),
@@ -427,7 +431,7 @@ def live_reverse():
 def live_no_record():
     """`rewind run --gdb --no-record` keeps no history: a reverse command says why, and the
     guest stays where it was."""
-    out = live_session(["break count_up", "continue", "reverse-stepi", "print $pc", "reverse-continue",
+    out, _ = live_session(["break count_up", "continue", "reverse-stepi", "print $pc", "reverse-continue",
                         "print $pc", "continue"], extra=["--no-record"])
     refusal = r"^rewind: reverse execution needs the run's recording \(it was started with --no-record\)"
     t.expect_in_order(out, [
@@ -707,7 +711,7 @@ def live_reverse_steps():
     """In a live `rewind run --gdb`: the reverse commands gdb builds on reverse-stepi and
     reverse-continue (reverse-finish, reverse-next, reverse-step), and read and access
     watchpoints backwards, then forward through the past and live to the end."""
-    out = live_session([
+    out, serial = live_session([
         "break square", "continue",                # the frontier: square's entry
         "reverse-finish", "bt 1",                  # back to the call in kmain (line 81)
         "reverse-next", "bt 1",                    # to the start of that line
@@ -731,6 +735,7 @@ def live_reverse_steps():
         rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
         r"\[Inferior 1 \(Remote target\) exited with code 07\]",
     ], "live reverse-finish, reverse-next, reverse-step and read/access watchpoints")
+    t.check(serial.count("add: 12") == 1, f"the past's output printed once (got {serial!r})", serial)
 
 
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,

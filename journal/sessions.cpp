@@ -84,6 +84,9 @@ Replayer& RecordingSession::park() {
   replayer_->set_position({recorder_->events().size(), recorder_->digests()});
   replayer_->set_history_end(frontier_);
   machine_.add_external_source(replayer_.get());
+  // The past's serial output was shown when it happened: not again while replaying it.
+  machine_.uart().flush();
+  machine_.uart().set_output_muted(true);
   parked_ = true;
   return *replayer_;
 }
@@ -120,6 +123,7 @@ bool RecordingSession::unpark() {
   }
   if (serial_) machine_.add_external_source(serial_);
   machine_.add_external_source(recorder_.get());
+  machine_.uart().set_output_muted(false);
   parked_ = false;
   return true;
 }

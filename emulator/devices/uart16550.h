@@ -62,6 +62,9 @@ class Uart16550 {
 
   // Sees every byte the guest transmits (the recorder hashes them). Not per instruction.
   void set_output_observer(std::function<void(uint8_t)> observer) { output_observer_ = std::move(observer); }
+  // Transmitted bytes still reach the observer but not the output FILE: a live run replaying
+  // its own past has shown that output already. Host-side, not machine state.
+  void set_output_muted(bool muted) { muted_ = muted; }
 
   // --- receive ---
   // A byte arrives on the line. With no room for it, it is lost and LSR.OE is set.
@@ -91,6 +94,7 @@ class Uart16550 {
   FILE* out_;
   uint16_t base_ = kCom1Base;
   std::function<void(uint8_t)> output_observer_;
+  bool muted_ = false;
   std::string pending_output_;
   uint16_t divisor_ = 12;  // 9600 baud, as after a BIOS
   uint8_t ier_ = 0, fcr_ = 0, lcr_ = 0x03, mcr_ = 0, scr_ = 0;
