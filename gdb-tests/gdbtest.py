@@ -20,15 +20,15 @@ def free_port():
 
 
 class Rewind:
-    """A `rewind run` process serving gdb (or `rewind replay RECORDING` with replay=);
-    stderr is collected line by line."""
+    """A `rewind run` process serving gdb (or `rewind replay RECORDING` with replay=, or
+    `rewind record` with command="record" and -o in extra); stderr is collected line by line."""
 
-    def __init__(self, rewind, guest, append="", wait=True, extra=(), replay=None):
+    def __init__(self, rewind, guest, append="", wait=True, extra=(), replay=None, command="run"):
         self.port = free_port()
         if replay:
             cmd = [rewind, "replay", replay, "--gdb", f"127.0.0.1:{self.port}"]
         else:
-            cmd = [rewind, "run", guest, "--gdb", f"127.0.0.1:{self.port}"]
+            cmd = [rewind, command, guest, "--gdb", f"127.0.0.1:{self.port}"]
         if wait:
             cmd.append("--wait-gdb")
         if append:
