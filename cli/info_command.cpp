@@ -19,6 +19,7 @@ const char* kind_name(journal::EventKind k) {
     case journal::EventKind::kSerialInput: return "serial input bytes";
     case journal::EventKind::kStateHash: return "state digests";
     case journal::EventKind::kIdleWake: return "idle wake-ups";
+    case journal::EventKind::kDebuggerWrite: return "debugger writes";
   }
   return "unknown";
 }
@@ -41,7 +42,7 @@ int info_command(const std::string& path) {
   }
   const journal::RecordingHeader& h = rec.header;
   fmt::print("recording      {}\n", path);
-  fmt::print("format         version {}, {}\n", journal::kFormatVersion, human_bytes(rec.file_bytes));
+  fmt::print("format         version {}, {}\n", rec.version, human_bytes(rec.file_bytes));
   fmt::print("recorded by    rewind {}\n", h.rewind_version);
   fmt::print("guest          {} ({} bytes, hash {:016x})\n", h.guest.path, h.guest.size, h.guest.hash);
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);

@@ -428,6 +428,45 @@ def live_reverse():
                 f"reverse-stepi at the end goes back one from the new frontier ({whens[1]})", out)
 
 
+def live_writes():
+    """A debugger's writes at a live run's frontier are journaled: going back over them and
+    forward again makes them again at the same instruction, and the recording file replays
+    them (`rewind replay` without gdb ends as the run did, the guest printing the new value)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "writes.rwr")
+        r = Rewind(REWIND, ELF, command="record", extra=["-o", recording])
+        try:
+            out = run_gdb(ELF, r.port, [
+                "break add", "continue",
+                "set var global_value = 1234", f"set ${AX} = 0x5a5a",  # AX is dead here (add computes it)
+                "print global_value", f"print/x ${AX}",
+                "reverse-stepi", "print global_value", f"print/x ${AX}",  # before the writes
+                "stepi", "print global_value", f"print/x ${AX}",          # replayed across them
+                "delete", "continue", "continue",                         # the end stop, then the exit
+            ], timeout=60)
+        except Exception:
+            r.close()
+            raise
+        expect_exit(r, 7)
+        t.expect_in_order(out, [
+            rf"Breakpoint 1, add \(a=7, b=5\) at .*{SRC}",
+            r"^\$1 = 1234", r"^\$2 = 0x5a5a",
+            r"^\$3 = 42", r"^\$4 = 0x(?!5a5a$)[0-9a-f]+$",
+            r"^\$5 = 1234", r"^\$6 = 0x5a5a",
+            r"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
+            r"\[Inferior 1 \(Remote target\) exited with code 07\]",
+        ], "writes at the frontier, replayed across")
+        t.check("global: 1234" in r.stdout, "the guest printed the value written", r.stdout)
+        t.check(not any("diverge" in line for line in r.stderr_lines), "no divergence live", "\n".join(r.stderr_lines))
+        rep = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=30)
+        t.check(rep.returncode == 7, f"rewind replay exits 7 as the run did (got {rep.returncode})", rep.stderr)
+        t.check(rep.stdout == r.stdout, "the replay's serial output is the live run's",
+                f"live:\n{r.stdout}\nreplay:\n{rep.stdout}\n{rep.stderr}")
+        info = subprocess.run([REWIND, "info", recording], capture_output=True, text=True, timeout=30)
+        t.check(re.search(r"debugger writes\s+2$", info.stdout, re.M) is not None,
+                "the recording holds the two writes", info.stdout)
+
+
 def live_no_record():
     """`rewind run --gdb --no-record` keeps no history: a reverse command says why, and the
     guest stays where it was."""
@@ -743,6 +782,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
                                      reverse_watch_rep_fault, reverse_watch_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
-                                     live_reverse_steps, live_reverse, live_no_record]}
+                                     live_reverse_steps, live_reverse, live_no_record, live_writes]}
 SCENARIOS[SCENARIO]()
 t.finish()

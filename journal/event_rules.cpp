@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "journal/debugger_write.h"
 #include "journal/recording_file.h"
 
 namespace rw::journal {
@@ -17,6 +18,8 @@ std::string EventRules::accept(const std::vector<Event>& chunk) {
     if (e.icount < last) return fmt::format("events out of order (instruction {} after {})", e.icount, last);
     if (e.icount > due)
       return fmt::format("event at instruction {} lies past the state digest due at instruction {}", e.icount, due);
+    if (e.kind == EventKind::kDebuggerWrite)
+      if (std::string why = check_debugger_write(e); !why.empty()) return fmt::format("{} at instruction {}", why, e.icount);
     last = e.icount;
     // A digest is periodic (exactly at `due`) or the final one; either way the next is due
     // one interval later at the latest.

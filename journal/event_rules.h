@@ -1,6 +1,7 @@
 // What the events of a readable recording obey (docs/recording-format.md, "Damage"): they
 // come in instruction order, and none lies past the state digest that was due before it, so
-// a replay never runs longer than one digest interval past what the file holds. The reader
+// a replay never runs longer than one digest interval past what the file holds; a debugger's
+// write is well formed (journal/debugger_write.h). The reader
 // checks each chunk as a whole before it keeps any of it.
 #pragma once
 

@@ -28,6 +28,11 @@ void Recorder::record(EventKind kind, uint8_t device, uint64_t id, int32_t statu
   append(std::move(e));
 }
 
+void Recorder::record(Event e) {
+  e.icount = machine_.cpu().icount;
+  append(std::move(e));
+}
+
 StateDigest Recorder::record_digest() {
   StateDigest d = hasher_.digest();
   append(d.to_event());

@@ -24,6 +24,8 @@ class Recorder : public ExternalSource {
   Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file);
 
   void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
+  // An event made whole elsewhere (a debugger's write), at the current instruction count.
+  void record(Event e);
   const std::vector<Event>& events() const { return events_; }
   uint64_t digests() const { return digests_; }
   // Journals a full digest of the machine now (at the end of a run: replay checks it

@@ -39,6 +39,7 @@ class RecordingWriter {
 
 // What a reader found in a file.
 struct Recording {
+  uint32_t version = kFormatVersion;  // the file's
   RecordingHeader header;
   std::vector<Event> events;
   std::optional<RecordingEnd> end;  // missing if the recording was cut short

@@ -44,8 +44,10 @@ template <size_t kMinBytes, class T> Bounded<T, kMinBytes> bounded(T& v) { retur
 
 inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // 2: state digests from the snapshot's own description (every device part named, the CPU's
-// fields as cpu/cpu_state.h lists them); 1 is refused.
-inline constexpr uint32_t kFormatVersion = 2;
+// fields as cpu/cpu_state.h lists them); 1 is refused. 3: debugger writes (event kind 5);
+// a version 2 file is read as it is (it has none).
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK"
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
@@ -79,8 +81,9 @@ enum class EventKind : uint8_t {
   kSerialInput = 2,      // device = port, id = the byte
   kStateHash = 3,        // id = combined hash; data = {cpu, devices, memory, page, hash, page, hash...}
   kIdleWake = 4,         // the CPU idled in HLT until here, waiting for the host
+  kDebuggerWrite = 5,    // a debugger changed memory or a register here (journal/debugger_write.h)
 };
-inline constexpr size_t kEventKinds = 5;
+inline constexpr size_t kEventKinds = 6;
 
 // Something the guest saw that its own instructions did not determine, at the
 // instruction boundary where it saw it.

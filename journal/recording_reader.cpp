@@ -46,7 +46,7 @@ struct ByteSource {
   std::function<bool(uint64_t offset, uint8_t* out, size_t len)> read;
 };
 
-RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos) {
+RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos, uint32_t& version_read) {
   uint8_t fixed[kFixedHeaderBytes];
   if (src.size < kFixedHeaderBytes) throw RecordingError(name + ": not a rewind recording (bad magic)");
   if (!src.read(0, fixed, sizeof fixed)) throw RecordingError(name + ": read error");
@@ -54,13 +54,15 @@ RecordingHeader read_header(const ByteSource& src, const std::string& name, uint
   const uint32_t version = get32(fixed + 8);
   // An older recording's state digests cover other state, laid out otherwise: this rewind
   // could replay it but not check it, so it is refused rather than reported as diverging.
-  if (version > 0 && version < kFormatVersion)
-    throw RecordingError(fmt::format("{}: recording format version {} is not supported (this rewind reads version {}): "
-                                     "it was made by an older rewind, whose state digests differ; record it again",
-                                     name, version, kFormatVersion));
-  if (version != kFormatVersion)
-    throw RecordingError(fmt::format("{}: recording format version {} is not supported (this rewind reads version {})",
-                                     name, version, kFormatVersion));
+  if (version > 0 && version < kOldestReadableVersion)
+    throw RecordingError(fmt::format("{}: recording format version {} is not supported (this rewind reads versions {} "
+                                     "to {}): it was made by an older rewind, whose state digests differ; record it again",
+                                     name, version, kOldestReadableVersion, kFormatVersion));
+  if (version == 0 || version > kFormatVersion)
+    throw RecordingError(fmt::format("{}: recording format version {} is not supported (this rewind reads versions {} "
+                                     "to {})",
+                                     name, version, kOldestReadableVersion, kFormatVersion));
+  version_read = version;
   const uint32_t len = get32(fixed + 12), crc = get32(fixed + 16);
   if (len > kMaxHeaderBytes || len > src.size - kFixedHeaderBytes)
     throw RecordingError(name + ": truncated or corrupted header");
@@ -80,7 +82,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
   Recording rec;
   rec.file_bytes = src.size;
   uint64_t pos = 0;
-  rec.header = read_header(src, name, pos);
+  rec.header = read_header(src, name, pos, rec.version);
 
   EventRules rules(rec.header.state_hash_interval);
   struct ChunkStart {
@@ -151,6 +153,9 @@ Recording parse(const ByteSource& src, const std::string& name) {
       return damaged("malformed chunk");
     // All or nothing: a chunk that breaks a rule is dropped whole.
     if (std::string why = rules.accept(events); !why.empty()) return damaged("damaged chunk: " + why);
+    if (rec.version < 3 && std::any_of(events.begin(), events.end(),
+                                       [](const Event& e) { return e.kind == EventKind::kDebuggerWrite; }))
+      return damaged("damaged chunk: a debugger write in a version 2 recording");
     starts.push_back({rec.events.size(), pos});
     std::move(events.begin(), events.end(), std::back_inserter(rec.events));
     ++rec.chunks;

@@ -8,6 +8,7 @@
 #include "block/disks.h"
 #include "devices/serial_input.h"
 #include "devices/uart16550.h"
+#include "journal/debugger_write.h"
 #include "machine/machine.h"
 
 namespace rw::journal {
@@ -28,6 +29,12 @@ void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, 
   }
   replayer.on(EventKind::kSerialInput, [&machine](const Event& e) { machine.uart().receive(static_cast<uint8_t>(e.id)); });
   replayer.on(EventKind::kIdleWake, [](const Event&) {});
+  replayer.on(EventKind::kDebuggerWrite, [&replayer, &machine](const Event& e) {
+    if (!apply_debugger_write(machine, e))
+      replayer.diverge({fmt::format("the recording's debugger write at instruction {} does not fit this machine (at "
+                                    "physical address {:#x}, {} bytes)",
+                                    e.icount, e.id, e.status)});
+  });
 }
 
 RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& header, const std::string& path,
@@ -63,6 +70,25 @@ void RecordingSession::finish(const RunResult& result, int exit_status) {
   end.serial_output_hash = serial_hash_.digest();
   end.final_state = recorder_->record_digest().combined();
   if (file_) file_->finish(end);
+}
+
+bool RecordingSession::debugger_write_memory(uint64_t addr, std::span<const uint8_t> bytes) {
+  std::vector<Machine::PhysicalPiece> pieces;
+  if (parked_ || machine_.past_delivery() || !machine_.virtual_to_physical(addr, bytes.size(), pieces)) return false;
+  for (const Machine::PhysicalPiece& p : pieces) {
+    const std::span<const uint8_t> piece = bytes.subspan(p.offset, p.len);
+    machine_.write_physical(p.phys, piece.data(), piece.size());
+    recorder_->record(memory_write_event(p.phys, piece));
+  }
+  return true;
+}
+
+bool RecordingSession::debugger_write_register(cpu::Reg reg, uint64_t value) {
+  if (parked_ || machine_.past_delivery()) return false;
+  Event e = register_write_event(reg, value);
+  if (!check_debugger_write(e).empty() || !cpu::write_register(machine_.cpu(), reg, value)) return false;
+  recorder_->record(std::move(e));
+  return true;
 }
 
 Replayer& RecordingSession::park() {

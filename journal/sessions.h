@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cpu/registers.h"
 #include "journal/checksum.h"
 #include "journal/recorder.h"
 #include "journal/recording_file.h"
@@ -33,7 +35,8 @@ inline constexpr uint64_t kDefaultDigestInterval = 10'000'000;
 // disks (through their completion source, which counts them for --stats, or straight to
 // the device: a live run replaying its own past counts each request once, when the host
 // did it), serial bytes to the UART, idle wakes nowhere (they only mark where the machine
-// woke). The one wiring of a replay, for ReplaySession and a live run's past alike.
+// woke), a debugger's writes to the machine (a write it cannot take is a divergence). The
+// one wiring of a replay, for ReplaySession and a live run's past alike.
 void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, bool through_completion_source);
 
 class RecordingSession {
@@ -46,6 +49,17 @@ class RecordingSession {
   void finish(const RunResult& result, int exit_status);
   const Recorder& recorder() const { return *recorder_; }
   uint64_t bytes_written() const { return file_ ? file_->bytes_written() : 0; }
+
+  // A debugger's write while running live (not parked): made on the machine and journaled at
+  // the current instruction count (journal/debugger_write.h), after the events delivered
+  // there, so that a replay makes it where a run to this instruction count has delivered
+  // them. Memory is guest-virtual, journaled as the physical pages it lands in. False, and
+  // nothing changed or journaled: parked; a byte not mapped to RAM; a register the CPU does
+  // not take; or the machine is past a delivery at this boundary (an interrupt's or
+  // exception's frame is made after a replay delivers the events here, so a write made after
+  // it could not be put back in its place).
+  bool debugger_write_memory(uint64_t addr, std::span<const uint8_t> bytes);
+  bool debugger_write_register(cpu::Reg reg, uint64_t value);
 
   // Going into the run's own past (timeline/, docs/timeline.md): the machine is at the
   // frontier, the instruction count the live run has reached. park() detaches the live

@@ -97,21 +97,22 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
   const X86RegInfo& r = regs[regno];
   uint64_t v = 0;
   for (size_t i = 0; i < in.size() && i < 8; ++i) v |= uint64_t{in[i]} << (8 * i);
-  cpu::Cpu& c = machine_.cpu();
+  cpu::Reg reg;
   switch (r.kind) {
-    case X86Reg::kGpr: c.gpr[r.index] = v; break;
-    case X86Reg::kPc: c.rip = v; break;
-    case X86Reg::kFlags: cpu::set_rflags(c, v); break;
-    case X86Reg::kSegBase: cpu::write_register(c, cpu::segment_base_reg(r.index), v); break;
+    case X86Reg::kGpr: reg = cpu::gpr_reg(r.index); break;
+    case X86Reg::kPc: reg = cpu::Reg::kRip; break;
+    case X86Reg::kFlags: reg = cpu::Reg::kRflags; break;
+    case X86Reg::kSegBase: reg = cpu::segment_base_reg(r.index); break;
     // Loading a selector needs a descriptor and its checks; there is no x87/SSE state yet.
     // Writes to these are accepted and ignored, so that `G` packets work.
     case X86Reg::kSeg:
     case X86Reg::kX87:
     case X86Reg::kFctrl:
     case X86Reg::kXmm:
-    case X86Reg::kMxcsr: break;
+    case X86Reg::kMxcsr: return true;
+    default: return false;
   }
-  return true;
+  return writers_.reg ? writers_.reg(reg, v) : cpu::write_register(machine_.cpu(), reg, v);
 }
 
 bool MachineTarget::read_memory(uint64_t addr, std::span<uint8_t> out) {
@@ -119,7 +120,7 @@ bool MachineTarget::read_memory(uint64_t addr, std::span<uint8_t> out) {
 }
 
 bool MachineTarget::write_memory(uint64_t addr, std::span<const uint8_t> in) {
-  return machine_.write_virtual(addr, in.data(), in.size());
+  return writers_.memory ? writers_.memory(addr, in) : machine_.write_virtual(addr, in.data(), in.size());
 }
 
 void MachineTarget::attach() {

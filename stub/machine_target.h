@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "cpu/registers.h"
 #include "machine/machine.h"
 #include "stub/target.h"
 
@@ -40,6 +41,14 @@ class MachineTarget final : public Target,
   // How the guest runs forward to an instruction count: Machine::run by default; a replay
   // runs through its Timeline, which takes snapshots on the way.
   void set_runner(std::function<RunResult(uint64_t target)> runner) { runner_ = std::move(runner); }
+  // How the debugger's writes reach the machine, once this adapter has turned a register
+  // number into the CPU's register: straight in by default; a live run's timeline journals
+  // them (and refuses them in the past).
+  struct Writers {
+    std::function<bool(cpu::Reg reg, uint64_t value)> reg;
+    std::function<bool(uint64_t addr, std::span<const uint8_t> bytes)> memory;
+  };
+  void set_writers(Writers writers) { writers_ = std::move(writers); }
   // The history the machine's forward runs go into: `monitor when` describes it.
   void set_timeline(const Timeline* timeline) { timeline_ = timeline; }
   // While a debugger is attached, the guest's end (its exit, a reset request, a triple fault,
@@ -128,6 +137,7 @@ class MachineTarget final : public Target,
   std::chrono::steady_clock::duration run_time_{};
   std::function<int(const RunResult&)> exit_status_;
   std::function<RunResult(uint64_t target)> runner_;
+  Writers writers_;
   const Timeline* timeline_ = nullptr;
   bool end_stop_ = false, can_go_back_ = false;
   std::optional<StopEvent> end_;  // the ending a stop at the end holds back

@@ -17,6 +17,10 @@ ReplayTarget::ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint
   // stopped replays at most one snapshot interval.
   forward_.set_runner([this](uint64_t target) { return timeline_.run_to(target); });
   forward_.set_timeline(&timeline_);
+  forward_.set_writers({[this](cpu::Reg reg, uint64_t value) { return timeline_.write_register(reg, value); },
+                        [this](uint64_t addr, std::span<const uint8_t> bytes) {
+                          return timeline_.write_memory(addr, bytes);
+                        }});
 }
 
 void ReplayTarget::resume(const ResumeRequest& request) {

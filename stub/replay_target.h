@@ -14,8 +14,8 @@
 //
 // The past must stay what was recorded: register and memory writes are refused (gdb says
 // "Could not write register" / "Cannot access memory") in a replay, and in a live run's past;
-// at a live run's frontier they change the machine as without a history (not journaled yet:
-// a replay of the run then diverges where they took effect).
+// at a live run's frontier the timeline makes them and journals them (Timeline::write_memory),
+// so that going back over them and replaying the run (or its recording file) makes them again.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +54,7 @@ class ReplayTarget final : public Target,
   size_t register_count() const override { return forward_.register_count(); }
   size_t register_size(size_t regno) const override { return forward_.register_size(regno); }
   bool read_register(size_t regno, std::span<uint8_t> out) override { return forward_.read_register(regno, out); }
+  // Both go to the timeline (the constructor sets forward_'s writers), which journals them.
   bool write_register(size_t regno, std::span<const uint8_t> in) override {
     return timeline_.at_frontier() && forward_.write_register(regno, in);
   }

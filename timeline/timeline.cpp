@@ -29,6 +29,14 @@ bool Timeline::parked() const { return live_ && live_->parked(); }
 
 uint64_t Timeline::frontier() const { return parked() ? live_->frontier() : now(); }
 
+bool Timeline::write_memory(uint64_t addr, std::span<const uint8_t> bytes) {
+  return at_frontier() && live_->debugger_write_memory(addr, bytes);
+}
+
+bool Timeline::write_register(cpu::Reg reg, uint64_t value) {
+  return at_frontier() && live_->debugger_write_register(reg, value);
+}
+
 const std::vector<std::string>& Timeline::divergence() const {
   static const std::vector<std::string> kNone;
   return replayer_ ? replayer_->divergence() : kNone;

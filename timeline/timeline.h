@@ -19,11 +19,13 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "journal/replayer.h"
 #include "cpu/debugger.h"
+#include "cpu/registers.h"
 #include "machine/machine.h"
 #include "machine/machine_state.h"
 #include "snapshots/snapshot_store.h"
@@ -80,6 +82,13 @@ class Timeline {
   bool at_frontier() const { return live() && !parked(); }
   // Live: the instruction count the live run has reached.
   uint64_t frontier() const;
+  // The debugger's writes (guest-virtual memory, a register), only at_frontier(): the live
+  // run journals them where they are made (RecordingSession::debugger_write_memory), so a
+  // replay of the run, from its past or from its recording file, makes them there again.
+  // False, and nothing changed: not at the frontier, or the write cannot be made there.
+  bool write_memory(uint64_t addr, std::span<const uint8_t> bytes);
+  bool write_register(cpu::Reg reg, uint64_t value);
+
   // The last instruction of the recorded history (where the recording ended, or its last
   // event if it was cut short); live, the frontier.
   uint64_t end() const { return live() ? frontier() : end_; }

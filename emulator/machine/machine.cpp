@@ -269,30 +269,44 @@ bool Machine::read_virtual(uint64_t addr, void* out, size_t len) {
   return true;
 }
 
-bool Machine::write_virtual(uint64_t addr, const void* in, size_t len) {
+bool Machine::virtual_to_physical(uint64_t addr, size_t len, std::vector<PhysicalPiece>& out) {
+  out.clear();
   if (!virtual_range_ok(addr, len)) return false;
-  if (len == 0) return true;
-  // Check every page first so that a failed write changes nothing.
-  const uint64_t first_page = addr >> 12, last_page = (addr + (len - 1)) >> 12;
-  for (uint64_t page = first_page;; ++page) {
+  for (size_t done = 0; done < len;) {
     uint64_t phys;
-    const uint64_t a = page == first_page ? addr : page << 12;
-    if (!cpu::debug_translate(cpu_, a, phys) || !memory_.contains(phys & ~uint64_t{4095}, 4096)) return false;
-    if (page == last_page) break;
-  }
-  const auto* src = static_cast<const uint8_t*>(in);
-  bool code_touched = false;
-  while (len > 0) {
-    uint64_t phys;
-    size_t n = std::min<uint64_t>(len, 4096 - (addr & 4095));
-    cpu::debug_translate(cpu_, addr, phys);
-    memory_.write(phys, src, n);
-    if (memory_.code_chunks(phys >> 12) & PhysicalMemory::chunk_mask(phys & 4095, n)) code_touched = true;
-    src += n;
+    const size_t n = std::min<uint64_t>(len - done, 4096 - (addr & 4095));
+    if (!cpu::debug_translate(cpu_, addr, phys) || !memory_.contains(phys, n)) {
+      out.clear();
+      return false;
+    }
+    out.push_back({phys, done, n});
+    done += n;
     addr += n;
-    len -= n;
+  }
+  return true;
+}
+
+bool Machine::write_physical(uint64_t phys, const void* in, size_t len) {
+  if (!memory_.contains(phys, len)) return false;
+  if (len == 0) return true;
+  memory_.write(phys, in, len);
+  // The code chunks are tracked per page: look at each page the write touches.
+  bool code_touched = false;
+  for (uint64_t a = phys, end = phys + len; a < end;) {
+    const uint64_t n = std::min<uint64_t>(end - a, 4096 - (a & 4095));
+    if (memory_.code_chunks(a >> 12) & PhysicalMemory::chunk_mask(a & 4095, n)) code_touched = true;
+    a += n;
   }
   if (code_touched) code_cache_->flush(cpu_);
+  return true;
+}
+
+bool Machine::write_virtual(uint64_t addr, const void* in, size_t len) {
+  // Every page is checked first, so that a failed write changes nothing.
+  std::vector<PhysicalPiece> pieces;
+  if (!virtual_to_physical(addr, len, pieces)) return false;
+  const auto* src = static_cast<const uint8_t*>(in);
+  for (const PhysicalPiece& p : pieces) write_physical(p.phys, src + p.offset, p.len);
   return true;
 }
 

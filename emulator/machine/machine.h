@@ -181,6 +181,18 @@ class Machine {
   // the guest (no accessed bits). False if any byte is not mapped to RAM.
   bool read_virtual(uint64_t addr, void* out, size_t len);
   bool write_virtual(uint64_t addr, const void* in, size_t len);
+  // Where a guest-virtual range lies in RAM now: a piece per page it touches, in address
+  // order. False (and `out` empty) if any byte is not mapped to RAM. A debugger's write is
+  // journaled as these physical pieces, which do not depend on the page tables when replayed.
+  struct PhysicalPiece {
+    uint64_t phys;
+    size_t offset;  // into the virtual range
+    size_t len;
+  };
+  bool virtual_to_physical(uint64_t addr, size_t len, std::vector<PhysicalPiece>& out);
+  // A debugger's write to RAM, as write_virtual does it: decoded code it overwrites is
+  // thrown away. False (and nothing changed) if the range is not all RAM.
+  bool write_physical(uint64_t phys, const void* in, size_t len);
   // [addr, addr + len) neither wraps past 2^64 nor, outside 64-bit mode, goes past 4 GiB.
   bool virtual_range_ok(uint64_t addr, size_t len) const;
 

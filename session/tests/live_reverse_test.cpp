@@ -21,7 +21,9 @@
 #include <utility>
 
 #include "block/disks.h"
+#include "journal/debugger_write.h"
 #include "journal/recorder.h"
+#include "journal/recording_file.h"
 #include "session/session.h"
 
 namespace rw::session {
@@ -174,6 +176,81 @@ TEST(LiveReverse, GoingBackAndForthInALiveRunReplaysItsOwnHistory) {
   EXPECT_EQ(live.status, 1);  // PASS
   s.reset();
 
+  const Outcome o = replay_and_compare(rec.path, seen);
+  EXPECT_TRUE(o.divergence.empty()) << first(o.divergence);
+  EXPECT_EQ(o.status, live.status);
+}
+
+// A debugger's writes at the frontier are inputs like a device's: journaled where they are
+// made, made again there by a replay of the run's past and of its recording file. Made at a
+// snapshot's instruction count, after the snapshot was taken: a seek there restores it and
+// makes them.
+TEST(LiveReverse, DebuggerWritesAtTheFrontierAreReplayedWhereTheyWereMade) {
+  TempFile rec("rewind_live_writes.rwr");
+  LiveSpec spec = live_spec("compress64.elf", "iters=2");
+  spec.record_path = rec.path;
+  spec.max_instructions = 40'000'000;  // in case the writes send the guest astray
+  spec.snapshots.interval = 1'000'000;
+  std::unique_ptr<Session> s = Session::live(spec);
+  Timeline& tl = *s->timeline();
+  Machine& m = s->machine();
+  Seen seen;
+
+  constexpr uint64_t kAt = 2'000'000;
+  ASSERT_EQ(s->run_to(kAt).reason, cpu::StopReason::kTarget);
+  ASSERT_EQ(tl.snapshot_icount(tl.snapshot_count() - 1), kAt);
+  remember(*s, seen);  // before the writes: a seek to kAt must not bring this back
+  seen.clear();
+  // Eight bytes on the stack, across a page boundary (two physical pieces), and a register.
+  const uint64_t addr = ((m.cpu().gpr[4] - 1024) & ~uint64_t{4095}) - 4;
+  const uint8_t bytes[8] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67};
+  uint8_t old[8];
+  ASSERT_TRUE(m.read_virtual(addr, old, sizeof old));
+  ASSERT_NE(std::vector<uint8_t>(old, old + 8), std::vector<uint8_t>(bytes, bytes + 8));
+  ASSERT_TRUE(tl.write_memory(addr, bytes));
+  const uint64_t r12 = m.cpu().gpr[12] ^ 0x5a5a;
+  ASSERT_TRUE(tl.write_register(cpu::Reg::kR12, r12));
+  EXPECT_FALSE(tl.write_register(cpu::Reg::kCr3, 0));  // the CPU does not take it: not journaled
+  EXPECT_EQ(m.cpu().gpr[12], r12);
+  const MachineState written = m.save_state();
+  remember(*s, seen);
+  size_t writes = 0;
+  for (const journal::Event& e : s->recorder()->events())
+    if (e.kind == journal::EventKind::kDebuggerWrite) {
+      EXPECT_EQ(e.icount, kAt);
+      ++writes;
+    }
+  EXPECT_EQ(writes, 3u);
+
+  ASSERT_EQ(s->run_to(kAt + 300'000).reason, cpu::StopReason::kTarget);
+  remember(*s, seen);
+  // Back before the writes: refused there; forward to them and past them.
+  ASSERT_EQ(tl.seek(kAt - 10), Timeline::SeekResult::kOk);
+  remember(*s, seen);
+  EXPECT_FALSE(tl.write_memory(addr, bytes));
+  EXPECT_FALSE(tl.write_register(cpu::Reg::kR12, 0));
+  ASSERT_EQ(tl.seek(kAt), Timeline::SeekResult::kOk);  // from the snapshot taken before them
+  EXPECT_TRUE(m.save_state() == written) << differing_parts(written, m.save_state());
+  ASSERT_EQ(tl.seek(kAt - 10), Timeline::SeekResult::kOk);
+  ASSERT_EQ(s->run_to(kAt + 100'000).reason, cpu::StopReason::kTarget);  // across them
+  EXPECT_FALSE(tl.diverged()) << first(tl.divergence());
+  remember(*s, seen);
+  ASSERT_EQ(tl.seek(kAt + 300'000), Timeline::SeekResult::kOk);
+  EXPECT_FALSE(tl.diverged()) << first(tl.divergence());
+  EXPECT_TRUE(tl.at_frontier());
+  remember(*s, seen);
+
+  const RunResult r = s->run_to_end();
+  EXPECT_TRUE(tl.at_frontier());
+  const Outcome live = s->finish(r, true);
+  EXPECT_TRUE(live.divergence.empty()) << first(live.divergence);
+  s.reset();
+
+  const journal::Recording file = journal::read_recording(rec.path);
+  EXPECT_EQ(file.version, journal::kFormatVersion);
+  EXPECT_EQ(std::count_if(file.events.begin(), file.events.end(),
+                          [](const journal::Event& e) { return e.kind == journal::EventKind::kDebuggerWrite; }),
+            3);
   const Outcome o = replay_and_compare(rec.path, seen);
   EXPECT_TRUE(o.divergence.empty()) << first(o.divergence);
   EXPECT_EQ(o.status, live.status);

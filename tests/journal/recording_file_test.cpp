@@ -161,9 +161,17 @@ TEST(RecordingFile, RejectsOtherFiles) {
     FAIL() << "version 1 accepted";
   } catch (const RecordingError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("version 1 is not supported (this rewind reads version 2)"), std::string::npos) << what;
+    EXPECT_NE(what.find("version 1 is not supported (this rewind reads versions 2 to 3)"), std::string::npos) << what;
     EXPECT_NE(what.find("older rewind"), std::string::npos) << what;
   }
+  bytes[8] = 0;
+  EXPECT_THROW(parse_recording(bytes, "v0"), RecordingError);
+  // Version 2 differs only in having no debugger writes: read as it is.
+  bytes[8] = 2;
+  const Recording v2 = parse_recording(bytes, "v2");
+  EXPECT_EQ(v2.version, 2u);
+  EXPECT_TRUE(v2.end.has_value());
+  EXPECT_EQ(v2.events.size(), parse_recording(file_bytes(path), "v3").events.size());
 }
 
 TEST(Checksum, KnownValues) {

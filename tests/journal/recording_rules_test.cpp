@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "journal/checksum.h"
+#include "journal/debugger_write.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
 
@@ -38,7 +39,7 @@ void put32(std::vector<uint8_t>& out, uint32_t v) {
 // refuse what is in it.
 class CraftedRecording {
  public:
-  explicit CraftedRecording(uint64_t interval = kInterval) {
+  explicit CraftedRecording(uint64_t interval = kInterval, uint32_t version = kFormatVersion) {
     RecordingHeader h;
     h.rewind_version = "test";
     h.guest = {"guest.elf", 1, 0};
@@ -46,7 +47,7 @@ class CraftedRecording {
     h.state_hash_interval = interval;
     const std::string payload = archive(h);
     bytes_.assign(kMagic, kMagic + sizeof kMagic);
-    put32(bytes_, kFormatVersion);
+    put32(bytes_, version);
     put32(bytes_, static_cast<uint32_t>(payload.size()));
     put32(bytes_, crc32(payload.data(), payload.size()));
     bytes_.insert(bytes_.end(), payload.begin(), payload.end());
@@ -205,6 +206,73 @@ TEST(RecordingRules, TheDigestIntervalMustBeOneTo2To32) {
     }
   }
   EXPECT_TRUE(CraftedRecording(uint64_t{1} << 32).chunk({input(1)}).end(1).read().end.has_value());
+}
+
+// A debugger's write has one shape (journal/debugger_write.h); any other is damage, so a
+// replay never applies a malformed one.
+TEST(RecordingRules, AMalformedDebuggerWriteIsDamage) {
+  auto at = [](uint64_t icount, Event e) {
+    e.icount = icount;
+    return e;
+  };
+  const uint8_t bytes[5] = {1, 2, 3, 4, 5};
+  const Event memory = memory_write_event(0x1ffe, std::span<const uint8_t>(bytes, 2));
+  const Event reg = register_write_event(cpu::Reg::kRip, 0x1234);
+  Recording good = CraftedRecording()
+                       .chunk({at(10, memory), at(10, reg), at(11, memory_write_event(0x2000, bytes)), digest(1000)})
+                       .end(1000)
+                       .read();
+  EXPECT_TRUE(good.damage.empty()) << good.damage;
+  ASSERT_EQ(good.events.size(), 4u);
+  EXPECT_EQ(good.events[2].data, (std::vector<uint64_t>{0x0504030201}));
+
+  std::vector<std::pair<std::string, Event>> bad;
+  Event e = memory;
+  e.status = 3;  // three bytes, and something in the padding after them
+  e.data = {0x030201 | uint64_t{1} << 40};
+  bad.emplace_back("padding", e);
+  e = memory;
+  e.id = 0x1fff;  // two bytes across a page boundary
+  bad.emplace_back("page boundary", e);
+  e = memory;
+  e.status = 0;
+  e.data.clear();
+  bad.emplace_back("empty", e);
+  e = memory;
+  e.status = 4097;
+  e.data.assign(513, 0);
+  bad.emplace_back("too long", e);
+  e = memory;
+  e.status = -1;
+  bad.emplace_back("negative", e);
+  e = memory;
+  e.data.push_back(0);
+  bad.emplace_back("extra word", e);
+  e = reg;
+  e.id = static_cast<uint64_t>(cpu::Reg::kCr3);
+  bad.emplace_back("control register", e);
+  e = reg;
+  e.id = 1000;
+  bad.emplace_back("no such register", e);
+  e = reg;
+  e.data.clear();
+  bad.emplace_back("register without a value", e);
+  e = reg;
+  e.device = 2;
+  bad.emplace_back("unknown target", e);
+  for (const auto& [what, event] : bad) {
+    Recording r = CraftedRecording().chunk({input(5), digest(1000)}).chunk({at(1500, event), digest(2000)}).end(2000).read();
+    EXPECT_FALSE(r.end.has_value()) << what;
+    EXPECT_EQ(r.events.size(), 2u) << what;
+    EXPECT_TRUE(mentions(r.damage, "debugger")) << what << ": " << r.damage;
+  }
+  // Version 2 had no debugger writes: one there is damage too; without, it reads whole.
+  Recording v2 = CraftedRecording(kInterval, 2).chunk({input(5), digest(1000)}).chunk({at(1500, reg), digest(2000)}).end(2000).read();
+  EXPECT_EQ(v2.events.size(), 2u);
+  EXPECT_TRUE(mentions(v2.damage, "version 2")) << v2.damage;
+  v2 = CraftedRecording(kInterval, 2).chunk({input(5), digest(1000)}).end(1000).read();
+  EXPECT_TRUE(v2.damage.empty()) << v2.damage;
+  EXPECT_EQ(v2.version, 2u);
 }
 
 TEST(RecordingRules, OnlyRegularFilesAreRead) {
