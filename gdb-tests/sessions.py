@@ -777,11 +777,59 @@ def live_reverse_steps():
     t.check(serial.count("add: 12") == 1, f"the past's output printed once (got {serial!r})", serial)
 
 
+def live_disk_record():
+    """`rewind record --gdb` of a disk guest whose host I/O is random (--io-faults): a write
+    at the frontier (`set var`), back into the past (before it, requests in flight at the
+    frontier), forward again through the frontier (the write applied again, the host's
+    completions delivered once) to the end; the recording written meanwhile replays exactly."""
+    elf = os.path.join(GUEST_DIR, "disk_sum.elf")
+    disks = os.path.join(GUEST_DIR, "..", "disks")
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "disk.rwr")
+        r = Rewind(REWIND, elf, append="irq=1 chunk=8",
+                   extra=["-o", recording, "-hda", os.path.join(disks, "pattern-a.img"),
+                          "-hdc", os.path.join(disks, "pattern-b.img"), "--io-faults", "seed=5,delay=50-500"],
+                   command="record")
+        try:
+            out = run_gdb(elf, r.port, [
+                "break finished", "continue", "continue", "continue",
+                "set var retries = 7", "print retries",       # at the frontier: journaled
+                "reverse-continue", "print retries",          # the previous chunk: before the write
+                "reverse-stepi", "monitor when",
+                "delete", "continue",                         # replayed, then live, to the end stop
+                "print retries", "continue",
+            ], timeout=60)
+        except Exception:
+            r.close()
+            raise
+        expect_exit(r, 1, "rewind record --gdb")
+        live_serial = r.stdout
+        replay = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
+    t.expect_in_order(out, [
+        r"Breakpoint 1, .*finished",
+        r"^\$1 = 7",
+        r"Breakpoint 1, .*finished",
+        r"^\$2 = 0",
+        r"^icount \d+ of \d+ recorded",
+        r"^rewind: the guest is exiting with status 1: `continue` ends it, or go back",
+        r"^\$3 = 7",
+        r"exited with code 01",
+    ], "a write at the frontier, back before it and forward through it")
+    t.check("retries: 7" in live_serial and "PASS" in live_serial, "the live run saw the write", live_serial)
+    t.check(replay.returncode == 1, f"the recording replays with the recorded status 1 (got {replay.returncode})",
+            replay.stderr)
+    t.check("diverged" not in replay.stderr, "the replay does not diverge", replay.stderr)
+    t.check(replay.stdout == live_serial, "the replay prints what the live run printed",
+            f"live:\n{live_serial}\nreplay:\n{replay.stdout}")
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
                                      reverse_watch_rep_fault, reverse_watch_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
-                                     live_reverse_steps, live_reverse, live_no_record, live_writes]}
+                                     reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
+                                     live_reverse_steps, live_reverse, live_no_record, live_writes,
+                                     live_disk_record]}
 SCENARIOS[SCENARIO]()
 t.finish()
