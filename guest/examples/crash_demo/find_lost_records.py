@@ -41,8 +41,10 @@ say(f"the guest crashed at instruction {crash}: a page fault in the parent walk,
 n = int(gdb.parse_and_eval("nrecords"))
 missing = [i for i in range(n) if int(gdb.parse_and_eval(f"(unsigned long)by_id[{i}]")) == 0]
 stored = int(gdb.parse_and_eval("stored"))
-say(f"{stored} of {n} records were stored; missing ids: {missing[0]}..{missing[-1]} ({len(missing)} records, one chunk)"
-    if missing else f"{stored} of {n} records were stored")
+lost_chunks = sorted({i // 8 for i in missing})
+say(f"{stored} of {n} records were stored; missing: "
+    + ", ".join(f"ids {c * 8}..{c * 8 + 7}" for c in lost_chunks)
+    + f" ({len(lost_chunks)} chunk{'s' if len(lost_chunks) != 1 else ''} of 8 records)")
 
 # Back through the completion handlers, each stopped where it claims its table slots
 # (`stored = at + n`), until one runs on a deeper stack: nested in another handler.
@@ -69,7 +71,8 @@ say(f"instruction {nested_at}: a completion handler running INSIDE another one "
     f"(its stack is {normal_sp - found} bytes deeper than a handler's that interrupted the main loop):")
 print(run("bt 2"), end="")
 channels = ("primary", "secondary")
-lost = next((c for c in (0, 1) if missing and first[c] == missing[0]), None)
+# The chunk this handler copied is one of those missing (the latest loss, going backwards).
+lost = next((c for c in (0, 1) if first[c] in missing), None)
 if lost is None:
     say(f"the two chunks in flight start at record ids {first[0]} (primary channel) and {first[1]} (secondary)")
 else:
