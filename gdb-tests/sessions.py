@@ -719,8 +719,10 @@ def reverse_interrupt(live=False):
                 "reverse-stepi", "stepi", 'printf "AT %#lx\\n", $pc', "monitor when",
                 "kill",
             ], timeout=120, interrupt_after=0.5, interrupt_when="SEARCHING")
-        finally:
+        except Exception:
             r.close()
+            raise
+        expect_exit(r, 18, "rewind's exit status after gdb's kill")
     t.expect_in_order(out, [
         r"Breakpoint 1, exit_emulator",
         r"^icount \d+ of \d+ recorded",
