@@ -286,6 +286,20 @@ def protocol_clean():
     expect_exit(r, 18)
 
 
+def check_step_states(out):
+    """The four STATE lines of `reverse` and `live_reverse`: A at line 32 with i == 2, B after
+    `stepi 3` (AX = counter + i = 3), C after reverse-stepi (one instruction back, AX undone),
+    D after stepi (B again)."""
+    states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
+    if t.check(len(states) == 4, f"four register states printed (got {len(states)})", out):
+        a, b, c, d = states
+        t.check(b[1] == "0x3" and a[1] == "0x2", f"{AX} is i (2), then counter + i (3): {a[1]}, {b[1]}", out)
+        t.check(int(c[0], 16) < int(b[0], 16), f"reverse-stepi goes back to the previous instruction ({b[0]} -> {c[0]})",
+                out)
+        t.check(c[1] == a[1], f"reverse-stepi changes {AX} back ({b[1]} -> {c[1]})", out)
+        t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+
+
 def reverse():
     """`rewind record`, then `rewind replay --gdb`: reverse-stepi, reverse-continue."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -325,14 +339,7 @@ def reverse():
             rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
             r"\[Inferior 1 \(Remote target\) exited with code 07\]",
         ], "reverse")
-        states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
-        if t.check(len(states) == 4, f"four register states printed (got {len(states)})", out):
-            a, b, c, d = states
-            t.check(b[1] == "0x3" and a[1] == "0x2", f"{AX} is i (2), then counter + i (3): {a[1]}, {b[1]}", out)
-            t.check(c[0] != b[0] and int(c[0], 16) < int(b[0], 16),
-                    f"reverse-stepi goes back to the previous instruction ({b[0]} -> {c[0]})", out)
-            t.check(c[1] == a[1], f"reverse-stepi changes {AX} back ({b[1]} -> {c[1]})", out)
-            t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+        check_step_states(out)
         expect_exit(r, 7)
 
 
@@ -410,13 +417,7 @@ def live_reverse():
         rf"^rewind: the guest is exiting with status 7: `continue` ends it, or go back", r"SIGTRAP",
         r"\[Inferior 1 \(Remote target\) exited with code 07\]",
     ], "live reverse")
-    states = re.findall(r"^STATE (0x[0-9a-f]+) (0x[0-9a-f]+)", out, re.M)
-    if t.check(len(states) == 4, f"four register states printed (got {len(states)})", out):
-        a, b, c, d = states
-        t.check(b[1] == "0x3" and a[1] == "0x2", f"{AX} is i (2), then counter + i (3): {a[1]}, {b[1]}", out)
-        t.check(int(c[0], 16) < int(b[0], 16) and c[1] == a[1],
-                f"reverse-stepi goes back one instruction and undoes it ({b} -> {c})", out)
-        t.check(d == b, f"stepi forward again gives the same state ({d} == {b})", out)
+    check_step_states(out)
     # The past's serial output was shown when it ran: going back and forth shows it once.
     for line in ("add: 12", "square: 144 counter: 10"):
         t.check(serial.count(line) == 1, f"{line!r} printed once (got {serial.count(line)})", serial)

@@ -25,30 +25,15 @@
 #include "journal/recorder.h"
 #include "journal/recording_file.h"
 #include "session/session.h"
+#include "session/tests/test_support.h"
 
 namespace rw::session {
 namespace {
 
-const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
-const std::string kDiskDir = REWIND_TEST_DISK_DIR;
-
-struct TempFile {
-  explicit TempFile(const std::string& name)
-      : path((std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string()) {}
-  ~TempFile() { std::filesystem::remove(path); }
-  std::string path;
-};
-
-LiveSpec live_spec(const std::string& elf, const std::string& append) {
-  LiveSpec spec;
-  spec.guest = kGuestDir + "/" + elf;
-  spec.append = append;
-  spec.memory_bytes = 32ull << 20;
-  spec.serial_out = nullptr;
-  spec.serial_in = "none";
-  spec.host_time_unix_seconds = 1'700'000'000;
-  return spec;
-}
+using test_support::kDiskDir;
+using test_support::kGuestDir;
+using test_support::live_spec;
+using test_support::TempFile;
 
 LiveSpec disk_spec() {
   LiveSpec spec = live_spec("disk_sum.elf", "irq=1 chunk=8");

@@ -1,6 +1,7 @@
 // Sessions as the commands build them: a live run (recorded to a file, snapshots on the
 // way) and the replay of its recording; the errors a user can cause.
 #include "session/session.h"
+#include "session/tests/test_support.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,26 +18,10 @@
 namespace rw::session {
 namespace {
 
-const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
-const std::string kDiskDir = REWIND_TEST_DISK_DIR;
-
-struct TempFile {
-  explicit TempFile(const std::string& name)
-      : path((std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string()) {}
-  ~TempFile() { std::filesystem::remove(path); }
-  std::string path;
-};
-
-LiveSpec live_spec(const std::string& elf, const std::string& append = "") {
-  LiveSpec spec;
-  spec.guest = kGuestDir + "/" + elf;
-  spec.append = append;
-  spec.memory_bytes = 32ull << 20;
-  spec.serial_out = nullptr;
-  spec.serial_in = "none";
-  spec.host_time_unix_seconds = 1'700'000'000;
-  return spec;
-}
+using test_support::kDiskDir;
+using test_support::kGuestDir;
+using test_support::live_spec;
+using test_support::TempFile;
 
 // Replays `path` straight through; returns its outcome.
 Outcome replay(const std::string& path, uint64_t* icount = nullptr, size_t* snapshots = nullptr) {
