@@ -795,7 +795,7 @@ def live_disk_record():
                    command="record")
         try:
             out = run_gdb(elf, r.port, [
-                "break finished", "continue", "continue", "continue",
+                "break finished", "continue", "continue", "continue", "monitor events",
                 "set var retries = 7", "print retries",       # at the frontier: journaled
                 "reverse-continue", "print retries",          # the previous chunk: before the write
                 "reverse-stepi", "monitor when",
@@ -810,6 +810,9 @@ def live_disk_record():
         replay = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
     t.expect_in_order(out, [
         r"Breakpoint 1, .*finished",
+        r"^\d+ events journaled so far; now at icount \d+",
+        r"^#1 +icount \d+ +(disk completion: (primary|secondary) master, request \d+, ok|idle wake)",
+        r"^--> now: icount \d+",
         r"^\$1 = 7",
         r"Breakpoint 1, .*finished",
         r"^\$2 = 0",

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
+#include <vector>
 #include <utility>
 
 #include "cpu/debugger.h"
 #include "cpu/registers.h"
 #include "stub/x86_registers.h"
+#include "journal/recording_format.h"
 #include "timeline/timeline.h"
 
 namespace rw::stub {
@@ -32,6 +35,104 @@ cpu::WatchKind watch_kind(WatchType t) {
     case WatchType::kAccess: return cpu::WatchKind::kAccess;
   }
   return cpu::WatchKind::kWrite;
+}
+
+// `monitor events [FROM [TO]]`: the journal's deliveries (state digests left out), numbered
+// from 1 over the whole history, with the current position marked. Without a range, the 10
+// before now and the 10 after; never more than kMaxEventLines lines.
+constexpr size_t kMaxEventLines = 1000;
+
+std::string describe_event(const journal::Event& e) {
+  static constexpr const char* kDrives[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
+  switch (e.kind) {
+    case journal::EventKind::kBlockCompletion:
+      return fmt::format("disk completion: {}, request {}, {}", e.device < 4 ? kDrives[e.device] : "drive ?", e.id,
+                         e.status == 0 ? std::string("ok") : fmt::format("status {}", e.status));
+    case journal::EventKind::kSerialInput: return fmt::format("serial input: byte 0x{:02x}", e.id & 0xFF);
+    case journal::EventKind::kIdleWake: return "idle wake: the guest waited in HLT for the host";
+    case journal::EventKind::kDebuggerWrite:
+      return e.device == 0 ? fmt::format("debugger write: {} bytes at physical 0x{:x}", e.status, e.id)
+                           : fmt::format("debugger write: register {}", e.id);
+    case journal::EventKind::kStateHash: break;
+  }
+  return "state digest";
+}
+
+// Parses a decimal or 0x-prefixed instruction count; false if it is neither.
+bool parse_icount(std::string_view text, uint64_t& out) {
+  int base = 10;
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  if (text.empty() || text.size() > 20) return false;
+  uint64_t v = 0;
+  for (char ch : text) {
+    const int d = ch >= '0' && ch <= '9' ? ch - '0' : base == 16 && ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : base == 16 && ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    if (d < 0 || v > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return false;
+    v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  out = v;
+  return true;
+}
+
+std::string events_text(const Timeline& t, std::string_view args) {
+  std::vector<std::string_view> words;
+  while (!args.empty()) {
+    const size_t sp = args.find(' ');
+    if (sp != 0) words.push_back(args.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    args.remove_prefix(sp + 1);
+  }
+  const uint64_t now = t.now();
+  // The listed events: every delivery, numbered over the whole history.
+  std::vector<size_t> listed;
+  for (size_t i = 0; i < t.events().size(); ++i)
+    if (t.events()[i].kind != journal::EventKind::kStateHash) listed.push_back(i);
+  const auto after_now = std::partition_point(listed.begin(), listed.end(),
+                                              [&](size_t i) { return t.events()[i].icount <= now; });
+  size_t first = 0, last = listed.size();  // [first, last) of `listed`
+  uint64_t from = 0, to = UINT64_MAX;
+  if (words.size() > 2 || (words.size() >= 1 && !parse_icount(words[0], from)) ||
+      (words.size() == 2 && !parse_icount(words[1], to)) || from > to)
+    return "usage: monitor events [FROM [TO]] (instruction counts, FROM <= TO)\n";
+  if (words.empty()) {
+    const size_t at = static_cast<size_t>(after_now - listed.begin());
+    first = at > 10 ? at - 10 : 0;
+    last = std::min(listed.size(), at + 10);
+  } else {
+    first = static_cast<size_t>(std::partition_point(listed.begin(), listed.end(),
+                                                     [&](size_t i) { return t.events()[i].icount < from; }) -
+                                listed.begin());
+    last = static_cast<size_t>(std::partition_point(listed.begin(), listed.end(),
+                                                    [&](size_t i) { return t.events()[i].icount <= to; }) -
+                               listed.begin());
+  }
+  std::string out = fmt::format("{} events journaled{}; now at icount {}\n", listed.size(),
+                                t.live() ? " so far" : "", now);
+  bool marked = false;
+  auto mark = [&] {
+    out += fmt::format("--> now: icount {}\n", now);
+    marked = true;
+  };
+  size_t lines = 0;
+  for (size_t k = first; k < last; ++k) {
+    const journal::Event& e = t.events()[listed[k]];
+    if (!marked && e.icount > now && (k == first || t.events()[listed[k - 1]].icount <= now)) mark();
+    if (++lines > kMaxEventLines) {
+      out += fmt::format("... cut at {} events: ask for a narrower range\n", kMaxEventLines);
+      return out;
+    }
+    const bool same_boundary = k > 0 && t.events()[listed[k - 1]].icount == e.icount &&
+                               e.kind == journal::EventKind::kBlockCompletion &&
+                               t.events()[listed[k - 1]].kind == journal::EventKind::kBlockCompletion;
+    out += fmt::format("#{:<5} icount {:<12} {}{}\n", k + 1, e.icount, describe_event(e),
+                       same_boundary ? fmt::format("  (same boundary as #{})", k) : "");
+  }
+  const bool now_in_range = words.empty() || (from <= now && now <= to);
+  if (!marked && now_in_range) mark();
+  return out;
 }
 
 std::string trim(std::string_view s) {
@@ -320,8 +421,13 @@ std::string MachineTarget::monitor(std::string_view command) {
            "                            exceptions the guest cannot handle)\n" +
            std::string(timeline_ ? "  when                      where the guest is in its recorded history, and its "
                                    "snapshots\n"
+                                   "  events [FROM [TO]]        the journaled deliveries (disk completions, serial "
+                                   "input, ...)\n"
+                                   "                            between two instruction counts, or around now\n"
                                  : "");
   }
+  if ((cmd == "events" || cmd.rfind("events ", 0) == 0) && timeline_)
+    return events_text(*timeline_, std::string_view(cmd).substr(6));
   if (cmd == "when" && timeline_) {
     const Timeline& t = *timeline_;
     const uint64_t nearest = t.snapshot_icount(t.snapshot_at_or_before(t.now()));

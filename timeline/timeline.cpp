@@ -17,11 +17,13 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
   // As `rewind replay` runs it: a complete recording ends by itself (or at the instruction
   // limit it was recorded with), one cut short where its events end.
   end_ = rec.end ? rec.end->final_icount : last_event;
+  events_ = &rec.events;
   take_first_snapshot();
 }
 
 Timeline::Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options)
     : machine_(machine), live_(&session), recorder_(&session.recorder()), options_(options) {
+  events_ = &recorder_->events();
   take_first_snapshot();
 }
 

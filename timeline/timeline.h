@@ -118,6 +118,10 @@ class Timeline {
   void cancel_reverse_continue();
   bool searching() const { return search_.has_value(); }
 
+  // The journal of the history: a recording's events, or those a live run has journaled so
+  // far (state digests among them).
+  const std::vector<journal::Event>& events() const { return *events_; }
+
   // The replay no longer follows the recording (live: the run's replay of its own past).
   bool diverged() const { return replayer_ && replayer_->diverged(); }
   // What differs, when diverged().
@@ -165,6 +169,7 @@ class Timeline {
   journal::Replayer* replayer_ = nullptr;        // replaying: the recording's; live, while parked: the run's
   journal::RecordingSession* live_ = nullptr;    // live: the run's
   const journal::Recorder* recorder_ = nullptr;
+  const std::vector<journal::Event>* events_ = nullptr;  // the journal's (recording or recorder)
   TimelineOptions options_;
   uint64_t end_ = 0;
   snapshots::SnapshotStore store_;

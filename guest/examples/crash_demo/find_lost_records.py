@@ -81,6 +81,13 @@ else:
         f"store[{slot}..{slot + 7}]; the handler it interrupted ({channels[other]} channel) had read "
         f"`at = stored` = {slot} before letting it in, and copies records {first[other]}..{first[other] + 7} "
         f"over the same slots")
+# The journal around here: the two completions that met at one instruction boundary.
+events = run("monitor events").splitlines()
+same = [i for i, line in enumerate(events) if "same boundary" in line]
+if same:
+    say("the journal has their completions delivered at one instruction boundary:")
+    for line in events[same[-1] - 1:same[-1] + 1]:
+        print(line, flush=True)
 run("delete")
 run("tbreak crash_demo.c:61")
 run("continue")
