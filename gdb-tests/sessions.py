@@ -811,7 +811,7 @@ def live_disk_record():
     t.expect_in_order(out, [
         r"Breakpoint 1, .*finished",
         r"^\d+ events journaled so far; now at icount \d+",
-        r"^#1 +icount \d+ +(disk completion: (primary|secondary) master, request \d+, ok|idle wake)",
+        r"^#\d+ +icount \d+ +disk completion: (primary|secondary) master, request \d+, ok",
         r"^--> now: icount \d+",
         r"^\$1 = 7",
         r"Breakpoint 1, .*finished",
