@@ -829,6 +829,34 @@ def live_disk_record():
             f"live:\n{live_serial}\nreplay:\n{replay.stdout}")
 
 
+def monitor_seek():
+    """`monitor seek ICOUNT` (and `seek event N`) moves in the recorded history; gdb's cached
+    registers and frames follow after `maintenance flush register-cache`; no seek past the end."""
+    out = replay_session([
+        "break count_up", "continue", "monitor when",
+        "monitor seek 1000", "maintenance flush register-cache", "monitor when",
+        "monitor seek 99999999999999", "monitor seek event 1", "monitor seek lots",
+        "delete", "continue", "monitor when",  # forward from 1000: to the end stop
+        "monitor seek 1000", "maintenance flush register-cache", "break count_up", "continue", "bt 1",
+        "delete", "continue", "continue",
+    ])
+    t.expect_in_order(out, [
+        rf"Breakpoint 1, count_up \(n=5\) at .*{SRC}:31",
+        r"^icount (\d+) of (\d+) recorded",
+        r"^now at icount 1000; gdb shows the old registers",
+        r"^icount 1000 of \d+ recorded",
+        r"^icount 99999999999999 is past the end of the recorded history \(\d+\)$",
+        r"^there is no event 1: 0 journaled|^now at icount \d+",
+        r"^usage: monitor seek ICOUNT \| monitor seek event N",
+        r"^rewind: the guest is exiting with status 7",
+        r"^icount (\d+) of \1 recorded",
+        r"^now at icount 1000",
+        rf"Breakpoint 2, count_up \(n=5\) at .*{SRC}:31",
+        r"^#0\s+count_up \(n=5\)",
+        r"exited with code 07",
+    ], "monitor seek")
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -836,6 +864,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
-                                     live_disk_record]}
+                                     live_disk_record, monitor_seek]}
 SCENARIOS[SCENARIO]()
 t.finish()

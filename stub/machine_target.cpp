@@ -58,8 +58,9 @@ std::string describe_event(const journal::Event& e) {
   return "state digest";
 }
 
-// Parses a decimal or 0x-prefixed instruction count; false if it is neither.
-bool parse_icount(std::string_view text, uint64_t& out) {
+}  // namespace
+
+bool parse_monitor_number(std::string_view text, uint64_t& out) {
   int base = 10;
   if (text.starts_with("0x") || text.starts_with("0X")) {
     text.remove_prefix(2);
@@ -76,6 +77,8 @@ bool parse_icount(std::string_view text, uint64_t& out) {
   out = v;
   return true;
 }
+
+namespace {
 
 std::string events_text(const Timeline& t, std::string_view args) {
   std::vector<std::string_view> words;
@@ -94,8 +97,8 @@ std::string events_text(const Timeline& t, std::string_view args) {
                                               [&](size_t i) { return t.events()[i].icount <= now; });
   size_t first = 0, last = listed.size();  // [first, last) of `listed`
   uint64_t from = 0, to = UINT64_MAX;
-  if (words.size() > 2 || (words.size() >= 1 && !parse_icount(words[0], from)) ||
-      (words.size() == 2 && !parse_icount(words[1], to)) || from > to)
+  if (words.size() > 2 || (words.size() >= 1 && !parse_monitor_number(words[0], from)) ||
+      (words.size() == 2 && !parse_monitor_number(words[1], to)) || from > to)
     return "usage: monitor events [FROM [TO]] (instruction counts, FROM <= TO)\n";
   if (words.empty()) {
     const size_t at = static_cast<size_t>(after_now - listed.begin());
@@ -424,6 +427,9 @@ std::string MachineTarget::monitor(std::string_view command) {
                                    "  events [FROM [TO]]        the journaled deliveries (disk completions, serial "
                                    "input, ...)\n"
                                    "                            between two instruction counts, or around now\n"
+                                   "  seek ICOUNT | seek event N  go there (gdb keeps showing the old registers and\n"
+                                   "                            frames until `maintenance flush register-cache`\n"
+                                   "                            or a step)\n"
                                  : "");
   }
   if ((cmd == "events" || cmd.rfind("events ", 0) == 0) && timeline_)

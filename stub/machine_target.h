@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "cpu/registers.h"
 #include "machine/machine.h"
@@ -19,6 +20,10 @@ class Timeline;
 }
 
 namespace rw::stub {
+
+// A decimal or 0x-prefixed number from a monitor command; false if it is neither (or over
+// 64 bits).
+bool parse_monitor_number(std::string_view text, uint64_t& out);
 
 // The stop reason gdb expects for a watchpoint of this kind.
 StopEvent::Why why_for_watch(cpu::WatchKind kind);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cpu/debugger.h"
+#include "journal/recording_format.h"
 
 namespace rw::stub {
 
@@ -81,6 +82,51 @@ StopEvent ReplayTarget::stop_for(const ReverseStop& stop) {
   return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
 }
 
-std::string ReplayTarget::monitor(std::string_view command) { return forward_.monitor(command); }
+std::string ReplayTarget::monitor(std::string_view command) {
+  std::string_view cmd = command;
+  while (!cmd.empty() && (cmd.front() == ' ' || cmd.front() == '\t')) cmd.remove_prefix(1);
+  while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\t' || cmd.back() == '\n')) cmd.remove_suffix(1);
+  if (cmd != "seek" && !cmd.starts_with("seek ")) return forward_.monitor(command);
+  std::string_view arg = cmd.substr(4);
+  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+  uint64_t target = 0;
+  if (arg.starts_with("event ")) {
+    // Numbered as `monitor events` numbers them: the deliveries, state digests left out.
+    uint64_t n = 0;
+    std::string_view number = arg.substr(6);
+    while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
+    if (!parse_monitor_number(number, n) || n == 0) return "usage: monitor seek ICOUNT | monitor seek event N\n";
+    uint64_t seen = 0;
+    bool found = false;
+    for (const journal::Event& e : timeline_.events()) {
+      if (e.kind == journal::EventKind::kStateHash || ++seen != n) continue;
+      target = e.icount;
+      found = true;
+      break;
+    }
+    if (!found) return fmt::format("there is no event {}: {} journaled\n", n, seen);
+  } else if (!parse_monitor_number(arg, target)) {
+    return "usage: monitor seek ICOUNT | monitor seek event N\n";
+  }
+  // Only into the history there is: a live run goes past its frontier with `continue`, which
+  // ^C can stop (a number from the client must not buy it unbounded run time).
+  if (target > timeline_.end())
+    return fmt::format("icount {} is past the end of the recorded history ({}){}\n", target, timeline_.end(),
+                       timeline_.live() ? ": `continue` runs the guest on" : "");
+  const Timeline::SeekResult result = timeline_.seek(target);
+  last_stop_ = moved(StopEvent::signalled(gdb_signal::kSigTrap));
+  switch (result) {
+    case Timeline::SeekResult::kOk:
+      return fmt::format("now at icount {}; gdb shows the old registers and frames until `maintenance flush "
+                         "register-cache` or a step\n",
+                         timeline_.now());
+    case Timeline::SeekResult::kBeyondEnd:
+      return fmt::format("icount {} is past the end of the recorded history ({})\n", target, timeline_.end());
+    case Timeline::SeekResult::kDiverged: return "the replay diverged from the recording on the way\n";
+    case Timeline::SeekResult::kStopped:
+      return fmt::format("the guest stopped at icount {}, before {}\n", timeline_.now(), target);
+  }
+  return {};
+}
 
 }  // namespace rw::stub
