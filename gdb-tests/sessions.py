@@ -857,6 +857,34 @@ def monitor_seek():
     ], "monitor seek")
 
 
+def gdb_commands():
+    """stub/gdb/rewind.py: `rewind when`, `rewind events`, `rewind seek`, `rewind goto event`,
+    with gdb's view refreshed after a move (a frame at the new place, registers re-read)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stub", "gdb", "rewind.py")
+    out = replay_session([
+        f"source {script}",
+        "break count_up", "continue", 'printf "PC %#lx\\n", $pc', "rewind when",
+        "rewind seek 1000", 'printf "PC %#lx\\n", $pc', "rewind when",
+        "rewind events", "rewind goto event 1", "rewind seek 99999999999999",
+        "delete", "continue", "continue",
+    ])
+    t.expect_in_order(out, [
+        rf"Breakpoint 1, count_up \(n=5\) at .*{SRC}:31",
+        r"^PC (0x[0-9a-f]+)",
+        r"^icount \d+ of \d+ recorded",
+        r"^now at icount 1000",
+        r"^#0 ",
+        r"^PC (0x[0-9a-f]+)",
+        r"^icount 1000 of \d+ recorded",
+        r"^0 events journaled; now at icount 1000",
+        r"^there is no event 1: 0 journaled",
+        r"is past the end of the recorded history",
+        r"exited with code 07",
+    ], "rewind's gdb commands")
+    pcs = re.findall(r"^PC (0x[0-9a-f]+)", out, re.M)
+    t.check(len(pcs) == 2 and pcs[0] != pcs[1], f"after `rewind seek`, gdb reads the new registers ({pcs})", out)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -864,6 +892,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
-                                     live_disk_record, monitor_seek]}
+                                     live_disk_record, monitor_seek, gdb_commands]}
 SCENARIOS[SCENARIO]()
 t.finish()
