@@ -343,6 +343,18 @@ def reverse():
         expect_exit(r, 7)
 
 
+def gdb_until_exit(r, elf, commands, status, pre=()):
+    """gdb's output for `commands` against the rewind process `r`, once `r` has ended with
+    `status` (it is killed if gdb fails)."""
+    try:
+        out = run_gdb(elf, r.port, commands, pre=pre, timeout=60)
+    except Exception:
+        r.close()
+        raise
+    expect_exit(r, status)
+    return out
+
+
 def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
     """`rewind record` of a guest (the debug guest by default), then gdb against `rewind replay
     --gdb`; returns gdb's output once rewind has ended with the recorded status."""
@@ -350,14 +362,7 @@ def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
         recording = os.path.join(tmp, "guest.rwr")
         rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=30)
         t.check(rec.returncode == status, f"rewind record exits {status} (got {rec.returncode})", rec.stderr)
-        r = Rewind(REWIND, elf, replay=recording, extra=extra)
-        try:
-            out = run_gdb(elf, r.port, commands, pre=pre, timeout=60)
-        except Exception:
-            r.close()
-            raise
-        expect_exit(r, status)
-        return out
+        return gdb_until_exit(Rewind(REWIND, elf, replay=recording, extra=extra), elf, commands, status, pre)
 
 
 def live_session(commands, append="", extra=(), status=7, pre=()):
@@ -365,13 +370,7 @@ def live_session(commands, append="", extra=(), status=7, pre=()):
     runs, so that it can go back); returns gdb's output and the guest's serial output once
     rewind has ended with `status`."""
     r = Rewind(REWIND, ELF, append=append, extra=extra)
-    try:
-        out = run_gdb(ELF, r.port, commands, pre=pre, timeout=60)
-    except Exception:
-        r.close()
-        raise
-    expect_exit(r, status)
-    return out, r.stdout
+    return gdb_until_exit(r, ELF, commands, status, pre), r.stdout
 
 
 def live_reverse():
