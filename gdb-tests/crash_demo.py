@@ -45,8 +45,9 @@ with tempfile.TemporaryDirectory() as tmp:
         r"^#0  chunk_done .* at .*crash_demo\.c:61",
         r"^demo: it copied its chunk \(records \d+\.\.\d+, (primary|secondary) channel\) into store\[\d+\.\.\d+\]",
         r"^demo: the journal has their completions delivered at one instruction boundary:",
-        r"^#\d+\s+icount (\d+)\s+disk completion: .* ok$",
-        r"^#\d+\s+icount (\d+)\s+disk completion: .* ok  \(same boundary as #\d+\)$",
+        r"^#\d+\s+icount (\d+)\s+disk completion\s+(primary|secondary) master\s+READ\s+LBA \d+ x8 ok  started \d+ \(\+\d+\)$",
+        r"^#\d+\s+icount (\d+)\s+disk completion\s+(primary|secondary) master\s+READ\s+LBA \d+ x8 ok  started \d+ \(\+\d+\)"
+        r"  \(same boundary as #\d+\)$",
         r"^demo: instruction \d+: the interrupted handler reaches the same line",
     ], "the demo's gdb session")
     line = re.search(r"^demo: (\d+) of 256 records were stored; missing: (.*) \(", out, re.M)

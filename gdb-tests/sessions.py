@@ -810,7 +810,7 @@ def live_disk_record():
     t.expect_in_order(out, [
         r"Breakpoint 1, .*finished",
         r"^\d+ events journaled so far; now at icount \d+",
-        r"^#\d+ +icount \d+ +disk completion: (primary|secondary) master, request \d+, ok",
+        r"^#\d+ +icount \d+ +disk completion +(primary|secondary) master +(READ|WRITE) +LBA \d+ x\d+ ok  started \d+ \(\+\d+\)",
         r"^--> now: icount \d+",
         r"^\$1 = 7",
         r"Breakpoint 1, .*finished",

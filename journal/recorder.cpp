@@ -18,6 +18,11 @@ void Recorder::append(Event e) {
   events_.push_back(std::move(e));
 }
 
+void Recorder::record_request(const RequestStart& request) {
+  if (file_) file_->append_request(request);
+  requests_.push_back(request);
+}
+
 void Recorder::record(EventKind kind, uint8_t device, uint64_t id, int32_t status) {
   Event e;
   e.icount = machine_.cpu().icount;

@@ -26,7 +26,10 @@ class Recorder : public ExternalSource {
   void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
   // An event made whole elsewhere (a debugger's write), at the current instruction count.
   void record(Event e);
+  // A disk request's start, at `icount` (the instruction that issued it): the request index.
+  void record_request(const RequestStart& request);
   const std::vector<Event>& events() const { return events_; }
+  const std::vector<RequestStart>& requests() const { return requests_; }
   uint64_t digests() const { return digests_; }
   // Journals a full digest of the machine now (at the end of a run: replay checks it
   // where the run ended, so a difference found there is reported in detail) and returns it.
@@ -46,6 +49,7 @@ class Recorder : public ExternalSource {
   RecordingWriter* file_;
   StateHasher hasher_;
   std::vector<Event> events_;
+  std::vector<RequestStart> requests_;
   uint64_t digests_ = 0;
 };
 

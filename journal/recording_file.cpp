@@ -65,24 +65,36 @@ void RecordingWriter::append(Event event) {
   if (pending_.size() >= kEventsPerChunk) flush();
 }
 
-void RecordingWriter::flush() {
-  if (pending_.empty()) return;
-  std::string raw = serialize(bounded<30>(pending_));
+void RecordingWriter::append_request(const RequestStart& request) {
+  pending_requests_.push_back(request);
+  if (pending_requests_.size() >= kEventsPerChunk) flush();
+}
+
+void RecordingWriter::write_chunk(uint32_t tag, const std::string& raw) {
   std::string compressed(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
   int n = LZ4_compress_default(raw.data(), compressed.data(), static_cast<int>(raw.size()),
                                static_cast<int>(compressed.size()));
   if (n <= 0) throw RecordingError(path_ + ": compression failed");
   compressed.resize(n);
   std::string out;
-  put32(out, kChunkTag);
+  put32(out, tag);
   put32(out, static_cast<uint32_t>(compressed.size()));
   put32(out, static_cast<uint32_t>(raw.size()));
   put32(out, crc32(compressed.data(), compressed.size()));
   out += compressed;
   write_bytes(out.data(), out.size());
+}
+
+void RecordingWriter::flush() {
+  if (pending_.empty() && pending_requests_.empty()) return;
+  // Requests first: a request starts before its completion is delivered, so a file cut
+  // short between the two chunks still describes every completion it holds.
+  if (!pending_requests_.empty()) write_chunk(kRequestsTag, serialize(bounded<26>(pending_requests_)));
+  if (!pending_.empty()) write_chunk(kChunkTag, serialize(bounded<30>(pending_)));
   if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
   events_written_ += pending_.size();
   pending_.clear();
+  pending_requests_.clear();
 }
 
 void RecordingWriter::finish(const RecordingEnd& end) {

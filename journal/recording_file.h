@@ -18,6 +18,8 @@ class RecordingWriter {
   ~RecordingWriter();
 
   void append(Event event);
+  // A disk request's start, for the request index (written with the events, before them).
+  void append_request(const RequestStart& request);
   // Writes buffered events as one chunk and flushes it to the file.
   void flush();
   // Flushes and writes the end record; the file is complete.
@@ -29,9 +31,11 @@ class RecordingWriter {
 
  private:
   void write_bytes(const void* data, size_t len);
+  void write_chunk(uint32_t tag, const std::string& raw);
   std::string path_;
   std::unique_ptr<FILE, int (*)(FILE*)> file_;
   std::vector<Event> pending_;
+  std::vector<RequestStart> pending_requests_;
   uint64_t events_written_ = 0;
   uint64_t bytes_written_ = 0;
   bool finished_ = false;
@@ -42,6 +46,9 @@ struct Recording {
   uint32_t version = kFormatVersion;  // the file's
   RecordingHeader header;
   std::vector<Event> events;
+  // The disk requests' starts in issue order (version 4; empty in older files): an index
+  // for describing completions, not needed to replay.
+  std::vector<RequestStart> requests;
   std::optional<RecordingEnd> end;  // missing if the recording was cut short
   uint64_t chunks = 0;
   uint64_t file_bytes = 0;

@@ -2,12 +2,12 @@
 //
 //   file   := header chunk* [end]
 //   header := "RWNDREC\0" u32 version u32 length u32 crc32(payload) payload
-//   chunk  := u32 'CHNK' u32 compressed u32 raw u32 crc32(compressed) lz4(payload)
+//   chunk  := u32 tag u32 compressed u32 raw u32 crc32(compressed) lz4(payload)
 //   end    := u32 'END!' u32 length u32 crc32(payload) payload
 //
-// Payloads are cereal portable-binary archives: RecordingHeader, std::vector<Event>,
-// RecordingEnd. Each chunk stands alone, so a file cut short is readable up to its
-// last complete chunk.
+// Payloads are cereal portable-binary archives: RecordingHeader, std::vector<Event> ('CHNK'),
+// std::vector<RequestStart> ('REQS'), RecordingEnd. Each chunk stands alone, so a file cut
+// short is readable up to its last complete chunk.
 #pragma once
 
 #include <cstdint>
@@ -45,10 +45,12 @@ template <size_t kMinBytes, class T> Bounded<T, kMinBytes> bounded(T& v) { retur
 inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // 2: state digests from the snapshot's own description (every device part named, the CPU's
 // fields as cpu/cpu_state.h lists them); 1 is refused. 3: debugger writes (event kind 5);
-// a version 2 file is read as it is (it has none).
-inline constexpr uint32_t kFormatVersion = 3;
+// a version 2 file is read as it is (it has none). 4: the disk requests' starts ('REQS'
+// chunks); a version 2 or 3 file is read as it is (no request index).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kOldestReadableVersion = 2;
-inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK"
+inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
+inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
 
@@ -96,6 +98,22 @@ struct Event {
   std::vector<uint64_t> data;
   template <class A> void serialize(A& a) { a(icount, kind, device, id, status, bounded<8>(data)); }
   bool operator==(const Event&) const = default;
+};
+
+// A disk request as the guest started it (the ATA command that issued it), at the count of
+// the instruction that issued it. Not an input: a replay issues the same request at the same
+// point by itself. Kept as an index, so that a completion can be described (operation, LBA,
+// sectors, how long it took) without replaying up to it; matched to its completion by
+// (drive, id).
+struct RequestStart {
+  uint64_t icount = 0;
+  uint8_t drive = 0;  // ATA position 0-3
+  uint8_t op = 0;     // block::Op: 0 read, 1 write
+  uint32_t id = 0;    // per drive, from 1 in issue order (the completion's id)
+  uint64_t lba = 0;
+  uint32_t count = 0;  // sectors, at least 1
+  template <class A> void serialize(A& a) { a(icount, drive, op, id, lba, count); }
+  bool operator==(const RequestStart&) const = default;
 };
 
 // Written when a run ends normally; its absence means the recording was cut short.

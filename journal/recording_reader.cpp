@@ -78,6 +78,22 @@ RecordingHeader read_header(const ByteSource& src, const std::string& name, uint
   return header;
 }
 
+// The request index's rules: at most kEventsPerChunk to a chunk, in issue order
+// (non-decreasing instruction count), each a read or write of at least one sector on a
+// drive position 0-3.
+std::string check_requests(const std::vector<RequestStart>& chunk, const std::vector<RequestStart>& before) {
+  if (chunk.empty() || chunk.size() > RecordingWriter::kEventsPerChunk)
+    return fmt::format("{} requests (1 to {} in a chunk)", chunk.size(), RecordingWriter::kEventsPerChunk);
+  uint64_t last = before.empty() ? 0 : before.back().icount;
+  for (const RequestStart& r : chunk) {
+    if (r.icount < last) return fmt::format("request at instruction {} after one at {}", r.icount, last);
+    if (r.drive > 3 || r.op > 1 || r.count == 0 || r.id == 0)
+      return fmt::format("malformed request at instruction {}", r.icount);
+    last = r.icount;
+  }
+  return {};
+}
+
 Recording parse(const ByteSource& src, const std::string& name) {
   Recording rec;
   rec.file_bytes = src.size;
@@ -127,12 +143,16 @@ Recording parse(const ByteSource& src, const std::string& name) {
                                    icount, end.final_icount));
       }
       if (std::string why = rules.check_end(end.final_icount); !why.empty()) return damaged("damaged end record: " + why);
+      if (!rec.requests.empty() && rec.requests.back().icount > end.final_icount)
+        return damaged(fmt::format("damaged end record: a disk request starts at instruction {}, after it",
+                                   rec.requests.back().icount));
       rec.end = end;
       pos += 12 + len;
       if (pos != size) return damaged("data after the end record");
       return rec;
     }
-    if (tag != kChunkTag) return damaged("unknown chunk tag");
+    const bool requests_chunk = tag == kRequestsTag && rec.version >= 4;
+    if (tag != kChunkTag && !requests_chunk) return damaged("unknown chunk tag");
     if (size - pos < 16) return damaged("truncated chunk header");
     const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
     if (clen > kMaxChunkBytes || rlen > kMaxChunkBytes) return damaged("implausible chunk size");
@@ -147,6 +167,18 @@ Recording parse(const ByteSource& src, const std::string& name) {
     const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(compressed.data()), raw.data(),
                                       static_cast<int>(clen), static_cast<int>(rlen));
     if (n < 0 || static_cast<uint32_t>(n) != rlen) return damaged("chunk does not decompress");
+    if (requests_chunk) {
+      std::vector<RequestStart> requests;
+      auto bounded_requests = bounded<26>(requests);  // a request takes 26 bytes
+      if (!deserialize(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), bounded_requests))
+        return damaged("malformed request chunk");
+      if (std::string why = check_requests(requests, rec.requests); !why.empty())
+        return damaged("damaged request chunk: " + why);
+      std::move(requests.begin(), requests.end(), std::back_inserter(rec.requests));
+      ++rec.chunks;
+      pos += 16 + clen;
+      continue;
+    }
     std::vector<Event> events;
     auto bounded_events = bounded<30>(events);  // an event takes at least 30 bytes
     if (!deserialize(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), bounded_events))

@@ -50,6 +50,15 @@ RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& head
         rec->record(EventKind::kBlockCompletion, static_cast<uint8_t>(c.device), c.id, static_cast<int32_t>(c.status));
     });
   }
+  if (disks) {
+    // The request index: starts the guest makes while live (in the past, a replay makes the
+    // same requests again, already indexed).
+    disks->set_request_observer([this, rec](int device, uint32_t id, block::Op op, uint64_t lba, uint32_t count) {
+      if (!parked_)
+        rec->record_request({machine_.exact_icount(), static_cast<uint8_t>(device), static_cast<uint8_t>(op), id, lba,
+                             count});
+    });
+  }
   if (serial)
     serial->set_delivery_observer([this, rec](uint8_t b) {
       if (!parked_) rec->record(EventKind::kSerialInput, 0, b, 0);
@@ -60,7 +69,10 @@ RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& head
   machine.add_external_source(rec);  // last: digests see the events delivered at their boundary
 }
 
-RecordingSession::~RecordingSession() { machine_.uart().set_output_observer(nullptr); }
+RecordingSession::~RecordingSession() {
+  machine_.uart().set_output_observer(nullptr);
+  if (disks_) disks_->set_request_observer(nullptr);
+}
 
 void RecordingSession::finish(const RunResult& result, int exit_status) {
   RecordingEnd end;

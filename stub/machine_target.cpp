@@ -37,26 +37,11 @@ cpu::WatchKind watch_kind(WatchType t) {
   return cpu::WatchKind::kWrite;
 }
 
-// `monitor events [FROM [TO]]`: the journal's deliveries (state digests left out), numbered
-// from 1 over the whole history, with the current position marked. Without a range, the 10
-// before now and the 10 after; never more than kMaxEventLines lines.
+// `monitor events [FROM [TO]]`: the journal's events (state digests left out), numbered
+// from 1 over the whole history, disk completions with their requests, the current
+// position marked. Without a range, the 10 before now and the 10 after; never more than
+// kMaxEventLines lines.
 constexpr size_t kMaxEventLines = 1000;
-
-std::string describe_event(const journal::Event& e) {
-  static constexpr const char* kDrives[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
-  switch (e.kind) {
-    case journal::EventKind::kBlockCompletion:
-      return fmt::format("disk completion: {}, request {}, {}", e.device < 4 ? kDrives[e.device] : "drive ?", e.id,
-                         e.status == 0 ? std::string("ok") : fmt::format("status {}", e.status));
-    case journal::EventKind::kSerialInput: return fmt::format("serial input: byte 0x{:02x}", e.id & 0xFF);
-    case journal::EventKind::kIdleWake: return "idle wake: the guest waited in HLT for the host";
-    case journal::EventKind::kDebuggerWrite:
-      return e.device == 0 ? fmt::format("debugger write: {} bytes at physical 0x{:x}", e.status, e.id)
-                           : fmt::format("debugger write: register {}", e.id);
-    case journal::EventKind::kStateHash: break;
-  }
-  return "state digest";
-}
 
 }  // namespace
 
@@ -89,31 +74,21 @@ std::string events_text(const Timeline& t, std::string_view args) {
     args.remove_prefix(sp + 1);
   }
   const uint64_t now = t.now();
-  // The listed events: every delivery, numbered over the whole history.
-  std::vector<size_t> listed;
-  for (size_t i = 0; i < t.events().size(); ++i)
-    if (t.events()[i].kind != journal::EventKind::kStateHash) listed.push_back(i);
-  const auto after_now = std::partition_point(listed.begin(), listed.end(),
-                                              [&](size_t i) { return t.events()[i].icount <= now; });
-  size_t first = 0, last = listed.size();  // [first, last) of `listed`
+  const journal::EventIndex& index = t.event_index();
+  size_t first = 0, last = index.size();  // [first, last)
   uint64_t from = 0, to = UINT64_MAX;
   if (words.size() > 2 || (words.size() >= 1 && !parse_monitor_number(words[0], from)) ||
       (words.size() == 2 && !parse_monitor_number(words[1], to)) || from > to)
     return "usage: monitor events [FROM [TO]] (instruction counts, FROM <= TO)\n";
   if (words.empty()) {
-    const size_t at = static_cast<size_t>(after_now - listed.begin());
+    const size_t at = index.first_after(now);
     first = at > 10 ? at - 10 : 0;
-    last = std::min(listed.size(), at + 10);
+    last = std::min(index.size(), at + 10);
   } else {
-    first = static_cast<size_t>(std::partition_point(listed.begin(), listed.end(),
-                                                     [&](size_t i) { return t.events()[i].icount < from; }) -
-                                listed.begin());
-    last = static_cast<size_t>(std::partition_point(listed.begin(), listed.end(),
-                                                    [&](size_t i) { return t.events()[i].icount <= to; }) -
-                               listed.begin());
+    first = index.first_at_or_after(from);
+    last = to == UINT64_MAX ? index.size() : index.first_after(to);
   }
-  std::string out = fmt::format("{} events journaled{}; now at icount {}\n", listed.size(),
-                                t.live() ? " so far" : "", now);
+  std::string out = fmt::format("{} events journaled{}; now at icount {}\n", index.size(), t.live() ? " so far" : "", now);
   bool marked = false;
   auto mark = [&] {
     out += fmt::format("--> now: icount {}\n", now);
@@ -121,17 +96,13 @@ std::string events_text(const Timeline& t, std::string_view args) {
   };
   size_t lines = 0;
   for (size_t k = first; k < last; ++k) {
-    const journal::Event& e = t.events()[listed[k]];
-    if (!marked && e.icount > now && (k == first || t.events()[listed[k - 1]].icount <= now)) mark();
+    const journal::Event& e = index.event(k);
+    if (!marked && e.icount > now && (k == first || index.event(k - 1).icount <= now)) mark();
     if (++lines > kMaxEventLines) {
       out += fmt::format("... cut at {} events: ask for a narrower range\n", kMaxEventLines);
       return out;
     }
-    const bool same_boundary = k > 0 && t.events()[listed[k - 1]].icount == e.icount &&
-                               e.kind == journal::EventKind::kBlockCompletion &&
-                               t.events()[listed[k - 1]].kind == journal::EventKind::kBlockCompletion;
-    out += fmt::format("#{:<5} icount {:<12} {}{}\n", k + 1, e.icount, describe_event(e),
-                       same_boundary ? fmt::format("  (same boundary as #{})", k) : "");
+    out += index.row(k) + "\n";
   }
   const bool now_in_range = words.empty() || (from <= now && now <= to);
   if (!marked && now_in_range) mark();

@@ -96,15 +96,9 @@ std::string ReplayTarget::monitor(std::string_view command) {
     std::string_view number = arg.substr(6);
     while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
     if (!parse_monitor_number(number, n) || n == 0) return "usage: monitor seek ICOUNT | monitor seek event N\n";
-    uint64_t seen = 0;
-    bool found = false;
-    for (const journal::Event& e : timeline_.events()) {
-      if (e.kind == journal::EventKind::kStateHash || ++seen != n) continue;
-      target = e.icount;
-      found = true;
-      break;
-    }
-    if (!found) return fmt::format("there is no event {}: {} journaled\n", n, seen);
+    const journal::EventIndex& index = timeline_.event_index();
+    if (n > index.size()) return fmt::format("there is no event {}: {} journaled\n", n, index.size());
+    target = index.event(n - 1).icount;
   } else if (!parse_monitor_number(arg, target)) {
     return "usage: monitor seek ICOUNT | monitor seek event N\n";
   }

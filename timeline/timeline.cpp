@@ -18,13 +18,22 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
   // limit it was recorded with), one cut short where its events end.
   end_ = rec.end ? rec.end->final_icount : last_event;
   events_ = &rec.events;
+  requests_ = &rec.requests;
+  index_ = std::make_unique<journal::EventIndex>(*events_, *requests_);
   take_first_snapshot();
 }
 
 Timeline::Timeline(Machine& machine, journal::RecordingSession& session, TimelineOptions options)
     : machine_(machine), live_(&session), recorder_(&session.recorder()), options_(options) {
   events_ = &recorder_->events();
+  requests_ = &recorder_->requests();
+  index_ = std::make_unique<journal::EventIndex>(*events_, *requests_);
   take_first_snapshot();
+}
+
+const journal::EventIndex& Timeline::event_index() const {
+  index_->update();
+  return *index_;
 }
 
 bool Timeline::parked() const { return live_ && live_->parked(); }

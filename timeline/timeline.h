@@ -18,11 +18,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "journal/event_index.h"
 #include "journal/replayer.h"
 #include "cpu/debugger.h"
 #include "cpu/registers.h"
@@ -121,6 +123,11 @@ class Timeline {
   // The journal of the history: a recording's events, or those a live run has journaled so
   // far (state digests among them).
   const std::vector<journal::Event>& events() const { return *events_; }
+  // The journal's events numbered and described, disk completions with their requests
+  // (journal/event_index.h), up to date with a live run's journal.
+  const journal::EventIndex& event_index() const;
+  // The disk requests' starts (the request index; empty for a recording older than format 4).
+  const std::vector<journal::RequestStart>& requests() const { return *requests_; }
 
   // The replay no longer follows the recording (live: the run's replay of its own past).
   bool diverged() const { return replayer_ && replayer_->diverged(); }
@@ -170,6 +177,8 @@ class Timeline {
   journal::RecordingSession* live_ = nullptr;    // live: the run's
   const journal::Recorder* recorder_ = nullptr;
   const std::vector<journal::Event>* events_ = nullptr;  // the journal's (recording or recorder)
+  const std::vector<journal::RequestStart>* requests_ = nullptr;  // likewise
+  std::unique_ptr<journal::EventIndex> index_;  // over events_ and requests_
   TimelineOptions options_;
   uint64_t end_ = 0;
   snapshots::SnapshotStore store_;

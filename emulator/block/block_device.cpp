@@ -22,6 +22,7 @@ uint32_t BlockDevice::submit(Op op, uint64_t lba, uint32_t count, const uint8_t*
   job->data.resize(size_t{count} * kSectorSize);
   if (op == Op::kWrite) std::memcpy(job->data.data(), data, job->data.size());
   in_flight_[job->id] = job;
+  if (request_observer_) request_observer_(index_, job->id, op, lba, count);
   if (backend_) backend_->submit(job);
   return job->id;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -39,6 +40,10 @@ class BlockDevice {
   // between runs: its write epochs and group-wise restore.
   Overlay& mutable_overlay() { return overlay_; }
   void set_client(BlockClient* client) { client_ = client; }
+  // Told of every request submit() starts, as it starts (the journal's request index):
+  // (device, id, op, lba, count). Costs nothing per instruction.
+  using RequestObserver = std::function<void(int device, uint32_t id, Op op, uint64_t lba, uint32_t count)>;
+  void set_request_observer(RequestObserver observer) { request_observer_ = std::move(observer); }
 
   // Starts a request (the range must be inside the disk); returns its id. For a write,
   // `data` holds the count sectors, copied now.
@@ -90,6 +95,7 @@ class BlockDevice {
   std::unique_ptr<BaseImage> base_;
   HostBackend* backend_;
   BlockClient* client_ = nullptr;
+  RequestObserver request_observer_;
   Overlay overlay_;
   uint32_t next_id_ = 1;
   std::map<uint32_t, std::shared_ptr<HostJob>> in_flight_;

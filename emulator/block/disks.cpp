@@ -17,4 +17,9 @@ void Disks::set_host_io(bool on) {
     if (d) d->set_backend(on ? backend_.get() : nullptr);
 }
 
+void Disks::set_request_observer(const BlockDevice::RequestObserver& observer) {
+  for (auto& d : devices_)
+    if (d) d->set_request_observer(observer);
+}
+
 }  // namespace rw::block

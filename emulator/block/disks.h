@@ -27,6 +27,8 @@ class Disks {
   // Whether new requests reach the host workers (a live run's past: they do not). Only
   // for disks built with host I/O.
   void set_host_io(bool on);
+  // Every device's request observer (BlockDevice::set_request_observer).
+  void set_request_observer(const BlockDevice::RequestObserver& observer);
 
  private:
   // Destroyed in reverse: the source, then the workers (joined), then the devices and

@@ -65,6 +65,9 @@ class Machine {
   IoBus& io() { return io_; }
   cpu::Cpu& cpu() { return cpu_; }
   const MachineConfig& config() const { return config_; }
+  // The guest time now, also in the middle of an instruction's I/O: the count of that
+  // instruction (the clock devices read), not of its trace's start.
+  uint64_t exact_icount() const;
 
   // Put the CPU in the state the Multiboot specification promises at the kernel entry.
   void enter_multiboot(uint32_t entry, uint32_t multiboot_info);

@@ -25,6 +25,8 @@ uint64_t exact_icount(const void* cpu) {
 
 }  // namespace
 
+uint64_t Machine::exact_icount() const { return rw::exact_icount(&cpu_); }
+
 IrqLine Machine::irq_line(unsigned irq) {
   return IrqLine{[](void* machine, unsigned line, bool level) { static_cast<Machine*>(machine)->set_irq(line, level); },
                  this, irq};
@@ -43,7 +45,7 @@ void Machine::wire_pc_devices() {
       },
       this);
 
-  const GuestClock clock{exact_icount, &cpu_};
+  const GuestClock clock{rw::exact_icount, &cpu_};
   pic_ = std::make_unique<Pic8259>(cpu_.intr);
   pic_->attach(io_);
   attach_interrupt_controller(Pic8259::set_irq_thunk, pic_.get());
