@@ -4,9 +4,11 @@
 
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "core/guest_time.h"
 #include "session/exit_codes.h"
+#include "journal/event_index.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
 
@@ -30,15 +32,123 @@ std::string human_bytes(uint64_t n) {
   return fmt::format("{:.1f} MiB", n / (1024.0 * 1024.0));
 }
 
+const char* kind_key(journal::EventKind k) {
+  switch (k) {
+    case journal::EventKind::kBlockCompletion: return "disk_completion";
+    case journal::EventKind::kSerialInput: return "serial_input";
+    case journal::EventKind::kStateHash: return "state_digest";
+    case journal::EventKind::kIdleWake: return "idle_wake";
+    case journal::EventKind::kDebuggerWrite: return "debugger_write";
+  }
+  return "unknown";
+}
+
+uint64_t instructions_of(const journal::Recording& rec) {
+  return rec.end ? rec.end->final_icount : (rec.events.empty() ? 0 : rec.events.back().icount);
+}
+
+nlohmann::json image_json(const journal::ImageInfo& i) {
+  return {{"path", i.path}, {"size", i.size}, {"hash", fmt::format("{:016x}", i.hash)}};
+}
+
+void print_summary_json(const std::string& path, const journal::Recording& rec) {
+  const journal::RecordingHeader& h = rec.header;
+  nlohmann::json j;
+  j["recording"] = path;
+  j["format_version"] = rec.version;
+  j["file_bytes"] = rec.file_bytes;
+  j["rewind_version"] = h.rewind_version;
+  j["guest"] = image_json(h.guest);
+  j["append"] = h.append;
+  j["memory_bytes"] = h.memory_bytes;
+  j["disks"] = nlohmann::json::array();
+  for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
+    if (!h.disks[i].path.empty()) {
+      nlohmann::json d = image_json(h.disks[i]);
+      d["position"] = journal::drive_name(static_cast<uint8_t>(i));
+      j["disks"].push_back(d);
+    }
+  j["rtc_base_unix_seconds"] = h.rtc_base_unix_seconds;
+  j["state_digest_interval"] = h.state_hash_interval;
+  std::array<uint64_t, journal::kEventKinds> counts{};
+  for (const journal::Event& e : rec.events)
+    if (size_t k = static_cast<size_t>(e.kind); k < counts.size()) ++counts[k];
+  nlohmann::json by_kind = nlohmann::json::object();
+  for (size_t k = 1; k < counts.size(); ++k) by_kind[kind_key(static_cast<journal::EventKind>(k))] = counts[k];
+  j["events"] = {{"total", rec.events.size()}, {"chunks", rec.chunks}, {"by_kind", by_kind}};
+  j["disk_requests_indexed"] = rec.requests.size();
+  j["instructions"] = instructions_of(rec);
+  j["complete"] = rec.end.has_value();
+  if (rec.end) j["end"] = {{"exit_status", rec.end->exit_status}, {"message", rec.end->stop_message}};
+  if (!rec.damage.empty()) j["damage"] = rec.damage;
+  fmt::print("{}\n", j.dump(2));
+}
+
+int print_events(const InfoOptions& o, const journal::Recording& rec) {
+  const journal::EventIndex index(rec.events, rec.requests);
+  const size_t first = index.first_at_or_after(o.from);
+  const size_t last = o.to == UINT64_MAX ? index.size() : index.first_after(o.to);
+  if (!o.json) {
+    fmt::print("{} events in {} (instructions {} to {}); {} listed{}\n", index.size(), o.recording, o.from,
+               o.to == UINT64_MAX ? instructions_of(rec) : o.to, last > first ? last - first : 0,
+               rec.requests.empty() && !rec.events.empty() ? " (no request index: recorded before format 4)" : "");
+    for (size_t k = first; k < last; ++k) fmt::print("{}\n", index.row(k));
+    return 0;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t k = first; k < last; ++k) {
+    const journal::Event& e = index.event(k);
+    nlohmann::json row = {{"number", k + 1}, {"icount", e.icount}, {"kind", kind_key(e.kind)}};
+    switch (e.kind) {
+      case journal::EventKind::kBlockCompletion:
+        row["drive"] = journal::drive_name(e.device);
+        row["request"] = e.id;
+        row["status"] = e.status == 0 ? "ok" : "failed";
+        if (const journal::RequestStart* r = index.request_of(k)) {
+          row["operation"] = journal::operation_name(r->op);
+          row["lba"] = r->lba;
+          row["sectors"] = r->count;
+          row["started"] = r->icount;
+          row["latency"] = e.icount - std::min(e.icount, r->icount);
+        }
+        if (index.same_boundary_as_previous(k)) row["same_boundary_as"] = k;
+        break;
+      case journal::EventKind::kSerialInput: row["byte"] = e.id & 0xFF; break;
+      case journal::EventKind::kDebuggerWrite:
+        row["target"] = e.device == 0 ? "memory" : "register";
+        if (e.device == 0) {
+          row["physical_address"] = e.id;
+          row["bytes"] = e.status;
+        } else {
+          row["register"] = e.id;
+        }
+        break;
+      case journal::EventKind::kStateHash:
+      case journal::EventKind::kIdleWake: break;
+    }
+    list.push_back(std::move(row));
+  }
+  nlohmann::json j = {{"recording", o.recording}, {"total", index.size()}, {"from", o.from}, {"events", list}};
+  if (o.to != UINT64_MAX) j["to"] = o.to;
+  fmt::print("{}\n", j.dump(2));
+  return 0;
+}
+
 }  // namespace
 
-int info_command(const std::string& path) {
+int info_command(const InfoOptions& options) {
+  const std::string& path = options.recording;
   journal::Recording rec;
   try {
     rec = journal::read_recording(path);
   } catch (const journal::RecordingError& e) {
     std::fprintf(stderr, "rewind: error: %s\n", e.what());
     return session::kExitBadRecording;
+  }
+  if (options.events) return print_events(options, rec);
+  if (options.json) {
+    print_summary_json(path, rec);
+    return 0;
   }
   const journal::RecordingHeader& h = rec.header;
   fmt::print("recording      {}\n", path);
@@ -64,7 +174,8 @@ int info_command(const std::string& path) {
   for (size_t k = 1; k < counts.size(); ++k)
     if (counts[k]) fmt::print("  {:<21}{}\n", kind_name(static_cast<journal::EventKind>(k)), counts[k]);
 
-  uint64_t instructions = rec.end ? rec.end->final_icount : (rec.events.empty() ? 0 : rec.events.back().icount);
+  if (!rec.requests.empty()) fmt::print("  {:<21}{} (the request index)\n", "disk requests", rec.requests.size());
+  const uint64_t instructions = instructions_of(rec);
   fmt::print("instructions   {}{}\n", instructions, rec.end ? "" : " (at least; the recording was cut short)");
   fmt::print("guest time     {:.6f} s\n", double(instructions) / double(kInstructionsPerSecond));
   if (rec.end) {

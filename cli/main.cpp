@@ -87,9 +87,16 @@ int main(int argc, char** argv) {
                     "within it)");
   }
 
-  std::string info_path;
+  rw::cli::InfoOptions info_options;
+  std::string info_from_text, info_to_text;
   CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
-  info->add_option("recording", info_path, "A file written by rewind record")->required();
+  info->add_option("recording", info_options.recording, "A file written by rewind record")->required();
+  info->add_flag("--events", info_options.events,
+                 "List the events (disk completions with their requests, serial input, debugger writes), numbered as "
+                 "`monitor events` numbers them");
+  info->add_option("--from", info_from_text, "With --events: from this instruction count (default 0)");
+  info->add_option("--to", info_to_text, "With --events: up to this instruction count (default the end)");
+  info->add_flag("--json", info_options.json, "Print JSON, for scripts");
 
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -160,7 +167,23 @@ int main(int argc, char** argv) {
     replay_options.replay.snapshots = snapshots;
     return rw::cli::replay_command(replay_options);
   }
-  if (info->parsed()) return rw::cli::info_command(info_path);
+  if (info->parsed()) {
+    if ((!info_from_text.empty() || !info_to_text.empty()) && !info_options.events)
+      return usage_error("--from and --to go with --events");
+    auto count = [&](const std::string& text, const char* what, uint64_t& out) {
+      if (text.empty()) return true;
+      try {
+        out = rw::cli::parse_count(text);
+      } catch (const std::exception& e) {
+        usage_error(fmt::format("bad {} value '{}': {}", what, text, e.what()));
+        return false;
+      }
+      return true;
+    };
+    if (!count(info_from_text, "--from", info_options.from) || !count(info_to_text, "--to", info_options.to)) return 2;
+    if (info_options.from > info_options.to) return usage_error("--from is after --to");
+    return rw::cli::info_command(info_options);
+  }
   run_options.live.record = !no_record;
   run_options.live.snapshots = snapshots;
   if (run->parsed() || record->parsed()) return rw::cli::run_command(run_options);

@@ -24,7 +24,8 @@ EventIndex::EventIndex(const std::vector<Event>& events, const std::vector<Reque
 
 void EventIndex::update() {
   for (; events_seen_ < events_.size(); ++events_seen_)
-    if (events_[events_seen_].kind != EventKind::kStateHash) listed_.push_back(events_seen_);
+    if (events_[events_seen_].kind != EventKind::kStateHash && events_[events_seen_].kind != EventKind::kIdleWake)
+      listed_.push_back(events_seen_);
   for (; requests_seen_ < requests_.size(); ++requests_seen_) {
     const RequestStart& r = requests_[requests_seen_];
     request_by_id_.emplace(uint64_t{r.drive} << 32 | r.id, requests_seen_);

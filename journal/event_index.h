@@ -1,5 +1,6 @@
-// The journal as a person or a script reads it: its events numbered from 1 in delivery
-// order over the whole history (state digests left out), each disk completion matched with
+// The journal as a person or a script reads it: what it delivered to the guest (disk
+// completions, serial input bytes, a debugger's writes) numbered from 1 in delivery order
+// over the whole history (state digests and idle wakes, which deliver nothing, left out), each disk completion matched with
 // its request's start from the request index (operation, drive, LBA, sectors, and how many
 // instructions the request took). One index for `monitor events`, `monitor catch io`,
 // `monitor seek event N` and `rewind info --events`.
@@ -23,8 +24,8 @@ class EventIndex {
   // Takes in what was journaled since the last update.
   void update();
 
-  // Listed events (deliveries, idle wakes, debugger writes: all but state digests), 0-based
-  // here; event number = index + 1.
+  // Listed events (disk completions, serial input, debugger writes), 0-based here; event
+  // number = index + 1.
   size_t size() const { return listed_.size(); }
   const Event& event(size_t index) const { return events_[listed_[index]]; }
   // The first listed event after `icount` (size() if none), and the first at or after it.

@@ -46,8 +46,9 @@ RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& head
   // Paused while parked: what replays there was journaled (and its output hashed) already.
   if (disks) {
     disks->source().set_delivery_observer([this, rec](const block::Completion& c) {
-      if (!parked_)
-        rec->record(EventKind::kBlockCompletion, static_cast<uint8_t>(c.device), c.id, static_cast<int32_t>(c.status));
+      if (parked_) return;
+      rec->record(EventKind::kBlockCompletion, static_cast<uint8_t>(c.device), c.id, static_cast<int32_t>(c.status));
+      if (stop_at_deliveries_) machine_.cpu().stop_requested = true;
     });
   }
   if (disks) {
@@ -61,7 +62,9 @@ RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& head
   }
   if (serial)
     serial->set_delivery_observer([this, rec](uint8_t b) {
-      if (!parked_) rec->record(EventKind::kSerialInput, 0, b, 0);
+      if (parked_) return;
+      rec->record(EventKind::kSerialInput, 0, b, 0);
+      if (stop_at_deliveries_) machine_.cpu().stop_requested = true;
     });
   machine.uart().set_output_observer([this](uint8_t b) {
     if (!parked_) serial_hash_.update(&b, 1);

@@ -76,6 +76,9 @@ class RecordingSession {
   // did not end as the run did (the replayer then says why, as a divergence): still parked.
   bool unpark();
   bool parked() const { return parked_; }
+  // Running live: Machine::run returns (kRequested) at the boundary where a disk completion
+  // or serial byte was delivered and journaled, before any instruction after it.
+  void set_stop_at_deliveries(bool on) { stop_at_deliveries_ = on; }
   // While parked: where the live run is.
   uint64_t frontier() const { return frontier_; }
   Replayer* replayer() { return replayer_.get(); }
@@ -88,6 +91,7 @@ class RecordingSession {
   std::unique_ptr<Recorder> recorder_;
   ContentHash serial_hash_;
   bool parked_ = false;
+  bool stop_at_deliveries_ = false;
   uint64_t frontier_ = 0;
   std::unique_ptr<Replayer> replayer_;  // made on the first park
   std::vector<std::map<uint32_t, std::shared_ptr<block::HostJob>>> stashed_jobs_;  // per ATA position

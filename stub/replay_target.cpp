@@ -16,7 +16,7 @@ ReplayTarget::ReplayTarget(Machine& machine, Timeline& timeline, bool is64, uint
     : machine_(machine), timeline_(timeline), forward_(machine, is64, end_limit, std::move(exit_status)) {
   // Forward execution under gdb takes snapshots too, so that going back from wherever it
   // stopped replays at most one snapshot interval.
-  forward_.set_runner([this](uint64_t target) { return timeline_.run_to(target); });
+  forward_.set_runner([this](uint64_t target) { return run_forward(target); });
   forward_.set_timeline(&timeline_);
   forward_.set_writers({[this](cpu::Reg reg, uint64_t value) { return timeline_.write_register(reg, value); },
                         [this](uint64_t addr, std::span<const uint8_t> bytes) {
@@ -37,17 +37,83 @@ std::optional<StopEvent> ReplayTarget::run_slice() {
       return last_stop_ = step_back_once();
     // A reverse search replays a slice at a time, so that ^C stops it promptly.
     case Mode::kReverseContinue: {
-      if (!timeline_.searching()) timeline_.begin_reverse_continue();
+      if (!timeline_.searching()) {
+        search_floor_ = catch_io_ ? previous_io_boundary() : std::nullopt;
+        timeline_.begin_reverse_continue(search_floor_.value_or(0));
+      }
       const std::optional<ReverseStop> found = timeline_.reverse_continue_step(kSearchSliceInstructions);
       if (!found) return std::nullopt;
       mode_ = Mode::kForward;
+      const bool at_floor = search_floor_ && timeline_.now() == *search_floor_ &&
+                            (found->kind == ReverseStop::Kind::kFloor || found->kind == ReverseStop::Kind::kHistoryBegin);
+      if (at_floor) {
+        if (std::optional<StopEvent> caught = caught_io(std::nullopt, ~uint64_t{0})) return last_stop_ = *caught;
+      }
       return last_stop_ = stop_for(*found);
     }
     case Mode::kForward: break;
   }
+  const uint64_t started_at = timeline_.now();
   std::optional<StopEvent> stop = forward_.run_slice();
+  if (catch_io_) stop = caught_io(stop, started_at);
   if (stop) last_stop_ = *stop;
   return stop;
+}
+
+RunResult ReplayTarget::run_forward(uint64_t target) {
+  if (catch_io_) {
+    // Up to the next boundary with deliveries that the journal knows of (beyond a live
+    // run's frontier, the run itself stops at them: Timeline::set_stop_at_live_deliveries).
+    const journal::EventIndex& index = timeline_.event_index();
+    for (size_t k = index.first_after(timeline_.now()); k < index.size(); ++k) {
+      if (index.event(k).icount >= target) break;
+      if (index.is_delivery(k)) {
+        target = index.event(k).icount;
+        break;
+      }
+    }
+  }
+  return timeline_.run_to(target);
+}
+
+std::optional<StopEvent> ReplayTarget::caught_io(std::optional<StopEvent> stop, uint64_t started_at) {
+  const uint64_t now = timeline_.now();
+  // Only on arriving at a boundary (a run that starts at one goes on from it).
+  if (now == started_at) return stop;
+  // A stop of its own there (the guest's end, a breakpoint, a watchpoint, an exception)
+  // stays what it is; a run that reached the boundary, or was stopped at it (live), is caught.
+  if (stop && !(stop->why == StopEvent::Why::kNone && stop->console.empty() &&
+                (stop->signal == gdb_signal::kSigTrap || stop->signal == gdb_signal::kSigInt) && !stop->ended()))
+    return stop;
+  const journal::EventIndex& index = timeline_.event_index();
+  std::string lines;
+  for (size_t k = index.first_at_or_after(now); k < index.size() && index.event(k).icount == now; ++k)
+    if (index.is_delivery(k)) lines += "rewind: " + index.sentence(k, timeline_.live()) + "\n";
+  if (lines.empty()) return stop;
+  machine_.take_due_interrupt();
+  StopEvent e = StopEvent::signalled(gdb_signal::kSigTrap);
+  e.console = std::move(lines);
+  return moved(std::move(e));
+}
+
+std::optional<uint64_t> ReplayTarget::previous_io_boundary() const {
+  const journal::EventIndex& index = timeline_.event_index();
+  for (size_t k = index.first_at_or_after(timeline_.now()); k-- > 0;)
+    if (index.is_delivery(k)) return index.event(k).icount;
+  return std::nullopt;
+}
+
+std::string ReplayTarget::catch_io_command(std::string_view arg) {
+  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+  if (arg == "on" || arg == "off") {
+    catch_io_ = arg == "on";
+    timeline_.set_stop_at_live_deliveries(catch_io_);
+  } else if (!arg.empty()) {
+    return "usage: monitor catch io on|off\n";
+  }
+  return fmt::format("catch io: {}\n", catch_io_ ? "on (every boundary with disk completions or serial input "
+                                                   "delivered stops, forwards and backwards)"
+                                                 : "off");
 }
 
 StopEvent ReplayTarget::interrupt() {
@@ -77,6 +143,7 @@ StopEvent ReplayTarget::stop_for(const ReverseStop& stop) {
       return moved(StopEvent::signalled(gdb_signal::kSigTrap, forward_.why_for_breakpoint(stop.address)));
     case ReverseStop::Kind::kWatchpoint:
       return moved(StopEvent::signalled(gdb_signal::kSigTrap, why_for_watch(stop.watch_kind), stop.address));
+    case ReverseStop::Kind::kFloor: return moved(StopEvent::signalled(gdb_signal::kSigTrap));
     case ReverseStop::Kind::kHistoryBegin: break;
   }
   return moved(StopEvent::signalled(gdb_signal::kSigTrap, StopEvent::Why::kHistoryBegin));
@@ -86,6 +153,11 @@ std::string ReplayTarget::monitor(std::string_view command) {
   std::string_view cmd = command;
   while (!cmd.empty() && (cmd.front() == ' ' || cmd.front() == '\t')) cmd.remove_prefix(1);
   while (!cmd.empty() && (cmd.back() == ' ' || cmd.back() == '\t' || cmd.back() == '\n')) cmd.remove_suffix(1);
+  if (cmd.starts_with("catch io") && (cmd.size() == 8 || cmd[8] == ' ')) return catch_io_command(cmd.substr(8));
+  if (cmd == "help" || cmd.empty())
+    return forward_.monitor(command) +
+           "  catch io on|off           stop at every boundary where disk completions or serial\n"
+           "                            input are delivered, forwards and backwards\n";
   if (cmd != "seek" && !cmd.starts_with("seek ")) return forward_.monitor(command);
   std::string_view arg = cmd.substr(4);
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);

@@ -11,6 +11,13 @@
 //   bs: Timeline::step_back(); at instruction 0, a "replaylog:begin" stop.
 //   bc: Timeline's reverse search, a slice at a time (^C stops it where it has got to); at
 //       instruction 0, "replaylog:begin".
+// `monitor catch io on`: every instruction boundary where journaled deliveries happen (disk
+// completions, serial input bytes) is a stop too, both ways, at the same place: the boundary
+// with its deliveries done and the interrupt they raised taken, if the guest takes it there
+// (Machine::take_due_interrupt), no instruction after them run. Forwards, runs stop at the
+// next such boundary the journal knows (live, at the frontier, the run stops where the host's
+// completion is delivered); backwards, the reverse search goes no further back than the
+// previous one. Each stop names the events delivered there, a console line each.
 //
 // The past must stay what was recorded: register and memory writes are refused (gdb says
 // "Could not write register" / "Cannot access memory") in a replay, and in a live run's past;
@@ -20,6 +27,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "stub/machine_target.h"
 #include "stub/target.h"
@@ -92,6 +102,14 @@ class ReplayTarget final : public Target,
 
  private:
   enum class Mode { kForward, kReverseStep, kReverseContinue };
+  // Forward to `target`, or to the next boundary with deliveries if catching I/O.
+  RunResult run_forward(uint64_t target);
+  // Catching I/O, having moved onto a boundary with deliveries: the stop there (the due
+  // interrupt taken, a console line per event), else `stop` as it is.
+  std::optional<StopEvent> caught_io(std::optional<StopEvent> stop, uint64_t started_at);
+  // The last boundary before now where something was delivered.
+  std::optional<uint64_t> previous_io_boundary() const;
+  std::string catch_io_command(std::string_view arg);
   StopEvent step_back_once();
   StopEvent stop_for(const ReverseStop& stop);
   StopEvent moved(StopEvent stop);
@@ -100,6 +118,8 @@ class ReplayTarget final : public Target,
   Timeline& timeline_;
   MachineTarget forward_;
   Mode mode_ = Mode::kForward;
+  bool catch_io_ = false;
+  std::optional<uint64_t> search_floor_;  // catching I/O: where the reverse search stops at most
   StopEvent last_stop_ = StopEvent::signalled(gdb_signal::kSigTrap);
 };
 

@@ -36,6 +36,10 @@ const journal::EventIndex& Timeline::event_index() const {
   return *index_;
 }
 
+void Timeline::set_stop_at_live_deliveries(bool on) {
+  if (live_) live_->set_stop_at_deliveries(on);
+}
+
 bool Timeline::parked() const { return live_ && live_->parked(); }
 
 uint64_t Timeline::frontier() const { return parked() ? live_->frontier() : now(); }

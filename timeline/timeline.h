@@ -52,7 +52,9 @@ struct TimelineOptions {
 
 // Where a reverse search stopped, and why.
 struct ReverseStop {
-  enum class Kind { kBreakpoint, kWatchpoint, kHistoryBegin };
+  // kFloor: nothing stopped it after the floor it was given (begin_reverse_continue); it is
+  // there.
+  enum class Kind { kBreakpoint, kWatchpoint, kHistoryBegin, kFloor };
   Kind kind = Kind::kHistoryBegin;
   uint64_t address = 0;  // the breakpoint's or the watchpoint's
   cpu::WatchKind watch_kind = cpu::WatchKind::kWrite;
@@ -90,6 +92,10 @@ class Timeline {
   // False, and nothing changed: not at the frontier, or the write cannot be made there.
   bool write_memory(uint64_t addr, std::span<const uint8_t> bytes);
   bool write_register(cpu::Reg reg, uint64_t value);
+  // Live: running live, stop at the boundary where a disk completion or serial byte is
+  // delivered (Machine::run returns kRequested there, the event journaled). For `monitor
+  // catch io`; in the past (and replaying) the journal says where they are beforehand.
+  void set_stop_at_live_deliveries(bool on);
 
   // The last instruction of the recorded history (where the recording ended, or its last
   // event if it was cut short); live, the frontier.
@@ -115,7 +121,9 @@ class Timeline {
   // until it returns the stop; each step replays about `budget` instructions at most. Between
   // steps the machine is at an instruction boundary of the replay, with the debugger's
   // breakpoints and watchpoints armed; cancel leaves it there (a consistent position).
-  void begin_reverse_continue();
+  // `floor`: search no further back than there (0: the history's start); a search that
+  // finds nothing after it stops at it (kFloor), in the state seek(floor) leaves.
+  void begin_reverse_continue(uint64_t floor = 0);
   std::optional<ReverseStop> reverse_continue_step(uint64_t budget);
   void cancel_reverse_continue();
   bool searching() const { return search_.has_value(); }
@@ -151,6 +159,7 @@ class Timeline {
   // A reverse search under way: the stretch [lo, hi) being replayed, and its last stop so far.
   struct Search {
     uint64_t origin = 0;
+    uint64_t floor = 0;
     bool past_delivery = false;  // it began past a delivery at origin
     uint64_t origin_rip = 0;
     uint64_t hi = 0, lo = 0;

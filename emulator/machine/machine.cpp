@@ -241,6 +241,24 @@ RunResult Machine::deliver_stopped_exception() {
   return r;
 }
 
+bool Machine::take_due_interrupt() {
+  if (!cpu_.intr || !(cpu_.rflags_stored & cpu::rflags::IF) || cpu_.icount < cpu_.interrupt_shadow_until) return false;
+  // The CPU delivers it at the top of its next run, and stops right after (before any
+  // instruction) when asked to stop after deliveries: ask, with the debugger armed for
+  // this one call, and put both back as they were.
+  cpu::DebugState* const armed = cpu_.debug;
+  cpu::DebugState& d = debug();
+  const bool stop_after = std::exchange(d.stop_after_delivery, true);
+  const uint64_t at = cpu_.icount;
+  cpu::run(cpu_, at + 1);
+  d.stop_after_delivery = stop_after;
+  if (cpu_.debug != armed) {
+    cpu_.debug = armed;
+    if (armed) armed->changed = true;
+  }
+  return cpu_.icount == at && past_delivery();
+}
+
 void Machine::detach_debug() {
   cpu_.debug = nullptr;
   debug_.reset();

@@ -176,6 +176,11 @@ class Machine {
   // An exception or interrupt was delivered at the current instruction count: the state is
   // past the one a run to icount() leaves (which stops before a boundary's deliveries).
   bool past_delivery() const { return cpu_.delivered_at == cpu_.icount; }
+  // Deliver the external interrupt the CPU takes at this boundary, if one is due (pending,
+  // IF set, no interrupt shadow), and run nothing else: the machine is then at the handler's
+  // first instruction, past the delivery. What `monitor catch io` stops at after a disk
+  // completion or serial byte raised its IRQ. False, and nothing changed, if none is due.
+  bool take_due_interrupt();
   void detach_debug();
   // Deliver the exception the CPU stopped before (a kException stop) to the guest now,
   // as the CPU would have: through the IDT, or to a triple fault (kShutdown).
