@@ -884,6 +884,130 @@ def gdb_commands():
     t.check(len(pcs) == 2 and pcs[0] != pcs[1], f"after `rewind seek`, gdb reads the new registers ({pcs})", out)
 
 
+def io_stops(out):
+    """The stops `monitor catch io` made, in order: (the console lines naming the events
+    delivered there, without the "of N [so far]" count, which grows in a live run; the pc)."""
+    stops, lines = [], []
+    for line in out.splitlines():
+        m = re.match(r"^rewind: ((?:disk completion|serial input) \d+)(?: of \d+(?: so far)?)(:.*)$", line)
+        if m:
+            lines.append(m.group(1) + m.group(2))
+        m = re.match(r"^PC (0x[0-9a-f]+)", line)
+        if m:
+            stops.append((tuple(lines), m.group(1)))
+            lines = []
+    return stops
+
+
+def disk_guest(tmp, extra=(), command="record"):
+    """A disk_sum guest (interrupt-driven, both channels at once, 8 sectors a command) with host
+    I/O that is slow and sometimes fails (--io-faults: which requests fail follows from the seed;
+    seed 2 fails the secondary channel's first read), recorded to tmp/disk.rwr."""
+    elf = os.path.join(GUEST_DIR, "disk_sum.elf" if BITS == "32" else "disk_sum64.elf")
+    disks = os.path.join(GUEST_DIR, "..", "disks")
+    recording = os.path.join(tmp, "disk.rwr")
+    args = ["-o", recording, "-hda", os.path.join(disks, "pattern-a.img"), "-hdc", os.path.join(disks, "pattern-b.img"),
+            "--io-faults", "seed=2,delay=50-500,fail=25", *extra]
+    return elf, recording, args
+
+
+def check_io_stops(forward, backward, what):
+    """Forward stops F1..Fn, then reverse-continue stops: the same boundaries in reverse order,
+    with the same events and the same pc; every forward stop names at least one event, and
+    the events are numbered without a gap (no boundary with deliveries was skipped)."""
+    t.check(all(lines for lines, _ in forward), f"{what}: every forward stop names its events", str(forward))
+    numbers = [int(re.search(r"\d+", line).group(0)) for lines, _ in forward for line in lines]
+    t.check(numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else False,
+            f"{what}: forward, every boundary with deliveries stops, in order ({numbers})", str(forward))
+    expected = list(reversed(forward[:-1]))[:len(backward)]
+    t.check(backward == expected, f"{what}: backwards, the same stops in reverse (same events, same pc)",
+            f"forward {forward}\nbackward {backward}")
+
+
+def catch_io():
+    """`monitor catch io on` over a recording of a disk guest using both channels at once with
+    failing host I/O: forward stops at every boundary with disk completions (the events named,
+    a failed read among them, two completions at one boundary flagged as two lines), backward
+    the same stops in reverse order at the same place, `continue` forward again the same; off,
+    a breakpoint and the end work as before."""
+    pc = 'printf "PC %#lx\\n", $pc'
+    with tempfile.TemporaryDirectory() as tmp:
+        elf, recording, args = disk_guest(tmp)
+        rec = subprocess.run([REWIND, "record", elf, "--append", "irq=1 chunk=8", *args], capture_output=True,
+                             text=True, timeout=60)
+        t.check(rec.returncode == 1 and "PASS" in rec.stdout, f"the guest passes (status {rec.returncode})", rec.stdout)
+        forward_n, back_n = 8, 5
+        out = gdb_until_exit(Rewind(REWIND, elf, replay=recording), elf, [
+            "monitor catch io", "monitor catch io on", "monitor help",
+            *[c for _ in range(forward_n) for c in ("continue", pc)],
+            *[c for _ in range(back_n) for c in ("reverse-continue", pc)],
+            *[c for _ in range(2) for c in ("continue", pc)],
+            "monitor catch io off", "break finished", "continue", "delete", "continue", "continue",
+        ], 1)
+    t.expect_in_order(out, [
+        r"^catch io: off",
+        r"^catch io: on \(every boundary",
+        r"^  catch io on\|off",
+        r"^rewind: disk completion [12] of \d+: secondary master READ LBA 0 x8 failed \(I/O error\), started at icount "
+        r"\d+, delivered at \d+$",
+        r"Program received signal SIGTRAP",
+        r"^catch io: off",
+        r"Breakpoint \d+, .*finished",
+        r"^rewind: the guest is exiting with status 1",
+        r"exited with code 01",
+    ], "catch io over a recording")
+    stops = io_stops(out)
+    forward, backward, again = stops[:forward_n], stops[forward_n:forward_n + back_n], stops[forward_n + back_n:]
+    t.check(len(stops) == forward_n + back_n + 2, f"{len(stops)} stops", out)
+    check_io_stops(forward, backward, "replay")
+    t.check(again == forward[forward_n - back_n:forward_n - back_n + 2],
+            "forward again from the past: the same stops", f"forward {forward}\nagain {again}")
+    t.check(any("primary" in l for s in forward for l in s[0]) and any("secondary" in l for s in forward for l in s[0]),
+            "completions on both channels", str(forward))
+
+
+def live_catch_io():
+    """`monitor catch io on` in a live `rewind record --gdb` of the disk guest: forward at the
+    frontier it stops where the host's completions are delivered ("of N so far"), backwards
+    the same stops in reverse, forward again through the run's past to the frontier and on
+    live; the recording made meanwhile replays exactly."""
+    pc = 'printf "PC %#lx\\n", $pc'
+    with tempfile.TemporaryDirectory() as tmp:
+        elf, recording, args = disk_guest(tmp)
+        r = Rewind(REWIND, elf, append="irq=1 chunk=8", extra=args, command="record")
+        forward_n, back_n = 6, 4
+        out = gdb_until_exit(r, elf, [
+            "monitor catch io on",
+            *[c for _ in range(forward_n) for c in ("continue", pc)],
+            *[c for _ in range(back_n) for c in ("reverse-continue", pc)],
+            *[c for _ in range(back_n + 2) for c in ("continue", pc)],
+            "monitor catch io off", "continue", "continue",
+        ], 1)
+        live_serial = r.stdout
+        replay = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
+    t.expect_in_order(out, [
+        r"^catch io: on",
+        r"^rewind: disk completion 1 of \d+ so far: \S+ master READ LBA 0 x8 (ok|failed \(I/O error\)), started at",
+        r"Program received signal SIGTRAP",
+        r"^catch io: off",
+        r"^rewind: the guest is exiting with status 1",
+        r"exited with code 01",
+    ], "catch io live")
+    stops = io_stops(out)
+    forward, backward = stops[:forward_n], stops[forward_n:forward_n + back_n]
+    again = stops[forward_n + back_n:]
+    t.check(len(stops) == forward_n + 2 * back_n + 2, f"{len(stops)} stops", out)
+    check_io_stops(forward, backward, "live")
+    t.check(again[:back_n] == forward[forward_n - back_n:], "forward again through the past: the same stops",
+            f"forward {forward}\nagain {again}")
+    after = [int(re.search(r"\d+", l).group(0)) for s in again[back_n:] for l in s[0]]
+    t.check(len(after) >= 2 and after[0] == int(re.search(r"\d+", forward[-1][0][-1]).group(0)) + 1,
+            f"and on live past the old frontier, without a gap ({after})", str(again))
+    t.check("PASS" in live_serial, "the live run passed", live_serial)
+    t.check(replay.returncode == 1 and "diverged" not in replay.stderr,
+            f"the recording replays exactly (status {replay.returncode})", replay.stderr)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -891,6 +1015,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
-                                     live_disk_record, monitor_seek, gdb_commands]}
+                                     live_disk_record, monitor_seek, gdb_commands, catch_io, live_catch_io]}
 SCENARIOS[SCENARIO]()
 t.finish()

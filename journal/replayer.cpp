@@ -15,7 +15,9 @@ Replayer::Replayer(Machine& machine, const std::vector<Event>& events)
 
 uint64_t Replayer::next_deadline() const {
   if (diverged()) return ~uint64_t{0};
-  if (cursor_ == events_.size()) return history_end_;
+  // Past a live run's frontier (a reverse search looks at the instruction there), there is
+  // nothing more to wait for.
+  if (cursor_ == events_.size()) return machine_.cpu().icount < history_end_ ? history_end_ : ~uint64_t{0};
   return events_[cursor_].icount;
 }
 
