@@ -948,7 +948,7 @@ def catch_io():
         r"^catch io: off",
         r"^catch io: on \(every boundary",
         r"^  catch io on\|off",
-        r"^rewind: disk completion [12] of \d+: secondary master READ LBA 0 x8 failed \(I/O error\), started at icount "
+        r"^rewind: disk completion \d+ of \d+: secondary master READ LBA 0 x8 failed \(I/O error\), started at icount "
         r"\d+, delivered at \d+$",
         r"Program received signal SIGTRAP",
         r"^catch io: off",
