@@ -1008,6 +1008,56 @@ def live_catch_io():
             f"the recording replays exactly (status {replay.returncode})", replay.stderr)
 
 
+def catch_io_serial():
+    """`monitor catch io on` stops where serial input is delivered too (a file given to
+    --serial-in reaches the UART as the host reads it: at one boundary or a few), one stop per
+    boundary naming all the bytes delivered there; backwards from the guest's end, the same
+    stops in reverse, at the same places. `rewind info --events --json` says where they are."""
+    import json
+    pc = 'printf "PC %#lx\\n", $pc'
+    elf = os.path.join(GUEST_DIR, f"serial_echo{BITS}.elf")
+    with tempfile.TemporaryDirectory() as tmp:
+        recording, typed = os.path.join(tmp, "serial.rwr"), os.path.join(tmp, "typed.txt")
+        with open(typed, "w") as f:
+            f.write("ab\ncd\nquit\n")
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording, "--serial-in", typed], capture_output=True,
+                             text=True, timeout=30)
+        t.check(rec.returncode == 1 and "quit" in rec.stdout, f"the guest echoes its input (status {rec.returncode})",
+                rec.stdout + rec.stderr)
+        info = subprocess.run([REWIND, "info", recording, "--events", "--json"], capture_output=True, text=True,
+                              timeout=30)
+        events = json.loads(info.stdout)["events"]
+        t.check([e["byte"] for e in events] == list(b"ab\ncd\nquit\n") and all(e["kind"] == "serial_input" for e in events),
+                "rewind info --events --json lists the 11 bytes", info.stdout)
+        boundaries = sorted({e["icount"] for e in events})
+        n = len(boundaries)
+        out = gdb_until_exit(Rewind(REWIND, elf, replay=recording), elf, [
+            "monitor catch io on",
+            *[c for _ in range(n) for c in ("continue", pc)], "continue",
+            *[c for _ in range(n) for c in ("reverse-continue", pc)], "reverse-continue",
+            "monitor catch io off", "continue", "continue",
+        ], 1)
+    t.expect_in_order(out, [
+        r"^rewind: serial input 1 of 11: byte 0x61 'a', delivered at \d+$",
+        r"^rewind: serial input 2 of 11: byte 0x62 'b', delivered at \d+$",
+        r"^rewind: serial input 3 of 11: byte 0x0a, delivered at \d+$",
+        r"^rewind: serial input 11 of 11: byte 0x0a, delivered at \d+$",
+        r"^rewind: the guest is exiting with status 1",
+        r"^rewind: serial input 11 of 11: byte 0x0a",
+        r"^rewind: serial input 1 of 11: byte 0x61 'a'",
+        r"No more reverse-execution history",
+        r"^rewind: the guest is exiting with status 1",
+        r"exited with code 01",
+    ], "catch io on serial input")
+    stops = io_stops(out)
+    forward, backward = stops[:n], stops[n:]
+    t.check(len(stops) == 2 * n and sum(len(lines) for lines, _ in forward) == 11,
+            f"a stop per boundary ({n}), naming the 11 bytes", str(stops))
+    delivered = [int(re.search(r"delivered at (\d+)", lines[0]).group(1)) for lines, _ in forward if lines]
+    t.check(delivered == boundaries, f"at the boundaries the journal lists ({boundaries})", str(forward))
+    t.check(backward == list(reversed(forward)), "backwards, the same stops in reverse", str(stops))
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -1015,6 +1065,7 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
-                                     live_disk_record, monitor_seek, gdb_commands, catch_io, live_catch_io]}
+                                     live_disk_record, monitor_seek, gdb_commands, catch_io, live_catch_io,
+                                     catch_io_serial]}
 SCENARIOS[SCENARIO]()
 t.finish()
