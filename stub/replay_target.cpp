@@ -103,11 +103,15 @@ std::optional<uint64_t> ReplayTarget::previous_io_boundary() const {
   return std::nullopt;
 }
 
+void ReplayTarget::set_catch_io(bool on) {
+  catch_io_ = on;
+  timeline_.set_stop_at_live_deliveries(on);
+}
+
 std::string ReplayTarget::catch_io_command(std::string_view arg) {
   while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
   if (arg == "on" || arg == "off") {
-    catch_io_ = arg == "on";
-    timeline_.set_stop_at_live_deliveries(catch_io_);
+    set_catch_io(arg == "on");
   } else if (!arg.empty()) {
     return "usage: monitor catch io on|off\n";
   }

@@ -76,8 +76,15 @@ class ReplayTarget final : public Target,
   std::optional<StopEvent> run_slice() override;
   StopEvent interrupt() override;
   StopEvent last_stop() const override { return last_stop_; }
-  void attach() override { forward_.attach(); }
-  void detach() override { forward_.detach(); }
+  // A debugger's own settings go with it: `catch io` too.
+  void attach() override {
+    set_catch_io(false);
+    forward_.attach();
+  }
+  void detach() override {
+    set_catch_io(false);
+    forward_.detach();
+  }
   SwBreakpointOps* sw_breakpoints() override { return this; }
   HwBreakpointOps* hw_breakpoints() override { return this; }
   WatchpointOps* watchpoints() override { return this; }
@@ -110,6 +117,7 @@ class ReplayTarget final : public Target,
   // The last boundary before now where something was delivered.
   std::optional<uint64_t> previous_io_boundary() const;
   std::string catch_io_command(std::string_view arg);
+  void set_catch_io(bool on);
   StopEvent step_back_once();
   StopEvent stop_for(const ReverseStop& stop);
   StopEvent moved(StopEvent stop);
