@@ -356,6 +356,51 @@ TEST(Timeline, ReverseSearchInStepsStopsAlikeAndCancelsAtAConsistentPoint) {
   EXPECT_LE(tl.now(), at);
 }
 
+// A floor (what `monitor catch io` gives the search: the previous boundary with
+// deliveries): with no hit after it the search stops exactly there, in the state a seek
+// leaves; a hit after the floor still wins; a floor after the hit hides it.
+TEST(Timeline, ReverseSearchStopsAtItsFloor) {
+  const Spec compute{"compress64.elf", "iters=2", false, 5'000'000};
+  ASSERT_TRUE(available(compute)) << "not built" << " (guests and disk images are part of the build)";
+  const journal::Recording rec = record(compute);
+  const uint64_t end = rec.end->final_icount;
+  Replay r(compute, rec);
+  Timeline tl(*r.m, *r.session, {.interval = 500'000});
+  tl.run_to(end);
+  ASSERT_EQ(tl.now(), end);
+
+  tl.begin_reverse_continue(1'234'567);
+  std::optional<ReverseStop> stop;
+  while (!(stop = tl.reverse_continue_step(300'000))) {
+  }
+  EXPECT_EQ(stop->kind, ReverseStop::Kind::kFloor);
+  EXPECT_EQ(tl.now(), 1'234'567u);
+  const std::vector<Reference> ref = straight(compute, rec, {1'234'567});
+  EXPECT_TRUE(r.m->save_state() == ref[0].state) << differing_parts(r.m->save_state(), ref[0].state);
+
+  // A breakpoint the guest reaches after 2 M: found with a floor before it, not with one after.
+  uint64_t t = 2'000'000;
+  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  while (r.m->cpu().halted) {
+    ASSERT_LT(++t, end);
+    ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  }
+  ASSERT_TRUE(r.m->debugger().add_breakpoint(r.m->cpu().rip));
+  ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
+  tl.begin_reverse_continue(1'000'000);
+  while (!(stop = tl.reverse_continue_step(~uint64_t{0}))) {
+  }
+  EXPECT_EQ(stop->kind, ReverseStop::Kind::kBreakpoint);
+  const uint64_t hit = tl.now();
+  EXPECT_GE(hit, t);
+  ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
+  tl.begin_reverse_continue(hit + 1);
+  while (!(stop = tl.reverse_continue_step(~uint64_t{0}))) {
+  }
+  EXPECT_EQ(stop->kind, ReverseStop::Kind::kFloor);
+  EXPECT_EQ(tl.now(), hit + 1);
+}
+
 TEST(Timeline, ThinningKeepsSnapshotsBoundedAndDenseNearThePresent) {
   ASSERT_TRUE(available(kTimer)) << "not built" << " (guests and disk images are part of the build)";
   const journal::Recording rec = record(kTimer);
