@@ -79,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(rec.image_hashes->size() <= journal::kMaxImages);
     for (size_t i = 0; i < rec.image_hashes->size(); ++i) {
       const journal::ImageHash& x = (*rec.image_hashes)[i];
+      const std::vector<journal::ImageInfo>& disks = rec.header.disks;
       FUZZ_CHECK(x.image == 0 ? !rec.header.guest.path.empty()
-                              : x.image - size_t{1} < rec.header.disks.size() && !rec.header.disks[x.image - 1u].path.empty());
+                              : x.image - size_t{1} < disks.size() && !disks[x.image - 1u].path.empty());
       FUZZ_CHECK(i == 0 || (*rec.image_hashes)[i - 1].image < x.image);
     }
   }

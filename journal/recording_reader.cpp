@@ -140,6 +140,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
     uint64_t offset;
   };
   std::vector<ChunkStart> starts;
+  uint64_t image_hashes_at = 0;  // where the 'HASH' chunk is
   const uint64_t size = src.size;
   auto damaged = [&](const std::string& what) {
     rec.damage = what + " at byte " + std::to_string(pos);
@@ -173,6 +174,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
         rec.events.resize(chunk->first_event);
         rec.chunks = static_cast<uint64_t>(chunk - starts.begin());
         pos = chunk->offset;
+        if (image_hashes_at > pos) rec.image_hashes.reset();
         return damaged(fmt::format("damaged chunk: event at instruction {} lies past the recorded end (instruction {})",
                                    icount, end.final_icount));
       }
@@ -204,6 +206,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
     if (n < 0 || static_cast<uint32_t>(n) != rlen) return damaged("chunk does not decompress");
     if (hashes_chunk) {
       if (std::string why = accept_image_hashes(raw, rec); !why.empty()) return damaged(why);
+      image_hashes_at = pos;
       ++rec.chunks;
       pos += 16 + clen;
       continue;

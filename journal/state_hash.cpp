@@ -105,8 +105,8 @@ StateDigest StateHasher::digest() {
         const uint8_t mask = overlay.read_group(g, group.data() + 1);
         group[0] = mask;
         // A group without sectors counts nothing.
-        const uint64_t hash =
-            mask ? hash64(algorithm_, group.data(), 1 + static_cast<size_t>(std::popcount(mask)) * block::kSectorSize) : 0;
+        const size_t len = 1 + static_cast<size_t>(std::popcount(mask)) * block::kSectorSize;
+        const uint64_t hash = mask ? hash64(algorithm_, group.data(), len) : 0;
         auto it = o.group_hash.find(g);
         const uint64_t old = it == o.group_hash.end() ? 0 : it->second;
         if (hash == old) continue;

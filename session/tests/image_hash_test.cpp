@@ -121,7 +121,8 @@ TEST(ImageHashes, AnImageChangedSinceIsRefusedUnlessForced) {
     ADD_FAILURE() << "a changed disk replayed";
   } catch (const SessionError& e) {
     EXPECT_EQ(e.status(), kExitReplayMismatch);
-    EXPECT_NE(std::string(e.what()).find("disk " + disk.path + " is not the one recorded"), std::string::npos) << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("disk " + disk.path + " is not the one recorded"), std::string::npos) << what;
   }
   const Replayed forced = replay(rec.path, /*force=*/true);
   EXPECT_TRUE(mentions(forced.warnings, "differs from the recorded one; replaying anyway (--force)"));
@@ -177,9 +178,8 @@ std::vector<uint8_t> recording_file(uint32_t version, const journal::RecordingHe
   put32(out, version);
   framed(archive(header));
   for (size_t first = 0; first < events.size(); first += journal::RecordingWriter::kEventsPerChunk) {
-    std::vector<journal::Event> chunk(events.begin() + static_cast<long>(first),
-                                      events.begin() + static_cast<long>(std::min(
-                                                           events.size(), first + journal::RecordingWriter::kEventsPerChunk)));
+    const size_t last = std::min(events.size(), first + journal::RecordingWriter::kEventsPerChunk);
+    std::vector<journal::Event> chunk(events.begin() + static_cast<long>(first), events.begin() + static_cast<long>(last));
     const std::string raw = archive(journal::bounded<30>(chunk));
     std::string lz(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
     lz.resize(static_cast<size_t>(
@@ -214,7 +214,8 @@ OldRecording record_as_version_3(const std::string& elf, const std::string& appe
   m.enter_multiboot(boot.entry, boot.multiboot_info);
   OldRecording rec;
   rec.header.rewind_version = "0.1";
-  rec.header.guest = {spec.guest, std::filesystem::file_size(spec.guest), journal::hash_file(spec.guest, HashAlgorithm::kLegacy)};
+  rec.header.guest = {spec.guest, std::filesystem::file_size(spec.guest),
+                      journal::hash_file(spec.guest, HashAlgorithm::kLegacy)};
   rec.header.append = spec.append;
   rec.header.memory_bytes = spec.memory_bytes;
   rec.header.rtc_base_unix_seconds = spec.host_time_unix_seconds;

@@ -312,6 +312,12 @@ TEST(RecordingRules, ImageHashesNameTheHeadersImagesOnce) {
     EXPECT_FALSE(r.image_hashes.has_value()) << what;
     EXPECT_TRUE(mentions(r.damage, "image hash chunk")) << what << ": " << r.damage;
   }
+  // After a chunk dropped for an event past the recorded end: dropped with it.
+  r = CraftedRecording().chunk({input(5)}).chunk({input(50)}).hashes(all).end(10).read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{5}));
+  EXPECT_FALSE(r.image_hashes.has_value());
+  r = CraftedRecording().chunk({input(5)}).hashes(all).chunk({input(50)}).end(10).read();
+  EXPECT_TRUE(r.image_hashes.has_value());
   r = CraftedRecording().hashes(all).chunk({input(5)}).hashes(all).end(5).read();
   EXPECT_TRUE(mentions(r.damage, "image hash chunk: a second one")) << r.damage;
   EXPECT_EQ(*r.image_hashes, all);  // the first is kept
