@@ -128,6 +128,35 @@ TEST(ImageHashes, AnImageChangedSinceIsRefusedUnlessForced) {
   EXPECT_TRUE(mentions(forced.warnings, "differs from the recorded one; replaying anyway (--force)"));
 }
 
+// The disk grows while `rewind record` hashes it (half a sparse gigabyte takes it a while; the
+// change comes long before it is through, or even before it starts, when the size no
+// longer is the header's): the run says so at the end, and the recording has no hash of it,
+// so a replay does not check it and says that too.
+TEST(ImageHashes, AnImageChangedWhileBeingHashedIsSaid) {
+  TempFile rec("rewind_hash_growing.rwr"), disk("rewind_hash_growing.img");
+  std::ofstream(disk.path, std::ios::binary).close();
+  std::filesystem::resize_file(disk.path, 512ull << 20);
+  LiveSpec spec = live_spec("hello.elf");
+  spec.record_path = rec.path;
+  spec.disks.positions[0] = disk.path;
+  std::unique_ptr<Session> s = Session::live(spec);
+  std::filesystem::resize_file(disk.path, (512ull << 20) + 512);
+  const RunResult r = s->run_to_end();
+  const Outcome o = s->finish(r, true);
+  EXPECT_TRUE(mentions(o.warnings, "the disk image " + disk.path + " changed while it was being hashed"));
+  EXPECT_EQ(o.warnings.size(), 1u);  // the guest's hash is fine
+  s.reset();
+  std::filesystem::resize_file(disk.path, 512ull << 20);  // back to the size the guest saw
+  const journal::Recording recorded = journal::read_recording(rec.path);
+  ASSERT_TRUE(recorded.image_hashes.has_value());
+  ASSERT_EQ(recorded.image_hashes->size(), 2u);
+  EXPECT_NE(recorded.image_hashes->at(0).hash, 0u);
+  EXPECT_EQ(recorded.image_hashes->at(1).hash, 0u);
+  const Replayed replayed = replay(rec.path);
+  EXPECT_TRUE(mentions(replayed.warnings, "disk " + disk.path + " was not hashed when recorded"));
+  EXPECT_TRUE(replayed.outcome.divergence.empty()) << replayed.outcome.divergence[0];
+}
+
 // A recording cut short before its 'HASH' chunk replays what it holds, and says that the
 // images could not be checked; `info` shows the hashes as unknown.
 TEST(ImageHashes, ARecordingCutShortBeforeThemWarns) {
