@@ -134,6 +134,15 @@ int print_events(const InfoOptions& o, const journal::Recording& rec) {
   return 0;
 }
 
+// "hash 0123456789abcdef" from wherever the recording holds it (its 'HASH' chunk, or an
+// older version's header), or why there is none.
+std::string image_hash(const journal::Recording& rec, size_t image) {
+  if (!rec.image_hashes) return "hash unknown: the recording was cut short before it";
+  for (const journal::ImageHash& x : *rec.image_hashes)
+    if (x.image == image) return x.hash ? fmt::format("hash {:016x}", x.hash) : "not hashed";
+  return "not hashed";
+}
+
 }  // namespace
 
 int info_command(const InfoOptions& options) {
@@ -152,16 +161,17 @@ int info_command(const InfoOptions& options) {
   }
   const journal::RecordingHeader& h = rec.header;
   fmt::print("recording      {}\n", path);
-  fmt::print("format         version {}, {}\n", rec.version, human_bytes(rec.file_bytes));
+  fmt::print("format         version {}, {}, {} checksums\n", rec.version, human_bytes(rec.file_bytes),
+             rec.hash_algorithm() == journal::HashAlgorithm::kXxh3 ? "XXH3" : "CRC-32");
   fmt::print("recorded by    rewind {}\n", h.rewind_version);
-  fmt::print("guest          {} ({} bytes, hash {:016x})\n", h.guest.path, h.guest.size, h.guest.hash);
+  fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);
   fmt::print("memory         {} MiB\n", h.memory_bytes >> 20);
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty())
-      fmt::print("disk           {}: {} ({} bytes, hash {:016x})\n", kPositions[i], h.disks[i].path, h.disks[i].size,
-                 h.disks[i].hash);
+      fmt::print("disk           {}: {} ({} bytes, {})\n", kPositions[i], h.disks[i].path, h.disks[i].size,
+                 image_hash(rec, i + 1));
   fmt::print("rtc base time  {} (Unix seconds)\n", h.rtc_base_unix_seconds);
   if (h.state_hash_interval) fmt::print("state digests  every {} instructions\n", h.state_hash_interval);
 

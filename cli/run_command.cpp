@@ -82,6 +82,7 @@ int run(const RunOptions& options, FILE* serial) {
     fmt::print(stderr, "rewind: the replay of this run's past diverged from the run:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
   }
+  for (const std::string& line : outcome.warnings) fmt::print(stderr, "rewind: warning: {}\n", line);
   for (const std::string& line : outcome.errors) fmt::print(stderr, "rewind: error: {}\n", line);
   if (options.stats) {
     if (const journal::Recorder* r = s->recorder())

@@ -4,12 +4,12 @@
 
 namespace rw::journal {
 
-Recorder::Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file)
+Recorder::Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file, HashAlgorithm algorithm)
     : machine_(machine),
       interval_(digest_interval),
       next_digest_(digest_interval ? machine.cpu().icount + digest_interval : ~uint64_t{0}),
       file_(file),
-      hasher_(machine) {
+      hasher_(machine, algorithm) {
   hasher_.digest();  // the baseline: later digests list pages written after this point
 }
 

@@ -21,7 +21,10 @@ namespace rw::journal {
 
 class Recorder : public ExternalSource {
  public:
-  Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file);
+  // `algorithm` makes the digests: a recording file's is its version's (a live run's,
+  // always the current one; tests write older versions).
+  Recorder(Machine& machine, uint64_t digest_interval, RecordingWriter* file,
+           HashAlgorithm algorithm = HashAlgorithm::kXxh3);
 
   void record(EventKind kind, uint8_t device, uint64_t id, int32_t status);
   // An event made whole elsewhere (a debugger's write), at the current instruction count.

@@ -15,6 +15,8 @@
 namespace rw::journal {
 namespace {
 
+constexpr HashAlgorithm kHashAlgorithm = hash_algorithm_for(kFormatVersion);
+
 template <class T>
 std::string serialize(const T& value) {
   std::ostringstream out(std::ios::binary);
@@ -40,7 +42,7 @@ RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader&
   std::string out(kMagic, sizeof kMagic);
   put32(out, kFormatVersion);
   put32(out, static_cast<uint32_t>(payload.size()));
-  put32(out, crc32(payload.data(), payload.size()));
+  put32(out, checksum32(kHashAlgorithm, payload.data(), payload.size()));
   out += payload;
   write_bytes(out.data(), out.size());
   if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
@@ -80,12 +82,13 @@ void RecordingWriter::write_chunk(uint32_t tag, const std::string& raw) {
   put32(out, tag);
   put32(out, static_cast<uint32_t>(compressed.size()));
   put32(out, static_cast<uint32_t>(raw.size()));
-  put32(out, crc32(compressed.data(), compressed.size()));
+  put32(out, checksum32(kHashAlgorithm, compressed.data(), compressed.size()));
   out += compressed;
   write_bytes(out.data(), out.size());
 }
 
 void RecordingWriter::flush() {
+  write_image_hashes(/*wait=*/false);
   if (pending_.empty() && pending_requests_.empty()) return;
   // Requests first: a request starts before its completion is delivered, so a file cut
   // short between the two chunks still describes every completion it holds.
@@ -98,16 +101,31 @@ void RecordingWriter::flush() {
 }
 
 void RecordingWriter::finish(const RecordingEnd& end) {
+  write_image_hashes(/*wait=*/true);
   flush();
   std::string payload = serialize(end);
   std::string out;
   put32(out, kEndTag);
   put32(out, static_cast<uint32_t>(payload.size()));
-  put32(out, crc32(payload.data(), payload.size()));
+  put32(out, checksum32(kHashAlgorithm, payload.data(), payload.size()));
   out += payload;
   write_bytes(out.data(), out.size());
   if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
   finished_ = true;
+}
+
+void RecordingWriter::write_image_hashes_from(std::unique_ptr<ImageHasher> hasher) {
+  image_hasher_ = std::move(hasher);
+  image_hashes_written_ = false;
+}
+
+void RecordingWriter::write_image_hashes(bool wait) {
+  if (!image_hasher_ || image_hashes_written_ || (!wait && !image_hasher_->ready())) return;
+  std::vector<ImageHash> hashes = image_hasher_->wait();
+  image_hashes_written_ = true;
+  if (hashes.empty()) return;  // no image named (a reader takes 1 to kMaxImages)
+  write_chunk(kImageHashesTag, serialize(bounded<17>(hashes)));
+  if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
 }
 
 }  // namespace rw::journal

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "journal/image_hasher.h"
 #include "journal/recording_format.h"
 
 namespace rw::journal {
@@ -22,8 +23,15 @@ class RecordingWriter {
   void append_request(const RequestStart& request);
   // Writes buffered events as one chunk and flushes it to the file.
   void flush();
-  // Flushes and writes the end record; the file is complete.
+  // Flushes and writes the end record; the file is complete. Waits for the image hashes
+  // first, if they are being computed: a complete recording holds them.
   void finish(const RecordingEnd& end);
+
+  // The images' hashes, computed beside the run by `hasher`: written as a 'HASH' chunk of
+  // their own by the first flush() after they are known (so that a recording cut short
+  // later still has them), at the latest by finish(). The hasher's thread never writes.
+  void write_image_hashes_from(std::unique_ptr<ImageHasher> hasher);
+  const ImageHasher* image_hasher() const { return image_hasher_.get(); }
 
   uint64_t events_written() const { return events_written_; }
   uint64_t bytes_written() const { return bytes_written_; }
@@ -32,6 +40,7 @@ class RecordingWriter {
  private:
   void write_bytes(const void* data, size_t len);
   void write_chunk(uint32_t tag, const std::string& raw);
+  void write_image_hashes(bool wait);
   std::string path_;
   std::unique_ptr<FILE, int (*)(FILE*)> file_;
   std::vector<Event> pending_;
@@ -39,6 +48,8 @@ class RecordingWriter {
   uint64_t events_written_ = 0;
   uint64_t bytes_written_ = 0;
   bool finished_ = false;
+  std::unique_ptr<ImageHasher> image_hasher_;  // last: stopped before the file is closed
+  bool image_hashes_written_ = false;
 };
 
 // What a reader found in a file.
@@ -49,10 +60,17 @@ struct Recording {
   // The disk requests' starts in issue order (version 4; empty in older files): an index
   // for describing completions, not needed to replay.
   std::vector<RequestStart> requests;
+  // The images' hashes, in image order (0 the guest, 1 + i disks[i]): from the 'HASH' chunk
+  // (version 4), or the header's (versions 2 and 3: hash 0 = not checked). nullopt: the
+  // recording was cut short before its 'HASH' chunk, or has none.
+  std::optional<std::vector<ImageHash>> image_hashes;
   std::optional<RecordingEnd> end;  // missing if the recording was cut short
   uint64_t chunks = 0;
   uint64_t file_bytes = 0;
   std::string damage;  // empty, or where and how the file stops being readable
+
+  // The functions its checksums, digests and hashes were made with.
+  HashAlgorithm hash_algorithm() const { return hash_algorithm_for(version); }
 };
 
 // Reads a whole recording (a regular file: anything else is refused without blocking),

@@ -1,13 +1,14 @@
 // The recording file (docs/recording-format.md describes it byte by byte):
 //
 //   file   := header chunk* [end]
-//   header := "RWNDREC\0" u32 version u32 length u32 crc32(payload) payload
-//   chunk  := u32 tag u32 compressed u32 raw u32 crc32(compressed) lz4(payload)
-//   end    := u32 'END!' u32 length u32 crc32(payload) payload
+//   header := "RWNDREC\0" u32 version u32 length u32 checksum(payload) payload
+//   chunk  := u32 tag u32 compressed u32 raw u32 checksum(compressed) lz4(payload)
+//   end    := u32 'END!' u32 length u32 checksum(payload) payload
 //
+// The checksum is the low 32 bits of XXH3-64 (CRC-32 before version 4: journal/checksum.h).
 // Payloads are cereal portable-binary archives: RecordingHeader, std::vector<Event> ('CHNK'),
-// std::vector<RequestStart> ('REQS'), RecordingEnd. Each chunk stands alone, so a file cut
-// short is readable up to its last complete chunk.
+// std::vector<RequestStart> ('REQS'), std::vector<ImageHash> ('HASH'), RecordingEnd. Each
+// chunk stands alone, so a file cut short is readable up to its last complete chunk.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,8 @@
 
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
+
+#include "journal/checksum.h"
 
 namespace rw::journal {
 
@@ -46,18 +49,26 @@ inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // 2: state digests from the snapshot's own description (every device part named, the CPU's
 // fields as cpu/cpu_state.h lists them); 1 is refused. 3: debugger writes (event kind 5);
 // a version 2 file is read as it is (it has none). 4: the disk requests' starts ('REQS'
-// chunks); a version 2 or 3 file is read as it is (no request index).
+// chunks); a version 2 or 3 file is read as it is (no request index). Also in 4: XXH3 for
+// checksums and hashes, and the images' hashes in a 'HASH' chunk written when they are known
+// (in the header before).
 inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)
+inline constexpr uint32_t kImageHashesTag = 0x48534148;  // "HASH": the images' hashes (version 4)
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
+
+// The checksums, digests and image hashes of a file of `version`.
+constexpr HashAlgorithm hash_algorithm_for(uint32_t version) {
+  return version >= 4 ? HashAlgorithm::kXxh3 : HashAlgorithm::kLegacy;
+}
 
 struct ImageInfo {
   std::string path;
   uint64_t size = 0;
-  uint64_t hash = 0;
+  uint64_t hash = 0;  // 0: not known here (version 4: in the 'HASH' chunk) or not checked
   template <class A> void serialize(A& a) { a(bounded<1>(path), size, hash); }
 };
 
@@ -115,6 +126,17 @@ struct RequestStart {
   template <class A> void serialize(A& a) { a(icount, drive, op, id, lba, count); }
   bool operator==(const RequestStart&) const = default;
 };
+
+// The hash of one of the recorded images, as a 'HASH' chunk lists it: computed beside the
+// run, so that recording starts without waiting for a multi-gigabyte disk to be read.
+struct ImageHash {
+  uint8_t image = 0;  // 0: the guest; 1 + i: the header's disks[i]
+  uint64_t size = 0;  // the bytes hashed
+  uint64_t hash = 0;  // hash_file's; 0: could not be hashed (unreadable, or changed meanwhile)
+  template <class A> void serialize(A& a) { a(image, size, hash); }
+  bool operator==(const ImageHash&) const = default;
+};
+inline constexpr size_t kMaxImages = 5;  // the guest and four disks
 
 // Written when a run ends normally; its absence means the recording was cut short.
 struct RecordingEnd {

@@ -68,7 +68,8 @@ RecordingHeader read_header(const ByteSource& src, const std::string& name, uint
     throw RecordingError(name + ": truncated or corrupted header");
   std::vector<uint8_t> payload(len);
   if (!src.read(kFixedHeaderBytes, payload.data(), len)) throw RecordingError(name + ": read error");
-  if (crc32(payload.data(), len) != crc) throw RecordingError(name + ": header checksum mismatch");
+  if (checksum32(hash_algorithm_for(version), payload.data(), len) != crc)
+    throw RecordingError(name + ": header checksum mismatch");
   RecordingHeader header;
   if (!deserialize(payload.data(), len, header)) throw RecordingError(name + ": malformed header");
   if (header.state_hash_interval == 0 || header.state_hash_interval > kMaxDigestInterval)
@@ -94,11 +95,44 @@ std::string check_requests(const std::vector<RequestStart>& chunk, const std::ve
   return {};
 }
 
+// A 'HASH' chunk's payload: one per file, listing 1 to kMaxImages images the header names,
+// each once, in image order. Empty, or why it is damaged.
+std::string accept_image_hashes(const std::string& raw, Recording& rec) {
+  if (rec.image_hashes) return "damaged image hash chunk: a second one";
+  std::vector<ImageHash> hashes;
+  auto bounded_hashes = bounded<17>(hashes);  // an image's hash takes 17 bytes
+  if (!deserialize(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), bounded_hashes))
+    return "malformed image hash chunk";
+  if (hashes.empty() || hashes.size() > kMaxImages)
+    return fmt::format("damaged image hash chunk: {} images (1 to {})", hashes.size(), kMaxImages);
+  const RecordingHeader& h = rec.header;
+  int last = -1;
+  for (const ImageHash& x : hashes) {
+    const size_t disk = x.image - size_t{1};  // for image >= 1
+    const bool named = x.image == 0 ? !h.guest.path.empty() : disk < h.disks.size() && !h.disks[disk].path.empty();
+    if (!named || x.image >= kMaxImages || x.image <= last)
+      return fmt::format("damaged image hash chunk: image {} is not one the header names, once, in order", x.image);
+    last = x.image;
+  }
+  rec.image_hashes = std::move(hashes);
+  return {};
+}
+
+// Versions 2 and 3 hashed the images before the run, into the header.
+std::vector<ImageHash> header_image_hashes(const RecordingHeader& h) {
+  std::vector<ImageHash> out;
+  if (!h.guest.path.empty()) out.push_back({0, h.guest.size, h.guest.hash});
+  for (size_t i = 0; i < h.disks.size() && i + 1 < kMaxImages; ++i)
+    if (!h.disks[i].path.empty()) out.push_back({static_cast<uint8_t>(i + 1), h.disks[i].size, h.disks[i].hash});
+  return out;
+}
+
 Recording parse(const ByteSource& src, const std::string& name) {
   Recording rec;
   rec.file_bytes = src.size;
   uint64_t pos = 0;
   rec.header = read_header(src, name, pos, rec.version);
+  if (rec.version < 4) rec.image_hashes = header_image_hashes(rec.header);
 
   EventRules rules(rec.header.state_hash_interval);
   struct ChunkStart {
@@ -106,6 +140,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
     uint64_t offset;
   };
   std::vector<ChunkStart> starts;
+  uint64_t image_hashes_at = 0;  // where the 'HASH' chunk is
   const uint64_t size = src.size;
   auto damaged = [&](const std::string& what) {
     rec.damage = what + " at byte " + std::to_string(pos);
@@ -124,7 +159,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
       if (len > kMaxHeaderBytes || len > size - pos - 12) return damaged("truncated end record");
       std::vector<uint8_t> payload(len);
       if (!src.read(pos + 12, payload.data(), len)) return damaged("read error");
-      if (crc32(payload.data(), len) != crc) return damaged("end record checksum mismatch");
+      if (checksum32(rec.hash_algorithm(), payload.data(), len) != crc) return damaged("end record checksum mismatch");
       RecordingEnd end;
       if (!deserialize(payload.data(), len, end)) return damaged("malformed end record");
       if (end.final_icount < rules.last_icount()) {
@@ -139,6 +174,7 @@ Recording parse(const ByteSource& src, const std::string& name) {
         rec.events.resize(chunk->first_event);
         rec.chunks = static_cast<uint64_t>(chunk - starts.begin());
         pos = chunk->offset;
+        if (image_hashes_at > pos) rec.image_hashes.reset();
         return damaged(fmt::format("damaged chunk: event at instruction {} lies past the recorded end (instruction {})",
                                    icount, end.final_icount));
       }
@@ -152,7 +188,8 @@ Recording parse(const ByteSource& src, const std::string& name) {
       return rec;
     }
     const bool requests_chunk = tag == kRequestsTag && rec.version >= 4;
-    if (tag != kChunkTag && !requests_chunk) return damaged("unknown chunk tag");
+    const bool hashes_chunk = tag == kImageHashesTag && rec.version >= 4;
+    if (tag != kChunkTag && !requests_chunk && !hashes_chunk) return damaged("unknown chunk tag");
     if (size - pos < 16) return damaged("truncated chunk header");
     const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
     if (clen > kMaxChunkBytes || rlen > kMaxChunkBytes) return damaged("implausible chunk size");
@@ -162,11 +199,18 @@ Recording parse(const ByteSource& src, const std::string& name) {
     if (rlen > uint64_t{clen} * 255 + 16) return damaged("implausible chunk size");
     compressed.resize(clen);
     if (!src.read(pos + 16, compressed.data(), clen)) return damaged("read error");
-    if (crc32(compressed.data(), clen) != crc) return damaged("chunk checksum mismatch");
+    if (checksum32(rec.hash_algorithm(), compressed.data(), clen) != crc) return damaged("chunk checksum mismatch");
     raw.assign(rlen, '\0');
     const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(compressed.data()), raw.data(),
                                       static_cast<int>(clen), static_cast<int>(rlen));
     if (n < 0 || static_cast<uint32_t>(n) != rlen) return damaged("chunk does not decompress");
+    if (hashes_chunk) {
+      if (std::string why = accept_image_hashes(raw, rec); !why.empty()) return damaged(why);
+      image_hashes_at = pos;
+      ++rec.chunks;
+      pos += 16 + clen;
+      continue;
+    }
     if (requests_chunk) {
       std::vector<RequestStart> requests;
       auto bounded_requests = bounded<26>(requests);  // a request takes 26 bytes

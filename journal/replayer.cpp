@@ -8,8 +8,8 @@
 
 namespace rw::journal {
 
-Replayer::Replayer(Machine& machine, const std::vector<Event>& events)
-    : machine_(machine), events_(events), hasher_(machine) {
+Replayer::Replayer(Machine& machine, const std::vector<Event>& events, HashAlgorithm algorithm)
+    : machine_(machine), events_(events), algorithm_(algorithm), hasher_(machine, algorithm) {
   hasher_.digest();  // the same baseline the recorder took
 }
 
@@ -45,7 +45,7 @@ void Replayer::poll(uint64_t now) {
     if (e.kind == EventKind::kStateHash) {
       StateDigest recorded, replayed = hasher_.digest();
       ++digests_checked_;
-      if (!StateDigest::from_event(e, recorded)) {
+      if (!StateDigest::from_event(e, algorithm_, recorded)) {
         diverge({fmt::format("the recording's state digest at instruction {} is malformed", e.icount)});
         return;
       }

@@ -23,7 +23,8 @@ class Replayer : public ExternalSource {
  public:
   using Deliver = std::function<void(const Event& event)>;
 
-  Replayer(Machine& machine, const std::vector<Event>& events);
+  // `algorithm`: the recording's (hash_algorithm_for its version), for the digests.
+  Replayer(Machine& machine, const std::vector<Event>& events, HashAlgorithm algorithm = HashAlgorithm::kXxh3);
   // Where events of one kind go (block completions to the disks, bytes to the UART).
   void on(EventKind kind, Deliver deliver) { deliverers_[static_cast<size_t>(kind)] = std::move(deliver); }
 
@@ -73,6 +74,7 @@ class Replayer : public ExternalSource {
   const std::vector<Event>& events_;
   size_t cursor_ = 0;
   Deliver deliverers_[kEventKinds];
+  HashAlgorithm algorithm_;
   StateHasher hasher_;
   uint64_t digests_checked_ = 0;
   uint64_t history_end_ = ~uint64_t{0};

@@ -40,7 +40,12 @@ void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, 
 RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& header, const std::string& path,
                                    block::Disks* disks, SerialInput* serial)
     : machine_(machine), disks_(disks), serial_(serial) {
-  if (!path.empty()) file_ = std::make_unique<RecordingWriter>(path, header);
+  if (!path.empty()) {
+    file_ = std::make_unique<RecordingWriter>(path, header);
+    std::vector<ImageInfo> images = {header.guest};
+    images.insert(images.end(), header.disks.begin(), header.disks.end());
+    file_->write_image_hashes_from(std::make_unique<ImageHasher>(std::move(images)));
+  }
   recorder_ = std::make_unique<Recorder>(machine, header.state_hash_interval, file_.get());
   Recorder* rec = recorder_.get();
   // Paused while parked: what replays there was journaled (and its output hashed) already.
@@ -85,6 +90,11 @@ void RecordingSession::finish(const RunResult& result, int exit_status) {
   end.serial_output_hash = serial_hash_.digest();
   end.final_state = recorder_->record_digest().combined();
   if (file_) file_->finish(end);
+}
+
+std::vector<std::string> RecordingSession::image_hash_problems() const {
+  const ImageHasher* hasher = file_ ? file_->image_hasher() : nullptr;
+  return hasher && hasher->ready() ? hasher->problems() : std::vector<std::string>{};
 }
 
 bool RecordingSession::debugger_write_memory(uint64_t addr, std::span<const uint8_t> bytes) {
@@ -170,8 +180,8 @@ bool RecordingSession::unpark() {
 }
 
 ReplaySession::ReplaySession(Machine& machine, const Recording& recording, block::Disks* disks)
-    : machine_(machine), recording_(recording) {
-  replayer_ = std::make_unique<Replayer>(machine, recording.events);
+    : machine_(machine), recording_(recording), serial_hash_(recording.hash_algorithm()) {
+  replayer_ = std::make_unique<Replayer>(machine, recording.events, recording.hash_algorithm());
   wire_deliveries(*replayer_, machine, disks, /*through_completion_source=*/true);
   machine.uart().set_output_observer([this](uint8_t b) { serial_hash_.update(&b, 1); });
   machine.add_external_source(replayer_.get());

@@ -42,11 +42,15 @@ void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, 
 class RecordingSession {
  public:
   // `path` empty: keep the events in memory only.
+  // To a file, the images the header names are hashed beside the run (journal/image_hasher.h)
+  // and their hashes written when known; the header's are not looked at.
   RecordingSession(Machine& machine, const RecordingHeader& header, const std::string& path, block::Disks* disks,
                    SerialInput* serial);
   ~RecordingSession();
-  // Writes the end record: the recording is complete.
+  // Writes the end record: the recording is complete (waits for the image hashes).
   void finish(const RunResult& result, int exit_status);
+  // After finish(): the images that could not be hashed, one line each.
+  std::vector<std::string> image_hash_problems() const;
   const Recorder& recorder() const { return *recorder_; }
   uint64_t bytes_written() const { return file_ ? file_->bytes_written() : 0; }
 
@@ -89,7 +93,7 @@ class RecordingSession {
   SerialInput* serial_;
   std::unique_ptr<RecordingWriter> file_;
   std::unique_ptr<Recorder> recorder_;
-  ContentHash serial_hash_;
+  StreamHash serial_hash_;
   bool parked_ = false;
   bool stop_at_deliveries_ = false;
   uint64_t frontier_ = 0;
@@ -110,7 +114,7 @@ class ReplaySession {
   Machine& machine_;
   const Recording& recording_;
   std::unique_ptr<Replayer> replayer_;
-  ContentHash serial_hash_;
+  StreamHash serial_hash_;  // the recording's algorithm
 };
 
 }  // namespace rw::journal

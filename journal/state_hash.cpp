@@ -21,10 +21,8 @@ uint64_t mix_page(uint64_t page, uint64_t hash) {
   return x ^ (x >> 29);
 }
 
-uint64_t hash_words(const std::vector<uint64_t>& words) {
-  ContentHash h;
-  h.update(words.data(), words.size() * sizeof(uint64_t));
-  return h.digest();
+uint64_t hash_words(HashAlgorithm algorithm, const std::vector<uint64_t>& words) {
+  return hash64(algorithm, words.data(), words.size() * sizeof(uint64_t));
 }
 
 }  // namespace
@@ -35,7 +33,7 @@ uint64_t StateDigest::combined() const {
   std::vector<uint64_t> w = cpu;
   w.insert(w.end(), devices.begin(), devices.end());
   w.push_back(memory);
-  return hash_words(w);
+  return hash_words(algorithm, w);
 }
 
 Event StateDigest::to_event() const {
@@ -55,7 +53,7 @@ Event StateDigest::to_event() const {
   return e;
 }
 
-bool StateDigest::from_event(const Event& e, StateDigest& out) {
+bool StateDigest::from_event(const Event& e, HashAlgorithm algorithm, StateDigest& out) {
   // Layout: ncpu, cpu..., ndevices, devices..., memory, (page, hash)...
   const auto& d = e.data;
   if (e.kind != EventKind::kStateHash || d.empty() || d[0] > d.size() - 1) return false;
@@ -66,6 +64,7 @@ bool StateDigest::from_event(const Event& e, StateDigest& out) {
   size_t mem_at = pos + 1 + ndev;
   if ((d.size() - mem_at - 1) % 2 != 0) return false;
   out = StateDigest{};
+  out.algorithm = algorithm;
   out.icount = e.icount;
   out.cpu.assign(d.begin() + 1, d.begin() + 1 + static_cast<long>(n));
   out.devices.assign(d.begin() + static_cast<long>(pos + 1), d.begin() + static_cast<long>(mem_at));
@@ -74,27 +73,27 @@ bool StateDigest::from_event(const Event& e, StateDigest& out) {
   return true;
 }
 
-StateHasher::StateHasher(Machine& machine) : machine_(machine) {
-  std::vector<uint8_t> zero(4096, 0);
-  ContentHash h;
-  h.update(zero.data(), zero.size());
-  page_hash_.assign(machine.memory().page_count(), h.digest());
+StateHasher::StateHasher(Machine& machine, HashAlgorithm algorithm) : machine_(machine), algorithm_(algorithm) {
+  const std::vector<uint8_t> zero(4096, 0);
+  page_hash_.assign(machine.memory().page_count(), hash64(algorithm, zero.data(), zero.size()));
   for (uint64_t p = 0; p < page_hash_.size(); ++p) memory_sum_ += mix_page(p, page_hash_[p]);
 }
 
 StateDigest StateHasher::digest() {
   PhysicalMemory& mem = machine_.memory();
   StateDigest d;
+  d.algorithm = algorithm_;
   d.icount = machine_.cpu().icount;
   d.cpu = machine_.cpu_state_words();
   for (const auto& dev : machine_.device_states()) {
-    d.devices.push_back(hash_words(dev.words));
+    d.devices.push_back(hash_words(algorithm_, dev.words));
     d.device_names.push_back(dev.name);
   }
   static constexpr const char* kOverlayNames[] = {"disk0 contents", "disk1 contents", "disk2 contents",
                                                   "disk3 contents"};
   if (block::Disks* disks = machine_.disks()) {
-    std::vector<uint8_t> group(block::Overlay::kGroupSectors * block::kSectorSize);
+    // The group's sector mask, then its sectors: hashed in one go.
+    std::vector<uint8_t> group(1 + block::Overlay::kGroupSectors * block::kSectorSize);
     for (int p = 0; p < block::Disks::kPositions; ++p) {
       block::BlockDevice* dev = disks->device(p);
       if (!dev) continue;
@@ -103,14 +102,11 @@ StateDigest StateHasher::digest() {
       const std::vector<uint64_t> groups =
           o.last_epoch ? overlay.groups_written_since(o.last_epoch) : overlay.groups();
       for (uint64_t g : groups) {
-        const uint8_t mask = overlay.read_group(g, group.data());
-        uint64_t hash = 0;  // a group without sectors counts nothing
-        if (mask) {
-          ContentHash h;
-          h.update(&mask, 1);
-          h.update(group.data(), static_cast<size_t>(std::popcount(mask)) * block::kSectorSize);
-          hash = h.digest();
-        }
+        const uint8_t mask = overlay.read_group(g, group.data() + 1);
+        group[0] = mask;
+        // A group without sectors counts nothing.
+        const size_t len = 1 + static_cast<size_t>(std::popcount(mask)) * block::kSectorSize;
+        const uint64_t hash = mask ? hash64(algorithm_, group.data(), len) : 0;
         auto it = o.group_hash.find(g);
         const uint64_t old = it == o.group_hash.end() ? 0 : it->second;
         if (hash == old) continue;
@@ -127,9 +123,7 @@ StateDigest StateHasher::digest() {
   }
   for (uint64_t p = 0; p < page_hash_.size(); ++p) {
     if (mem.page_write_epoch(p) < last_epoch_) continue;
-    ContentHash h;
-    h.update(mem.host(p << 12), 4096);
-    uint64_t hash = h.digest();
+    const uint64_t hash = hash64(algorithm_, mem.host(p << 12), 4096);
     if (hash == page_hash_[p]) continue;
     memory_sum_ += mix_page(p, hash) - mix_page(p, page_hash_[p]);
     page_hash_[p] = hash;

@@ -30,17 +30,22 @@ struct StateDigest {
   std::vector<std::string> device_names;  // not journaled: filled in from the machine
   uint64_t memory = 0;  // all of RAM
   std::vector<std::pair<uint64_t, uint64_t>> pages;  // (page number, hash) written since the last digest
+  // What made the hashes above, and makes combined(): the recording's (not journaled).
+  HashAlgorithm algorithm = HashAlgorithm::kXxh3;
 
   uint64_t combined() const;
   Event to_event() const;
-  static bool from_event(const Event& e, StateDigest& out);
+  // A journaled digest, of a recording whose hashes `algorithm` makes.
+  static bool from_event(const Event& e, HashAlgorithm algorithm, StateDigest& out);
 };
 
 const std::vector<std::string>& cpu_register_names();
 
 class StateHasher {
  public:
-  explicit StateHasher(Machine& machine);
+  // `algorithm`: a live run's is always the current one; a replay's, its recording's
+  // (hash_algorithm_for), so that the digests of an older recording still match.
+  explicit StateHasher(Machine& machine, HashAlgorithm algorithm = HashAlgorithm::kXxh3);
   // Digest of the machine now. Pages and overlay sector groups written since the previous
   // call are rehashed: a digest costs what changed, not the size of memory or disks.
   StateDigest digest();
@@ -53,6 +58,7 @@ class StateHasher {
     uint32_t last_epoch = 0;  // 0: nothing hashed yet
   };
   Machine& machine_;
+  HashAlgorithm algorithm_;
   std::vector<uint64_t> page_hash_;
   uint64_t memory_sum_ = 0;
   uint32_t last_epoch_ = 1;  // pages never written (epoch 0) are zero: already hashed as such

@@ -10,7 +10,7 @@
 #include "block/fault_spec.h"
 #include "block/input_file.h"
 #include "block/overlay.h"
-#include "journal/checksum.h"
+#include "journal/image_hasher.h"
 #include "journal/recording_error.h"
 #include "journal/sessions.h"
 #include "loader/load_error.h"
@@ -25,40 +25,64 @@ namespace {
 constexpr uint64_t kProgressSlice = uint64_t{1} << 26;
 
 // Refuses images that cannot be read (kExitBadImage, as `run` would) or are not the
-// recorded ones (kExitReplayMismatch, unless forced: then a warning).
-void check_image(const journal::ImageInfo& recorded, const char* what, bool force, std::vector<std::string>& warnings) {
-  if (recorded.path.empty() || recorded.hash == 0) return;
+// recorded ones (kExitReplayMismatch, unless forced: then a warning). `recorded` is the
+// recording's hash of `path` (0: none to check).
+void check_image(const std::string& path, uint64_t recorded, journal::HashAlgorithm algorithm, const char* what,
+                 bool force, std::vector<std::string>& warnings) {
+  if (path.empty() || recorded == 0) return;
   uint64_t hash;
   try {
-    hash = journal::hash_file(recorded.path);
+    hash = journal::hash_file(path, algorithm);
   } catch (const journal::RecordingError& e) {
     throw SessionError(kExitBadImage, fmt::format("cannot read the recorded {} image for replay: {}", what, e.what()));
   }
-  if (hash == recorded.hash) return;
+  if (hash == recorded) return;
   if (force) {
-    warnings.push_back(fmt::format("{} {} differs from the recorded one; replaying anyway (--force)", what, recorded.path));
+    warnings.push_back(fmt::format("{} {} differs from the recorded one; replaying anyway (--force)", what, path));
     return;
   }
   throw SessionError(kExitReplayMismatch,
                      fmt::format("{} {} is not the one recorded (content hash {:016x}, recorded {:016x}); use --force "
                                  "to replay anyway",
-                                 what, recorded.path, hash, recorded.hash));
+                                 what, path, hash, recorded));
 }
 
-// What a replay needs to rebuild this machine. Image hashes only for a recording file (an
-// in-memory journal is replayed by this very process, on the same images).
+// The images a recording names, checked against its hashes: from its 'HASH' chunk, or its
+// header (an older version's). A recording cut short before its hashes cannot be checked:
+// a warning says so. So does one whose recorder could not hash an image.
+void check_images(const journal::Recording& rec, const std::string& name, bool force,
+                  std::vector<std::string>& warnings) {
+  const journal::RecordingHeader& h = rec.header;
+  if (!rec.image_hashes) {
+    warnings.push_back(fmt::format("{}: the recording was cut short before the hashes of its images: the guest and "
+                                   "disk images could not be checked",
+                                   name));
+    return;
+  }
+  for (const journal::ImageHash& x : *rec.image_hashes) {
+    const std::string& path = x.image == 0 ? h.guest.path : h.disks[x.image - 1u].path;
+    const char* what = x.image == 0 ? "guest" : "disk";
+    if (x.hash == 0 && rec.version >= 4)
+      warnings.push_back(fmt::format("{} {} was not hashed when recorded (it could not be read, or changed meanwhile): "
+                                     "not checked",
+                                     what, path));
+    check_image(path, x.hash, rec.hash_algorithm(), what, force, warnings);
+  }
+}
+
+// What a replay needs to rebuild this machine. Image hashes are not here: a recording file
+// hashes them beside the run (journal/image_hasher.h); an in-memory journal is replayed by
+// this very process, on the same images.
 journal::RecordingHeader recording_header(const LiveSpec& spec) {
   journal::RecordingHeader h;
   h.rewind_version = "0.1";
-  const bool file = !spec.record_path.empty();
   auto image = [&](const std::string& path) {
     journal::ImageInfo info;
     info.path = path;
     if (path.empty()) return info;
-    std::string problem;  // the images were checked when loaded; hash_file reports a change since
+    std::string problem;  // the images were checked when loaded
     if (std::optional<block::InputFile> f = block::InputFile::open(path, block::FileKinds::kRegularOrBlockDevice, problem))
       info.size = f->size();
-    if (file) info.hash = journal::hash_file(path);
     return info;
   };
   h.guest = image(spec.guest);
@@ -165,12 +189,9 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   const journal::RecordingHeader& h = rec.header;
   if (h.memory_bytes < (2u << 20) || h.memory_bytes > (3ull << 30) || h.disks.size() > 4)
     throw SessionError(kExitBadRecording, fmt::format("{}: implausible machine configuration in the header", spec.recording));
-  check_image(h.guest, "guest", spec.force, s->warnings_);
+  check_images(rec, spec.recording, spec.force, s->warnings_);
   DiskSpec disks;
-  for (size_t i = 0; i < h.disks.size(); ++i) {
-    check_image(h.disks[i], "disk", spec.force, s->warnings_);
-    disks.positions[i] = h.disks[i].path;
-  }
+  for (size_t i = 0; i < h.disks.size(); ++i) disks.positions[i] = h.disks[i].path;
   s->build_machine(h.guest.path, h.append, h.memory_bytes, spec.serial_out, h.rtc_base_unix_seconds, disks,
                    /*host_io=*/false);
   s->replay_ = std::make_unique<journal::ReplaySession>(*s->machine_, rec, s->machine_->disks());
@@ -232,6 +253,7 @@ Outcome Session::finish(const RunResult& result, bool straight) {
       } catch (const journal::RecordingError& e) {
         out.errors.push_back(e.what());
       }
+      out.warnings = recording_->image_hash_problems();
     }
     // The guest's writes reach the image files or new ones only when asked for, and only now.
     if (block::Disks* disks = machine_->disks()) {

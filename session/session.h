@@ -81,6 +81,7 @@ struct Outcome {
   int status = 0;                       // the process exit status
   std::vector<std::string> divergence;  // replaying: how the run differs from the recording
   std::vector<std::string> errors;      // what went wrong at the end (saving disks, the recording file)
+  std::vector<std::string> warnings;    // what the user should know (an image the recording could not hash)
   std::vector<std::string> notes;       // other lines to show
 };
 

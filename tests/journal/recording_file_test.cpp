@@ -2,6 +2,7 @@
 // corrupted variants that must give a clean answer (events kept, or a RecordingError).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -139,6 +140,28 @@ TEST(RecordingFile, CorruptedRecordingsNeverCrash) {
   EXPECT_GT(rejected, 0);
 }
 
+uint32_t get32(const std::vector<uint8_t>& b, size_t at) {
+  return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | static_cast<uint32_t>(b[at + 3]) << 24;
+}
+void set32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// Rewrites every checksum of a well-formed recording with `algorithm`'s.
+void with_checksums(std::vector<uint8_t>& b, HashAlgorithm algorithm) {
+  const size_t header_len = get32(b, 12);
+  set32(b, 16, checksum32(algorithm, b.data() + 20, header_len));
+  for (size_t pos = 20 + header_len; pos < b.size();) {
+    if (get32(b, pos) == kEndTag) {
+      set32(b, pos + 8, checksum32(algorithm, b.data() + pos + 12, get32(b, pos + 4)));
+      return;
+    }
+    const size_t clen = get32(b, pos + 4);
+    set32(b, pos + 12, checksum32(algorithm, b.data() + pos + 16, clen));
+    pos += 16 + clen;
+  }
+}
+
 TEST(RecordingFile, RejectsOtherFiles) {
   EXPECT_THROW(parse_recording({}, "empty"), RecordingError);
   std::vector<uint8_t> elf = {0x7F, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -166,24 +189,129 @@ TEST(RecordingFile, RejectsOtherFiles) {
   }
   bytes[8] = 0;
   EXPECT_THROW(parse_recording(bytes, "v0"), RecordingError);
-  // Version 2 differs only in having no debugger writes: read as it is.
+  // Version 2 differs in having no debugger writes, and (like 3) in its checksums: with
+  // CRC-32s, the same bytes read as they are.
   bytes[8] = 2;
+  EXPECT_THROW(parse_recording(bytes, "v2"), RecordingError);  // XXH3 checksums
+  with_checksums(bytes, HashAlgorithm::kLegacy);
   const Recording v2 = parse_recording(bytes, "v2");
   EXPECT_EQ(v2.version, 2u);
   EXPECT_TRUE(v2.end.has_value());
   EXPECT_EQ(v2.events.size(), parse_recording(file_bytes(path), "v3").events.size());
 }
 
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+}
+
+// The images are hashed beside the run and their hashes land in a 'HASH' chunk of their
+// own, before the end record; the header's hashes stay 0.
+TEST(RecordingFile, ImageHashesRoundTripInTheirOwnChunk) {
+  const std::string guest = temp_path("hash_guest.elf"), disk = temp_path("hash_disk.img");
+  std::vector<uint8_t> bytes(3 << 20);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + (i >> 12));
+  write_file(disk, bytes);
+  bytes.resize(1000);
+  write_file(guest, bytes);
+  RecordingHeader h = sample_header();
+  h.guest = {guest, 1000, 0};
+  h.disks = {{"", 0, 0}, {disk, 3 << 20, 0}};
+  const std::string path = temp_path("hashes.rwd");
+  {
+    RecordingWriter w(path, h);
+    std::vector<ImageInfo> images = {h.guest};
+    images.insert(images.end(), h.disks.begin(), h.disks.end());
+    w.write_image_hashes_from(std::make_unique<ImageHasher>(images));
+    for (const Event& e : sample_events(100)) w.append(e);
+    w.finish({987654, 3, "guest exited", 42});
+    EXPECT_TRUE(w.image_hasher()->problems().empty());
+  }
+  const Recording r = read_recording(path);
+  EXPECT_TRUE(r.damage.empty()) << r.damage;
+  ASSERT_TRUE(r.end.has_value());
+  EXPECT_EQ(r.header.guest.hash, 0u);
+  ASSERT_TRUE(r.image_hashes.has_value());
+  const std::vector<ImageHash> want = {{0, 1000, hash_file(guest, HashAlgorithm::kXxh3)},
+                                       {2, 3 << 20, hash_file(disk, HashAlgorithm::kXxh3)}};
+  EXPECT_EQ(*r.image_hashes, want);
+  EXPECT_EQ(want[1].hash, xxh3_64(file_bytes(disk).data(), 3 << 20));
+  EXPECT_NE(want[1].hash, hash_file(disk, HashAlgorithm::kLegacy));
+  EXPECT_EQ(r.events, sample_events(100));
+  std::remove(path.c_str());
+  std::remove(guest.c_str());
+  std::remove(disk.c_str());
+}
+
+// An image that is not what the header says when hashed (another size: it changed since),
+// or cannot be read, gets hash 0 and a line saying why; the others are hashed.
+TEST(RecordingFile, AnImageThatChangedIsNotHashed) {
+  const std::string guest = temp_path("changed_guest.elf");
+  write_file(guest, std::vector<uint8_t>(4000, 1));
+  ImageHasher hasher({{guest, 3000, 0}, {guest, 4000, 0}, {temp_path("no-such.img"), 10, 0}});
+  const std::vector<ImageHash> hashes = hasher.wait();
+  ASSERT_TRUE(hasher.ready());
+  ASSERT_EQ(hashes.size(), 3u);
+  EXPECT_EQ(hashes[0].hash, 0u);
+  EXPECT_EQ(hashes[1].hash, hash_file(guest, HashAlgorithm::kXxh3));
+  EXPECT_EQ(hashes[2].hash, 0u);
+  ASSERT_EQ(hasher.problems().size(), 2u);
+  EXPECT_NE(hasher.problems()[0].find("guest image " + guest + " changed while it was being hashed"), std::string::npos)
+      << hasher.problems()[0];
+  EXPECT_NE(hasher.problems()[1].find("could not be hashed (cannot open"), std::string::npos) << hasher.problems()[1];
+  std::remove(guest.c_str());
+}
+
 TEST(Checksum, KnownValues) {
-  EXPECT_EQ(crc32("123456789", 9), 0xCBF43926u);  // the standard CRC-32 check value
-  ContentHash a, b;
+  EXPECT_EQ(legacy::crc32("123456789", 9), 0xCBF43926u);  // the standard CRC-32 check value
+  legacy::ContentHash a, b;
   a.update("hello ", 6);
   a.update("world", 5);
   b.update("hello world", 11);
   EXPECT_EQ(a.digest(), b.digest());
-  ContentHash c;
+  legacy::ContentHash c;
   c.update("hello worle", 11);
   EXPECT_NE(a.digest(), c.digest());
+}
+
+// XXH3-64, seed 0, as the reference implementation gives it.
+TEST(Checksum, Xxh3KnownValues) {
+  EXPECT_EQ(xxh3_64("", 0), 0x2D06800538D394C2ull);
+  EXPECT_EQ(xxh3_64(nullptr, 0), 0x2D06800538D394C2ull);
+  EXPECT_EQ(hash64(HashAlgorithm::kXxh3, "", 0), 0x2D06800538D394C2ull);
+  EXPECT_EQ(checksum32(HashAlgorithm::kXxh3, "", 0), 0x38D394C2u);  // the low 32 bits
+  EXPECT_EQ(checksum32(HashAlgorithm::kLegacy, "123456789", 9), 0xCBF43926u);
+  const uint64_t abc = xxh3_64("abc", 3);
+  EXPECT_EQ(checksum32(HashAlgorithm::kXxh3, "abc", 3), static_cast<uint32_t>(abc));
+  EXPECT_NE(abc, xxh3_64("abd", 3));
+}
+
+// A stream in pieces hashes as the whole, for every length class XXH3 treats apart (up
+// to 16, 128, 240 bytes, then its 1 KiB stripes and blocks) and for both algorithms.
+TEST(Checksum, StreamHashEqualsTheOneShotHash) {
+  std::vector<uint8_t> data(5000);
+  std::mt19937 rng(11);
+  for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
+  for (HashAlgorithm algorithm : {HashAlgorithm::kXxh3, HashAlgorithm::kLegacy}) {
+    for (size_t len : {0u, 1u, 3u, 8u, 16u, 17u, 128u, 129u, 240u, 241u, 1024u, 4096u, 5000u}) {
+      const uint64_t whole = hash64(algorithm, data.data(), len);
+      StreamHash h(algorithm);
+      for (size_t at = 0; at < len;) {
+        const size_t n = std::min<size_t>(len - at, 1 + rng() % 300);
+        h.update(data.data() + at, n);
+        at += n;
+      }
+      EXPECT_EQ(h.digest(), whole) << len;
+    }
+    StreamHash bytewise(algorithm);
+    for (uint8_t b : data) bytewise.update(&b, 1);
+    EXPECT_EQ(bytewise.digest(), hash64(algorithm, data.data(), data.size()));
+  }
+  legacy::ContentHash old;
+  old.update(data.data(), data.size());
+  EXPECT_EQ(hash64(HashAlgorithm::kLegacy, data.data(), data.size()), old.digest());
 }
 
 }  // namespace

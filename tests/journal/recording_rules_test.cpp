@@ -39,28 +39,32 @@ void put32(std::vector<uint8_t>& out, uint32_t v) {
 // refuse what is in it.
 class CraftedRecording {
  public:
-  explicit CraftedRecording(uint64_t interval = kInterval, uint32_t version = kFormatVersion) {
+  explicit CraftedRecording(uint64_t interval = kInterval, uint32_t version = kFormatVersion) : version_(version) {
     RecordingHeader h;
     h.rewind_version = "test";
     h.guest = {"guest.elf", 1, 0};
+    h.disks = {{"a.img", 512, 0}, {"", 0, 0}, {"c.img", 1024, 0}};
     h.memory_bytes = 4 << 20;
     h.state_hash_interval = interval;
     const std::string payload = archive(h);
     bytes_.assign(kMagic, kMagic + sizeof kMagic);
     put32(bytes_, version);
     put32(bytes_, static_cast<uint32_t>(payload.size()));
-    put32(bytes_, crc32(payload.data(), payload.size()));
+    put32(bytes_, checksum32(hash_algorithm_for(version_), payload.data(), payload.size()));
     bytes_.insert(bytes_.end(), payload.begin(), payload.end());
   }
-  CraftedRecording& chunk(std::vector<Event> events) {
-    const std::string raw = archive(bounded<30>(events));
+  CraftedRecording& chunk(std::vector<Event> events) { return tagged(kChunkTag, archive(bounded<30>(events))); }
+  CraftedRecording& hashes(std::vector<ImageHash> hashes) {
+    return tagged(kImageHashesTag, archive(bounded<17>(hashes)));
+  }
+  CraftedRecording& tagged(uint32_t tag, const std::string& raw) {
     std::string lz(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
     const int n = LZ4_compress_default(raw.data(), lz.data(), static_cast<int>(raw.size()), static_cast<int>(lz.size()));
     lz.resize(static_cast<size_t>(n));
-    put32(bytes_, kChunkTag);
+    put32(bytes_, tag);
     put32(bytes_, static_cast<uint32_t>(lz.size()));
     put32(bytes_, static_cast<uint32_t>(raw.size()));
-    put32(bytes_, crc32(lz.data(), lz.size()));
+    put32(bytes_, checksum32(hash_algorithm_for(version_), lz.data(), lz.size()));
     bytes_.insert(bytes_.end(), lz.begin(), lz.end());
     return *this;
   }
@@ -72,7 +76,7 @@ class CraftedRecording {
     const std::string payload = archive(e);
     put32(bytes_, kEndTag);
     put32(bytes_, static_cast<uint32_t>(payload.size()));
-    put32(bytes_, crc32(payload.data(), payload.size()));
+    put32(bytes_, checksum32(hash_algorithm_for(version_), payload.data(), payload.size()));
     bytes_.insert(bytes_.end(), payload.begin(), payload.end());
     return *this;
   }
@@ -80,6 +84,7 @@ class CraftedRecording {
   const std::vector<uint8_t>& bytes() const { return bytes_; }
 
  private:
+  uint32_t version_;
   std::vector<uint8_t> bytes_;
 };
 
@@ -273,6 +278,76 @@ TEST(RecordingRules, AMalformedDebuggerWriteIsDamage) {
   v2 = CraftedRecording(kInterval, 2).chunk({input(5), digest(1000)}).end(1000).read();
   EXPECT_TRUE(v2.damage.empty()) << v2.damage;
   EXPECT_EQ(v2.version, 2u);
+}
+
+// The images' hashes (version 4): one 'HASH' chunk anywhere before the end record, naming
+// images of the header (0 the guest, 1 + i disk i; the crafted header has disks 0 and 2),
+// each once, in order. Anything else is damage like any chunk's.
+TEST(RecordingRules, ImageHashesNameTheHeadersImagesOnce) {
+  const std::vector<ImageHash> all = {{0, 1, 0x11}, {1, 512, 0x22}, {3, 1024, 0x33}};
+  Recording r = CraftedRecording().chunk({input(5)}).hashes(all).chunk({digest(1000)}).end(1000).read();
+  EXPECT_TRUE(r.damage.empty()) << r.damage;
+  ASSERT_TRUE(r.image_hashes.has_value());
+  EXPECT_EQ(*r.image_hashes, all);
+  EXPECT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.chunks, 3u);
+
+  // Cut short before it, or a complete file without one: the hashes are unknown.
+  EXPECT_FALSE(CraftedRecording().chunk({input(5)}).read().image_hashes.has_value());
+  EXPECT_FALSE(CraftedRecording().chunk({input(5)}).end(5).read().image_hashes.has_value());
+
+  const std::vector<std::pair<std::string, std::vector<ImageHash>>> bad = {
+      {"no images", {}},
+      {"a disk position the header leaves empty", {{2, 0, 1}}},
+      {"a disk beyond the header's", {{4, 0, 1}}},
+      {"image 255", {{255, 0, 1}}},
+      {"twice", {{0, 1, 1}, {0, 1, 1}}},
+      {"out of order", {{1, 512, 1}, {0, 1, 1}}},
+      {"six images", {{0, 1, 1}, {1, 1, 1}, {2, 1, 1}, {3, 1, 1}, {4, 1, 1}, {5, 1, 1}}},
+  };
+  for (const auto& [what, hashes] : bad) {
+    r = CraftedRecording().chunk({input(5)}).hashes(hashes).chunk({digest(1000)}).end(1000).read();
+    EXPECT_EQ(icounts(r), (std::vector<uint64_t>{5})) << what;
+    EXPECT_FALSE(r.end.has_value()) << what;
+    EXPECT_FALSE(r.image_hashes.has_value()) << what;
+    EXPECT_TRUE(mentions(r.damage, "image hash chunk")) << what << ": " << r.damage;
+  }
+  // After a chunk dropped for an event past the recorded end: dropped with it.
+  r = CraftedRecording().chunk({input(5)}).chunk({input(50)}).hashes(all).end(10).read();
+  EXPECT_EQ(icounts(r), (std::vector<uint64_t>{5}));
+  EXPECT_FALSE(r.image_hashes.has_value());
+  r = CraftedRecording().chunk({input(5)}).hashes(all).chunk({input(50)}).end(10).read();
+  EXPECT_TRUE(r.image_hashes.has_value());
+  r = CraftedRecording().hashes(all).chunk({input(5)}).hashes(all).end(5).read();
+  EXPECT_TRUE(mentions(r.damage, "image hash chunk: a second one")) << r.damage;
+  EXPECT_EQ(*r.image_hashes, all);  // the first is kept
+  EXPECT_FALSE(r.end.has_value());
+  // Not a cereal vector at all.
+  r = CraftedRecording().tagged(kImageHashesTag, std::string(3, '\xff')).end(0).read();
+  EXPECT_TRUE(mentions(r.damage, "malformed image hash chunk")) << r.damage;
+  // Before version 4 the tag is unknown, and the header's hashes are the images'.
+  r = CraftedRecording(kInterval, 3).chunk({input(5)}).hashes(all).end(5).read();
+  EXPECT_TRUE(mentions(r.damage, "unknown chunk tag")) << r.damage;
+  ASSERT_TRUE(r.image_hashes.has_value());
+  EXPECT_EQ(*r.image_hashes, (std::vector<ImageHash>{{0, 1, 0}, {1, 512, 0}, {3, 1024, 0}}));
+}
+
+// Version 4's checksums are XXH3's low 32 bits; versions 2 and 3 keep CRC-32. A file is
+// checked with its own version's: the same bytes under the other version's number fail.
+TEST(RecordingRules, ChecksumsAreTheVersions) {
+  for (uint32_t version : {2u, 3u, 4u}) {
+    CraftedRecording file(kInterval, version);
+    file.chunk({input(5), digest(1000)}).end(1000);
+    EXPECT_TRUE(file.read().end.has_value()) << version;
+    std::vector<uint8_t> other = file.bytes();
+    other[8] = version == 4 ? 3 : 4;
+    try {
+      parse_recording(other, "other");
+      ADD_FAILURE() << "version " << version << " read under another version's checksum";
+    } catch (const RecordingError& e) {
+      EXPECT_TRUE(mentions(e.what(), "header checksum mismatch")) << e.what();
+    }
+  }
 }
 
 TEST(RecordingRules, OnlyRegularFilesAreRead) {

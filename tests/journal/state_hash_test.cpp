@@ -41,9 +41,33 @@ TEST(StateHash, SameRunSameDigestsAndOnlyWrittenPagesAreListed) {
 
   // Round trip through the journal's event form.
   StateDigest back;
-  ASSERT_TRUE(StateDigest::from_event(a1.to_event(), back));
+  ASSERT_TRUE(StateDigest::from_event(a1.to_event(), HashAlgorithm::kXxh3, back));
   EXPECT_EQ(back.combined(), a1.combined());
   EXPECT_EQ(back.pages, a1.pages);
+}
+
+// A replay of an older recording digests as it was recorded: the same machine, the same
+// digest under each algorithm, different digests across them; a journaled digest is read
+// back under the algorithm it is given.
+TEST(StateHash, TheAlgorithmIsTheRecordingsOwn) {
+  Machine a(small()), b(small());
+  for (Machine* m : {&a, &b}) {
+    m->memory().write(kEntry, kCode, sizeof kCode);
+    m->enter_multiboot(kEntry, 0x9500);
+    m->run(3000);
+  }
+  const StateDigest xxh3 = StateHasher(a, HashAlgorithm::kXxh3).digest();
+  const StateDigest old = StateHasher(b, HashAlgorithm::kLegacy).digest();
+  EXPECT_EQ(old.algorithm, HashAlgorithm::kLegacy);
+  EXPECT_EQ(xxh3.cpu, old.cpu);  // registers are words, not hashes
+  EXPECT_NE(xxh3.memory, old.memory);
+  EXPECT_NE(xxh3.combined(), old.combined());
+  EXPECT_EQ(StateHasher(a, HashAlgorithm::kLegacy).digest().combined(), old.combined());
+  StateDigest back;
+  ASSERT_TRUE(StateDigest::from_event(old.to_event(), HashAlgorithm::kLegacy, back));
+  EXPECT_EQ(back.combined(), old.combined());
+  ASSERT_TRUE(StateDigest::from_event(old.to_event(), HashAlgorithm::kXxh3, back));
+  EXPECT_NE(back.combined(), old.combined());
 }
 
 TEST(StateHash, DifferencesNameRegistersAndPages) {
@@ -81,13 +105,13 @@ TEST(StateHash, MalformedEventsAreRejected) {
   StateDigest d;
   Event e;
   e.kind = EventKind::kStateHash;
-  EXPECT_FALSE(StateDigest::from_event(e, d));
+  EXPECT_FALSE(StateDigest::from_event(e, HashAlgorithm::kXxh3, d));
   e.data = {5, 1, 2};
-  EXPECT_FALSE(StateDigest::from_event(e, d));
+  EXPECT_FALSE(StateDigest::from_event(e, HashAlgorithm::kXxh3, d));
   e.data = {1, 7, 99, 3};  // device count past the end
-  EXPECT_FALSE(StateDigest::from_event(e, d));
+  EXPECT_FALSE(StateDigest::from_event(e, HashAlgorithm::kXxh3, d));
   e.data = {1, 7, 0, 3};
-  EXPECT_TRUE(StateDigest::from_event(e, d));
+  EXPECT_TRUE(StateDigest::from_event(e, HashAlgorithm::kXxh3, d));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 """Shared helpers for the record/replay CLI tests (tests/replay/)."""
+import ctypes
 import os
 import re
 import subprocess
 import sys
 import threading
+import zlib
 
 # Exit statuses `rewind replay` and `rewind info` may end with (cli/exit_codes.h): the
 # recorded guest's own status (odd: isa-debug-exit; or one of the stop statuses), or one of
@@ -11,6 +13,22 @@ import threading
 REPLAY_STATUSES = {8, 22, 24, 26, 28}
 GUEST_STOP_STATUSES = {4, 6, 12, 14}
 BAD_RECORDING, IMAGE_MISMATCH, DIVERGENCE, CUT_SHORT = 22, 24, 26, 28
+
+
+_xxhash = None
+
+
+def checksum(data, version=4):
+    """A recording's checksum of `data` (docs/recording-format.md): the low 32 bits of XXH3-64,
+    seed 0, from version 4 on (from libxxhash, which rewind links); CRC-32 before."""
+    global _xxhash
+    if version < 4:
+        return zlib.crc32(data)
+    if _xxhash is None:
+        _xxhash = ctypes.CDLL("libxxhash.so.0")
+        _xxhash.XXH3_64bits.restype = ctypes.c_uint64
+        _xxhash.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return _xxhash.XXH3_64bits(bytes(data), len(data)) & 0xFFFFFFFF
 
 
 def documented_status(rc):

@@ -15,10 +15,9 @@ import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from replay_common import Failures, documented_status  # noqa: E402
+from replay_common import Failures, checksum, documented_status  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("rewind")
@@ -43,7 +42,7 @@ HEADER_LEN = struct.unpack_from("<I", data, 12)[0]
 
 def with_header(payload):
     """A file whose header payload is `payload`, with a valid checksum, then the original rest."""
-    return data[:12] + struct.pack("<II", len(payload), zlib.crc32(payload)) + payload + data[20 + HEADER_LEN:]
+    return data[:12] + struct.pack("<II", len(payload), checksum(payload)) + payload + data[20 + HEADER_LEN:]
 
 
 mutations = []  # (name, bytes)

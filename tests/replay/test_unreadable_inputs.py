@@ -16,10 +16,9 @@ import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from replay_common import CUT_SHORT, Failures, run  # noqa: E402
+from replay_common import CUT_SHORT, Failures, checksum, run  # noqa: E402
 
 EXIT_BAD_IMAGE = 8
 HANG_GUARD = 60  # seconds; the runs take well under one
@@ -49,12 +48,12 @@ def lz4_literals(raw):
 
 
 def chunk(events):
-    """A chunk of (icount, kind, id) events, serialized as cereal does, with a valid CRC."""
+    """A chunk of (icount, kind, id) events, serialized as cereal does, with a valid checksum."""
     raw = b"\x01" + struct.pack("<Q", len(events))  # little-endian flag, element count
     for icount, kind, ident in events:
         raw += struct.pack("<QBBQiQ", icount, kind, 0, ident, 0, 0)  # no data words
     data = lz4_literals(raw)
-    return struct.pack("<IIII", CHUNK_TAG, len(data), len(raw), zlib.crc32(data)) + data
+    return struct.pack("<IIII", CHUNK_TAG, len(data), len(raw), checksum(data)) + data
 
 
 guest = os.path.join(tmp, "hello.elf")
