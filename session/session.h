@@ -98,6 +98,8 @@ class Session {
   bool replaying() const { return replay_ != nullptr; }
   // Set up problems that did not stop it (a damaged recording, --force): one line each.
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Replaying: the recording being replayed (its header, events and end); null live.
+  const journal::Recording* recording() const { return replay_ ? &recording_file_ : nullptr; }
   // The history's owner: null for a live run that is not recorded (--no-record).
   Timeline* timeline() { return timeline_ ? &*timeline_ : nullptr; }
 
