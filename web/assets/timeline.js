@@ -4,7 +4,7 @@
 "use strict";
 
 const LANE_HEIGHT = 28, AXIS_HEIGHT = 24, LABEL_WIDTH = 130;
-const MAX_PAGES = 20;  // of /api/events answers fetched (each at most 10,000 events)
+const MAX_PAGES = 20;  // /api/events answers fetched per refresh (each at most 10,000 events)
 
 const state = {
   summary: null,
@@ -33,18 +33,22 @@ async function loadSummary() {
   state.summary = await api("/api/summary");
   const s = state.summary;
   $("guest").textContent = `${s.mode} of ${s.guest.path} (${s.guest.bits}-bit)`;
+  // Until the WebSocket's first message, the summary says where things are.
+  if (!state.live)
+    state.live = { icount: s.position, end: s.history.end, running: s.running, debugger: s.debugger, events: -1 };
   if (state.view.to <= 1) fit();
 }
 
+// New events only: numbers never change, a live run's history only grows.
 async function loadEvents() {
-  let events = [], cursor = null;
+  const events = state.events;
+  let cursor = events.length ? events[events.length - 1].number + 1 : null;
   for (let page = 0; page < MAX_PAGES; ++page) {
     const answer = await api("/api/events" + (cursor ? `?cursor=${cursor}` : ""));
-    events = events.concat(answer.events);
+    for (const e of answer.events) events.push(e);
     if (answer.next === null) break;
     cursor = answer.next;
   }
-  state.events = events;
   state.eventsKnown = events.length;
 }
 
@@ -107,9 +111,9 @@ function draw() {
         ctx.lineWidth = 2;
         ctx.strokeRect(x0, y, x1 - x0, h);
       }
-      if (e.same_boundary_as !== undefined) {
-        ctx.fillStyle = "#c00";
-        ctx.fillRect(x1 - 2, y - 4, 4, 4);
+      if (e.same_boundary_as !== undefined) {  // delivered at one boundary with another completion
+        ctx.fillStyle = "#a0c";
+        ctx.fillRect(x1 - 2, y - 5, 4, 4);
       }
       state.shapes.push({ x0, x1, y0: y, y1: y + h, event: e });
     } else {
@@ -140,21 +144,36 @@ function mark(x, y, color, event) {
   state.shapes.push({ x0: x - 3, x1: x + 3, y0: y + 5, y1: y + LANE_HEIGHT - 5, event });
 }
 
+// 1, 2 or 5 times a power of ten, so that labels are about 100 pixels apart.
+function tickStep(span, pixels) {
+  const raw = span / Math.max(pixels / 100, 1);
+  const power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1))));
+  for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+  return 10 * power;
+}
+
+function label(n) {
+  if (n >= 1e9) return (n / 1e9) + "G";
+  if (n >= 1e6) return (n / 1e6) + "M";
+  if (n >= 1e3) return (n / 1e3) + "k";
+  return String(n);
+}
+
 function drawAxis() {
   const span = state.view.to - state.view.from;
-  const step = Math.pow(10, Math.floor(Math.log10(Math.max(span / 8, 1))));
+  const step = tickStep(span, canvas.width - LABEL_WIDTH);
   ctx.fillStyle = "#444";
   ctx.font = "11px sans-serif";
   ctx.strokeStyle = "#ddd";
   ctx.lineWidth = 1;
-  for (let t = Math.ceil(state.view.from / step) * step; t <= state.view.to; t += step) {
+  for (let t = Math.max(0, Math.ceil(state.view.from / step) * step); t <= state.view.to; t += step) {
     const x = xOf(t);
     if (x < LABEL_WIDTH) continue;
     ctx.beginPath();
     ctx.moveTo(x, AXIS_HEIGHT - 4);
     ctx.lineTo(x, canvas.height);
     ctx.stroke();
-    ctx.fillText(String(Math.round(t)), x + 2, 12);
+    ctx.fillText(label(Math.round(t)), x + 2, 12);
   }
 }
 
@@ -182,7 +201,7 @@ function select(event) {
 async function refresh() {
   try {
     await loadSummary();
-    if (state.live === null || state.live.events !== state.eventsKnown) await loadEvents();
+    if (state.eventsKnown < 0 || state.live.events !== state.eventsKnown) await loadEvents();
     updateHeader();
     draw();
     showError("");
