@@ -21,7 +21,21 @@ namespace {
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 
 Response json_response(const nlohmann::json& j, int status = 200) {
-  return Response{status, "application/json", j.dump()};
+  // The guest's output need not be UTF-8: bytes that are not become U+FFFD.
+  return Response{status, "application/json", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+// from, to, cursor, limit (shared by the paged lists); false with an error answer.
+struct Page {
+  uint64_t from = 0, to = UINT64_MAX, cursor = 0, limit = kMaxEventsPerAnswer;
+};
+bool page_parameter(const std::string& name, const std::string& value, Page& page, bool& ok) {
+  if (name == "from") ok = parse_u64(value, page.from);
+  else if (name == "to") ok = parse_u64(value, page.to);
+  else if (name == "cursor") ok = parse_u64(value, page.cursor) && page.cursor > 0;
+  else if (name == "limit") ok = parse_u64(value, page.limit) && page.limit > 0;
+  else return false;
+  return true;
 }
 
 // The kinds /api/events lists (the journal's deliveries; digests and idle wakes are not
@@ -37,7 +51,7 @@ Response error_response(int status, const std::string& message) {
 }
 
 Api::Api(session::Session& session, Description description, Control& control)
-    : session_(session), description_(std::move(description)), control_(control) {}
+    : session_(session), description_(std::move(description)), control_(control), serial_(session.machine()) {}
 
 Response Api::handle(std::string_view method, std::string_view target, std::string_view body) {
   const size_t q = target.find('?');
@@ -57,8 +71,7 @@ Response Api::handle(std::string_view method, std::string_view target, std::stri
     if (!refusal.empty()) return error_response(409, refusal);
     return json_response(live_status());
   }
-  if (path == "/api/serial")
-    return error_response(501, "serial output is not placed on the timeline yet (a later version)");
+  if (path == "/api/serial") return get ? serial(query) : only(false, "GET");
   return error_response(404, fmt::format("no such API: {}", path));
 }
 
@@ -69,7 +82,8 @@ nlohmann::json Api::live_status() const {
                       {"end", t ? t->end() : session_.machine().cpu().icount},
                       {"running", control_.running()},
                       {"debugger", control_.debugger_attached()},
-                      {"events", t ? t->event_index().size() : 0}};
+                      {"events", t ? t->event_index().size() : 0},
+                      {"serial", serial_.lines().size()}};
   if (std::optional<Ending> e = control_.ending()) j["ended"] = true;
   return j;
 }
@@ -114,15 +128,12 @@ Response Api::summary() const {
 Response Api::events(std::string_view query) const {
   const auto params = parse_query(query);
   if (!params) return error_response(400, "malformed query string");
-  uint64_t from = 0, to = UINT64_MAX, cursor = 0, limit = kMaxEventsPerAnswer;
+  Page page;
   std::vector<std::string> kinds;
   for (const auto& [name, value] : *params) {
     bool ok = true;
-    if (name == "from") ok = parse_u64(value, from);
-    else if (name == "to") ok = parse_u64(value, to);
-    else if (name == "cursor") ok = parse_u64(value, cursor) && cursor > 0;
-    else if (name == "limit") ok = parse_u64(value, limit) && limit > 0;
-    else if (name == "kind") {
+    if (page_parameter(name, value, page, ok)) {
+    } else if (name == "kind") {
       for (size_t start = 0; start <= value.size();) {
         const size_t comma = std::min(value.find(',', start), value.size());
         kinds.push_back(value.substr(start, comma - start));
@@ -134,6 +145,7 @@ Response Api::events(std::string_view query) const {
     }
     if (!ok) return error_response(400, fmt::format("bad {} '{}': a whole number", name, value));
   }
+  auto [from, to, cursor, limit] = page;
   if (from > to) return error_response(400, "from is after to");
   limit = std::min<uint64_t>(limit, kMaxEventsPerAnswer);
   nlohmann::json list = nlohmann::json::array();
@@ -159,6 +171,31 @@ Response Api::events(std::string_view query) const {
   if (!out.contains("next")) out["next"] = nullptr;
   out["total"] = total;
   out["events"] = std::move(list);
+  return json_response(out);
+}
+
+Response Api::serial(std::string_view query) const {
+  const auto params = parse_query(query);
+  if (!params) return error_response(400, "malformed query string");
+  Page page;
+  for (const auto& [name, value] : *params) {
+    bool ok = true;
+    if (!page_parameter(name, value, page, ok))
+      return error_response(400, fmt::format("unknown parameter '{}' (from, to, cursor, limit)", name));
+    if (!ok) return error_response(400, fmt::format("bad {} '{}': a whole number", name, value));
+  }
+  if (page.from > page.to) return error_response(400, "from is after to");
+  const uint64_t limit = std::min<uint64_t>(page.limit, kMaxEventsPerAnswer);
+  const std::vector<SerialLog::Line>& lines = serial_.lines();
+  size_t k = serial_.first_at_or_after(page.from);
+  if (page.cursor) k = std::max(k, static_cast<size_t>(std::min<uint64_t>(page.cursor - 1, lines.size())));
+  nlohmann::json list = nlohmann::json::array();
+  for (; k < lines.size() && lines[k].icount <= page.to && list.size() < limit; ++k)
+    list.push_back({{"number", k + 1}, {"start", lines[k].start}, {"icount", lines[k].icount}, {"text", lines[k].text}});
+  nlohmann::json out = {{"from", page.from}, {"to", page.to}, {"total", lines.size()},
+                        {"seen_to", serial_.seen_to()}, {"truncated", serial_.truncated()}};
+  out["next"] = k < lines.size() && lines[k].icount <= page.to ? nlohmann::json(k + 1) : nlohmann::json(nullptr);
+  out["lines"] = std::move(list);
   return json_response(out);
 }
 

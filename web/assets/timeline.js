@@ -9,6 +9,8 @@ const MAX_PAGES = 20;  // /api/events answers fetched per refresh (each at most 
 const state = {
   summary: null,
   events: [],
+  serial: [],          // lines of serial output, placed
+  serialKnown: -1,
   live: null,          // the latest WebSocket status
   view: { from: 0, to: 1 },
   selected: null,
@@ -52,6 +54,18 @@ async function loadEvents() {
   state.eventsKnown = events.length;
 }
 
+async function loadSerial() {
+  const lines = state.serial;
+  let cursor = lines.length ? lines[lines.length - 1].number + 1 : null;
+  for (let page = 0; page < MAX_PAGES; ++page) {
+    const answer = await api("/api/serial" + (cursor ? `?cursor=${cursor}` : ""));
+    for (const l of answer.lines) lines.push(Object.assign({ kind: "serial_output" }, l));
+    if (answer.next === null) break;
+    cursor = answer.next;
+  }
+  state.serialKnown = lines.length;
+}
+
 function historyEnd() {
   const end = state.live ? state.live.end : (state.summary ? state.summary.history.end : 1);
   return Math.max(end, 1);
@@ -67,7 +81,7 @@ function lanes() {
   for (const d of (state.summary ? state.summary.disks : [])) names.push(d.position);
   for (const e of state.events)
     if (e.kind === "disk_completion" && !names.includes(e.drive)) names.push(e.drive);
-  names.push("serial input", "debugger writes", "snapshots", "end");
+  names.push("serial output", "serial input", "debugger writes", "snapshots", "end");
   return names;
 }
 
@@ -121,6 +135,7 @@ function draw() {
       mark(xOf(e.icount), laneY(lane), "#555", e);
     }
   }
+  for (const line of state.serial) mark(xOf(line.icount), laneY("serial output"), "#07a", line);
   if (state.summary)
     for (const icount of state.summary.snapshots) mark(xOf(icount), laneY("snapshots"), "#8a8", { kind: "snapshot", icount });
   const end = state.summary && state.summary.end;
@@ -202,6 +217,7 @@ async function refresh() {
   try {
     await loadSummary();
     if (state.eventsKnown < 0 || state.live.events !== state.eventsKnown) await loadEvents();
+    if (state.serialKnown < 0 || state.live.serial !== state.serialKnown) await loadSerial();
     updateHeader();
     draw();
     showError("");
@@ -222,7 +238,8 @@ function connect() {
     const status = JSON.parse(m.data);
     const before = state.live;
     state.live = status;
-    const changed = !before || before.events !== status.events || before.running !== status.running ||
+    const changed = !before || before.events !== status.events || before.serial !== status.serial ||
+                    before.running !== status.running ||
                     before.debugger !== status.debugger || before.end !== status.end;
     if (changed) refreshSoon();
     updateHeader();
@@ -252,8 +269,24 @@ window.addEventListener("mouseup", (e) => {
   drag = null;
   canvas.classList.remove("dragging");
 });
+// Hovering a serial line shows its text.
+function hover(e) {
+  const tip = $("tip");
+  const x = e.offsetX * canvas.width / canvas.clientWidth, y = e.offsetY;
+  const hit = state.shapes.find((s) => x >= s.x0 && x <= s.x1 && y >= s.y0 && y <= s.y1);
+  if (!hit || hit.event.text === undefined) {
+    tip.hidden = true;
+    return;
+  }
+  tip.textContent = `${hit.event.icount}: ${hit.event.text}`;
+  tip.style.left = (e.pageX + 12) + "px";
+  tip.style.top = (e.pageY + 12) + "px";
+  tip.hidden = false;
+}
+
+canvas.addEventListener("mouseleave", () => { $("tip").hidden = true; });
 canvas.addEventListener("mousemove", (e) => {
-  if (!drag) return;
+  if (!drag) return hover(e);
   const dx = (e.offsetX - drag.x) * canvas.width / canvas.clientWidth;
   if (Math.abs(dx) > 2) drag.moved = true;
   canvas.classList.add("dragging");

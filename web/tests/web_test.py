@@ -172,14 +172,14 @@ def record_disk_guest(tmp):
                           "--io-faults", "seed=2,delay=50-500,fail=25"], capture_output=True, text=True, timeout=60)
     t.check(rec.returncode == 1 and "PASS" in rec.stdout, f"the disk guest passes (status {rec.returncode})",
             rec.stdout + rec.stderr)
-    return elf, recording
+    return elf, recording, rec.stdout
 
 
 def api():
     """Summary, events (the shape of `rewind info --events --json`, paged), state, seek, the
     page's files and the WebSocket over `rewind replay --web` of a disk guest."""
     with tempfile.TemporaryDirectory() as tmp:
-        elf, recording = record_disk_guest(tmp)
+        elf, recording, output = record_disk_guest(tmp)
         info = json.loads(subprocess.run([REWIND, "info", recording, "--events", "--json"], capture_output=True,
                                          text=True, timeout=30).stdout)
         w = Web(["replay", recording])
@@ -240,6 +240,28 @@ def api():
             t.check(status == 400, "seek to -1: 400", str(err))
             _, st, _ = w.get("/api/state")
             t.check(st["icount"] == 5, "refused seeks move nothing", str(st))
+
+            # Serial output is placed as the machine passes: after a seek to the end, all of it,
+            # once, however often the machine goes back and through it again.
+            _, serial, _ = w.get("/api/serial")
+            t.check(serial["lines"] == [] or serial["lines"][-1]["icount"] <= target, "serial: only what was run", str(serial))
+            for _ in range(2):
+                w.post("/api/seek", {"icount": end})
+                w.post("/api/seek", {"icount": 1000})
+            status, serial, _ = w.get("/api/serial")
+            texts = [l["text"] for l in serial["lines"]]
+            t.check(status == 200 and texts == output.splitlines(), "serial: the guest's output, each line once",
+                    f"{texts}\n{output}")
+            t.check(all(a["icount"] < b["icount"] for a, b in zip(serial["lines"], serial["lines"][1:])) and
+                    all(l["start"] <= l["icount"] <= end for l in serial["lines"]), "serial: lines in order, placed",
+                    str(serial["lines"][:5]))
+            last = serial["lines"][-1]
+            _, one, _ = w.get(f"/api/serial?from={last['icount']}&to={last['icount']}")
+            t.check([l["text"] for l in one["lines"]] == [last["text"]], "serial: from/to", str(one))
+            _, page, _ = w.get("/api/serial?limit=1")
+            t.check(len(page["lines"]) == 1 and page["next"] == 2, "serial: paged", str(page))
+            pushed = ws.until(lambda m: m.get("serial") == len(texts))
+            t.check(pushed is not None, "WebSocket: the number of serial lines", str(pushed))
             ws.close()
 
             status, page, r = w.get("/")
@@ -259,7 +281,7 @@ def api():
 def bad_requests():
     """Errors for bad requests, and the server (and the replay) carries on after each."""
     with tempfile.TemporaryDirectory() as tmp:
-        _, recording = record_disk_guest(tmp)
+        _, recording, _ = record_disk_guest(tmp)
         w = Web(["replay", recording])
         try:
             w.post("/api/seek", {"icount": 1000})
@@ -283,7 +305,8 @@ def bad_requests():
                 ("null Origin", lambda: w.post("/api/seek", {"icount": 5}, headers={"Origin": "null"}), 403),
                 ("oversized header", lambda: w.get("/api/summary", headers={"X-Big": "a" * 9000}), 431),
                 ("oversized body", lambda: w.post("/api/seek", raw='{"icount": 5, "pad": "' + "a" * 5000 + '"}'), 413),
-                ("serial not yet", lambda: w.get("/api/serial"), 501),
+                ("bad serial range", lambda: w.get("/api/serial?from=9&to=1"), 400),
+                ("POST on serial", lambda: w.post("/api/serial", {}), 405),
             ]
             for what, call, expected in cases:
                 status, body, _ = call()
@@ -317,7 +340,7 @@ def bad_requests():
 def limits():
     """Clients beyond 8 at once get 503; idle connections time out; the events answer is paged."""
     with tempfile.TemporaryDirectory() as tmp:
-        _, recording = record_disk_guest(tmp)
+        _, recording, _ = record_disk_guest(tmp)
         w = Web(["replay", recording])
         try:
             idle = [socket.create_connection(("127.0.0.1", w.port), timeout=10) for _ in range(8)]
