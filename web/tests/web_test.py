@@ -466,6 +466,25 @@ def gdb_together():
             t.check(code == 0, f"Ctrl-C ends replay --web with status 0 (got {code})", "\n".join(w.stderr_lines))
         finally:
             w.close()
+    # Live: gdb continues the guest to its end; rewind stays up for the page until Ctrl-C,
+    # then exits with the guest's status.
+    w = Web(["run", elf], gdb=True, wait_gdb=True)
+    try:
+        ws = WebSocket(w.port)
+        ws.receive()
+        out = run_gdb(elf, w.gdb_port, ["break add", "continue", "continue", "continue"])
+        t.check("Breakpoint 1, add" in out and "exited with code 07" in out, "gdb runs the live guest to its end", out)
+        ended = ws.until(lambda m: m.get("ended") and not m["debugger"])
+        t.check(ended is not None, "the page sees the end, gdb gone", str(ended))
+        status, s, _ = w.get("/api/summary")
+        t.check(status == 200 and s["end"]["exit_status"] == 7 and s["can_seek"], "the summary has the end", str(s))
+        status, moved, _ = w.post("/api/seek", {"icount": 50})
+        t.check(status == 200, "the page may seek in the history gdb made", str(moved))
+        ws.close()
+        code = w.interrupt()
+        t.check(code == 7, f"Ctrl-C: the guest's status 7 (got {code})", "\n".join(w.stderr_lines))
+    finally:
+        w.close()
 
 
 def sigint():
