@@ -359,11 +359,28 @@ def limits():
             t.check(got == b"" and time.time() - start < 15, f"an idle connection is closed ({time.time() - start:.1f} s)")
             for s in idle[2:]:
                 s.close()
-            status, ev, _ = w.get("/api/events?limit=100000")
-            t.check(status == 200 and len(ev["events"]) <= 10000, "an answer holds at most 10,000 events")
             status, s, _ = w.get("/api/summary")
             t.check(s["limits"] == {"events_per_answer": 10000, "header_bytes": 8192, "body_bytes": 4096, "clients": 8,
                                     "pushes_per_second": 10}, "the summary states the limits", str(s["limits"]))
+        finally:
+            w.close()
+        # 12,605 serial input bytes: two pages of events.
+        elf = os.path.join(GUEST_DIR, "serial_echo32.elf")
+        typed, recording = os.path.join(tmp, "typed.txt"), os.path.join(tmp, "echo.rwr")
+        with open(typed, "w") as f:
+            f.write("abcde\n" * 2100 + "quit\n")
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording, "--serial-in", typed], capture_output=True,
+                             text=True, timeout=60)
+        t.check(rec.returncode == 1, f"the echo guest records (status {rec.returncode})", rec.stderr)
+        w = Web(["replay", recording])
+        try:
+            status, first, _ = w.get("/api/events?limit=100000")
+            t.check(status == 200 and len(first["events"]) == 10000 and first["next"] == 10001 and
+                    first["total"] == 12605, "an answer holds at most 10,000 events, then next",
+                    str({k: v for k, v in first.items() if k != "events"}))
+            _, second, _ = w.get(f"/api/events?cursor={first['next']}")
+            t.check(len(second["events"]) == 2605 and second["next"] is None and second["events"][0]["number"] == 10001,
+                    "the next page has the rest", str({k: v for k, v in second.items() if k != "events"}))
         finally:
             w.close()
 
