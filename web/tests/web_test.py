@@ -344,12 +344,12 @@ def limits():
         w = Web(["replay", recording])
         try:
             idle = [socket.create_connection(("127.0.0.1", w.port), timeout=10) for _ in range(8)]
-            time.sleep(0.3)
+            time.sleep(0.5)
             reply = w.raw(b"GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % w.port)
             t.check(reply.startswith(b"HTTP/1.1 503"), "a ninth client: 503", reply[:200])
             for s in idle[:2]:
                 s.close()
-            time.sleep(0.3)
+            time.sleep(0.5)
             status, _, _ = w.get("/api/summary")
             t.check(status == 200, "with places free again: 200")
             # The idle ones are dropped after the request timeout (10 s).
