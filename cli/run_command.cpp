@@ -83,7 +83,9 @@ int run(const RunOptions& options, FILE* serial) {
           // Interrupted before the guest ended: the run ends here as at an instruction limit,
           // so that its recording replays to exactly here.
           result.reason = cpu::StopReason::kTarget;
-          result.message = fmt::format("interrupted (Ctrl-C) at instruction {}", s->machine().cpu().icount);
+          // (Left in the run's past, the run ends at its frontier: Session::finish goes there.)
+          const Timeline* t = s->timeline();
+          result.message = fmt::format("interrupted (Ctrl-C) at instruction {}", t ? t->end() : s->machine().cpu().icount);
         }
         break;
     }

@@ -529,6 +529,28 @@ def sigint():
             t.check(code == 0, f"SIGTERM: status 0 (got {code})", "\n".join(w.stderr_lines))
         finally:
             w.close()
+        # `record --web` interrupted while running, and while parked in its past: the run ends at
+        # its frontier as at an instruction limit (status 14), and the recording replays to there.
+        loop = os.path.join(GUEST_DIR, "intloop32.elf")
+        for parked in (False, True):
+            rec_path = os.path.join(tmp, f"loop{int(parked)}.rwr")
+            w = Web(["record", loop, "--append", "iters=300000000", "-o", rec_path])
+            try:
+                time.sleep(0.3)
+                if parked:
+                    w.post("/api/pause")
+                    w.post("/api/seek", {"icount": 1000})
+                _, s, _ = w.get("/api/summary")
+                code = w.interrupt()
+                t.check(code == 14, f"record --web, Ctrl-C{' in the past' if parked else ''}: status 14 (got {code})",
+                        "\n".join(w.stderr_lines))
+                t.check(any(f"interrupted (Ctrl-C) at instruction {s['history']['end']}" in l for l in w.stderr_lines)
+                        or not parked, "says where: the frontier", "\n".join(w.stderr_lines))
+            finally:
+                w.close()
+            rep = subprocess.run([REWIND, "replay", rec_path], capture_output=True, text=True, timeout=60)
+            t.check(rep.returncode == 14 and s["history"]["end"] > 1000, f"the recording replays to there (status {rep.returncode})",
+                    rep.stderr)
         bad = subprocess.run([REWIND, "replay", recording, "--web", "nonsense"], capture_output=True, text=True,
                              timeout=30)
         t.check(bad.returncode == 2 and "--web" in bad.stderr, "a bad --web address: usage error", bad.stderr)
