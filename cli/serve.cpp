@@ -33,6 +33,15 @@ class Loop final : public web::Control {
   }
 
   Served run() {
+    std::optional<boost::asio::signal_set> signals;
+    if (!spec_.web.empty()) {
+      // With the web timeline the process stays up after the guest's end: Ctrl-C ends it
+      // (caught before either server says it listens, so a signal after that is never lost).
+      signals.emplace(io_, SIGINT, SIGTERM);
+      signals->async_wait([this](const boost::system::error_code& ec, int) {
+        if (!ec) interrupted_ = true;
+      });
+    }
     if (!spec_.gdb.empty()) {
       stub::ServerOptions options;
       stub::parse_listen_address(spec_.gdb, options.host, options.port);
@@ -45,7 +54,6 @@ class Loop final : public web::Control {
         return {Served::Kind::kCannotListen, {}};
       }
     }
-    std::optional<boost::asio::signal_set> signals;
     if (!spec_.web.empty()) {
       web::WebOptions options;
       web::parse_web_address(spec_.web, options.host, options.port);
@@ -58,11 +66,6 @@ class Loop final : public web::Control {
         fmt::print(stderr, "rewind: error: --web: {}\n", e.what());
         return {Served::Kind::kCannotListen, {}};
       }
-      // With the web timeline the process stays up after the guest's end: Ctrl-C ends it.
-      signals.emplace(io_, SIGINT, SIGTERM);
-      signals->async_wait([this](const boost::system::error_code& ec, int) {
-        if (!ec) interrupted_ = true;
-      });
       free_running_ = !gdb_ && spec_.start_running;
     }
 
