@@ -352,6 +352,13 @@ def limits():
             time.sleep(0.5)
             status, _, _ = w.get("/api/summary")
             t.check(status == 200, "with places free again: 200")
+            sockets = [WebSocket(w.port) for _ in range(2)]
+            t.check(all(ws.status == 101 for ws in sockets), "WebSockets take places too")
+            extra = WebSocket(w.port)
+            t.check(extra.status == 503, f"a ninth client, a WebSocket: 503 (got {extra.status})")
+            extra.close()
+            for ws in sockets:
+                ws.close()
             # The idle ones are dropped after the request timeout (10 s).
             start = time.time()
             idle[2].settimeout(20)
@@ -396,6 +403,14 @@ def live_run():
                 "a live run runs at once, and cannot be moved while it runs", str(s))
         status, err, _ = w.post("/api/seek", {"icount": 10})
         t.check(status == 409 and "pause" in err["error"], "seek while running: 409", str(err))
+        # Bad requests while the guest runs change nothing for it (its end and status below).
+        for bad in [lambda: w.get("/api/summary", headers={"X-Big": "a" * 9000}),
+                    lambda: w.post("/api/pause", {}, headers={"Origin": "http://evil.example"}),
+                    lambda: w.post("/api/seek", raw="{"), lambda: w.get("/nothing")]:
+            status, _, _ = bad()
+            t.check(status in (400, 403, 404, 431), f"a bad request while running: {status}")
+        _, s, _ = w.get("/api/summary")
+        t.check(s["running"], "still running", str(s))
         status, paused, _ = w.post("/api/pause")
         t.check(status == 200 and not paused["running"], "pause", str(paused))
         _, a, _ = w.get("/api/state")
