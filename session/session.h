@@ -1,6 +1,6 @@
 // A session: one machine and its history, built the same way for `rewind run`, `record`
 // and `replay`. It owns the machine, the journal (recording or replaying), the timeline
-// and the outcome; the gdb stub (and later the web view) are its clients, and the command
+// and the outcome; the gdb stub and the web timeline are its clients, and the command
 // line only turns options into a spec and prints what the session reports.
 //
 //   live:      the guest runs with real host I/O and is recorded as it goes (in memory, or
