@@ -9,6 +9,7 @@
 #include "core/guest_time.h"
 #include "session/exit_codes.h"
 #include "journal/event_index.h"
+#include "journal/event_json.h"
 #include "journal/recording_error.h"
 #include "journal/recording_file.h"
 
@@ -30,17 +31,6 @@ std::string human_bytes(uint64_t n) {
   if (n < 10 * 1024) return fmt::format("{} B", n);
   if (n < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", n / 1024.0);
   return fmt::format("{:.1f} MiB", n / (1024.0 * 1024.0));
-}
-
-const char* kind_key(journal::EventKind k) {
-  switch (k) {
-    case journal::EventKind::kBlockCompletion: return "disk_completion";
-    case journal::EventKind::kSerialInput: return "serial_input";
-    case journal::EventKind::kStateHash: return "state_digest";
-    case journal::EventKind::kIdleWake: return "idle_wake";
-    case journal::EventKind::kDebuggerWrite: return "debugger_write";
-  }
-  return "unknown";
 }
 
 uint64_t instructions_of(const journal::Recording& rec) {
@@ -74,7 +64,7 @@ void print_summary_json(const std::string& path, const journal::Recording& rec) 
   for (const journal::Event& e : rec.events)
     if (size_t k = static_cast<size_t>(e.kind); k < counts.size()) ++counts[k];
   nlohmann::json by_kind = nlohmann::json::object();
-  for (size_t k = 1; k < counts.size(); ++k) by_kind[kind_key(static_cast<journal::EventKind>(k))] = counts[k];
+  for (size_t k = 1; k < counts.size(); ++k) by_kind[journal::event_kind_key(static_cast<journal::EventKind>(k))] = counts[k];
   j["events"] = {{"total", rec.events.size()}, {"chunks", rec.chunks}, {"by_kind", by_kind}};
   j["disk_requests_indexed"] = rec.requests.size();
   j["instructions"] = instructions_of(rec);
@@ -96,38 +86,7 @@ int print_events(const InfoOptions& o, const journal::Recording& rec) {
     return 0;
   }
   nlohmann::json list = nlohmann::json::array();
-  for (size_t k = first; k < last; ++k) {
-    const journal::Event& e = index.event(k);
-    nlohmann::json row = {{"number", k + 1}, {"icount", e.icount}, {"kind", kind_key(e.kind)}};
-    switch (e.kind) {
-      case journal::EventKind::kBlockCompletion:
-        row["drive"] = journal::drive_name(e.device);
-        row["request"] = e.id;
-        row["status"] = e.status == 0 ? "ok" : "failed";
-        if (const journal::RequestStart* r = index.request_of(k)) {
-          row["operation"] = journal::operation_name(r->op);
-          row["lba"] = r->lba;
-          row["sectors"] = r->count;
-          row["started"] = r->icount;
-          row["latency"] = e.icount - std::min(e.icount, r->icount);
-        }
-        if (index.same_boundary_as_previous(k)) row["same_boundary_as"] = k;
-        break;
-      case journal::EventKind::kSerialInput: row["byte"] = e.id & 0xFF; break;
-      case journal::EventKind::kDebuggerWrite:
-        row["target"] = e.device == 0 ? "memory" : "register";
-        if (e.device == 0) {
-          row["physical_address"] = e.id;
-          row["bytes"] = e.status;
-        } else {
-          row["register"] = e.id;
-        }
-        break;
-      case journal::EventKind::kStateHash:
-      case journal::EventKind::kIdleWake: break;
-    }
-    list.push_back(std::move(row));
-  }
+  for (size_t k = first; k < last; ++k) list.push_back(journal::event_json(index, k));
   nlohmann::json j = {{"recording", o.recording}, {"total", index.size()}, {"from", o.from}, {"events", list}};
   if (o.to != UINT64_MAX) j["to"] = o.to;
   fmt::print("{}\n", j.dump(2));

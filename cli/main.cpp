@@ -14,6 +14,7 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "stub/server.h"
+#include "web/server.h"
 
 namespace {
 
@@ -50,6 +51,9 @@ int main(int argc, char** argv) {
                   "With --gdb: stop before the first instruction until gdb connects");
     cmd->add_flag("-s", gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
     cmd->add_flag("-S", run_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+    cmd->add_option("--web", run_options.web,
+                    "Serve the web timeline on [HOST]:PORT (default host 127.0.0.1); rewind then stays up after the "
+                    "guest ends, until Ctrl-C");
     rw::cli::add_disk_options(*cmd, run_options.disks);
   }
   bool no_record = false;
@@ -69,6 +73,9 @@ int main(int argc, char** argv) {
   replay->add_flag("--wait-gdb", replay_options.wait_gdb, "With --gdb: stop at instruction 0 until gdb connects");
   replay->add_flag("-s", replay_gdb_short, "Shorthand for --gdb :1234 (as QEMU)");
   replay->add_flag("-S", replay_options.wait_gdb, "Shorthand for --wait-gdb (as QEMU)");
+  replay->add_option("--web", replay_options.web,
+                     "Serve the web timeline on [HOST]:PORT over the replay (it stays at instruction 0 until the page "
+                     "or gdb moves it); Ctrl-C ends rewind with status 0");
   // With gdb, the guest's end is a place too: a stop first, the end on the next resume.
   for (auto [cmd, flag] : {std::pair{run, &run_options.end_stop}, std::pair{record, &run_options.end_stop},
                            std::pair{replay, &replay_options.end_stop}})
@@ -131,6 +138,19 @@ int main(int argc, char** argv) {
   } else if (run_options.wait_gdb) {
     return usage_error("--wait-gdb (-S) needs --gdb [HOST]:PORT (or -s)");
   }
+
+  for (const std::string* web : {&run_options.web, &replay_options.web}) {
+    if (web->empty()) continue;
+    try {
+      std::string host;
+      uint16_t port = 0;
+      rw::web::parse_web_address(*web, host, port);
+    } catch (const std::invalid_argument& e) {
+      return usage_error(e.what());
+    }
+  }
+  if (!run_options.web.empty() && no_record)
+    return usage_error("--web shows the run's recorded history: it does not go with --no-record");
 
   try {
     rw::cli::resolve_disk_options(run_options.disks);

@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "cli/outcome.h"
+#include "cli/serve.h"
+#include "journal/recording_file.h"
 #include "journal/replayer.h"
 #include "session/exit_codes.h"
 
@@ -39,17 +41,39 @@ int replay(const ReplayOptions& options, FILE* serial) {
 
   const auto start = std::chrono::steady_clock::now();
   RunResult result;
-  if (!options.gdb.empty()) {
+  const bool served = !options.gdb.empty() || !options.web.empty();
+  bool interrupted = false;
+  if (served) {
     // Forward execution ends where the recording ends; the exit status is the recorded one.
-    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb, options.end_stop);
-    if (!served) return session::kExitGdbListen;
-    switch (served->served.kind) {
-      case stub::ServeResult::Kind::kKilled:
+    // With --web alone, the replay stays at instruction 0 until the page moves it.
+    ServeSpec spec;
+    spec.gdb = options.gdb;
+    spec.wait_gdb = options.wait_gdb;
+    spec.end_stop = options.end_stop;
+    spec.web = options.web;
+    spec.start_running = false;
+    spec.description.mode = "replay";
+    spec.description.recording = options.replay.recording;
+    if (const journal::Recording* rec = s->recording()) {
+      spec.description.guest = rec->header.guest.path;
+      for (size_t i = 0; i < rec->header.disks.size() && i < spec.description.disks.size(); ++i)
+        spec.description.disks[i] = rec->header.disks[i].path;
+    }
+    const Served done = serve(*s, spec);
+    switch (done.kind) {
+      case Served::Kind::kCannotListen: return session::kExitGdbListen;
+      case Served::Kind::kKilled:
         fmt::print(stderr, "rewind: killed by the debugger\n");
         return session::kExitKilled;
-      case stub::ServeResult::Kind::kEnded: result = served->final_result; break;
+      case Served::Kind::kEnded: result = *done.result; break;
       // The replay goes on, from wherever gdb left it, to the recorded end.
-      case stub::ServeResult::Kind::kDetached: result = s->run_to_end(); break;
+      case Served::Kind::kDetached: result = s->run_to_end(); break;
+      // Ctrl-C with --web: the user is done looking (status 0 unless the replay diverged).
+      case Served::Kind::kInterrupted:
+        interrupted = true;
+        if (done.result) result = *done.result;
+        result.reason = done.result ? result.reason : cpu::StopReason::kRequested;
+        break;
     }
   } else {
     const bool progress = options.progress && isatty(STDERR_FILENO);
@@ -63,11 +87,16 @@ int replay(const ReplayOptions& options, FILE* serial) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const session::Outcome outcome = s->finish(result, /*straight=*/options.gdb.empty());
+  session::Outcome outcome = s->finish(result, /*straight=*/!served);
   if (!outcome.divergence.empty()) {
     fmt::print(stderr, "rewind: replay diverged from the recording:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
     return outcome.status;
+  }
+  if (interrupted) {
+    outcome.status = 0;
+    outcome.notes.clear();
+    result.message.clear();
   }
   if (options.stats) {
     const uint64_t n = s->machine().cpu().icount;

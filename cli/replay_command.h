@@ -14,6 +14,7 @@ struct ReplayOptions {
   bool progress = true;          // a progress bar when stderr is a terminal
   std::string gdb;               // --gdb [HOST]:PORT: serve gdb over the replay (reverse execution too)
   bool wait_gdb = false;         // with --gdb: stopped at instruction 0 until gdb connects
+  std::string web;               // --web [HOST]:PORT: serve the web timeline over the replay ("" = no)
   bool end_stop = true;          // --end-stop: with gdb, the recorded end is a stop first
 };
 

@@ -11,6 +11,7 @@
 
 #include "block/disks.h"
 #include "cli/outcome.h"
+#include "cli/serve.h"
 #include "journal/recorder.h"
 #include "session/exit_codes.h"
 
@@ -54,17 +55,39 @@ int run(const RunOptions& options, FILE* serial) {
 
   const auto start = std::chrono::steady_clock::now();
   RunResult result;
-  if (!options.gdb.empty()) {
+  const bool served = !options.gdb.empty() || !options.web.empty();
+  if (served) {
     // Until the guest ends, or until gdb detaches (the guest then runs on to its end, as
-    // without a debugger).
-    std::optional<stub::SessionServeResult> served = serve_gdb(*s, options.gdb, options.wait_gdb, options.end_stop);
-    if (!served) return session::kExitGdbListen;
-    switch (served->served.kind) {
-      case stub::ServeResult::Kind::kEnded: result = served->final_result; break;
-      case stub::ServeResult::Kind::kDetached: result = s->run_to_end(); break;
-      case stub::ServeResult::Kind::kKilled:
+    // without a debugger); with --web, until Ctrl-C.
+    ServeSpec spec;
+    spec.gdb = options.gdb;
+    spec.wait_gdb = options.wait_gdb;
+    spec.end_stop = options.end_stop;
+    spec.web = options.web;
+    spec.description.mode = "live";
+    spec.description.guest = options.live.guest;
+    spec.description.recording = options.live.record_path;
+    spec.description.disks = options.disks.spec.positions;
+    const Served done = serve(*s, spec);
+    switch (done.kind) {
+      case Served::Kind::kCannotListen: return session::kExitGdbListen;
+      case Served::Kind::kEnded: result = *done.result; break;
+      case Served::Kind::kDetached: result = s->run_to_end(); break;
+      case Served::Kind::kKilled:
         fmt::print(stderr, "rewind: killed by the debugger\n");
         return session::kExitKilled;
+      case Served::Kind::kInterrupted:
+        if (done.result) {
+          result = *done.result;
+        } else {
+          // Interrupted before the guest ended: the run ends here as at an instruction limit,
+          // so that its recording replays to exactly here.
+          result.reason = cpu::StopReason::kTarget;
+          // (Left in the run's past, the run ends at its frontier: Session::finish goes there.)
+          const Timeline* t = s->timeline();
+          result.message = fmt::format("interrupted (Ctrl-C) at instruction {}", t ? t->end() : s->machine().cpu().icount);
+        }
+        break;
     }
   } else {
     result = s->run_to_end();
@@ -77,7 +100,7 @@ int run(const RunOptions& options, FILE* serial) {
     print_stats(s->machine().cpu(), wall);
     print_disk_stats(s->machine());
   }
-  const session::Outcome outcome = s->finish(result, /*straight=*/options.gdb.empty());
+  const session::Outcome outcome = s->finish(result, /*straight=*/!served);
   if (!outcome.divergence.empty()) {
     fmt::print(stderr, "rewind: the replay of this run's past diverged from the run:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);

@@ -18,6 +18,7 @@ struct RunOptions {
   bool stats = false;
   std::string gdb;               // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)
   bool wait_gdb = false;         // --wait-gdb: stopped before the first instruction until gdb comes
+  std::string web;               // --web [HOST]:PORT: serve the web timeline ("" = no)
   bool end_stop = true;          // --end-stop: with gdb, the guest's end is a stop first
   DiskOptions disks;             // --disk, -hda..-hdd, --disk-writeback, --disk-save, --io-faults
 };

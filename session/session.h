@@ -1,6 +1,6 @@
 // A session: one machine and its history, built the same way for `rewind run`, `record`
 // and `replay`. It owns the machine, the journal (recording or replaying), the timeline
-// and the outcome; the gdb stub (and later the web view) are its clients, and the command
+// and the outcome; the gdb stub and the web timeline are its clients, and the command
 // line only turns options into a spec and prints what the session reports.
 //
 //   live:      the guest runs with real host I/O and is recorded as it goes (in memory, or
@@ -99,6 +99,8 @@ class Session {
   bool replaying() const { return replay_ != nullptr; }
   // Set up problems that did not stop it (a damaged recording, --force): one line each.
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Replaying: the recording being replayed (its header, events and end); null live.
+  const journal::Recording* recording() const { return replay_ ? &recording_file_ : nullptr; }
   // The history's owner: null for a live run that is not recorded (--no-record).
   Timeline* timeline() { return timeline_ ? &*timeline_ : nullptr; }
 

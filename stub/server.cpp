@@ -39,10 +39,12 @@ bool looks_like_hex(const std::string& s) {
   return s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-class Server {
+}  // namespace
+
+class GdbServer::Impl {
  public:
-  Server(Target& target, const ServerOptions& options)
-      : target_(target), options_(options), acceptor_(io_), trace_(std::getenv("REWIND_GDB_TRACE") != nullptr) {
+  Impl(asio::io_context& io, Target& target, const ServerOptions& options)
+      : target_(target), options_(options), acceptor_(io), trace_(std::getenv("REWIND_GDB_TRACE") != nullptr) {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(options.host, ec);
     if (ec) throw std::runtime_error("cannot listen on " + options.host + ": not an IP address");
@@ -55,24 +57,53 @@ class Server {
       throw std::runtime_error("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
                                ec.message());
     log("waiting for gdb on " + options.host + ":" + std::to_string(acceptor_.local_endpoint().port()));
-  }
-
-  ServeResult run() {
     if (!options_.wait_for_client) {
       target_.resume({ResumeKind::kContinue, 0});
       running_ = true;
     }
-    while (!result_) {
-      if (!client_) {
-        wait_for_client();
-      } else if (running_) {
-        run_one_slice();
-        if (!result_ && client_) poll_client();
-      } else {
-        read_client(/*blocking=*/true);
+    accept_next();
+  }
+
+  ~Impl() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    if (client_) client_->close(ec);
+  }
+
+  bool running() const { return running_ && !result_; }
+  bool attached() const { return client_.has_value(); }
+  const std::optional<ServeResult>& result() const { return result_; }
+  uint16_t port() const {
+    boost::system::error_code ec;
+    return acceptor_.local_endpoint(ec).port();
+  }
+
+  // One slice of the target: with a debugger, its stop is reported; without one, the guest
+  // just runs (a debugger may still come), and its end ends serving.
+  void run_slice() {
+    if (!running()) return;
+    if (!client_) {
+      if (auto stop = target_.run_slice()) {
+        running_ = false;
+        if (stop->ended()) finish(ServeResult{ServeResult::Kind::kEnded, *stop});
+      }
+      return;
+    }
+    auto stop = target_.run_slice();
+    if (!stop) return;
+    running_ = false;
+    // Console output is allowed while the target runs, so it goes before the stop reply.
+    if (!stop->console.empty()) send_packet("O" + to_hex(stop->console));
+    send_packet(Session::stop_reply(*stop));
+    if (stop->ended()) {
+      finish(ServeResult{ServeResult::Kind::kEnded, *stop});
+      if (client_) {
+        boost::system::error_code ec;
+        client_->shutdown(tcp::socket::shutdown_send, ec);
+        client_->close(ec);
+        client_.reset();
       }
     }
-    return *result_;
   }
 
  private:
@@ -80,27 +111,32 @@ class Server {
     if (options_.log) options_.log(line);
   }
 
-  void wait_for_client() {
-    tcp::socket socket(io_);
+  void finish(ServeResult result) {
+    result_ = std::move(result);
     boost::system::error_code ec;
-    if (running_) {
-      // Nobody to report to: keep the guest going, look for a debugger between slices.
-      acceptor_.non_blocking(true);
-      acceptor_.accept(socket, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        if (auto stop = target_.run_slice()) {
-          running_ = false;
-          if (stop->ended()) result_ = ServeResult{ServeResult::Kind::kEnded, *stop};
-        }
+    acceptor_.close(ec);
+  }
+
+  // One client at a time: the next is accepted only when the current one has gone (it
+  // waits in the listen backlog meanwhile).
+  void accept_next() {
+    if (result_) return;
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || result_) return;
+      if (ec) {
+        log("accepting a gdb connection failed: " + ec.message());
+        accept_next();
         return;
       }
-    } else {
-      acceptor_.non_blocking(false);
-      acceptor_.accept(socket, ec);
-    }
-    if (ec) throw std::runtime_error("accepting a gdb connection failed: " + ec.message());
+      connected(std::move(socket));
+    });
+  }
+
+  void connected(tcp::socket socket) {
+    boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     client_.emplace(std::move(socket));
+    ++generation_;
     decoder_.reset();
     session_ = std::make_unique<Session>(target_);
     if (running_) {
@@ -109,6 +145,18 @@ class Server {
     }
     target_.attach();
     log("gdb connected");
+    wait_for_input();
+  }
+
+  // Wakes the loop when the client has sent something (or gone). While the target runs,
+  // the loop's poll between slices finds it; while it is stopped, the loop blocks on it.
+  void wait_for_input() {
+    if (!client_ || result_) return;
+    client_->async_wait(tcp::socket::wait_read, [this, generation = generation_](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || generation != generation_ || !client_ || result_) return;
+      read_client();
+      if (client_ && generation == generation_) wait_for_input();
+    });
   }
 
   void disconnect(const char* why) {
@@ -121,29 +169,13 @@ class Server {
       running_ = false;
     }
     log(std::string("gdb disconnected (") + why + "); waiting for a new connection");
+    accept_next();
   }
 
-  void run_one_slice() {
-    auto stop = target_.run_slice();
-    if (!stop) return;
-    running_ = false;
-    // Console output is allowed while the target runs, so it goes before the stop reply.
-    if (!stop->console.empty()) send_packet("O" + to_hex(stop->console));
-    send_packet(Session::stop_reply(*stop));
-    if (stop->ended()) {
-      result_ = ServeResult{ServeResult::Kind::kEnded, *stop};
-      boost::system::error_code ec;
-      client_->shutdown(tcp::socket::shutdown_send, ec);
-      client_->close(ec);
-    }
-  }
-
-  void poll_client() { read_client(/*blocking=*/false); }
-
-  void read_client(bool blocking) {
+  void read_client() {
     char buf[4096];
     boost::system::error_code ec;
-    client_->non_blocking(!blocking);
+    client_->non_blocking(true);
     const size_t n = client_->read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return;
     if (ec) {
@@ -158,7 +190,6 @@ class Server {
       handle_event(e);
     }
   }
-
   void handle_event(InputEvent& e) {
     switch (e.kind) {
       case InputEvent::Kind::kAck: return;
@@ -202,12 +233,12 @@ class Server {
         disconnect_quietly();
         target_.detach();
         log("gdb detached; the guest runs on");
-        result_ = ServeResult{ServeResult::Kind::kDetached, {}};
+        finish(ServeResult{ServeResult::Kind::kDetached, {}});
         break;
       case Session::Next::kKill:
         if (!out.reply.empty()) send_packet(out.reply);
         disconnect_quietly();
-        result_ = ServeResult{ServeResult::Kind::kKilled, {}};
+        finish(ServeResult{ServeResult::Kind::kKilled, {}});
         break;
     }
   }
@@ -235,8 +266,8 @@ class Server {
 
   Target& target_;
   ServerOptions options_;
-  asio::io_context io_;
   tcp::acceptor acceptor_;
+  uint64_t generation_ = 0;  // of the client: a wait for an earlier one finds nothing to do
   std::optional<tcp::socket> client_;
   PacketDecoder decoder_{kMaxPacketSize};
   std::vector<InputEvent> events_;
@@ -247,11 +278,37 @@ class Server {
   bool trace_;
 };
 
-}  // namespace
+GdbServer::GdbServer(asio::io_context& io, Target& target, const ServerOptions& options)
+    : impl_(std::make_unique<Impl>(io, target, options)) {}
+GdbServer::~GdbServer() = default;
+bool GdbServer::running() const { return impl_->running(); }
+void GdbServer::run_slice() { impl_->run_slice(); }
+bool GdbServer::attached() const { return impl_->attached(); }
+const std::optional<ServeResult>& GdbServer::result() const { return impl_->result(); }
+uint16_t GdbServer::port() const { return impl_->port(); }
+
+void drive(asio::io_context& io, const std::function<bool()>& done, const std::function<bool()>& running,
+           const std::function<void()>& run_slice, const std::function<void()>& after) {
+  while (!done()) {
+    // A context that ran out of work stops, and stays stopped until restarted.
+    if (io.stopped()) io.restart();
+    if (running()) {
+      run_slice();
+      io.poll();
+    } else {
+      io.run_one();
+    }
+    if (after) after();
+  }
+}
 
 ServeResult serve(Target& target, const ServerOptions& options) {
-  Server server(target, options);
-  return server.run();
+  asio::io_context io;
+  GdbServer server(io, target, options);
+  drive(
+      io, [&] { return server.result().has_value(); }, [&] { return server.running(); },
+      [&] { server.run_slice(); });
+  return *server.result();
 }
 
 }  // namespace rw::stub

@@ -210,6 +210,7 @@ void Uart16550::transmit(uint8_t byte) {
     receive(byte);
   } else if (out_) {
     if (output_observer_) output_observer_(byte);
+    if (timed_output_observer_) timed_output_observer_(clock_.read ? clock_.now() : 0, byte);
     if (muted_) return;
     pending_output_.push_back(static_cast<char>(byte));
     if (byte == '\n' || pending_output_.size() >= kFlushThreshold) flush();

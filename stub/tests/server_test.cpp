@@ -8,12 +8,19 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "fake_target.h"
 #include "stub/protocol/packet.h"
 #include "stub/server.h"
+
+#include <utility>  // before Asio: boost 1.74 awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace rw::stub {
 namespace {
@@ -206,6 +213,52 @@ TEST_F(ServerTest, WithoutWaitingTheTargetRunsUntilADebuggerComes) {
   EXPECT_GT(target.slices_run, 0);
   c.send_packet("k");
   finish();
+}
+
+// The server on an io_context shared with other work (the web timeline's): that work runs
+// while gdb is awaited and while the guest is stopped under gdb, and gdb is served in the
+// same loop; nothing blocks on gdb's socket.
+TEST(SharedLoop, OtherWorkRunsBesideGdb) {
+  boost::asio::io_context io;
+  FakeTarget target;
+  target.slices_until_stop = -1;
+  ServerOptions options;
+  options.port = 0;
+  GdbServer server(io, target, options);
+  int ticks = 0;
+  boost::asio::steady_timer timer(io);
+  std::function<void()> tick = [&] {
+    timer.expires_after(std::chrono::milliseconds(5));
+    timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec && ++ticks < 1000) tick();
+    });
+  };
+  tick();
+  std::optional<Client> client;
+  int phase = 0;
+  drive(
+      io, [&] { return server.result().has_value() || ticks >= 1000; }, [&] { return server.running(); },
+      [&] { server.run_slice(); },
+      [&] {
+        // Waiting for gdb: the timer ticks; then gdb comes, continues, interrupts, kills.
+        if (phase == 0 && ticks >= 3) {
+          client.emplace(server.port());
+          phase = 1;
+        } else if (phase == 1 && server.attached()) {
+          client->send_packet("vCont;c");
+          phase = 2;
+        } else if (phase == 2 && server.running() && target.slices_run > 2) {
+          client->send("\x03");
+          phase = 3;
+        } else if (phase == 3 && !server.running() && ticks >= 6) {
+          client->send_packet("k");
+          phase = 4;
+        }
+      });
+  EXPECT_EQ(phase, 4);
+  ASSERT_TRUE(server.result().has_value());
+  EXPECT_EQ(server.result()->kind, ServeResult::Kind::kKilled);
+  EXPECT_GE(ticks, 6);
 }
 
 TEST(ListenAddress, Parsing) {
