@@ -53,6 +53,9 @@ int info_command(const std::string& path) {
       fmt::print("disk           {}: {} ({} bytes, hash {:016x})\n", kPositions[i], h.disks[i].path, h.disks[i].size,
                  h.disks[i].hash);
   fmt::print("rtc base time  {} (Unix seconds)\n", h.rtc_base_unix_seconds);
+  if (rec.window.trimmed())
+    fmt::print("window         trimmed window [{}, {}] of {} ({} instructions long)\n", rec.window.from, rec.window.to,
+               rec.window.original, rec.window.original_final_icount);
   if (h.state_hash_interval) fmt::print("state digests  every {} instructions\n", h.state_hash_interval);
 
   std::array<uint64_t, journal::kEventKinds> counts{};
@@ -63,6 +66,14 @@ int info_command(const std::string& path) {
   fmt::print("events         {} in {} chunks\n", rec.events.size(), rec.chunks);
   for (size_t k = 1; k < counts.size(); ++k)
     if (counts[k]) fmt::print("  {:<21}{}\n", kind_name(static_cast<journal::EventKind>(k)), counts[k]);
+
+  if (!rec.snapshots.empty()) {
+    uint64_t bytes = 0;
+    for (const journal::StoredSnapshot& s : rec.snapshots) bytes += s.payload.size();
+    fmt::print("snapshots      {} stored ({}), instructions {} to {}\n", rec.snapshots.size(), human_bytes(bytes),
+               rec.snapshots.front().icount, rec.snapshots.back().icount);
+  }
+  for (const std::string& w : rec.warnings) fmt::print("warning        {}\n", w);
 
   uint64_t instructions = rec.end ? rec.end->final_icount : (rec.events.empty() ? 0 : rec.events.back().icount);
   fmt::print("instructions   {}{}\n", instructions, rec.end ? "" : " (at least; the recording was cut short)");

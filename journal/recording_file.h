@@ -13,8 +13,9 @@ namespace rw::journal {
 
 class RecordingWriter {
  public:
-  // Creates (truncates) `path` and writes the header. Throws RecordingError.
-  RecordingWriter(const std::string& path, const RecordingHeader& header);
+  // Creates (truncates) `path` and writes the header (with `window` for a trimmed
+  // recording). Throws RecordingError.
+  RecordingWriter(const std::string& path, const RecordingHeader& header, const RecordingWindow& window = {});
   ~RecordingWriter();
 
   void append(Event event);
@@ -22,11 +23,17 @@ class RecordingWriter {
   void append_request(const RequestStart& request);
   // Writes buffered events as one chunk and flushes it to the file.
   void flush();
+  // A snapshot of the machine at `icount`, the replay's next event then being event number
+  // `cursor` (those before it delivered): a 'SNAP' chunk, written after every event before
+  // it (the events buffered are flushed first). `payload` is opaque here (snapshots/
+  // defines it).
+  void append_snapshot(uint64_t icount, uint64_t cursor, const std::string& payload);
   // Flushes and writes the end record; the file is complete.
   void finish(const RecordingEnd& end);
 
   uint64_t events_written() const { return events_written_; }
   uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t snapshot_bytes_written() const { return snapshot_bytes_written_; }
   static constexpr size_t kEventsPerChunk = 4096;
 
  private:
@@ -38,7 +45,17 @@ class RecordingWriter {
   std::vector<RequestStart> pending_requests_;
   uint64_t events_written_ = 0;
   uint64_t bytes_written_ = 0;
+  uint64_t snapshot_bytes_written_ = 0;
   bool finished_ = false;
+};
+
+// A snapshot stored in a recording ('SNAP' chunk): at `icount`, with the replay's next event
+// `cursor` (an index into Recording::events), and the snapshot itself (snapshots/ reads it).
+struct StoredSnapshot {
+  uint64_t icount = 0;
+  uint64_t cursor = 0;
+  std::string payload;
+  uint64_t file_offset = 0;  // of its chunk, for messages
 };
 
 // What a reader found in a file.
@@ -50,6 +67,14 @@ struct Recording {
   // for describing completions, not needed to replay.
   std::vector<RequestStart> requests;
   std::optional<RecordingEnd> end;  // missing if the recording was cut short
+  // A trimmed recording's window (version 4; not trimmed() otherwise).
+  RecordingWindow window;
+  // The stored snapshots in instruction order (version 4), each consistent with the events
+  // (its cursor within them). Only an accelerator: a damaged one is left out with a
+  // warning and the rest of the file is read on.
+  std::vector<StoredSnapshot> snapshots;
+  // Damage that did not end the readable part (snapshots left out): one line each.
+  std::vector<std::string> warnings;
   uint64_t chunks = 0;
   uint64_t file_bytes = 0;
   std::string damage;  // empty, or where and how the file stops being readable

@@ -43,11 +43,11 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
   cpu::Debugger d = machine_.debugger();
   for (;;) {
     if (!s.in_stretch) {
-      if (!(s.hi > 0 || (s.first && s.past_delivery))) break;  // nothing before: history's start
+      if (!(s.hi > begin() || (s.first && s.past_delivery))) break;  // nothing before: history's start
       // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
       // that only has origin's deliveries to look at).
       s.lo = snapshot_icount(snapshot_at_or_before(s.hi));
-      if (s.lo == s.hi && s.hi > 0 && !(s.first && s.past_delivery)) s.lo = snapshot_icount(snapshot_at_or_before(s.hi - 1));
+      if (s.lo == s.hi && s.hi > begin() && !(s.first && s.past_delivery)) s.lo = snapshot_icount(snapshot_at_or_before(s.hi - 1));
       if (seek(s.lo) != SeekResult::kOk) break;
       s.in_stretch = true;
       s.last.reset();
@@ -68,7 +68,7 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
     if (budget == 0) return std::nullopt;
   }
   search_.reset();
-  seek(0);
+  seek(begin());
   return ReverseStop{};
 }
 

@@ -145,7 +145,13 @@ class Machine {
   // epochs stay right); it clears a pending stop. Host-side things stay as they are.
   // Without memory, the disks' overlays are left out too (incremental snapshots keep both).
   MachineState save_state(bool with_memory = true);
+  // Refuses (std::invalid_argument, nothing changed) a state that is not of this
+  // configuration or that the devices cannot run from (indices out of their buffers,
+  // requests beyond the disks: a state read from a damaged file).
   void restore_state(const MachineState& state);
+  // Empty if restore_state(state) would take it; else why not. The machine is unchanged
+  // (it is restored and put back: between runs only, as restore_state).
+  std::string check_state(const MachineState& state);
   // No ExternalSource has anything outstanding (no host I/O will arrive later).
   bool host_io_idle() const { return !sources_busy(); }
 
@@ -220,6 +226,9 @@ class Machine {
   template <class Visit>
   void visit_device_parts(HeldDeviceParts& held, Visit&& visit);
   void hold_device_parts(HeldDeviceParts& held, bool with_overlays);
+  // Loads a device archive (MachineState::devices) into the device objects and `held`;
+  // `check`: then says what keeps the machine from running from it (empty: nothing).
+  std::string load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check);
   void* irq_controller_ = nullptr;
   // An ISA interrupt line for a device: set_irq(irq, level).
   IrqLine irq_line(unsigned irq);

@@ -197,6 +197,48 @@ MachineState Machine::save_state(bool with_memory) {
   return s;
 }
 
+std::string Machine::load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check) {
+  std::istringstream is(devices, std::ios::binary);
+  cereal::BinaryInputArchive ar(is);
+  uint32_t version = 0;
+  ar(version);
+  if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+  visit_device_parts(held, [&](const char*, auto& part) {
+    ar(part);
+    using Part = std::decay_t<decltype(part)>;
+    if constexpr (std::is_same_v<Part, std::vector<uint64_t>>) {
+      if (part.size() != scheduler_.deadlines().size())
+        throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
+    }
+  });
+  if (!check) return {};
+  for (const HeldDeviceParts::Disk& d : held.disks)
+    if (d.present)
+      if (std::string why = d.device->check(d.snapshot); !why.empty()) return "Machine::restore_state: disk: " + why;
+  for (int c = 0; c < 2; ++c) {
+    const std::array<const block::BlockDevice::Snapshot*, 2> units = {
+        held.disks[2 * c].present ? &held.disks[2 * c].snapshot : nullptr,
+        held.disks[2 * c + 1].present ? &held.disks[2 * c + 1].snapshot : nullptr};
+    if (std::string why = ata_->channel(c).check_state(units); !why.empty()) return "Machine::restore_state: " + why;
+  }
+  for (const std::string& why : {pic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
+    if (!why.empty()) return "Machine::restore_state: " + why;
+  return {};
+}
+
+std::string Machine::check_state(const MachineState& s) {
+  const MachineState now = save_state(/*with_memory=*/false);
+  try {
+    restore_state(s);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  const bool same_icount = cpu_.icount == s.icount;
+  restore_state(now);
+  if (!same_icount) return "Machine::restore_state: the CPU's instruction count is not the state's";
+  return {};
+}
+
 void Machine::restore_state(const MachineState& s) {
   if (sources_busy())
     throw std::logic_error("Machine::restore_state: host I/O is outstanding (only an idle or replaying machine can be restored)");
@@ -229,26 +271,37 @@ void Machine::restore_state(const MachineState& s) {
       throw std::invalid_argument("Machine::restore_state: malformed memory pages");
 
   // Devices, in the order visit_device_parts gives: the timers and disks are checked against
-  // this machine as they are read, before the first device object is.
-  std::istringstream is(s.devices, std::ios::binary);
-  cereal::BinaryInputArchive ar(is);
+  // this machine as they are read, before the first device object is. The device objects
+  // load themselves; if what they loaded cannot be run from (an index out of its buffer: a
+  // state from a damaged file), they get their state from before back and nothing changed.
+  const std::string devices_before = [&] {
+    std::ostringstream os(std::ios::binary);
+    {
+      cereal::BinaryOutputArchive out(os);
+      out(kFormatVersion);
+      HeldDeviceParts now;
+      hold_device_parts(now, /*with_overlays=*/false);
+      visit_device_parts(now, [&](const char*, auto& part) { out(part); });
+    }
+    return std::move(os).str();
+  }();
   HeldDeviceParts held;
+  std::string problem;
   try {
-    uint32_t version = 0;
-    ar(version);
-    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
-    visit_device_parts(held, [&](const char*, auto& part) {
-      ar(part);
-      using Part = std::decay_t<decltype(part)>;
-      if constexpr (std::is_same_v<Part, std::vector<uint64_t>>) {
-        if (part.size() != scheduler_.deadlines().size())
-          throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
-      }
-    });
+    problem = load_device_parts(s.devices, held, /*check=*/true);
+  } catch (const std::invalid_argument& e) {
+    problem = e.what();
   } catch (const cereal::Exception& e) {
-    // Damage in the parts before the devices changes nothing; after, it leaves them partly
-    // restored (only a damaged state gets there: its layout was checked).
-    throw std::invalid_argument(std::string("Machine::restore_state: malformed device state: ") + e.what());
+    problem = std::string("Machine::restore_state: malformed device state: ") + e.what();
+  } catch (const std::bad_alloc&) {
+    problem = "Machine::restore_state: malformed device state (a size beyond memory)";
+  } catch (const std::length_error&) {
+    problem = "Machine::restore_state: malformed device state (a size beyond memory)";
+  }
+  if (!problem.empty()) {
+    HeldDeviceParts ignored;
+    load_device_parts(devices_before, ignored, /*check=*/false);
+    throw std::invalid_argument(problem);
   }
   scheduler_.restore_deadlines(held.deadlines);
   for (const HeldDeviceParts::Disk& d : held.disks)
