@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   bool store_snapshots = rw::cli::kStoreSnapshotsByDefault;
   record->add_flag("--snapshots,!--no-snapshots", store_snapshots,
                    "Store the snapshots taken at the frontier (every --snapshot-interval) in the recording, so that "
-                   "a replay of it can seek anywhere at once (default: yes)");
+                   "a replay of it can seek anywhere at once (default: no)");
 
   rw::cli::ReplayOptions replay_options;
   CLI::App* replay = app.add_subcommand("replay", "Run a recording again, instruction for instruction");
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   trim->add_option("-o,--output", trim_spec.output, "The recording file to write")->required();
   trim->add_flag("--force", trim_spec.force, "Trim even if the guest or disk images are not the recorded ones");
   trim->add_flag("--snapshots,!--no-snapshots", trim_snapshots,
-                 "Store snapshots in the window every --snapshot-interval as well as at its start (default: yes)");
+                 "Store snapshots in the window every --snapshot-interval as well as at its start (default: no)");
   trim->add_option("--snapshot-interval", snapshot_interval_text, "Instructions between snapshots (default 50000000)");
 
   std::string info_path;

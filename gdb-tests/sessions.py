@@ -355,12 +355,14 @@ def gdb_until_exit(r, elf, commands, status, pre=()):
     return out
 
 
-def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
-    """`rewind record` of a guest (the debug guest by default), then gdb against `rewind replay
-    --gdb`; returns gdb's output once rewind has ended with the recorded status."""
+def replay_session(commands, pre=(), elf=ELF, status=7, extra=(), record_extra=()):
+    """`rewind record` of a guest (the debug guest by default; `record_extra`: more options),
+    then gdb against `rewind replay --gdb`; returns gdb's output once rewind has ended with the
+    recorded status."""
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "guest.rwr")
-        rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=30)
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording, *record_extra], capture_output=True, text=True,
+                             timeout=30)
         t.check(rec.returncode == status, f"rewind record exits {status} (got {rec.returncode})", rec.stderr)
         return gdb_until_exit(Rewind(REWIND, elf, replay=recording, extra=extra), elf, commands, status, pre)
 
@@ -663,9 +665,10 @@ def reverse_snapshots():
         t.check(int(whens[1][0]) > end * 9 // 10, f"the breakpoint is near the end ({whens[1][0]} of {end})", out)
         t.check(int(whens[1][2]) > 10, f"snapshots were taken on the way ({whens[1][2]})", out)
         t.check(int(whens[2][0]) == int(whens[1][0]) - 1, f"reverse-stepi went back one ({whens[2][0]})", out)
-    # --snapshot-interval 0: only the snapshot at instruction 0 (and where a seek arrives).
+    # --snapshot-interval 0: only the snapshot at instruction 0 (and where a seek arrives), of a
+    # recording without stored snapshots (a replay loads those whatever its interval).
     out = replay_session(["break exit_emulator", "continue", "monitor when"], elf=elf, status=1,
-                         extra=["--snapshot-interval", "0"])
+                         extra=["--snapshot-interval", "0"], record_extra=["--no-snapshots"])
     t.expect_in_order(out, [r"Breakpoint 1, exit_emulator", r"icount \d+ of \d+ recorded; 1 snapshots"],
                       "--snapshot-interval 0")
     # A live `rewind run --gdb` takes them too: the history recorded so far ends at the present.

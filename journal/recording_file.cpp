@@ -29,12 +29,13 @@ void put32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
 }
 
-// The header payload: the header's fields, then (version 4) the window's.
+// The header payload: the header's fields, then (a trimmed recording's) the window's.
 std::string header_payload(const RecordingHeader& header, const RecordingWindow& window) {
   std::ostringstream out(std::ios::binary);
   {
     cereal::PortableBinaryOutputArchive archive(out);
-    archive(header, window);
+    archive(header);
+    if (window.trimmed()) archive(window);
   }
   return std::move(out).str();
 }

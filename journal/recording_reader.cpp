@@ -46,11 +46,32 @@ struct ByteSource {
   std::function<bool(uint64_t offset, uint8_t* out, size_t len)> read;
 };
 
+// The header's fields, then (version 4, a trimmed recording's) the window's if there is
+// more: a version 4 header without them is not a window.
 struct HeaderAndWindow {
   RecordingHeader& header;
   RecordingWindow& window;
-  template <class A> void serialize(A& a) { a(header, window); }
+  std::istream* in = nullptr;
+  template <class A> void serialize(A& a) {
+    a(header);
+    if (in->peek() != std::char_traits<char>::eof()) a(window);
+  }
 };
+
+bool deserialize_header(const uint8_t* data, size_t len, RecordingHeader& header, RecordingWindow& window) {
+  try {
+    payload_bytes_limit = len;
+    std::istringstream in(std::string(reinterpret_cast<const char*>(data), len), std::ios::binary);
+    cereal::PortableBinaryInputArchive archive(in);
+    HeaderAndWindow both{header, window, &in};
+    archive(both);
+    payload_bytes_limit = ~uint64_t{0};
+    return in.peek() == std::char_traits<char>::eof();
+  } catch (const std::exception&) {
+    payload_bytes_limit = ~uint64_t{0};
+    return false;
+  }
+}
 
 RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos, uint32_t& version_read,
                             RecordingWindow& window) {
@@ -78,8 +99,7 @@ RecordingHeader read_header(const ByteSource& src, const std::string& name, uint
   if (crc32(payload.data(), len) != crc) throw RecordingError(name + ": header checksum mismatch");
   RecordingHeader header;
   if (version >= 4) {
-    HeaderAndWindow both{header, window};
-    if (!deserialize(payload.data(), len, both)) throw RecordingError(name + ": malformed header");
+    if (!deserialize_header(payload.data(), len, header, window)) throw RecordingError(name + ": malformed header");
     if (window.trimmed() && window.from > window.to)
       throw RecordingError(fmt::format("{}: malformed header (a window from instruction {} to {})", name, window.from,
                                        window.to));

@@ -59,6 +59,13 @@ TrimResult trim_recording(const TrimSpec& spec) {
     throw SessionError(kExitUsage, fmt::format("trim: the window [{}, {}] is not within the recording, which goes from "
                                                "instruction {} to {}",
                                                spec.from, spec.to, t.begin(), t.end()));
+  // The guest's stop at the recorded end happens in the instruction before it: a window
+  // without that instruction cannot end with it.
+  if (rec.end && spec.from == spec.to && spec.to == rec.end->final_icount &&
+      rec.end->exit_status != kExitInstructionLimit && rec.end->exit_status != kExitWindowEnd)
+    throw SessionError(kExitUsage, fmt::format("trim: the window [{0}, {0}] holds no instruction, and the recording ends "
+                                               "with the guest stopping in the one before it: start it earlier",
+                                               spec.to));
   if (t.seek(spec.from) != Timeline::SeekResult::kOk) diverged(t, fmt::format("before instruction {}", spec.from));
 
   // The window's events: from the first at `from` (those delivered there already are before

@@ -120,10 +120,14 @@ bool Timeline::load_stored_snapshots(const journal::Recording& rec) {
     for (size_t i = store_.size() - 1; i-- > 1;)
       if (i % 2 == 1) drop_snapshot(i);
   }
-  if (store_.bytes() > options_.budget_bytes)
-    throw std::invalid_argument(fmt::format("the recording's first stored snapshot alone takes {} KiB, more than the "
+  if (store_.bytes() > options_.budget_bytes && store_.size() > 1)
+    throw std::invalid_argument(fmt::format("the recording's first and last stored snapshots take {} KiB, more than the "
                                             "snapshot memory budget of {} KiB",
                                             (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
+  if (store_.bytes() > options_.budget_bytes)
+    throw std::invalid_argument(fmt::format("the snapshot at instruction {} alone takes {} KiB, more than the "
+                                            "snapshot memory budget of {} KiB (it is stored in the recording)",
+                                            begin(), (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
   return true;
 }
 

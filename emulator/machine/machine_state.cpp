@@ -25,6 +25,7 @@
 #include "devices/reset_control.h"
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
+#include "machine/bounded_archive.h"
 #include "machine/machine.h"
 #include "machine/word_archive.h"
 
@@ -198,20 +199,28 @@ MachineState Machine::save_state(bool with_memory) {
 }
 
 std::string Machine::load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check) {
-  std::istringstream is(devices, std::ios::binary);
-  cereal::BinaryInputArchive ar(is);
-  uint32_t version = 0;
-  ar(version);
-  if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
-  visit_device_parts(held, [&](const char*, auto& part) {
-    ar(part);
-    using Part = std::decay_t<decltype(part)>;
-    if constexpr (std::is_same_v<Part, std::vector<uint64_t>>) {
-      if (part.size() != scheduler_.deadlines().size())
-        throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
-    }
-  });
-  if (!check) return {};
+  auto load = [&](auto& ar) {
+    uint32_t version = 0;
+    ar(version);
+    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+    visit_device_parts(held, [&](const char*, auto& part) {
+      ar(part);
+      using Part = std::decay_t<decltype(part)>;
+      if constexpr (std::is_same_v<Part, std::vector<uint64_t>>) {
+        if (part.size() != scheduler_.deadlines().size())
+          throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
+      }
+    });
+  };
+  if (!check) {
+    std::istringstream is(devices, std::ios::binary);
+    cereal::BinaryInputArchive ar(is);
+    load(ar);
+    return {};
+  }
+  // A state from elsewhere: no container sized from a damaged count.
+  BoundedBinaryInputArchive ar(devices);
+  load(ar);
   for (const HeldDeviceParts::Disk& d : held.disks)
     if (d.present)
       if (std::string why = d.device->check(d.snapshot); !why.empty()) return "Machine::restore_state: disk: " + why;
@@ -229,7 +238,7 @@ std::string Machine::load_device_parts(const std::string& devices, HeldDevicePar
 std::string Machine::check_state(const MachineState& s) {
   const MachineState now = save_state(/*with_memory=*/false);
   try {
-    restore_state(s);
+    restore(s, /*check=*/true);
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
@@ -239,7 +248,9 @@ std::string Machine::check_state(const MachineState& s) {
   return {};
 }
 
-void Machine::restore_state(const MachineState& s) {
+void Machine::restore_state(const MachineState& s) { restore(s, /*check=*/false); }
+
+void Machine::restore(const MachineState& s, bool check) {
   if (sources_busy())
     throw std::logic_error("Machine::restore_state: host I/O is outstanding (only an idle or replaying machine can be restored)");
   if (s.memory_bytes != memory_.size())
@@ -250,13 +261,21 @@ void Machine::restore_state(const MachineState& s) {
   // Check the configuration and parse the CPU before changing anything; only a damaged
   // device part (truncated archive) can leave the devices partly restored.
   auto load_cpu = [&](cpu::Cpu& c, uint64_t& rflags) {
-    try {
-      std::istringstream is(s.cpu, std::ios::binary);
-      cereal::BinaryInputArchive ar(is);
+    auto load = [&](auto& ar) {
       uint32_t version = 0;
       ar(version);
       if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
       cpu::architectural_state(ar, c, rflags);
+    };
+    try {
+      if (check) {
+        BoundedBinaryInputArchive ar(s.cpu);
+        load(ar);
+      } else {
+        std::istringstream is(s.cpu, std::ios::binary);
+        cereal::BinaryInputArchive ar(is);
+        load(ar);
+      }
     } catch (const cereal::Exception& e) {
       throw std::invalid_argument(std::string("Machine::restore_state: malformed CPU state: ") + e.what());
     }
@@ -272,8 +291,9 @@ void Machine::restore_state(const MachineState& s) {
 
   // Devices, in the order visit_device_parts gives: the timers and disks are checked against
   // this machine as they are read, before the first device object is. The device objects
-  // load themselves; if what they loaded cannot be run from (an index out of its buffer: a
-  // state from a damaged file), they get their state from before back and nothing changed.
+  // load themselves; if that fails, or (`check`) what they loaded cannot be run from (an
+  // index out of its buffer: a state from a damaged file), they get their state from before
+  // back and nothing changed.
   const std::string devices_before = [&] {
     std::ostringstream os(std::ios::binary);
     {
@@ -288,7 +308,7 @@ void Machine::restore_state(const MachineState& s) {
   HeldDeviceParts held;
   std::string problem;
   try {
-    problem = load_device_parts(s.devices, held, /*check=*/true);
+    problem = load_device_parts(s.devices, held, check);
   } catch (const std::invalid_argument& e) {
     problem = e.what();
   } catch (const cereal::Exception& e) {
