@@ -887,6 +887,64 @@ def gdb_commands():
     t.check(len(pcs) == 2 and pcs[0] != pcs[1], f"after `rewind seek`, gdb reads the new registers ({pcs})", out)
 
 
+def strip_snapshots(src, dst):
+    """`src` without its 'SNAP' chunks (the same recording as if made without --snapshots)."""
+    data = open(src, "rb").read()
+    pos = 20 + int.from_bytes(data[12:16], "little")
+    out = bytearray(data[:pos])
+    while pos < len(data):
+        tag = data[pos:pos + 4]
+        if tag == b"END!":
+            out += data[pos:]
+            break
+        size = 16 + int.from_bytes(data[pos + 4:pos + 8], "little")
+        if tag != b"SNAP":
+            out += data[pos:pos + size]
+        pos += size
+    open(dst, "wb").write(out)
+
+
+def stored_snapshots():
+    """A recording made with --snapshots: its replay under gdb starts with them (seeks far
+    into it replay at most one interval), and seek, reverse-stepi and reverse-continue give the
+    same registers as the same recording without them."""
+    elf = os.path.join(GUEST_DIR, f"timer{BITS}.elf")
+    state = f'printf "STATE %#lx %#lx %#lx\\n", $pc, $sp, ${AX}'
+    commands = [
+        "monitor when",
+        "monitor seek 700000000", "maintenance flush register-cache", state, "monitor when",
+        "monitor seek 300000000", "maintenance flush register-cache", state,
+        "break exit_emulator", "continue", state, "reverse-stepi", state,
+        "break printf", "reverse-continue", state, "reverse-continue", state,
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = os.path.join(tmp, "stored.rwr")
+        rec = subprocess.run([REWIND, "record", elf, "-o", stored, "--snapshots"], capture_output=True, text=True,
+                             timeout=60)
+        t.check(rec.returncode == 1, f"rewind record --snapshots exits 1 (got {rec.returncode})", rec.stderr)
+        plain = os.path.join(tmp, "plain.rwr")
+        strip_snapshots(stored, plain)
+        outs = {}
+        for name, path in (("stored", stored), ("plain", plain)):
+            outs[name] = gdb_until_exit(Rewind(REWIND, elf, replay=path), elf, commands, 1)
+    first = re.search(r"^icount 0 of (\d+) recorded; (\d+) snapshots", outs["stored"], re.M)
+    t.check(first is not None and int(first.group(2)) >= 20,
+            f"the replay starts with the recording's snapshots ({first.group(2) if first else None})", outs["stored"])
+    plain_first = re.search(r"^icount 0 of \d+ recorded; 1 snapshots", outs["plain"], re.M)
+    t.check(plain_first is not None, "without them, one snapshot at the start", outs["plain"])
+    near = re.search(r"^icount 700000000 of \d+ recorded; \d+ snapshots .*\((\d+) instructions back\)", outs["stored"],
+                     re.M)
+    t.check(near is not None and int(near.group(1)) <= 50_000_000,
+            f"a seek far in lands within one interval of a stored snapshot ({near.group(1) if near else None})",
+            outs["stored"])
+    t.expect_in_order(outs["stored"], [r"^STATE ", r"^STATE ", r"Breakpoint 1, exit_emulator", r"^STATE ", r"^STATE ",
+                                       r"Breakpoint 2, .*printf", r"^STATE ", r"Breakpoint 2, .*printf", r"^STATE "],
+                      "seek, reverse-stepi, reverse-continue with stored snapshots")
+    states = {name: re.findall(r"^STATE .*$", out, re.M) for name, out in outs.items()}
+    t.check(len(states["stored"]) == 6 and states["stored"] == states["plain"],
+            f"the same registers with and without stored snapshots ({states})", outs["stored"] + outs["plain"])
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -894,6 +952,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
-                                     live_disk_record, monitor_seek, gdb_commands]}
+                                     live_disk_record, monitor_seek, gdb_commands, stored_snapshots]}
 SCENARIOS[SCENARIO]()
 t.finish()
