@@ -943,6 +943,20 @@ def stored_snapshots():
     states = {name: re.findall(r"^STATE .*$", out, re.M) for name, out in outs.items()}
     t.check(len(states["stored"]) == 6 and states["stored"] == states["plain"],
             f"the same registers with and without stored snapshots ({states})", outs["stored"] + outs["plain"])
+    # Live: `rewind record --snapshots --gdb` travelling back and forth (seeks leave snapshots
+    # in the past; the file's chain takes only those at the frontier), then the file replays
+    # from its snapshots to the recorded end with every digest checked.
+    with tempfile.TemporaryDirectory() as tmp:
+        live = os.path.join(tmp, "live.rwr")
+        r = Rewind(REWIND, elf, command="record", extra=["-o", live, "--snapshots", "--snapshot-interval", "20000000"])
+        gdb_until_exit(r, elf, ["break printf", "continue", "continue", "continue", "reverse-continue", "reverse-stepi",
+                                "monitor seek 100000000", "monitor seek 5000000", "delete", "continue"], 1)
+        replay = subprocess.run([REWIND, "replay", live, "--stats", "--serial", os.devnull], capture_output=True,
+                                text=True, timeout=60)
+        t.check(replay.returncode == 1 and "diverged" not in replay.stderr and "warning" not in replay.stderr,
+                f"the live recording replays from its snapshots (exit {replay.returncode})", replay.stderr)
+        loaded = re.search(r"(\d+) loaded from the recording", replay.stderr)
+        t.check(loaded is not None and int(loaded.group(1)) >= 20, "with its stored snapshots", replay.stderr)
 
 
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
