@@ -957,6 +957,26 @@ def stored_snapshots():
                 f"the live recording replays from its snapshots (exit {replay.returncode})", replay.stderr)
         loaded = re.search(r"(\d+) loaded from the recording", replay.stderr)
         t.check(loaded is not None and int(loaded.group(1)) >= 20, "with its stored snapshots", replay.stderr)
+        # A trimmed window of it under gdb: its history starts at the window's start.
+        window = os.path.join(tmp, "window.rwr")
+        trim = subprocess.run([REWIND, "trim", live, "--from", "300000000", "--to", "600000000", "-o", window],
+                              capture_output=True, text=True, timeout=60)
+        t.check(trim.returncode == 0, f"rewind trim exits 0 (got {trim.returncode})", trim.stderr)
+        out = gdb_until_exit(Rewind(REWIND, elf, replay=window), elf, [
+            "monitor when", "reverse-stepi", "stepi", "monitor when", "reverse-continue", "monitor when",
+            "monitor seek 100", "monitor seek 400000000", "maintenance flush register-cache", "continue",
+            "monitor when", "continue"], 30)
+        t.expect_in_order(out, [
+            r"^icount 300000000 of 600000000 recorded",
+            r"No more reverse-execution history",
+            r"^icount 300000001 of 600000000 recorded",
+            r"No more reverse-execution history",
+            r"^icount 300000000 of 600000000 recorded",
+            r"^icount 100 is before the start of the recorded history \(300000000: a trimmed window\)",
+            r"^now at icount 400000000",
+            r"^rewind: the guest reached the end of the trimmed window \(600000000 instructions; exit status 30\)",
+            r"^icount 600000000 of 600000000 recorded",
+        ], "a trimmed window under gdb")
 
 
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
