@@ -44,7 +44,8 @@ void repair_checksums(std::vector<uint8_t>& b) {
       if (len <= size - pos - 12) put_crc(b, pos + 8, pos + 12, len);
       return;
     }
-    if (tag != journal::kChunkTag || size - pos < 16) return;
+    if ((tag != journal::kChunkTag && tag != journal::kRequestsTag && tag != journal::kSnapshotTag) || size - pos < 16)
+      return;
     const size_t clen = get32(b, pos + 4);
     if (clen > size - pos - 16) return;
     put_crc(b, pos + 12, pos + 16, clen);
@@ -70,5 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 1; i < rec.events.size(); ++i) FUZZ_CHECK(rec.events[i - 1].icount <= rec.events[i].icount);
   FUZZ_CHECK(rec.chunks * 16 <= size);
   FUZZ_CHECK(rec.damage.find('\n') == std::string::npos);
+  for (size_t i = 0; i < rec.snapshots.size(); ++i) {  // in order, each at its place among the events
+    FUZZ_CHECK(rec.snapshots[i].cursor <= rec.events.size());
+    FUZZ_CHECK(i == 0 || rec.snapshots[i - 1].icount < rec.snapshots[i].icount);
+  }
+  for (const std::string& w : rec.warnings) FUZZ_CHECK(w.find('\n') == std::string::npos);
   return 0;
 }
