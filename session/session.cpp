@@ -128,6 +128,7 @@ void Session::make_timeline(const TimelineOptions& options) {
   } catch (const std::invalid_argument& e) {
     throw SessionError(kExitUsage, fmt::format("--snapshot-memory: {}", e.what()));
   } catch (const std::runtime_error& e) {  // a trimmed recording without its start
+    if (!replay_) throw;
     throw SessionError(kExitBadRecording, e.what());
   }
   for (const std::string& w : timeline_->warnings()) warnings_.push_back(w);

@@ -91,7 +91,7 @@ void Timeline::take_first_snapshot() {
 }
 
 bool Timeline::load_stored_snapshots(const journal::Recording& rec) {
-  if (rec.snapshots.empty()) return false;
+  if (rec.snapshots.empty() || (!options_.use_stored_snapshots && !rec.window.trimmed())) return false;
   // Each is relative to the one before it: the first unusable one ends the chain.
   uint64_t digests = 0;
   size_t counted = 0;

@@ -52,6 +52,9 @@ struct TimelineOptions {
   // recording ('SNAP' chunks, `rewind record --snapshots`), so that a replay of the file
   // starts with them. Replaying, a recording's stored snapshots are always loaded.
   bool store_in_recording = false;
+  // Replaying: start from the recording's stored snapshots (a trimmed recording always does:
+  // it has nothing else to start from).
+  bool use_stored_snapshots = true;
 };
 
 // Where a reverse search stopped, and why.
