@@ -71,7 +71,8 @@ struct Recording {
   RecordingWindow window;
   // The stored snapshots in instruction order (version 4), each consistent with the events
   // (its cursor within them). Only an accelerator: a damaged one is left out with a
-  // warning and the rest of the file is read on.
+  // warning and the rest of the file is read on. (A replay session frees the payloads once
+  // its timeline has loaded them.)
   std::vector<StoredSnapshot> snapshots;
   // Damage that did not end the readable part (snapshots left out): one line each.
   std::vector<std::string> warnings;

@@ -189,6 +189,8 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
       rec.end && (rec.end->exit_status == kExitInstructionLimit || rec.end->exit_status == kExitWindowEnd);
   s->end_limit_ = rec.end ? (s->ended_at_limit_ ? s->replay_length_ : s->replay_length_ + 1) : last_event;
   s->make_timeline(spec.snapshots);
+  // The timeline's store holds the stored snapshots now: their bytes once is enough.
+  for (journal::StoredSnapshot& stored : rec.snapshots) std::string().swap(stored.payload);
   return s;
 }
 

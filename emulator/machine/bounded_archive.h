@@ -33,7 +33,14 @@ class BoundedBinaryInputArchive : public cereal::InputArchive<BoundedBinaryInput
 
 template <class T>
 std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, T& t) {
-  ar.read(&t, sizeof t);
+  if constexpr (std::is_same_v<T, bool>) {
+    uint8_t byte = 0;  // a bool's byte that is neither 0 nor 1 is no bool: refused, not loaded
+    ar.read(&byte, 1);
+    if (byte > 1) throw cereal::Exception("a boolean that is neither 0 nor 1");
+    t = byte != 0;
+  } else {
+    ar.read(&t, sizeof t);
+  }
 }
 
 template <class T>

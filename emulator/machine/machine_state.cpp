@@ -284,6 +284,11 @@ void Machine::restore(const MachineState& s, bool check) {
     cpu::Cpu scratch;
     uint64_t rflags = 0;
     load_cpu(scratch, rflags);
+    // From elsewhere: the fields the CPU indexes with or switches on, within their ranges.
+    if (check && (scratch.cpl > 3 || static_cast<unsigned>(scratch.code_size) > static_cast<unsigned>(cpu::CodeSize::k64) ||
+                  scratch.fault_chain_len > std::size(scratch.fault_chain)))
+      throw std::invalid_argument("Machine::restore_state: a CPU state out of range (privilege level, code size or "
+                                  "fault chain)");
   }
   for (size_t i = 0; i < s.pages.size(); ++i)
     if (s.pages[i] >= memory_.page_count() || (i > 0 && s.pages[i] <= s.pages[i - 1]))
