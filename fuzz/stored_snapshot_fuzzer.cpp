@@ -20,13 +20,13 @@ namespace {
 rw::Machine& machine() {
   static rw::Machine* m = [] {
     rw::MachineConfig config;
-    config.memory_bytes = 4u << 20;
+    config.memory_bytes = 2u << 20;
     config.serial_out = nullptr;
     auto* made = new rw::Machine(config);
     made->enter_multiboot(0x100000, 0x9500);
     std::vector<uint8_t> page(4096);
     for (size_t i = 0; i < page.size(); ++i) page[i] = static_cast<uint8_t>(i * 7);
-    for (uint64_t p : {0x100u, 0x101u, 0x200u}) made->memory().write(p * 4096, page.data(), page.size());
+    for (uint64_t p : {0x100u, 0x101u, 0x180u}) made->memory().write(p * 4096, page.data(), page.size());
     return made;
   }();
   return *m;
