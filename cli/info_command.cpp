@@ -132,6 +132,9 @@ int info_command(const InfoOptions& options) {
       fmt::print("disk           {}: {} ({} bytes, {})\n", kPositions[i], h.disks[i].path, h.disks[i].size,
                  image_hash(rec, i + 1));
   fmt::print("rtc base time  {} (Unix seconds)\n", h.rtc_base_unix_seconds);
+  if (rec.window.trimmed())
+    fmt::print("window         trimmed window [{}, {}] of {} ({} instructions long)\n", rec.window.from, rec.window.to,
+               rec.window.original, rec.window.original_final_icount);
   if (h.state_hash_interval) fmt::print("state digests  every {} instructions\n", h.state_hash_interval);
 
   std::array<uint64_t, journal::kEventKinds> counts{};
@@ -144,6 +147,14 @@ int info_command(const InfoOptions& options) {
     if (counts[k]) fmt::print("  {:<21}{}\n", kind_name(static_cast<journal::EventKind>(k)), counts[k]);
 
   if (!rec.requests.empty()) fmt::print("  {:<21}{} (the request index)\n", "disk requests", rec.requests.size());
+  if (!rec.snapshots.empty()) {
+    uint64_t bytes = 0;
+    for (const journal::StoredSnapshot& s : rec.snapshots) bytes += s.payload.size();
+    fmt::print("snapshots      {} stored ({}), instructions {} to {}\n", rec.snapshots.size(), human_bytes(bytes),
+               rec.snapshots.front().icount, rec.snapshots.back().icount);
+  }
+  for (const std::string& w : rec.warnings) fmt::print("warning        {}\n", w);
+
   const uint64_t instructions = instructions_of(rec);
   fmt::print("instructions   {}{}\n", instructions, rec.end ? "" : " (at least; the recording was cut short)");
   fmt::print("guest time     {:.6f} s\n", double(instructions) / double(kInstructionsPerSecond));

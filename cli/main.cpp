@@ -13,6 +13,7 @@
 #include "cli/info_command.h"
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
+#include "cli/trim_command.h"
 #include "stub/server.h"
 #include "web/server.h"
 
@@ -59,6 +60,10 @@ int main(int argc, char** argv) {
   bool no_record = false;
   run->add_flag("--no-record", no_record, "Do not journal the run (it is recorded in memory by default)");
   record->add_option("-o,--output", run_options.live.record_path, "The recording file to write")->required();
+  bool store_snapshots = rw::cli::kStoreSnapshotsByDefault;
+  record->add_flag("--snapshots,!--no-snapshots", store_snapshots,
+                   "Store the snapshots taken at the frontier (every --snapshot-interval) in the recording, so that "
+                   "a replay of it can seek anywhere at once (default: no)");
 
   rw::cli::ReplayOptions replay_options;
   CLI::App* replay = app.add_subcommand("replay", "Run a recording again, instruction for instruction");
@@ -93,6 +98,20 @@ int main(int argc, char** argv) {
                     "Host memory snapshots may take, e.g. 256M (default 1G; older snapshots are thinned to stay "
                     "within it)");
   }
+
+  rw::session::TrimSpec trim_spec;
+  std::string trim_from_text, trim_to_text;
+  bool trim_snapshots = rw::cli::kStoreSnapshotsByDefault;
+  CLI::App* trim = app.add_subcommand("trim", "Write a recording of the window [A, B] of a recording, starting from a "
+                                              "snapshot at A (it needs the same guest and disk images)");
+  trim->add_option("recording", trim_spec.recording, "A file written by rewind record (or trim)")->required();
+  trim->add_option("--from", trim_from_text, "The window's first instruction count A")->required();
+  trim->add_option("--to", trim_to_text, "The window's last instruction count B (A <= B, within the recording)")->required();
+  trim->add_option("-o,--output", trim_spec.output, "The recording file to write")->required();
+  trim->add_flag("--force", trim_spec.force, "Trim even if the guest or disk images are not the recorded ones");
+  trim->add_flag("--snapshots,!--no-snapshots", trim_snapshots,
+                 "Store snapshots in the window every --snapshot-interval as well as at its start (default: no)");
+  trim->add_option("--snapshot-interval", snapshot_interval_text, "Instructions between snapshots (default 50000000)");
 
   rw::cli::InfoOptions info_options;
   std::string info_from_text, info_to_text;
@@ -204,8 +223,22 @@ int main(int argc, char** argv) {
     if (info_options.from > info_options.to) return usage_error("--from is after --to");
     return rw::cli::info_command(info_options);
   }
+  if (trim->parsed()) {
+    try {
+      trim_spec.from = rw::cli::parse_count(trim_from_text);
+      trim_spec.to = rw::cli::parse_count(trim_to_text);
+    } catch (const std::invalid_argument& e) {
+      return usage_error(fmt::format("bad --from or --to value: {}", e.what()));
+    }
+    if (trim_spec.from > trim_spec.to)
+      return usage_error(fmt::format("the window starts (--from {}) after it ends (--to {})", trim_spec.from, trim_spec.to));
+    trim_spec.snapshots = snapshots;
+    trim_spec.snapshot_interval = trim_snapshots && snapshots.interval != ~uint64_t{0} ? snapshots.interval : 0;
+    return rw::cli::trim_command(trim_spec);
+  }
   run_options.live.record = !no_record;
   run_options.live.snapshots = snapshots;
+  run_options.live.snapshots.store_in_recording = record->parsed() && store_snapshots;
   if (run->parsed() || record->parsed()) return rw::cli::run_command(run_options);
   return usage_error("no command given");
 }

@@ -107,8 +107,9 @@ int replay(const ReplayOptions& options, FILE* serial) {
     fmt::print(stderr, "rewind: stats: events delivered: {}, state digests checked: {}\n", replayer.events_replayed(),
                replayer.digests_checked());
     const Timeline& t = *s->timeline();
-    fmt::print(stderr, "rewind: stats: snapshots: {} kept ({:.1f} MiB), {} taken\n", t.snapshot_count(),
-               t.snapshot_bytes() / 1048576.0, t.snapshots_taken());
+    fmt::print(stderr, "rewind: stats: snapshots: {} kept ({:.1f} MiB), {} taken, {} loaded from the recording\n",
+               t.snapshot_count(), t.snapshot_bytes() / 1048576.0, t.snapshots_taken(), t.snapshots_loaded());
+    fmt::print(stderr, "rewind: stats: final state digest: {:016x}\n", s->replayer()->digest_now().combined());
   }
   for (const std::string& line : outcome.notes) fmt::print(stderr, "rewind: {}\n", line);
   if (outcome.notes.empty() && result.reason != cpu::StopReason::kExit && !result.message.empty())

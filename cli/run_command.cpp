@@ -109,8 +109,9 @@ int run(const RunOptions& options, FILE* serial) {
   for (const std::string& line : outcome.errors) fmt::print(stderr, "rewind: error: {}\n", line);
   if (options.stats) {
     if (const journal::Recorder* r = s->recorder())
-      fmt::print(stderr, "rewind: stats: journal: {} events, {} state digests, {} bytes written\n", r->events().size(),
-                 r->digests(), s->recording_bytes_written());
+      fmt::print(stderr, "rewind: stats: journal: {} events, {} state digests, {} bytes written ({} in {} stored snapshots)\n",
+                 r->events().size(), r->digests(), s->recording_bytes_written(), s->recording_snapshot_bytes_written(),
+                 s->timeline() ? s->timeline()->snapshots_stored() : 0);
     if (const Timeline* t = s->timeline())
       fmt::print(stderr, "rewind: stats: snapshots: {} kept ({:.1f} MiB), {} taken\n", t->snapshot_count(),
                  t->snapshot_bytes() / 1048576.0, t->snapshots_taken());

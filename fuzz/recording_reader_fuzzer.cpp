@@ -47,7 +47,8 @@ void repair_checksums(std::vector<uint8_t>& b) {
       if (len <= size - pos - 12) repair(pos + 8, pos + 12, len);
       return;
     }
-    const bool chunk = tag == journal::kChunkTag || tag == journal::kRequestsTag || tag == journal::kImageHashesTag;
+    const bool chunk = tag == journal::kChunkTag || tag == journal::kRequestsTag || tag == journal::kImageHashesTag ||
+                       tag == journal::kSnapshotTag;
     if (!chunk || size - pos < 16) return;
     const size_t clen = get32(b, pos + 4);
     if (clen > size - pos - 16) return;
@@ -85,5 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(i == 0 || (*rec.image_hashes)[i - 1].image < x.image);
     }
   }
+  for (size_t i = 0; i < rec.snapshots.size(); ++i) {  // in order, each at its place among the events
+    FUZZ_CHECK(rec.snapshots[i].cursor <= rec.events.size());
+    FUZZ_CHECK(i == 0 || rec.snapshots[i - 1].icount < rec.snapshots[i].icount);
+  }
+  for (const std::string& w : rec.warnings) FUZZ_CHECK(w.find('\n') == std::string::npos);
   return 0;
 }

@@ -355,12 +355,14 @@ def gdb_until_exit(r, elf, commands, status, pre=()):
     return out
 
 
-def replay_session(commands, pre=(), elf=ELF, status=7, extra=()):
-    """`rewind record` of a guest (the debug guest by default), then gdb against `rewind replay
-    --gdb`; returns gdb's output once rewind has ended with the recorded status."""
+def replay_session(commands, pre=(), elf=ELF, status=7, extra=(), record_extra=()):
+    """`rewind record` of a guest (the debug guest by default; `record_extra`: more options),
+    then gdb against `rewind replay --gdb`; returns gdb's output once rewind has ended with the
+    recorded status."""
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "guest.rwr")
-        rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=30)
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording, *record_extra], capture_output=True, text=True,
+                             timeout=30)
         t.check(rec.returncode == status, f"rewind record exits {status} (got {rec.returncode})", rec.stderr)
         return gdb_until_exit(Rewind(REWIND, elf, replay=recording, extra=extra), elf, commands, status, pre)
 
@@ -663,9 +665,10 @@ def reverse_snapshots():
         t.check(int(whens[1][0]) > end * 9 // 10, f"the breakpoint is near the end ({whens[1][0]} of {end})", out)
         t.check(int(whens[1][2]) > 10, f"snapshots were taken on the way ({whens[1][2]})", out)
         t.check(int(whens[2][0]) == int(whens[1][0]) - 1, f"reverse-stepi went back one ({whens[2][0]})", out)
-    # --snapshot-interval 0: only the snapshot at instruction 0 (and where a seek arrives).
+    # --snapshot-interval 0: only the snapshot at instruction 0 (and where a seek arrives), of a
+    # recording without stored snapshots (a replay loads those whatever its interval).
     out = replay_session(["break exit_emulator", "continue", "monitor when"], elf=elf, status=1,
-                         extra=["--snapshot-interval", "0"])
+                         extra=["--snapshot-interval", "0"], record_extra=["--no-snapshots"])
     t.expect_in_order(out, [r"Breakpoint 1, exit_emulator", r"icount \d+ of \d+ recorded; 1 snapshots"],
                       "--snapshot-interval 0")
     # A live `rewind run --gdb` takes them too: the history recorded so far ends at the present.
@@ -1057,6 +1060,98 @@ def catch_io_serial():
     t.check(backward == list(reversed(forward)), "backwards, the same stops in reverse", str(stops))
 
 
+def strip_snapshots(src, dst):
+    """`src` without its 'SNAP' chunks (the same recording as if made without --snapshots)."""
+    data = open(src, "rb").read()
+    pos = 20 + int.from_bytes(data[12:16], "little")
+    out = bytearray(data[:pos])
+    while pos < len(data):
+        tag = data[pos:pos + 4]
+        if tag == b"END!":
+            out += data[pos:]
+            break
+        size = 16 + int.from_bytes(data[pos + 4:pos + 8], "little")
+        if tag != b"SNAP":
+            out += data[pos:pos + size]
+        pos += size
+    open(dst, "wb").write(out)
+
+
+def stored_snapshots():
+    """A recording made with --snapshots: its replay under gdb starts with them (seeks far
+    into it replay at most one interval), and seek, reverse-stepi and reverse-continue give the
+    same registers as the same recording without them."""
+    elf = os.path.join(GUEST_DIR, f"timer{BITS}.elf")
+    state = f'printf "STATE %#lx %#lx %#lx\\n", $pc, $sp, ${AX}'
+    commands = [
+        "monitor when",
+        "monitor seek 700000000", "maintenance flush register-cache", state, "monitor when",
+        "monitor seek 300000000", "maintenance flush register-cache", state,
+        "break exit_emulator", "continue", state, "reverse-stepi", state,
+        "break printf", "reverse-continue", state, "reverse-continue", state,
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = os.path.join(tmp, "stored.rwr")
+        rec = subprocess.run([REWIND, "record", elf, "-o", stored, "--snapshots"], capture_output=True, text=True,
+                             timeout=60)
+        t.check(rec.returncode == 1, f"rewind record --snapshots exits 1 (got {rec.returncode})", rec.stderr)
+        plain = os.path.join(tmp, "plain.rwr")
+        strip_snapshots(stored, plain)
+        outs = {}
+        for name, path in (("stored", stored), ("plain", plain)):
+            outs[name] = gdb_until_exit(Rewind(REWIND, elf, replay=path), elf, commands, 1)
+    first = re.search(r"^icount 0 of (\d+) recorded; (\d+) snapshots", outs["stored"], re.M)
+    t.check(first is not None and int(first.group(2)) >= 20,
+            f"the replay starts with the recording's snapshots ({first.group(2) if first else None})", outs["stored"])
+    plain_first = re.search(r"^icount 0 of \d+ recorded; 1 snapshots", outs["plain"], re.M)
+    t.check(plain_first is not None, "without them, one snapshot at the start", outs["plain"])
+    near = re.search(r"^icount 700000000 of \d+ recorded; \d+ snapshots .*\((\d+) instructions back\)", outs["stored"],
+                     re.M)
+    t.check(near is not None and int(near.group(1)) <= 50_000_000,
+            f"a seek far in lands within one interval of a stored snapshot ({near.group(1) if near else None})",
+            outs["stored"])
+    t.expect_in_order(outs["stored"], [r"^STATE ", r"^STATE ", r"Breakpoint 1, exit_emulator", r"^STATE ", r"^STATE ",
+                                       r"Breakpoint 2, .*printf", r"^STATE ", r"Breakpoint 2, .*printf", r"^STATE "],
+                      "seek, reverse-stepi, reverse-continue with stored snapshots")
+    states = {name: re.findall(r"^STATE .*$", out, re.M) for name, out in outs.items()}
+    t.check(len(states["stored"]) == 6 and states["stored"] == states["plain"],
+            f"the same registers with and without stored snapshots ({states})", outs["stored"] + outs["plain"])
+    # Live: `rewind record --snapshots --gdb` travelling back and forth (seeks leave snapshots
+    # in the past; the file's chain takes only those at the frontier), then the file replays
+    # from its snapshots to the recorded end with every digest checked.
+    with tempfile.TemporaryDirectory() as tmp:
+        live = os.path.join(tmp, "live.rwr")
+        r = Rewind(REWIND, elf, command="record", extra=["-o", live, "--snapshots", "--snapshot-interval", "20000000"])
+        gdb_until_exit(r, elf, ["break printf", "continue", "continue", "continue", "reverse-continue", "reverse-stepi",
+                                "monitor seek 100000000", "monitor seek 5000000", "delete", "continue"], 1)
+        replay = subprocess.run([REWIND, "replay", live, "--stats", "--serial", os.devnull], capture_output=True,
+                                text=True, timeout=60)
+        t.check(replay.returncode == 1 and "diverged" not in replay.stderr and "warning" not in replay.stderr,
+                f"the live recording replays from its snapshots (exit {replay.returncode})", replay.stderr)
+        loaded = re.search(r"(\d+) loaded from the recording", replay.stderr)
+        t.check(loaded is not None and int(loaded.group(1)) >= 20, "with its stored snapshots", replay.stderr)
+        # A trimmed window of it under gdb: its history starts at the window's start.
+        window = os.path.join(tmp, "window.rwr")
+        trim = subprocess.run([REWIND, "trim", live, "--from", "300000000", "--to", "600000000", "-o", window],
+                              capture_output=True, text=True, timeout=60)
+        t.check(trim.returncode == 0, f"rewind trim exits 0 (got {trim.returncode})", trim.stderr)
+        out = gdb_until_exit(Rewind(REWIND, elf, replay=window), elf, [
+            "monitor when", "reverse-stepi", "stepi", "monitor when", "reverse-continue", "monitor when",
+            "monitor seek 100", "monitor seek 400000000", "maintenance flush register-cache", "continue",
+            "monitor when", "continue"], 30)
+        t.expect_in_order(out, [
+            r"^icount 300000000 of 600000000 recorded",
+            r"No more reverse-execution history",
+            r"^icount 300000001 of 600000000 recorded",
+            r"No more reverse-execution history",
+            r"^icount 300000000 of 600000000 recorded",
+            r"^icount 100 is before the start of the recorded history \(300000000: a trimmed window\)",
+            r"^now at icount 400000000",
+            r"^rewind: the guest reached the end of the trimmed window \(600000000 instructions; exit status 30\)",
+            r"^icount 600000000 of 600000000 recorded",
+        ], "a trimmed window under gdb")
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -1065,6 +1160,6 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
                                      live_disk_record, monitor_seek, gdb_commands, catch_io, live_catch_io,
-                                     catch_io_serial]}
+                                     catch_io_serial, stored_snapshots]}
 SCENARIOS[SCENARIO]()
 t.finish()

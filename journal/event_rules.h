@@ -19,7 +19,12 @@ inline constexpr uint64_t kMaxDigestInterval = uint64_t{1} << 32;
 
 class EventRules {
  public:
-  explicit EventRules(uint64_t digest_interval) : interval_(digest_interval), digest_due_(interval_) {}
+  // `start`: where the recorded history starts (a trimmed window's start; else 0). Events
+  // lie at or after it, and the first digest is due at most one interval after it.
+  explicit EventRules(uint64_t digest_interval, uint64_t start = 0)
+      : interval_(digest_interval),
+        last_icount_(start),
+        digest_due_(start > ~uint64_t{0} - digest_interval ? ~uint64_t{0} : start + digest_interval) {}
 
   // Empty if `chunk` may follow the events accepted so far, which it then extends; else
   // why not (one line), and nothing changes.
@@ -32,7 +37,7 @@ class EventRules {
 
  private:
   uint64_t interval_;
-  uint64_t last_icount_ = 0;
+  uint64_t last_icount_;
   uint64_t digest_due_;  // the next periodic digest: at most one interval after the last one
 };
 

@@ -31,14 +31,29 @@ void put32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
 }
 
+// The header payload: the header's fields, then (a trimmed recording's) the window's.
+std::string header_payload(const RecordingHeader& header, const RecordingWindow& window) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive archive(out);
+    archive(header);
+    if (window.trimmed()) archive(window);
+  }
+  return std::move(out).str();
+}
+
+void put64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
 }  // namespace
 
-RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& header)
+RecordingWriter::RecordingWriter(const std::string& path, const RecordingHeader& header, const RecordingWindow& window)
     : path_(path), file_(nullptr, &std::fclose) {
   std::string problem;
   file_.reset(block::open_output_file(path, problem));
   if (!file_) throw RecordingError(path + ": " + problem);
-  std::string payload = serialize(header);
+  std::string payload = header_payload(header, window);
   std::string out(kMagic, sizeof kMagic);
   put32(out, kFormatVersion);
   put32(out, static_cast<uint32_t>(payload.size()));
@@ -98,6 +113,20 @@ void RecordingWriter::flush() {
   events_written_ += pending_.size();
   pending_.clear();
   pending_requests_.clear();
+}
+
+void RecordingWriter::append_snapshot(uint64_t icount, uint64_t cursor, const std::string& payload) {
+  if (payload.size() > kMaxSnapshotChunkBytes - 16) throw RecordingError(path_ + ": a snapshot too large for the file");
+  flush();  // the events before it come first in the file
+  const uint64_t before = bytes_written_;
+  std::string raw;
+  raw.reserve(16 + payload.size());
+  put64(raw, icount);
+  put64(raw, cursor);
+  raw += payload;
+  write_chunk(kSnapshotTag, raw);
+  if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
+  snapshot_bytes_written_ += bytes_written_ - before;
 }
 
 void RecordingWriter::finish(const RecordingEnd& end) {

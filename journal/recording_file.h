@@ -14,8 +14,9 @@ namespace rw::journal {
 
 class RecordingWriter {
  public:
-  // Creates (truncates) `path` and writes the header. Throws RecordingError.
-  RecordingWriter(const std::string& path, const RecordingHeader& header);
+  // Creates (truncates) `path` and writes the header (with `window` for a trimmed
+  // recording). Throws RecordingError.
+  RecordingWriter(const std::string& path, const RecordingHeader& header, const RecordingWindow& window = {});
   ~RecordingWriter();
 
   void append(Event event);
@@ -23,6 +24,11 @@ class RecordingWriter {
   void append_request(const RequestStart& request);
   // Writes buffered events as one chunk and flushes it to the file.
   void flush();
+  // A snapshot of the machine at `icount`, the replay's next event then being event number
+  // `cursor` (those before it delivered): a 'SNAP' chunk, written after every event before
+  // it (the events buffered are flushed first). `payload` is opaque here (snapshots/
+  // defines it).
+  void append_snapshot(uint64_t icount, uint64_t cursor, const std::string& payload);
   // Flushes and writes the end record; the file is complete. Waits for the image hashes
   // first, if they are being computed: a complete recording holds them.
   void finish(const RecordingEnd& end);
@@ -35,6 +41,7 @@ class RecordingWriter {
 
   uint64_t events_written() const { return events_written_; }
   uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t snapshot_bytes_written() const { return snapshot_bytes_written_; }
   static constexpr size_t kEventsPerChunk = 4096;
 
  private:
@@ -47,9 +54,19 @@ class RecordingWriter {
   std::vector<RequestStart> pending_requests_;
   uint64_t events_written_ = 0;
   uint64_t bytes_written_ = 0;
+  uint64_t snapshot_bytes_written_ = 0;
   bool finished_ = false;
   std::unique_ptr<ImageHasher> image_hasher_;  // last: stopped before the file is closed
   bool image_hashes_written_ = false;
+};
+
+// A snapshot stored in a recording ('SNAP' chunk): at `icount`, with the replay's next event
+// `cursor` (an index into Recording::events), and the snapshot itself (snapshots/ reads it).
+struct StoredSnapshot {
+  uint64_t icount = 0;
+  uint64_t cursor = 0;
+  std::string payload;
+  uint64_t file_offset = 0;  // of its chunk, for messages
 };
 
 // What a reader found in a file.
@@ -65,6 +82,15 @@ struct Recording {
   // recording was cut short before its 'HASH' chunk, or has none.
   std::optional<std::vector<ImageHash>> image_hashes;
   std::optional<RecordingEnd> end;  // missing if the recording was cut short
+  // A trimmed recording's window (version 4; not trimmed() otherwise).
+  RecordingWindow window;
+  // The stored snapshots in instruction order (version 4), each consistent with the events
+  // (its cursor within them). Only an accelerator: a damaged one is left out with a
+  // warning and the rest of the file is read on. (A replay session frees the payloads once
+  // its timeline has loaded them.)
+  std::vector<StoredSnapshot> snapshots;
+  // Damage that did not end the readable part (snapshots left out): one line each.
+  std::vector<std::string> warnings;
   uint64_t chunks = 0;
   uint64_t file_bytes = 0;
   std::string damage;  // empty, or where and how the file stops being readable

@@ -57,8 +57,11 @@ inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)
 inline constexpr uint32_t kImageHashesTag = 0x48534148;  // "HASH": the images' hashes (version 4)
+inline constexpr uint32_t kSnapshotTag = 0x50414E53;  // "SNAP": a stored snapshot (version 4)
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
 inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
+// A snapshot chunk holds a whole machine's changed pages: it may be larger than an event chunk.
+inline constexpr uint32_t kMaxSnapshotChunkBytes = 1u << 30;
 
 // The checksums, digests and image hashes of a file of `version`.
 constexpr HashAlgorithm hash_algorithm_for(uint32_t version) {
@@ -87,6 +90,22 @@ struct RecordingHeader {
       state_hash_interval,
       recorded_at_unix_seconds);
   }
+};
+
+// A trimmed recording (`rewind trim`, version 4): the window [from, to] of another recording,
+// starting from a snapshot at `from` (its first 'SNAP' chunk). Not a window: `original` empty.
+// Serialized after RecordingHeader's fields in a version 4 header.
+struct RecordingWindow {
+  std::string original;              // the original recording's file name
+  uint64_t original_final_icount = 0;  // its length (its end, or its last event if cut short)
+  uint64_t original_final_state = 0;   // its end record's final_state (0: it was cut short)
+  uint64_t original_serial_hash = 0;   // its end record's serial_output_hash
+  uint64_t from = 0, to = 0;
+  bool trimmed() const { return !original.empty(); }
+  template <class A> void serialize(A& a) {
+    a(bounded<1>(original), original_final_icount, original_final_state, original_serial_hash, from, to);
+  }
+  bool operator==(const RecordingWindow&) const = default;
 };
 
 enum class EventKind : uint8_t {

@@ -46,7 +46,35 @@ struct ByteSource {
   std::function<bool(uint64_t offset, uint8_t* out, size_t len)> read;
 };
 
-RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos, uint32_t& version_read) {
+// The header's fields, then (version 4, a trimmed recording's) the window's if there is
+// more: a version 4 header without them is not a window.
+struct HeaderAndWindow {
+  RecordingHeader& header;
+  RecordingWindow& window;
+  std::istream* in = nullptr;
+  template <class A> void serialize(A& a) {
+    a(header);
+    if (in->peek() != std::char_traits<char>::eof()) a(window);
+  }
+};
+
+bool deserialize_header(const uint8_t* data, size_t len, RecordingHeader& header, RecordingWindow& window) {
+  try {
+    payload_bytes_limit = len;
+    std::istringstream in(std::string(reinterpret_cast<const char*>(data), len), std::ios::binary);
+    cereal::PortableBinaryInputArchive archive(in);
+    HeaderAndWindow both{header, window, &in};
+    archive(both);
+    payload_bytes_limit = ~uint64_t{0};
+    return in.peek() == std::char_traits<char>::eof();
+  } catch (const std::exception&) {
+    payload_bytes_limit = ~uint64_t{0};
+    return false;
+  }
+}
+
+RecordingHeader read_header(const ByteSource& src, const std::string& name, uint64_t& pos, uint32_t& version_read,
+                            RecordingWindow& window) {
   uint8_t fixed[kFixedHeaderBytes];
   if (src.size < kFixedHeaderBytes) throw RecordingError(name + ": not a rewind recording (bad magic)");
   if (!src.read(0, fixed, sizeof fixed)) throw RecordingError(name + ": read error");
@@ -71,7 +99,14 @@ RecordingHeader read_header(const ByteSource& src, const std::string& name, uint
   if (checksum32(hash_algorithm_for(version), payload.data(), len) != crc)
     throw RecordingError(name + ": header checksum mismatch");
   RecordingHeader header;
-  if (!deserialize(payload.data(), len, header)) throw RecordingError(name + ": malformed header");
+  if (version >= 4) {
+    if (!deserialize_header(payload.data(), len, header, window)) throw RecordingError(name + ": malformed header");
+    if (window.trimmed() && window.from > window.to)
+      throw RecordingError(fmt::format("{}: malformed header (a window from instruction {} to {})", name, window.from,
+                                       window.to));
+  } else if (!deserialize(payload.data(), len, header)) {
+    throw RecordingError(name + ": malformed header");
+  }
   if (header.state_hash_interval == 0 || header.state_hash_interval > kMaxDigestInterval)
     throw RecordingError(fmt::format("{}: malformed header (state digest interval {}, not 1 to {})", name,
                                      header.state_hash_interval, kMaxDigestInterval));
@@ -127,14 +162,65 @@ std::vector<ImageHash> header_image_hashes(const RecordingHeader& h) {
   return out;
 }
 
-Recording parse(const ByteSource& src, const std::string& name) {
+uint64_t get64(const uint8_t* p) { return get32(p) | uint64_t{get32(p + 4)} << 32; }
+
+// A 'SNAP' chunk whose framing is intact (sizes within the file and the limits): its
+// checksum, its data and its place. Empty, `snap` filled, or why it is unusable.
+std::string read_snapshot_chunk(const ByteSource& src, uint64_t pos, const uint8_t* head, uint64_t last_event,
+                                const Recording& rec, StoredSnapshot& snap) {
+  const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
+  std::vector<uint8_t> compressed(clen);
+  if (!src.read(pos + 16, compressed.data(), clen)) return "read error";
+  if (checksum32(rec.hash_algorithm(), compressed.data(), clen) != crc) return "checksum mismatch";
+  std::string raw(rlen, '\0');
+  const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(compressed.data()), raw.data(),
+                                    static_cast<int>(clen), static_cast<int>(rlen));
+  if (n < 0 || static_cast<uint32_t>(n) != rlen) return "does not decompress";
+  if (rlen < 16) return "too short";
+  const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
+  snap.icount = get64(p);
+  snap.cursor = get64(p + 8);
+  snap.file_offset = pos;
+  // Written right after the events delivered before it: those the file has so far.
+  if (snap.cursor != rec.events.size())
+    return fmt::format("its position (event {}) is not where it lies in the file (after {} events)", snap.cursor,
+                       rec.events.size());
+  if (last_event > snap.icount)
+    return fmt::format("it is at instruction {}, before events it says were delivered", snap.icount);
+  if (!rec.snapshots.empty() && rec.snapshots.back().icount >= snap.icount)
+    return fmt::format("it is at instruction {}, not after the snapshot before it", snap.icount);
+  if (rec.snapshots.empty() && snap.icount != (rec.window.trimmed() ? rec.window.from : 0))
+    return fmt::format("the first snapshot is at instruction {}, not at the start", snap.icount);
+  snap.payload = raw.substr(16);
+  return {};
+}
+
+// After the whole file: no snapshot past the recorded history (a file cut short), and what
+// was left out said once.
+void check_snapshots(Recording& rec, std::optional<std::string>& damage, uint64_t left_out) {
+  const uint64_t last = rec.end ? rec.end->final_icount : (rec.events.empty() ? 0 : rec.events.back().icount);
+  while (!rec.snapshots.empty() && (rec.snapshots.back().icount > last || rec.snapshots.back().cursor > rec.events.size())) {
+    rec.snapshots.pop_back();
+    ++left_out;
+  }
+  if (damage)
+    rec.warnings.push_back(fmt::format("{}; it and the {} stored snapshots after it are not used (the replay goes "
+                                       "on from the journal)",
+                                       *damage, left_out));
+  else if (left_out)
+    rec.warnings.push_back(fmt::format("{} stored snapshots lie past the recorded history and are not used", left_out));
+}
+
+Recording parse_pieces(const ByteSource& src, const std::string& name, std::optional<std::string>& snapshot_damage,
+                       uint64_t& snapshots_left_out) {
   Recording rec;
   rec.file_bytes = src.size;
   uint64_t pos = 0;
-  rec.header = read_header(src, name, pos, rec.version);
+  rec.header = read_header(src, name, pos, rec.version, rec.window);
   if (rec.version < 4) rec.image_hashes = header_image_hashes(rec.header);
 
-  EventRules rules(rec.header.state_hash_interval);
+  // A window's events start where it does.
+  EventRules rules(rec.header.state_hash_interval, rec.window.trimmed() ? rec.window.from : 0);
   struct ChunkStart {
     size_t first_event;
     uint64_t offset;
@@ -162,6 +248,9 @@ Recording parse(const ByteSource& src, const std::string& name) {
       if (checksum32(rec.hash_algorithm(), payload.data(), len) != crc) return damaged("end record checksum mismatch");
       RecordingEnd end;
       if (!deserialize(payload.data(), len, end)) return damaged("malformed end record");
+      if (rec.window.trimmed() && end.final_icount != rec.window.to)
+        return damaged(fmt::format("damaged end record: the window ends at instruction {}, the record says {}",
+                                   rec.window.to, end.final_icount));
       if (end.final_icount < rules.last_icount()) {
         // The chunks holding events past the recorded end are the damaged ones: the first of
         // them goes, with everything after it (the end record too).
@@ -186,6 +275,25 @@ Recording parse(const ByteSource& src, const std::string& name) {
       pos += 12 + len;
       if (pos != size) return damaged("data after the end record");
       return rec;
+    }
+    if (tag == kSnapshotTag && rec.version >= 4) {
+      if (size - pos < 16) return damaged("truncated chunk header");
+      const uint32_t clen = get32(head + 4), rlen = get32(head + 8);
+      if (clen > kMaxSnapshotChunkBytes || rlen > kMaxSnapshotChunkBytes || rlen > uint64_t{clen} * 255 + 16)
+        return damaged("implausible chunk size");
+      if (clen > size - pos - 16) return damaged("truncated chunk");
+      // The framing holds: whatever is wrong inside costs only the snapshots from here on.
+      StoredSnapshot snap;
+      if (snapshot_damage) {
+        ++snapshots_left_out;
+      } else if (std::string why = read_snapshot_chunk(src, pos, head, rules.last_icount(), rec, snap); !why.empty()) {
+        snapshot_damage = fmt::format("snapshot chunk at byte {}: {}", pos, why);
+      } else {
+        rec.snapshots.push_back(std::move(snap));
+      }
+      ++rec.chunks;
+      pos += 16 + clen;
+      continue;
     }
     const bool requests_chunk = tag == kRequestsTag && rec.version >= 4;
     const bool hashes_chunk = tag == kImageHashesTag && rec.version >= 4;
@@ -237,6 +345,15 @@ Recording parse(const ByteSource& src, const std::string& name) {
     ++rec.chunks;
     pos += 16 + clen;
   }
+  return rec;
+}
+
+Recording parse(const ByteSource& src, const std::string& name) {
+  // Snapshots after a damaged one are stored relative to it: unusable.
+  std::optional<std::string> snapshot_damage;
+  uint64_t snapshots_left_out = 0;
+  Recording rec = parse_pieces(src, name, snapshot_damage, snapshots_left_out);
+  check_snapshots(rec, snapshot_damage, snapshots_left_out);
   return rec;
 }
 

@@ -53,6 +53,12 @@ class RecordingSession {
   std::vector<std::string> image_hash_problems() const;
   const Recorder& recorder() const { return *recorder_; }
   uint64_t bytes_written() const { return file_ ? file_->bytes_written() : 0; }
+  uint64_t snapshot_bytes_written() const { return file_ ? file_->snapshot_bytes_written() : 0; }
+  // A snapshot into the recording file (RecordingWriter::append_snapshot; nothing without a
+  // file). Its `cursor` counts the events journaled before it.
+  void store_snapshot(uint64_t icount, uint64_t cursor, const std::string& payload) {
+    if (file_) file_->append_snapshot(icount, cursor, payload);
+  }
 
   // A debugger's write while running live (not parked): made on the machine and journaled at
   // the current instruction count (journal/debugger_write.h), after the events delivered

@@ -19,5 +19,6 @@ inline constexpr int kExitReplayMismatch = 24;   // replay: the guest or a disk 
 inline constexpr int kExitDivergence = 26;       // replay: the run differs from the recording
 inline constexpr int kExitRecordingCutShort = 28;  // replay: the recording ends before the run did
 inline constexpr int kExitDiskSave = 20;         // --disk-writeback / --disk-save failed at the end
+inline constexpr int kExitWindowEnd = 30;        // replay: a trimmed recording's window ended (rewind trim)
 
 }  // namespace rw::session

@@ -151,7 +151,11 @@ void Session::make_timeline(const TimelineOptions& options) {
       timeline_.emplace(*machine_, *recording_, options);
   } catch (const std::invalid_argument& e) {
     throw SessionError(kExitUsage, fmt::format("--snapshot-memory: {}", e.what()));
+  } catch (const std::runtime_error& e) {  // a trimmed recording without its start
+    if (!replay_) throw;
+    throw SessionError(kExitBadRecording, e.what());
   }
+  for (const std::string& w : timeline_->warnings()) warnings_.push_back(w);
 }
 
 std::unique_ptr<Session> Session::live(const LiveSpec& spec) {
@@ -186,6 +190,7 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   } else if (!rec.damage.empty()) {
     s->warnings_.push_back(fmt::format("{}: {}", spec.recording, rec.damage));
   }
+  for (const std::string& w : rec.warnings) s->warnings_.push_back(fmt::format("{}: {}", spec.recording, w));
   const journal::RecordingHeader& h = rec.header;
   if (h.memory_bytes < (2u << 20) || h.memory_bytes > (3ull << 30) || h.disks.size() > 4)
     throw SessionError(kExitBadRecording, fmt::format("{}: implausible machine configuration in the header", spec.recording));
@@ -200,9 +205,13 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   s->replay_length_ = rec.end ? rec.end->final_icount : last_event;
   // A complete recording ends by itself (or at the instruction limit it was recorded with:
   // status 14, which no guest exit can have); one cut short ends where its events end.
-  s->ended_at_limit_ = rec.end && rec.end->exit_status == kExitInstructionLimit;
+  // A trimmed window that is not the original's end ends there likewise.
+  s->ended_at_limit_ =
+      rec.end && (rec.end->exit_status == kExitInstructionLimit || rec.end->exit_status == kExitWindowEnd);
   s->end_limit_ = rec.end ? (s->ended_at_limit_ ? s->replay_length_ : s->replay_length_ + 1) : last_event;
   s->make_timeline(spec.snapshots);
+  // The timeline's store holds the stored snapshots now: their bytes once is enough.
+  for (journal::StoredSnapshot& stored : rec.snapshots) std::string().swap(stored.payload);
   return s;
 }
 
@@ -226,7 +235,10 @@ RunResult Session::run_to_end(const std::function<void()>& progress) {
     if (progress) progress();
     if (result.reason != cpu::StopReason::kTarget || (timeline_ && timeline_->diverged())) return result;
     // Replaying, the history ends at the recorded end, whatever the guest does there.
-    if (replay_ && machine_->cpu().icount >= replay_length_) return result;
+    if (replay_ && machine_->cpu().icount >= replay_length_) {
+      if (ended_at_limit_ && result.reason == cpu::StopReason::kTarget) result.message = recording_file_.end->stop_message;
+      return result;
+    }
   }
 }
 
@@ -295,13 +307,19 @@ Outcome Session::finish(const RunResult& result, bool straight) {
     out.divergence.push_back(fmt::format("the run ended with {} recorded events not delivered",
                                          rec.events.size() - replayer.events_replayed()));
   if (overran) out.divergence.push_back(fmt::format("the guest did not stop at instruction {} as recorded", replay_length_));
-  if (out.divergence.empty()) out.divergence = replay_->compare_end(result, exit_status_for(result));
+  // Stopped at a trimmed window's end as the window says: its status.
+  const int status = ended_at_limit_ && result.reason == cpu::StopReason::kTarget ? rec.end->exit_status
+                                                                                  : exit_status_for(result);
+  if (out.divergence.empty()) out.divergence = replay_->compare_end(result, status);
   if (!out.divergence.empty()) out.status = kExitDivergence;
   return out;
 }
 
 const journal::Recorder* Session::recorder() const { return recording_ ? &recording_->recorder() : nullptr; }
 uint64_t Session::recording_bytes_written() const { return recording_ ? recording_->bytes_written() : 0; }
+uint64_t Session::recording_snapshot_bytes_written() const {
+  return recording_ ? recording_->snapshot_bytes_written() : 0;
+}
 journal::Replayer* Session::replayer() { return replay_ ? &replay_->replayer() : nullptr; }
 
 }  // namespace rw::session

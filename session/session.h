@@ -97,6 +97,8 @@ class Session {
   Machine& machine() { return *machine_; }
   bool is64() const { return is64_; }
   bool replaying() const { return replay_ != nullptr; }
+  // Replaying: the recording read.
+  const journal::Recording& recording() const { return recording_file_; }
   // Set up problems that did not stop it (a damaged recording, --force): one line each.
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Replaying: the recording being replayed (its header, events and end); null live.
@@ -127,6 +129,7 @@ class Session {
   // For --stats.
   const journal::Recorder* recorder() const;
   uint64_t recording_bytes_written() const;
+  uint64_t recording_snapshot_bytes_written() const;  // of those, in stored snapshots
   journal::Replayer* replayer();
 
  private:
@@ -148,7 +151,7 @@ class Session {
   // replaying
   journal::Recording recording_file_;
   std::unique_ptr<journal::ReplaySession> replay_;
-  bool ended_at_limit_ = false;  // the recording ended at its instruction limit
+  bool ended_at_limit_ = false;  // the recording ended at its instruction limit or its window's end
   std::optional<Timeline> timeline_;
 };
 

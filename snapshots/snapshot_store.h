@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "block/disks.h"
@@ -41,6 +42,18 @@ class SnapshotStore {
   void restore(Machine& machine, size_t index);
   // Forgets snapshot `index`, neither the first nor the newest (std::invalid_argument).
   void drop(size_t index);
+
+  // --- snapshots in recording files (snapshot_encoding.cpp, docs/recording-format.md) ---
+  // Snapshot `index` as it is stored now, as bytes: its state and the blocks it stores
+  // itself (those that changed since the snapshot before it; all of them for the first).
+  std::string encode(size_t index) const;
+  // Appends a snapshot from encode()'s bytes after the newest, its blocks taken as they are
+  // (relative to the newest; the first: to all zero and empty), without recompressing
+  // anything or touching the machine's state. Everything is checked first against
+  // `machine`'s configuration (memory size, disks and their sizes) and the state against
+  // what the machine can run from (Machine::check_state); std::invalid_argument (why, one
+  // line) and nothing changed otherwise. The machine must be between runs.
+  void append_encoded(std::string_view bytes, Machine& machine);
 
   size_t size() const { return snapshots_.size(); }
   uint64_t icount(size_t index) const { return snapshots_[index].state.icount; }

@@ -10,6 +10,7 @@
 
 #include "cpu/debugger.h"
 #include "cpu/registers.h"
+#include "session/exit_codes.h"
 #include "stub/x86_registers.h"
 #include "journal/recording_format.h"
 #include "timeline/timeline.h"
@@ -305,6 +306,9 @@ std::string MachineTarget::ending_text(const StopEvent& end, const RunResult& r)
   switch (r.reason) {
     case cpu::StopReason::kExit: return fmt::format("is exiting with status {}", end.exit_status);
     case cpu::StopReason::kTarget:
+      if (end.exit_status == session::kExitWindowEnd)
+        return fmt::format("reached the end of the trimmed window ({} instructions; exit status {})",
+                           machine_.cpu().icount, end.exit_status);
       return fmt::format("reached the instruction limit ({} instructions; exit status {})", machine_.cpu().icount,
                          end.exit_status);
     case cpu::StopReason::kReset: return fmt::format("asked for a reset (exit status {})", end.exit_status);

@@ -180,6 +180,9 @@ std::string ReplayTarget::monitor(std::string_view command) {
   }
   // Only into the history there is: a live run goes past its frontier with `continue`, which
   // ^C can stop (a number from the client must not buy it unbounded run time).
+  if (target < timeline_.begin())
+    return fmt::format("icount {} is before the start of the recorded history ({}: a trimmed window)\n", target,
+                       timeline_.begin());
   if (target > timeline_.end())
     return fmt::format("icount {} is past the end of the recorded history ({}){}\n", target, timeline_.end(),
                        timeline_.live() ? ": `continue` runs the guest on" : "");

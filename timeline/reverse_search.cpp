@@ -16,7 +16,7 @@ namespace rw {
 void Timeline::begin_reverse_continue(uint64_t floor) {
   Search& s = search_.emplace();
   s.origin = now();
-  s.floor = std::min(floor, s.origin);
+  s.floor = std::min(std::max(floor, begin()), s.origin);
   // Stopped past a delivery at origin (at an interrupt or exception handler's first
   // instruction): what happened at origin before the deliveries is also behind us.
   s.past_delivery = machine_.past_delivery();
@@ -44,11 +44,11 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
   cpu::Debugger d = machine_.debugger();
   for (;;) {
     if (!s.in_stretch) {
-      if (!(s.hi > s.floor || (s.first && s.past_delivery))) break;  // nothing before: the floor
+      if (!(s.hi > s.floor || (s.first && s.past_delivery))) break;  // nothing before the floor
       // The stretch [lo, hi): from the snapshot before hi (at hi itself for a first stretch
       // that only has origin's deliveries to look at), not before the floor.
       s.lo = snapshot_icount(snapshot_at_or_before(s.hi));
-      if (s.lo == s.hi && s.hi > 0 && !(s.first && s.past_delivery)) s.lo = snapshot_icount(snapshot_at_or_before(s.hi - 1));
+      if (s.lo == s.hi && s.hi > begin() && !(s.first && s.past_delivery)) s.lo = snapshot_icount(snapshot_at_or_before(s.hi - 1));
       s.lo = std::max(s.lo, std::min(s.floor, s.hi));
       if (seek(s.lo) != SeekResult::kOk) break;
       s.in_stretch = true;
@@ -72,7 +72,7 @@ std::optional<ReverseStop> Timeline::reverse_continue_step(uint64_t budget) {
   const uint64_t floor = s.floor;
   search_.reset();
   seek(floor);
-  return ReverseStop{floor > 0 ? ReverseStop::Kind::kFloor : ReverseStop::Kind::kHistoryBegin};
+  return ReverseStop{floor > begin() ? ReverseStop::Kind::kFloor : ReverseStop::Kind::kHistoryBegin};
 }
 
 // Replays the current stretch from now() towards its end with the debugger's breakpoints and

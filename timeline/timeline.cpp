@@ -20,6 +20,11 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
   events_ = &rec.events;
   requests_ = &rec.requests;
   index_ = std::make_unique<journal::EventIndex>(*events_, *requests_);
+  if (load_stored_snapshots(rec)) return;
+  // A window's history starts at its first snapshot: without it there is nothing to replay.
+  if (rec.window.trimmed())
+    throw std::runtime_error(fmt::format("the trimmed recording's start snapshot (instruction {}) is unusable{}",
+                                         rec.window.from, warnings_.empty() ? "" : ": " + warnings_.back()));
   take_first_snapshot();
 }
 
@@ -89,9 +94,58 @@ void Timeline::take_first_snapshot() {
                                             (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
 }
 
+bool Timeline::load_stored_snapshots(const journal::Recording& rec) {
+  if (rec.snapshots.empty() || (!options_.use_stored_snapshots && !rec.window.trimmed())) return false;
+  // Each is relative to the one before it: the first unusable one ends the chain.
+  uint64_t digests = 0;
+  size_t counted = 0;
+  for (size_t i = 0; i < rec.snapshots.size(); ++i) {
+    const journal::StoredSnapshot& stored = rec.snapshots[i];
+    try {
+      store_.append_encoded(stored.payload, machine_);
+    } catch (const std::invalid_argument& e) {
+      warnings_.push_back(fmt::format("stored snapshot {} (instruction {}, chunk at byte {}): {}; it and the {} stored "
+                                      "snapshots after it are not used (the replay goes on from the journal)",
+                                      i + 1, stored.icount, stored.file_offset, e.what(), rec.snapshots.size() - i - 1));
+      break;
+    }
+    for (; counted < stored.cursor; ++counted) digests += rec.events[counted].kind == journal::EventKind::kStateHash;
+    positions_.push_back({static_cast<size_t>(stored.cursor), digests});
+  }
+  snapshots_loaded_ = store_.size();
+  if (store_.size() == 0) return false;
+  store_.restore(machine_, 0);
+  replayer_->set_position(positions_[0]);
+  replayer_->poll(now());  // the state at the first has every event there delivered
+  // Kept as loaded: thinning starts only beyond them. Over the memory budget, every other
+  // one goes (evenly, never the first or the newest) until they fit.
+  options_.max_snapshots = std::max(options_.max_snapshots, store_.size() + options_.max_snapshots);
+  while (store_.bytes() > options_.budget_bytes && store_.size() > 2) {
+    for (size_t i = store_.size() - 1; i-- > 1;)
+      if (i % 2 == 1) drop_snapshot(i);
+  }
+  if (store_.bytes() > options_.budget_bytes && store_.size() > 1)
+    throw std::invalid_argument(fmt::format("the recording's first and last stored snapshots take {} KiB, more than the "
+                                            "snapshot memory budget of {} KiB",
+                                            (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
+  if (store_.bytes() > options_.budget_bytes)
+    throw std::invalid_argument(fmt::format("the snapshot at instruction {} alone takes {} KiB, more than the "
+                                            "snapshot memory budget of {} KiB (it is stored in the recording)",
+                                            begin(), (store_.bytes() + 1023) / 1024, options_.budget_bytes / 1024));
+  return true;
+}
+
+void Timeline::store_newest(size_t index) {
+  if (!live_ || !options_.store_in_recording || index + 1 != store_.size()) return;
+  live_->store_snapshot(store_.icount(index), positions_[index].cursor, store_.encode(index));
+  ++snapshots_stored_;
+}
+
 void Timeline::take_snapshot() {
-  store_.take(machine_);
+  const size_t index = store_.take(machine_);
   positions_.push_back(position());
+  // Before thinning: the file's copy holds what changed since the newest before it.
+  store_newest(index);
   ++snapshots_taken_;
   thin();
 }
@@ -99,6 +153,9 @@ void Timeline::take_snapshot() {
 // Between two snapshots, where a seek is on its way: the arrival snapshots are few and the
 // oldest goes first, so that they never outgrow the frontier's.
 void Timeline::take_arrival_snapshot() {
+  // Storing snapshots in the recording, the newest is the file's latest: one beyond it would
+  // be a snapshot of the past in the file's chain, whose events the file has already gone past.
+  if (live_ && options_.store_in_recording && now() > store_.icount(store_.size() - 1)) return;
   const size_t count = store_.size();
   const size_t index = store_.take(machine_);
   if (store_.size() == count) return;  // one was there already
@@ -133,7 +190,7 @@ void Timeline::thin() {
 }
 
 size_t Timeline::snapshot_at_or_before(uint64_t icount) const {
-  size_t lo = 0, hi = store_.size();  // the first snapshot is at instruction 0
+  size_t lo = 0, hi = store_.size();  // the first snapshot is at begin()
   while (hi - lo > 1) {
     const size_t mid = (lo + hi) / 2;
     (store_.icount(mid) <= icount ? lo : hi) = mid;
@@ -177,7 +234,7 @@ Timeline::SeekResult Timeline::seek(uint64_t icount) {
 }
 
 Timeline::SeekResult Timeline::seek_armed_or_not(uint64_t icount) {
-  if (!live() && icount > end_) return SeekResult::kBeyondEnd;
+  if ((!live() && icount > end_) || icount < begin()) return SeekResult::kBeyondEnd;
   // Past a delivery at now() (a stop at an interrupt handler's first instruction, say), the
   // state at now() is behind us.
   const bool behind = icount < now() || (icount == now() && machine_.past_delivery());
@@ -212,7 +269,7 @@ Timeline::SeekResult Timeline::seek_armed_or_not(uint64_t icount) {
 
 bool Timeline::step_back() {
   if (machine_.past_delivery()) return seek(now()) == SeekResult::kOk;
-  if (now() == 0) return false;
+  if (now() <= begin()) return false;
   return seek(now() - 1) == SeekResult::kOk;
 }
 

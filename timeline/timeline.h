@@ -48,6 +48,13 @@ struct TimelineOptions {
   // arrives, so that stepping back from there replays at most this much (0: never).
   uint64_t arrival_distance = 1'000'000;
   size_t max_arrival_snapshots = 8;  // the oldest such snapshot goes when there are more
+  // Live, recording to a file: every snapshot that becomes the newest is also stored in the
+  // recording ('SNAP' chunks, `rewind record --snapshots`), so that a replay of the file
+  // starts with them. Replaying, a recording's stored snapshots are always loaded.
+  bool store_in_recording = false;
+  // Replaying: start from the recording's stored snapshots (a trimmed recording always does:
+  // it has nothing else to start from).
+  bool use_stored_snapshots = true;
 };
 
 // Where a reverse search stopped, and why.
@@ -100,6 +107,14 @@ class Timeline {
   // The last instruction of the recorded history (where the recording ended, or its last
   // event if it was cut short); live, the frontier.
   uint64_t end() const { return live() ? frontier() : end_; }
+  // The first instruction of the history: 0, or where a trimmed recording's window starts.
+  uint64_t begin() const { return store_.icount(0); }
+  // What went wrong with the recording's stored snapshots (left out, the rest replayed from
+  // the journal): one line each.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // Snapshots loaded from the recording, and written to it (live, store_in_recording).
+  size_t snapshots_loaded() const { return snapshots_loaded_; }
+  uint64_t snapshots_stored() const { return snapshots_stored_; }
 
   // Forward to `icount` (replaying, at most to end(); a guest that stopped there when
   // recorded is reported stopping again), taking snapshots on the way. Stops early on a
@@ -142,7 +157,7 @@ class Timeline {
   // What differs, when diverged().
   const std::vector<std::string>& divergence() const;
 
-  // The snapshots, ascending by instruction count; the first is at instruction 0.
+  // The snapshots, ascending by instruction count; the first is at begin().
   size_t snapshot_count() const { return store_.size(); }
   uint64_t snapshot_icount(size_t index) const { return store_.icount(index); }
   // The newest snapshot at or before `icount`.
@@ -176,6 +191,11 @@ class Timeline {
   void park();
   bool unpark();
   void take_first_snapshot();
+  // Replaying: the recording's stored snapshots into the store, the machine and the replayer
+  // put at the first; false when none is usable (warnings_ says why).
+  bool load_stored_snapshots(const journal::Recording& rec);
+  // Live, store_in_recording: snapshot `index`, the newest, into the recording file.
+  void store_newest(size_t index);
   void take_snapshot();
   void take_arrival_snapshot();
   void drop_snapshot(size_t index);  // with its replayer position
@@ -194,6 +214,9 @@ class Timeline {
   std::vector<journal::Replayer::Position> positions_;  // the replayer's, per snapshot
   uint64_t snapshots_taken_ = 0;
   uint64_t snapshots_dropped_ = 0;
+  std::vector<std::string> warnings_;
+  size_t snapshots_loaded_ = 0;
+  uint64_t snapshots_stored_ = 0;
   std::deque<uint64_t> arrivals_;  // instruction counts of arrival snapshots, oldest first
   std::optional<Search> search_;
 };

@@ -87,6 +87,21 @@ BlockDevice::Snapshot BlockDevice::snapshot(bool with_overlay) const {
   return s;
 }
 
+std::string BlockDevice::check(const Snapshot& s) const {
+  uint32_t last_id = 0;
+  for (const Request& r : s.in_flight) {
+    if (r.id == 0 || r.id <= last_id || r.id >= s.next_id) return "a request in flight with a bad id";
+    last_id = r.id;
+    if (r.op != Op::kRead && r.op != Op::kWrite) return "a request in flight with a bad operation";
+    if (r.count == 0 || r.count > kMaxRequestSectors || r.lba > sectors() || r.count > sectors() - r.lba)
+      return "a request in flight beyond the disk";
+    if (r.data.size() != (r.op == Op::kWrite ? size_t{r.count} * kSectorSize : 0))
+      return "a request in flight with data of the wrong size";
+  }
+  if (!s.overlay.empty() && s.overlay.rbegin()->first >= sectors()) return "overlay sectors beyond the disk";
+  return {};
+}
+
 void BlockDevice::restore(const Snapshot& s, bool with_overlay) {
   next_id_ = s.next_id;
   in_flight_.clear();

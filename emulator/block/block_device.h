@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "block/base_image.h"
@@ -88,6 +89,12 @@ class BlockDevice {
     std::map<uint64_t, Overlay::Sector> overlay;
   };
   Snapshot snapshot(bool with_overlay = true) const;
+  // Empty if `s` (read from a file, say) is one this device can be restored to: requests in
+  // flight with ascending ids below next_id, within the disk, of at most kMaxRequestSectors,
+  // a write's data its exact size, a read's none; overlay sectors within the disk. Else
+  // what is wrong.
+  std::string check(const Snapshot& s) const;
+  static constexpr uint32_t kMaxRequestSectors = 65536;  // ATA's largest (LBA48, count 0)
   void restore(const Snapshot& s, bool with_overlay = true);
 
  private:

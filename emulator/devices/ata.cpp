@@ -340,6 +340,32 @@ void AtaChannel::block_completed(int device, uint32_t id, block::Status status, 
   begin_block();
 }
 
+std::string AtaChannel::check_state(const std::array<const block::BlockDevice::Snapshot*, 2>& disks) const {
+  if (phase_ > Phase::kWaiting || (busy_unit_ != 0 && busy_unit_ != 1)) return "ata: command phase or unit out of range";
+  if (buffer_.size() > size_t{block::BlockDevice::kMaxRequestSectors} * block::kSectorSize || buffer_.size() % 2 ||
+      pos_ > buffer_.size() || block_end_ > buffer_.size() || pos_ % 2 || block_end_ % 2)
+    return "ata: data buffer position out of range";
+  if (block_sectors_ == 0 || block_sectors_ > block::BlockDevice::kMaxRequestSectors)
+    return "ata: sectors per data block out of range";
+  if (phase_ == Phase::kIdle) return {};
+  const Drive& d = drives_[busy_unit_];
+  if (!d.disk) return "ata: a command in progress on a missing drive";
+  if ((phase_ == Phase::kDataIn || phase_ == Phase::kDataOut) && pos_ >= block_end_)
+    return "ata: data buffer position out of range";
+  if (phase_ == Phase::kDataOut &&
+      (sectors_ == 0 || buffer_.size() != size_t{sectors_} * block::kSectorSize || lba_ > d.disk->sectors() ||
+       sectors_ > d.disk->sectors() - lba_))
+    return "ata: a write in progress beyond its buffer or the disk";
+  if (phase_ == Phase::kWaiting && request_id_ != 0 && !error_is_write_) {
+    // The completion hands over the request's data, sectors_ of them.
+    const block::BlockDevice::Snapshot* disk = disks[busy_unit_];
+    if (!disk) return "ata: a command in progress on a missing drive";
+    for (const block::BlockDevice::Request& r : disk->in_flight)
+      if (r.id == request_id_ && r.count != sectors_) return "ata: the read in progress does not match its request";
+  }
+  return {};
+}
+
 AtaController::AtaController(IrqLine primary_irq, IrqLine secondary_irq)
     : primary_(primary_irq, 0), secondary_(secondary_irq, 1) {}
 

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "block/block_device.h"
@@ -52,6 +53,11 @@ class AtaChannel : public block::BlockClient {
   // Machine state save, restore and digests (machine/machine_state.cpp): registers, the command in
   // progress (including the block request it waits for) and its data buffer. Which disks
   // are attached is configuration, not state.
+  // Empty if a restored state is one this channel can run from, with `disks` the block
+  // devices' restored states for its two units (null: no disk there): buffer positions within
+  // the buffer, a drive and request for the command in progress that match it; else what is
+  // wrong. Machine::restore_state refuses a state that is not.
+  std::string check_state(const std::array<const block::BlockDevice::Snapshot*, 2>& disks) const;
   template <class Archive>
   void serialize(Archive& ar) {
     for (Drive& d : drives_) ar(d.status, d.error, d.multiple);

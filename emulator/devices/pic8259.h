@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace rw {
@@ -61,6 +62,12 @@ class Pic8259 {
   template <class Archive>
   void serialize(Archive& ar) {
     ar(chips_[0], chips_[1], int_out_[0], int_out_[1]);
+  }
+  // Empty if a restored state is one this controller can run from; else what is wrong.
+  std::string check_state() const {
+    for (const Chip& c : chips_)
+      if (c.init_step > 3) return "pic: initialization step out of range";
+    return {};
   }
 
   // Whether a request on ISA line `irq` could interrupt the CPU now (not masked, and

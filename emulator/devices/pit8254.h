@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/guest_clock.h"
@@ -71,6 +72,13 @@ class Pit8254 {
   template <class Archive>
   void serialize(Archive& ar) {
     ar(ch_[0], ch_[1], ch_[2], port61_);
+  }
+  // Empty if a restored state is one this timer can run from (counts it can divide by,
+  // modes and access modes it knows); else what is wrong.
+  std::string check_state() const {
+    for (const Channel& c : ch_)
+      if (c.reload == 0 || c.reload > 0x10000 || c.mode > 5 || c.access > 3) return "pit: a channel's count or mode out of range";
+    return {};
   }
   // As SeaBIOS leaves it: channel 0 in mode 2 with count 65536 (18.2 Hz).
   void bios_setup();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/guest_clock.h"
@@ -58,6 +59,8 @@ class RtcCmos {
   void serialize(Archive& ar) {
     ar(base_, phase_, frozen_, ram_, index_, flags_, flags_since_, irq_level_);
   }
+  // Empty if a restored state is one this clock can run from; else what is wrong.
+  std::string check_state() const { return index_ < 128 ? std::string() : std::string("rtc: CMOS index out of range"); }
 
   // The clock now, in Unix seconds.
   int64_t unix_seconds() const;

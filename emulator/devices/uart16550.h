@@ -59,6 +59,11 @@ class Uart16550 {
   void serialize(Archive& ar) {
     ar(divisor_, ier_, fcr_, lcr_, mcr_, scr_, thr_interrupt_, rx_, rx_head_, rx_count_, overrun_, timeout_, irq_level_);
   }
+  // Empty if a restored state is one this UART can run from (its FIFO indices within the
+  // FIFO); else what is wrong. Machine::restore_state refuses a state that is not.
+  std::string check_state() const {
+    return rx_head_ < kFifoSize && rx_count_ <= kFifoSize ? std::string() : std::string("uart: receive FIFO index out of range");
+  }
 
   // Sees every byte the guest transmits (the recorder hashes them). Not per instruction.
   void set_output_observer(std::function<void(uint8_t)> observer) { output_observer_ = std::move(observer); }

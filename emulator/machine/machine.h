@@ -145,7 +145,14 @@ class Machine {
   // epochs stay right); it clears a pending stop. Host-side things stay as they are.
   // Without memory, the disks' overlays are left out too (incremental snapshots keep both).
   MachineState save_state(bool with_memory = true);
+  // Refuses (std::invalid_argument, nothing changed) a state that is not of this
+  // configuration or does not parse. It trusts the values in it: states this rewind saved.
   void restore_state(const MachineState& state);
+  // For a state from elsewhere (a recording file): empty if the machine can take it and run
+  // from it (every index within its buffer, requests within the disks, counts a device
+  // divides by not zero, the CPU's instruction count the state's); else why not. The machine
+  // is unchanged (restored to it and back: between runs only, as restore_state).
+  std::string check_state(const MachineState& state);
   // No ExternalSource has anything outstanding (no host I/O will arrive later).
   bool host_io_idle() const { return !sources_busy(); }
 
@@ -225,6 +232,10 @@ class Machine {
   template <class Visit>
   void visit_device_parts(HeldDeviceParts& held, Visit&& visit);
   void hold_device_parts(HeldDeviceParts& held, bool with_overlays);
+  // Loads a device archive (MachineState::devices) into the device objects and `held`;
+  // `check`: then says what keeps the machine from running from it (empty: nothing).
+  std::string load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check);
+  void restore(const MachineState& state, bool check);
   void* irq_controller_ = nullptr;
   // An ISA interrupt line for a device: set_irq(irq, level).
   IrqLine irq_line(unsigned irq);

@@ -25,6 +25,7 @@
 #include "devices/reset_control.h"
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
+#include "machine/bounded_archive.h"
 #include "machine/machine.h"
 #include "machine/word_archive.h"
 
@@ -197,43 +198,8 @@ MachineState Machine::save_state(bool with_memory) {
   return s;
 }
 
-void Machine::restore_state(const MachineState& s) {
-  if (sources_busy())
-    throw std::logic_error("Machine::restore_state: host I/O is outstanding (only an idle or replaying machine can be restored)");
-  if (s.memory_bytes != memory_.size())
-    throw std::invalid_argument("Machine::restore_state: the state is of a machine with a different memory size");
-  if (s.page_data.size() != s.pages.size() * MachineState::kPageSize)
-    throw std::invalid_argument("Machine::restore_state: malformed memory pages");
-
-  // Check the configuration and parse the CPU before changing anything; only a damaged
-  // device part (truncated archive) can leave the devices partly restored.
-  auto load_cpu = [&](cpu::Cpu& c, uint64_t& rflags) {
-    try {
-      std::istringstream is(s.cpu, std::ios::binary);
-      cereal::BinaryInputArchive ar(is);
-      uint32_t version = 0;
-      ar(version);
-      if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
-      cpu::architectural_state(ar, c, rflags);
-    } catch (const cereal::Exception& e) {
-      throw std::invalid_argument(std::string("Machine::restore_state: malformed CPU state: ") + e.what());
-    }
-  };
-  {
-    cpu::Cpu scratch;
-    uint64_t rflags = 0;
-    load_cpu(scratch, rflags);
-  }
-  for (size_t i = 0; i < s.pages.size(); ++i)
-    if (s.pages[i] >= memory_.page_count() || (i > 0 && s.pages[i] <= s.pages[i - 1]))
-      throw std::invalid_argument("Machine::restore_state: malformed memory pages");
-
-  // Devices, in the order visit_device_parts gives: the timers and disks are checked against
-  // this machine as they are read, before the first device object is.
-  std::istringstream is(s.devices, std::ios::binary);
-  cereal::BinaryInputArchive ar(is);
-  HeldDeviceParts held;
-  try {
+std::string Machine::load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check) {
+  auto load = [&](auto& ar) {
     uint32_t version = 0;
     ar(version);
     if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
@@ -245,10 +211,122 @@ void Machine::restore_state(const MachineState& s) {
           throw std::invalid_argument("Machine::restore_state: the state is of a machine with other timers");
       }
     });
+  };
+  if (!check) {
+    std::istringstream is(devices, std::ios::binary);
+    cereal::BinaryInputArchive ar(is);
+    load(ar);
+    return {};
+  }
+  // A state from elsewhere: no container sized from a damaged count.
+  BoundedBinaryInputArchive ar(devices);
+  load(ar);
+  for (const HeldDeviceParts::Disk& d : held.disks)
+    if (d.present)
+      if (std::string why = d.device->check(d.snapshot); !why.empty()) return "Machine::restore_state: disk: " + why;
+  for (int c = 0; c < 2; ++c) {
+    const std::array<const block::BlockDevice::Snapshot*, 2> units = {
+        held.disks[2 * c].present ? &held.disks[2 * c].snapshot : nullptr,
+        held.disks[2 * c + 1].present ? &held.disks[2 * c + 1].snapshot : nullptr};
+    if (std::string why = ata_->channel(c).check_state(units); !why.empty()) return "Machine::restore_state: " + why;
+  }
+  for (const std::string& why : {pic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
+    if (!why.empty()) return "Machine::restore_state: " + why;
+  return {};
+}
+
+std::string Machine::check_state(const MachineState& s) {
+  const MachineState now = save_state(/*with_memory=*/false);
+  try {
+    restore(s, /*check=*/true);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  const bool same_icount = cpu_.icount == s.icount;
+  restore_state(now);
+  if (!same_icount) return "Machine::restore_state: the CPU's instruction count is not the state's";
+  return {};
+}
+
+void Machine::restore_state(const MachineState& s) { restore(s, /*check=*/false); }
+
+void Machine::restore(const MachineState& s, bool check) {
+  if (sources_busy())
+    throw std::logic_error("Machine::restore_state: host I/O is outstanding (only an idle or replaying machine can be restored)");
+  if (s.memory_bytes != memory_.size())
+    throw std::invalid_argument("Machine::restore_state: the state is of a machine with a different memory size");
+  if (s.page_data.size() != s.pages.size() * MachineState::kPageSize)
+    throw std::invalid_argument("Machine::restore_state: malformed memory pages");
+
+  // Check the configuration and parse the CPU before changing anything; only a damaged
+  // device part (truncated archive) can leave the devices partly restored.
+  auto load_cpu = [&](cpu::Cpu& c, uint64_t& rflags) {
+    auto load = [&](auto& ar) {
+      uint32_t version = 0;
+      ar(version);
+      if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+      cpu::architectural_state(ar, c, rflags);
+    };
+    try {
+      if (check) {
+        BoundedBinaryInputArchive ar(s.cpu);
+        load(ar);
+      } else {
+        std::istringstream is(s.cpu, std::ios::binary);
+        cereal::BinaryInputArchive ar(is);
+        load(ar);
+      }
+    } catch (const cereal::Exception& e) {
+      throw std::invalid_argument(std::string("Machine::restore_state: malformed CPU state: ") + e.what());
+    }
+  };
+  {
+    cpu::Cpu scratch;
+    uint64_t rflags = 0;
+    load_cpu(scratch, rflags);
+    // From elsewhere: the fields the CPU indexes with or switches on, within their ranges.
+    if (check && (scratch.cpl > 3 || static_cast<unsigned>(scratch.code_size) > static_cast<unsigned>(cpu::CodeSize::k64) ||
+                  scratch.fault_chain_len > std::size(scratch.fault_chain)))
+      throw std::invalid_argument("Machine::restore_state: a CPU state out of range (privilege level, code size or "
+                                  "fault chain)");
+  }
+  for (size_t i = 0; i < s.pages.size(); ++i)
+    if (s.pages[i] >= memory_.page_count() || (i > 0 && s.pages[i] <= s.pages[i - 1]))
+      throw std::invalid_argument("Machine::restore_state: malformed memory pages");
+
+  // Devices, in the order visit_device_parts gives: the timers and disks are checked against
+  // this machine as they are read, before the first device object is. The device objects
+  // load themselves; if that fails, or (`check`) what they loaded cannot be run from (an
+  // index out of its buffer: a state from a damaged file), they get their state from before
+  // back and nothing changed.
+  const std::string devices_before = [&] {
+    std::ostringstream os(std::ios::binary);
+    {
+      cereal::BinaryOutputArchive out(os);
+      out(kFormatVersion);
+      HeldDeviceParts now;
+      hold_device_parts(now, /*with_overlays=*/false);
+      visit_device_parts(now, [&](const char*, auto& part) { out(part); });
+    }
+    return std::move(os).str();
+  }();
+  HeldDeviceParts held;
+  std::string problem;
+  try {
+    problem = load_device_parts(s.devices, held, check);
+  } catch (const std::invalid_argument& e) {
+    problem = e.what();
   } catch (const cereal::Exception& e) {
-    // Damage in the parts before the devices changes nothing; after, it leaves them partly
-    // restored (only a damaged state gets there: its layout was checked).
-    throw std::invalid_argument(std::string("Machine::restore_state: malformed device state: ") + e.what());
+    problem = std::string("Machine::restore_state: malformed device state: ") + e.what();
+  } catch (const std::bad_alloc&) {
+    problem = "Machine::restore_state: malformed device state (a size beyond memory)";
+  } catch (const std::length_error&) {
+    problem = "Machine::restore_state: malformed device state (a size beyond memory)";
+  }
+  if (!problem.empty()) {
+    HeldDeviceParts ignored;
+    load_device_parts(devices_before, ignored, /*check=*/false);
+    throw std::invalid_argument(problem);
   }
   scheduler_.restore_deadlines(held.deadlines);
   for (const HeldDeviceParts::Disk& d : held.disks)

@@ -17,6 +17,7 @@
 #include "block/disks.h"
 #include "block/fault_spec.h"
 #include "machine/machine.h"
+#include "machine/word_archive.h"
 #include "snapshots/snapshot_store.h"
 
 namespace rw::snapshots {
@@ -366,6 +367,131 @@ TEST_P(SnapshotChainTest, SnapshotsInsertedBetweenOthersKeepEveryoneExact) {
   store_.restore(machine_, 2);
   EXPECT_EQ(store_.take(machine_), 2u);
   EXPECT_EQ(store_.size(), reference.size());
+}
+
+
+// --- snapshots in recording files (snapshot_encoding.cpp) ---
+
+// A second machine of the same configuration, as a replay of a recording builds it.
+class EncodedChainTest : public SnapshotChainTest {
+ protected:
+  EncodedChainTest() : other_(config()) {
+    other_.enter_multiboot(0x100000, 0x9500);
+    if (GetParam()) {
+      block::Disks::Images images;
+      images[0] = block::BaseImage::open(images_.image(kDiskSectors));
+      images[2] = block::BaseImage::open(images_.image(kDiskSectors));
+      other_.attach_disks(std::make_unique<block::Disks>(other_.host_wakeup(), std::move(images),
+                                                         block::parse_fault_spec(""), /*host_io=*/false));
+    }
+  }
+  // The file's chain: each snapshot encoded when it is the newest, as record --snapshots does.
+  std::vector<std::string> record_chain(std::vector<MachineState>& reference, int snapshots) {
+    std::vector<std::string> encoded;
+    scribble(150);
+    for (int i = 0; i < snapshots; ++i) {
+      take(reference);
+      encoded.push_back(store_.encode(store_.size() - 1));
+      scribble(1 + static_cast<int>(rng_() % 50));
+    }
+    return encoded;
+  }
+  Machine other_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, EncodedChainTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "WithDisks" : "MemoryOnly"; });
+
+TEST_P(EncodedChainTest, AChainReadBackRestoresEverySnapshotExactly) {
+  std::vector<MachineState> reference;
+  const std::vector<std::string> encoded = record_chain(reference, 12);
+  SnapshotStore loaded;
+  for (const std::string& bytes : encoded) loaded.append_encoded(bytes, other_);
+  ASSERT_EQ(loaded.size(), encoded.size());
+  for (int round = 0; round < 60; ++round) {
+    const size_t k = rng_() % loaded.size();
+    loaded.restore(other_, k);
+    ASSERT_EQ(other_.save_state(), reference[k]) << "round " << round << ", snapshot " << k;
+  }
+  // Encoding what was read gives the same bytes (nothing recompressed).
+  for (size_t k = 0; k < loaded.size(); ++k) EXPECT_EQ(loaded.encode(k), encoded[k]);
+}
+
+// Damaged bytes are refused with a reason (std::invalid_argument) and change nothing, or, if
+// the damage happens to leave a well-formed snapshot, are taken: never anything else.
+TEST_P(EncodedChainTest, DamagedBytesAreRefusedCleanly) {
+  std::vector<MachineState> reference;
+  const std::vector<std::string> encoded = record_chain(reference, 3);
+  const MachineState before = other_.save_state();
+  size_t refused = 0;
+  for (int round = 0; round < 1500; ++round) {
+    std::string bytes = encoded[rng_() % encoded.size()];
+    switch (round % 3) {
+      case 0: bytes.resize(rng_() % bytes.size()); break;  // cut short
+      case 1:                                               // a byte changed
+        bytes[rng_() % std::min<size_t>(bytes.size(), 2048)] ^= static_cast<char>(1 + rng_() % 255);
+        break;
+      default:  // a word of random bytes somewhere in its first kilobyte (counts, keys, lengths)
+        for (int i = 0, at = static_cast<int>(rng_() % std::min<size_t>(bytes.size() - 8, 1024)); i < 8; ++i)
+          bytes[at + i] = static_cast<char>(rng_());
+        break;
+    }
+    SnapshotStore store;
+    try {
+      store.append_encoded(bytes, other_);
+    } catch (const std::invalid_argument& e) {
+      ++refused;
+      EXPECT_EQ(store.size(), 0u);
+      EXPECT_NE(std::string(e.what()), "");
+    }
+    ASSERT_EQ(other_.save_state(), before) << "round " << round << ": the machine changed";
+  }
+  EXPECT_GE(refused, 500u);  // every cut, and some changes (most bytes are page contents: taken)
+}
+
+TEST_P(EncodedChainTest, RefusesSnapshotsOfAnotherMachineOrOutOfOrder) {
+  std::vector<MachineState> reference;
+  const std::vector<std::string> encoded = record_chain(reference, 2);
+  MachineConfig c = config();
+  c.memory_bytes = kMemory * 2;
+  Machine bigger(c);
+  SnapshotStore store;
+  EXPECT_THROW(store.append_encoded(encoded[0], bigger), std::invalid_argument);
+  store.append_encoded(encoded[1], other_);
+  EXPECT_THROW(store.append_encoded(encoded[0], other_), std::invalid_argument);  // before the newest
+  EXPECT_EQ(store.size(), 1u);
+}
+
+// States from files are checked before the machine takes them: an index beyond its buffer
+// is refused with the device named, and the machine is unchanged.
+TEST_F(SnapshotStoreTest, CheckStateRefusesDeviceIndicesBeyondTheirBuffers) {
+  const MachineState good = machine_.save_state(/*with_memory=*/false);
+  EXPECT_EQ(machine_.check_state(good), "");
+  // The UART's receive FIFO head: its part ends ..., rx_head_ (u32), rx_count_ (u32),
+  // overrun_, timeout_, irq_level_; the word descriptions give each field's place in the
+  // archive.
+  std::vector<WordDescription> described;
+  machine_.device_states(&described);
+  size_t at = 4;  // the format version
+  std::vector<std::pair<size_t, unsigned>> uart;  // (offset, bytes) of the UART's words
+  for (const WordDescription& d : described) {
+    if (d.name == "uart") uart.push_back({at, d.binary_bytes});
+    at += d.binary_bytes;
+  }
+  ASSERT_EQ(at, good.devices.size());
+  ASSERT_GE(uart.size(), 5u);
+  const auto [rx_head, rx_head_bytes] = uart[uart.size() - 5];
+  ASSERT_EQ(rx_head_bytes, 4u);
+  MachineState bad = good;
+  bad.devices[rx_head] = static_cast<char>(200);
+  const MachineState before = machine_.save_state();
+  const std::string why = machine_.check_state(bad);
+  EXPECT_NE(why.find("uart"), std::string::npos) << why;
+  EXPECT_EQ(machine_.save_state(), before);
+  // Another instruction count in the CPU than the state says: refused too.
+  MachineState moved = good;
+  moved.icount += 1;
+  EXPECT_NE(machine_.check_state(moved), "");
 }
 
 }  // namespace

@@ -162,6 +162,82 @@ void with_checksums(std::vector<uint8_t>& b, HashAlgorithm algorithm) {
   }
 }
 
+// Stored snapshots ('SNAP' chunks): framed by the journal, each at its place among the
+// events (its cursor: the events before it in the file).
+std::string write_with_snapshots(const char* name, const RecordingWindow& window = {}) {
+  std::string path = temp_path(name);
+  RecordingWriter w(path, sample_header(), window);
+  const std::vector<Event> events = sample_events(3000);
+  size_t next = 0;
+  for (uint64_t at : {uint64_t{0}, uint64_t{20000}, uint64_t{60000}}) {
+    for (; next < events.size() && events[next].icount <= at; ++next) w.append(events[next]);
+    w.append_snapshot(at, next, "snapshot at " + std::to_string(at) + std::string(5000, 'x'));
+  }
+  for (; next < events.size(); ++next) w.append(events[next]);
+  w.finish({987654, 3, "guest exited", 42});
+  return path;
+}
+
+TEST(RecordingFile, StoredSnapshotsRoundTrip) {
+  Recording r = read_recording(write_with_snapshots("snapshots.rwd"));
+  EXPECT_EQ(r.events, sample_events(3000));
+  ASSERT_EQ(r.snapshots.size(), 3u);
+  EXPECT_EQ(r.snapshots[1].icount, 20000u);
+  EXPECT_EQ(r.snapshots[1].payload, "snapshot at 20000" + std::string(5000, 'x'));
+  // Its cursor: the first event after it.
+  EXPECT_GT(r.events[r.snapshots[1].cursor].icount, 20000u);
+  EXPECT_LE(r.events[r.snapshots[1].cursor - 1].icount, 20000u);
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(r.damage.empty());
+  EXPECT_FALSE(r.window.trimmed());
+}
+
+TEST(RecordingFile, ADamagedSnapshotIsAWarningAndTheRestIsRead) {
+  const std::string path = write_with_snapshots("damaged-snapshot.rwd");
+  std::vector<uint8_t> bytes = file_bytes(path);
+  // The second snapshot's data: find its tag, damage a byte of its compressed data.
+  size_t snaps = 0, at = 0;
+  for (size_t i = 0; i + 4 <= bytes.size(); ++i)
+    if (bytes[i] == 'S' && bytes[i + 1] == 'N' && bytes[i + 2] == 'A' && bytes[i + 3] == 'P' && ++snaps == 2) at = i;
+  ASSERT_GT(at, 0u);
+  bytes[at + 20] ^= 0x55;
+  Recording r = parse_recording(bytes, "damaged");
+  EXPECT_EQ(r.events, sample_events(3000));  // the journal is whole
+  EXPECT_TRUE(r.end.has_value());
+  EXPECT_TRUE(r.damage.empty());
+  EXPECT_EQ(r.snapshots.size(), 1u);  // the one before it; the one after is relative to it
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("snapshot chunk at byte " + std::to_string(at) + ": checksum mismatch"), std::string::npos)
+      << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("1 stored snapshots after it"), std::string::npos) << r.warnings[0];
+}
+
+TEST(RecordingFile, AWindowIsInTheHeaderAndItsEventsStartThere) {
+  RecordingWindow window;
+  window.original = "long.rwd";
+  window.original_final_icount = 5000000;
+  window.from = 20000;
+  window.to = 987654;
+  const std::string path = temp_path("window.rwd");
+  {
+    RecordingWriter w(path, sample_header(), window);
+    std::vector<Event> events = sample_events(3000);
+    events.erase(events.begin(), std::find_if(events.begin(), events.end(), [](const Event& e) { return e.icount >= 20000; }));
+    for (const Event& e : events) w.append(e);
+    w.finish({987654, 30, "end of the trimmed window", 42});
+  }
+  Recording r = read_recording(path);
+  EXPECT_EQ(r.window, window);
+  EXPECT_TRUE(r.damage.empty()) << r.damage;
+  ASSERT_TRUE(r.end.has_value());
+  // An end record that is not the window's end is damage.
+  {
+    RecordingWriter w(path, sample_header(), window);
+    w.finish({987655, 30, "end of the trimmed window", 42});
+  }
+  EXPECT_FALSE(read_recording(path).end.has_value());
+}
+
 TEST(RecordingFile, RejectsOtherFiles) {
   EXPECT_THROW(parse_recording({}, "empty"), RecordingError);
   std::vector<uint8_t> elf = {0x7F, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};

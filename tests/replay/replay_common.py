@@ -10,7 +10,7 @@ import zlib
 # Exit statuses `rewind replay` and `rewind info` may end with (cli/exit_codes.h): the
 # recorded guest's own status (odd: isa-debug-exit; or one of the stop statuses), or one of
 # the replay outcomes (8: an image the recording names cannot be read, as for `run`).
-REPLAY_STATUSES = {8, 22, 24, 26, 28}
+REPLAY_STATUSES = {8, 22, 24, 26, 28, 30}  # 30: a trimmed window's end
 GUEST_STOP_STATUSES = {4, 6, 12, 14}
 BAD_RECORDING, IMAGE_MISMATCH, DIVERGENCE, CUT_SHORT = 22, 24, 26, 28
 
