@@ -148,6 +148,14 @@ void RecordingWriter::write_image_hashes_from(std::unique_ptr<ImageHasher> hashe
   image_hashes_written_ = false;
 }
 
+void RecordingWriter::write_known_image_hashes(std::vector<ImageHash> hashes) {
+  if (image_hasher_ || image_hashes_written_) throw RecordingError(path_ + ": the image hashes are written once");
+  image_hashes_written_ = true;
+  if (hashes.empty()) return;
+  write_chunk(kImageHashesTag, serialize(bounded<17>(hashes)));
+  if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
+}
+
 void RecordingWriter::write_image_hashes(bool wait) {
   if (!image_hasher_ || image_hashes_written_ || (!wait && !image_hasher_->ready())) return;
   std::vector<ImageHash> hashes = image_hasher_->wait();

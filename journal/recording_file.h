@@ -37,6 +37,8 @@ class RecordingWriter {
   // their own by the first flush() after they are known (so that a recording cut short
   // later still has them), at the latest by finish(). The hasher's thread never writes.
   void write_image_hashes_from(std::unique_ptr<ImageHasher> hasher);
+  // Hashes known already (another recording's, for a trimmed window of it): a 'HASH' chunk now.
+  void write_known_image_hashes(std::vector<ImageHash> hashes);
   const ImageHasher* image_hasher() const { return image_hasher_.get(); }
 
   uint64_t events_written() const { return events_written_; }

@@ -97,8 +97,6 @@ class Session {
   Machine& machine() { return *machine_; }
   bool is64() const { return is64_; }
   bool replaying() const { return replay_ != nullptr; }
-  // Replaying: the recording read.
-  const journal::Recording& recording() const { return recording_file_; }
   // Set up problems that did not stop it (a damaged recording, --force): one line each.
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Replaying: the recording being replayed (its header, events and end); null live.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -27,7 +28,7 @@ namespace {
 
 // What the guest wrote to `serial` from `offset` on, hashed as a recording hashes its output.
 uint64_t output_hash_since(FILE* serial, long offset) {
-  journal::ContentHash hash;
+  journal::StreamHash hash;  // format 4's
   if (std::fseek(serial, offset, SEEK_SET) != 0) throw SessionError(kExitInternal, "trim: cannot read back the serial output");
   char buf[1 << 16];
   for (size_t n; (n = std::fread(buf, 1, sizeof buf, serial)) > 0;) hash.update(buf, n);
@@ -49,7 +50,7 @@ TrimResult trim_recording(const TrimSpec& spec) {
   Timeline& t = *s->timeline();
   Machine& machine = s->machine();
   journal::Replayer& replayer = *s->replayer();
-  const journal::Recording& rec = s->recording();
+  const journal::Recording& rec = *s->recording();
   const std::vector<journal::Event>& events = rec.events;
 
   if (spec.from > spec.to)
@@ -84,14 +85,25 @@ TrimResult trim_recording(const TrimSpec& spec) {
   window.original_serial_hash = rec.end ? rec.end->serial_output_hash : 0;
   window.from = spec.from;
   window.to = spec.to;
+  // A version 4 file: the images' hashes in a 'HASH' chunk (the original's, from wherever it
+  // holds them), not in the header.
+  journal::RecordingHeader header = rec.header;
+  header.guest.hash = 0;
+  for (journal::ImageInfo& d : header.disks) d.hash = 0;
   std::unique_ptr<journal::RecordingWriter> out;
   try {
-    out = std::make_unique<journal::RecordingWriter>(spec.output, rec.header, window);
+    out = std::make_unique<journal::RecordingWriter>(spec.output, header, window);
+    if (rec.image_hashes) out->write_known_image_hashes(*rec.image_hashes);
   } catch (const journal::RecordingError& e) {
     throw SessionError(kExitUsage, e.what());
   }
+  // The request index: the requests started in the window, and those started before it whose
+  // completion it holds (or that were still in flight at the original's end).
+  std::set<std::pair<uint8_t, uint64_t>> completed_before;
+  for (size_t i = 0; i < first; ++i)
+    if (events[i].kind == journal::EventKind::kBlockCompletion) completed_before.insert({events[i].device, events[i].id});
   for (const journal::RequestStart& r : rec.requests)
-    if (r.icount >= spec.from && r.icount <= spec.to) out->append_request(r);
+    if (r.icount <= spec.to && (r.icount >= spec.from || !completed_before.count({r.drive, r.id}))) out->append_request(r);
 
   TrimResult result;
   // The window's own chain of snapshots: the first holds everything at `from`.

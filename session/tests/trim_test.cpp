@@ -84,7 +84,7 @@ TEST(Trim, AWindowGoesThroughTheOriginalsStates) {
   EXPECT_GE(r.snapshots, 2u);
 
   std::unique_ptr<Session> original = replay(rec.path), w = replay(window.path);
-  EXPECT_TRUE(w->recording().window.trimmed());
+  EXPECT_TRUE(w->recording()->window.trimmed());
   EXPECT_EQ(w->timeline()->begin(), spec.from);
   EXPECT_EQ(w->timeline()->end(), spec.to);
   EXPECT_EQ(w->machine().cpu().icount, spec.from);
