@@ -101,6 +101,13 @@ for lo, hi in [(0, 2_500_000), (1_500_000, 3_500_000), (0, 1_500_000), (1_500_00
     info = run([args.rewind, "info", path(name)])
     check(f"trimmed window [{lo}, {hi}] of {path('orig.rwd')}".encode() in info.out,
           f"info names the window [{lo}, {hi}] and the original", info.out)
+    check(b"hash unknown" not in info.out and b"not hashed" not in info.out,
+          f"[{lo}, {hi}] carries the original's image hashes", info.out)
+    listed = run([args.rewind, "info", path(name), "--events"])
+    completions = [l for l in listed.out.splitlines() if b"disk completion" in l]
+    check(all(b" LBA " in l for l in completions),
+          f"each of the {len(completions)} completions in [{lo}, {hi}] has its request (started before it or not)",
+          listed.out)
     r, out = replay_window(name)
     want = 1 if hi == end else WINDOW_END
     check(r.rc == want, f"the window [{lo}, {hi}] replays to its end with status {want} (got {r.rc})", r.err)
@@ -108,6 +115,23 @@ for lo, hi in [(0, 2_500_000), (1_500_000, 3_500_000), (0, 1_500_000), (1_500_00
     digests = re.search(rb"state digests checked: (\d+)", r.err)
     check(digests and int(digests.group(1)) >= 1, f"digests checked in [{lo}, {hi}]", r.err)
     windows[(lo, hi)] = (final_digest(r), out)
+
+# A window that starts while requests are in flight (slow host I/O): the completions it holds
+# keep their requests, started before it.
+slow = run([args.rewind, "record", os.path.join(args.guest_dir, "disk_sum.elf"), "--append", "irq=1 chunk=8", "-hda", a,
+            "-hdc", b, "--io-faults", "seed=2,delay=200-500", "--serial-in", "none", "-o", path("slow.rwd"),
+            "--serial", os.devnull])
+check(slow.rc == 1, f"a disk guest with slow host I/O is recorded (got {slow.rc})", slow.err)
+started_before = 0
+for lo in (1_000_000, 1_500_000, 2_000_000, 2_500_000):
+    t = trim(path("slow.rwd"), lo, 5_000_000, path("slow-window.rwd"))
+    check(t.rc == 0, f"trim [{lo}, 5000000] of the slow recording exits 0 (got {t.rc})", t.err)
+    listed = run([args.rewind, "info", path("slow-window.rwd"), "--events"]).out.decode()
+    completions = [l for l in listed.splitlines() if "disk completion" in l]
+    check(completions and all(" LBA " in l for l in completions), f"[{lo}, 5000000]: every completion has its request",
+          listed)
+    started_before += sum(1 for l in completions if int(re.search(r"started (\d+)", l).group(1)) < lo)
+check(started_before > 0, f"{started_before} of those requests were started before their window")
 
 # The same states at every window's end, whichever snapshot the replay started from.
 for (lo, hi), (digest, _) in windows.items():
