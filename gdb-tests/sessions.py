@@ -1152,6 +1152,43 @@ def stored_snapshots():
         ], "a trimmed window under gdb")
 
 
+def gdb_commands_io():
+    """The gdb script over a disk guest's recording: `rewind events` lists the completions with
+    their requests, `rewind goto event N` lands on event N's boundary with gdb's view refreshed,
+    and `monitor catch io` from there stops at event N+1; an event that does not exist is said."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stub", "gdb", "rewind.py")
+    pc = 'printf "PC %#lx\\n", $pc'
+    with tempfile.TemporaryDirectory() as tmp:
+        elf, recording, args = disk_guest(tmp)
+        rec = subprocess.run([REWIND, "record", elf, "--append", "irq=1 chunk=8", *args], capture_output=True,
+                             text=True, timeout=60)
+        t.check(rec.returncode == 1, f"the disk guest is recorded (status {rec.returncode})", rec.stderr)
+        out = gdb_until_exit(Rewind(REWIND, elf, replay=recording), elf, [
+            f"source {script}", pc,
+            "rewind events 0 3000000", "rewind goto event 3", pc, "rewind when",
+            "monitor catch io on", "continue", "monitor catch io off",
+            "rewind goto event 999999", "continue", "continue",
+        ], 1)
+    t.expect_in_order(out, [
+        r"^PC (0x[0-9a-f]+)",
+        r"^\d+ events journaled; now at icount 0",
+        r"^#1 +icount (\d+) +disk completion +\S+ master +READ +LBA 0 x8 (ok|failed \(I/O error\))  started \d+ \(\+\d+\)",
+        r"^#3 +icount (\d+) +disk completion",
+        r"^now at icount (\d+)",
+        r"^PC (0x[0-9a-f]+)",
+        r"^icount (\d+) of \d+ recorded",
+        r"^rewind: disk completion 4 of \d+: ",
+        r"^there is no event 999999: \d+ journaled",
+        r"exited with code 01",
+    ], "rewind's gdb commands over disk I/O")
+    third = re.search(r"^#3 +icount (\d+)", out, re.M)
+    when = re.search(r"^icount (\d+) of \d+ recorded", out, re.M)
+    t.check(bool(third and when) and third.group(1) == when.group(1),
+            "`rewind goto event 3` lands on event 3's boundary", out)
+    pcs = re.findall(r"^PC (0x[0-9a-f]+)", out, re.M)
+    t.check(len(pcs) == 2 and pcs[0] != pcs[1], f"and gdb reads the registers there ({pcs})", out)
+
+
 SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints, exit_code, exceptions,
                                      catch_exceptions, interrupt, reconnect, detach, attach_running, monitor,
                                      protocol_clean, reverse, reverse_watch, reverse_watch_sw,
@@ -1160,6 +1197,7 @@ SCENARIOS = {f.__name__: f for f in [inspect, breakpoints, stepping, watchpoints
                                      reverse_snapshots, reverse_interrupt, live_reverse_interrupt,
                                      live_reverse_steps, live_reverse, live_no_record, live_writes,
                                      live_disk_record, monitor_seek, gdb_commands, catch_io, live_catch_io,
-                                     catch_io_serial, stored_snapshots]}
+                                     catch_io_serial, stored_snapshots,
+                                     gdb_commands_io]}
 SCENARIOS[SCENARIO]()
 t.finish()
