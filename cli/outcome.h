@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,5 +17,9 @@ using OwnedFile = std::unique_ptr<FILE, FileCloser>;
 // "stdio" is stdout; anything else is a file created for writing. Returns null after
 // printing one "rewind: error:" line.
 FILE* open_serial_output(const std::string& spec, OwnedFile& owned);
+
+// Runs a command's body; what escapes it (host memory exhausted, an internal error) becomes
+// one "rewind: error:" line and kExitInternal. `memory_note` follows "out of host memory".
+int run_guarded(const std::function<int()>& body, const std::string& memory_note = "");
 
 }  // namespace rw::cli

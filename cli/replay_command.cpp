@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <new>
 #include <stdexcept>
 
 #include "cli/outcome.h"
@@ -123,15 +122,7 @@ int replay_command(const ReplayOptions& options) {
   OwnedFile serial_file;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;
-  try {
-    return replay(options, serial);
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "rewind: error: out of host memory\n");
-    return session::kExitInternal;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "rewind: error: internal error: {}\n", e.what());
-    return session::kExitInternal;
-  }
+  return run_guarded([&] { return replay(options, serial); });
 }
 
 }  // namespace rw::cli

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
-#include <new>
 #include <stdexcept>
 
 #include "block/disks.h"
@@ -130,15 +129,8 @@ int run_command(const RunOptions& options) {
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;
 
-  try {
-    return run(options, serial);
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "rewind: error: out of host memory (guest memory is {} MiB)\n", options.live.memory_bytes >> 20);
-    return session::kExitInternal;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "rewind: error: internal error: {}\n", e.what());
-    return session::kExitInternal;
-  }
+  return run_guarded([&] { return run(options, serial); },
+                     fmt::format("guest memory is {} MiB", options.live.memory_bytes >> 20));
 }
 
 }  // namespace rw::cli

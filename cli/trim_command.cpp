@@ -3,32 +3,28 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <new>
 
+#include "cli/outcome.h"
 #include "session/exit_codes.h"
 
 namespace rw::cli {
 
 int trim_command(const session::TrimSpec& spec) {
   const auto start = std::chrono::steady_clock::now();
-  try {
-    const session::TrimResult r = session::trim_recording(spec);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    fmt::print(stderr,
-               "rewind: trimmed [{}, {}] of {} into {}: {} events, {} snapshots, {} bytes, in {:.2f} s; its replay "
-               "ends with status {}\n",
-               spec.from, spec.to, spec.recording, spec.output, r.events, r.snapshots, r.bytes, seconds, r.exit_status);
-    return 0;
-  } catch (const session::SessionError& e) {
-    fmt::print(stderr, "rewind: error: {}\n", e.what());
-    return e.status();
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "rewind: error: out of host memory\n");
-    return session::kExitInternal;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "rewind: error: internal error: {}\n", e.what());
-    return session::kExitInternal;
-  }
+  return run_guarded([&] {
+    try {
+      const session::TrimResult r = session::trim_recording(spec);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr,
+                 "rewind: trimmed [{}, {}] of {} into {}: {} events, {} snapshots, {} bytes, in {:.2f} s; its replay "
+                 "ends with status {}\n",
+                 spec.from, spec.to, spec.recording, spec.output, r.events, r.snapshots, r.bytes, seconds, r.exit_status);
+      return 0;
+    } catch (const session::SessionError& e) {
+      fmt::print(stderr, "rewind: error: {}\n", e.what());
+      return e.status();
+    }
+  });
 }
 
 }  // namespace rw::cli
