@@ -233,7 +233,9 @@ Response Api::seek(std::string_view body) {
                                                 t->end())},
                           {"end", t->end()}},
                          400);
-  switch (t->seek(target)) {
+  const Timeline::SeekResult result = t->seek(target);
+  control_.moved(t->now());
+  switch (result) {
     case Timeline::SeekResult::kOk: break;
     case Timeline::SeekResult::kBeyondEnd:
       return error_response(400, fmt::format("icount {} is past the end of the recorded history", target));
