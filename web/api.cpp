@@ -85,6 +85,11 @@ nlohmann::json Api::live_status() const {
                       {"events", t ? t->event_index().size() : 0},
                       {"serial", serial_.lines().size()}};
   if (std::optional<Ending> e = control_.ending()) j["ended"] = true;
+  // Whether the page may seek changes without anything else changing (gdb's script says it
+  // follows the page): the page's "Go here" follows this.
+  const std::string refusal = control_.move_refusal();
+  j["can_seek"] = refusal.empty();
+  if (!refusal.empty()) j["seek_refusal"] = refusal;
   return j;
 }
 

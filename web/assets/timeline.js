@@ -286,7 +286,7 @@ function updateHeader() {
   const gdb = live.debugger;
   $("pause").disabled = gdb || !live.running;
   $("resume").disabled = gdb || live.running;
-  const why = s.seek_refusal || "";
+  const why = (live.can_seek !== undefined ? live.seek_refusal : s.seek_refusal) || "";
   $("refusal").textContent = why ? `Go here is off: ${why}` : "";
   $("go").disabled = !!why;
   $("go-why").textContent = why;
@@ -381,7 +381,8 @@ function connect() {
     state.live = status;
     const changed = !before || before.events !== status.events || before.serial !== status.serial ||
                     before.running !== status.running ||
-                    before.debugger !== status.debugger || before.end !== status.end;
+                    before.debugger !== status.debugger || before.end !== status.end ||
+                    before.can_seek !== status.can_seek;
     if (changed) refreshSoon();
     updateHeader();
     draw();

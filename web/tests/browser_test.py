@@ -218,16 +218,16 @@ def gdb_follow():
         try:
             open_page(browser, web)
             gdb = support.Gdb(elf, web.gdb_port)
-            gdb.cmd("break main")
-            gdb.cmd("continue")
-            at = browser.wait_for("window.rewindTimeline.state().live.debugger && "
-                                  "!window.rewindTimeline.state().live.running && window.rewindTimeline.state().cursor")
-            t.check(bool(at), f"the cursor follows gdb to main (icount {at})", str(browser.state()))
+            out = gdb.cmd("break chunk_done") + gdb.cmd("continue")
+            at = browser.wait_for("(() => { const s = window.rewindTimeline.state();"
+                                  " return s.live.debugger && !s.live.running && s.cursor > 0 && s.cursor; })()")
+            t.check(bool(at) and "chunk_done" in out, f"the cursor follows gdb to a completion handler (icount {at})",
+                    str(browser.state()) + out)
             s = browser.state()
             t.check(s["goDisabled"] and "gdb" in s["goWhy"], "plain gdb: Go here is off, saying why", s["goWhy"])
-            gdb.cmd("stepi")
+            out = gdb.cmd("stepi")
             after = browser.wait_for(f"window.rewindTimeline.state().cursor > {at} && window.rewindTimeline.state().cursor")
-            t.check(after and after > at, f"stepi: the cursor moves forward ({at} -> {after})", str(browser.state()))
+            t.check(after and after > at, f"stepi: the cursor moves forward ({at} -> {after})", str(browser.state()) + out)
             gdb.cmd("reverse-stepi")
             back = browser.wait_for(f"window.rewindTimeline.state().cursor === {at}")
             t.check(bool(back), f"reverse-stepi: the cursor moves back to {at}", str(browser.state()))
@@ -238,7 +238,7 @@ def gdb_follow():
             enabled = browser.wait_for("!window.rewindTimeline.state().goDisabled", timeout=5)
             t.check(bool(enabled), "with the script loaded: Go here allowed while gdb is stopped",
                     str(browser.state()) + out)
-            target = next(e for e in completions if e["icount"] > at)
+            target = next((e for e in completions if e["icount"] > at), completions[0])
             click_and_go(browser, web, target)
             status, st, _ = web.get("/api/state")
             t.check(st["icount"] == target["icount"], f"Go here moved the machine to {target['icount']}", str(st))
