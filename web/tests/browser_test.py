@@ -240,6 +240,7 @@ def gdb_follow():
                     str(browser.state()) + out)
             target = next((e for e in completions if e["icount"] > at), completions[0])
             click_and_go(browser, web, target)
+            browser.wait_for(f"window.rewindTimeline.state().cursor === {target['icount']}", timeout=10)
             status, st, _ = web.get("/api/state")
             t.check(st["icount"] == target["icount"], f"Go here moved the machine to {target['icount']}", str(st))
             out = gdb.cmd("rewind when")
