@@ -4,130 +4,30 @@ protocol (standard library only: the WebSocket client of websocket.py), over the
 binary. Screenshots go to ARTIFACT_DIR.
 
 Usage: browser_test.py REWIND GUEST_DIR ARTIFACT_DIR SCENARIO"""
-import base64
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "gdb-tests"))
 sys.path.insert(0, HERE)
 from gdbtest import Checker  # noqa: E402
 import web_test_support as support  # noqa: E402
-from websocket import WebSocket  # noqa: E402
+from chromium import Chromium, ChromiumMissing  # noqa: E402
 
 REWIND, GUEST_DIR, ARTIFACTS, SCENARIO = sys.argv[1:5]
 DISKS = os.path.join(GUEST_DIR, "..", "disks")
 SOURCE = os.path.abspath(os.path.join(HERE, "..", ".."))
 t = Checker(f"browser.{SCENARIO}")
 
-CHROMIUM_MISSING = ("chromium is not installed: the browser tests need Debian's `chromium` package "
-                    "(scripts/install-deps installs it; or: sudo apt-get install chromium)")
-
-
-class Chromium:
-    """Headless Chromium with one page, spoken to over its DevTools WebSocket."""
-
-    def __init__(self, tmp, width=1400, height=1000):
-        binary = shutil.which("chromium") or shutil.which("chromium-browser")
-        if not binary:
-            t.check(False, CHROMIUM_MISSING)
-            t.finish()
-        profile = os.path.join(tmp, "chromium-profile")
-        self.proc = subprocess.Popen([binary, "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-                                      "--no-sandbox", "--no-first-run", "--disable-gpu", "--hide-scrollbars",
-                                      f"--window-size={width},{height}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = os.path.join(profile, "DevToolsActivePort")
-        deadline = time.time() + 30
-        while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):
-            if time.time() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("chromium did not start its DevTools server")
-            time.sleep(0.05)
-        port = int(open(port_file).read().split("\n")[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
-            pages = [p for p in json.load(r) if p["type"] == "page"]
-        path = re.sub(r"^ws://[^/]+", "", pages[0]["webSocketDebuggerUrl"])
-        self.ws = WebSocket(port, path=path, timeout=30)
-        self.next_id = 0
-        self.call("Page.enable")
-        self.call("Runtime.enable")
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-
-    def call(self, method, timeout=30, **params):
-        self.next_id += 1
-        self.ws.send({"id": self.next_id, "method": method, "params": params})
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = self.ws.receive(max(0.1, deadline - time.time()))
-            if m is not None and m.get("id") == self.next_id:
-                if "error" in m:
-                    raise RuntimeError(f"{method}: {m['error']}")
-                return m["result"]
-        raise RuntimeError(f"{method}: no answer")
-
-    def evaluate(self, expression):
-        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in r:
-            raise RuntimeError(f"{expression}: {r['exceptionDetails']}")
-        return r["result"].get("value")
-
-    def wait_for(self, expression, timeout=20):
-        """Polls a JavaScript expression until it is truthy; returns its value (None on timeout)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.05)
-        return None
-
-    def state(self):
-        return self.evaluate("window.rewindTimeline ? window.rewindTimeline.state() : null")
-
-    def mouse(self, kind, x, y, **extra):
-        self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, **extra)
-
-    def click(self, x, y):
-        self.mouse("mouseMoved", x, y)
-        self.mouse("mousePressed", x, y, button="left", clickCount=1)
-        self.mouse("mouseReleased", x, y, button="left", clickCount=1)
-
-    def wheel(self, x, y, delta):
-        self.mouse("mouseWheel", x, y, deltaX=0, deltaY=delta)
-
-    def click_element(self, element_id):
-        r = self.evaluate(f"(() => {{ const r = document.getElementById('{element_id}').getBoundingClientRect();"
-                          f" return {{x: r.left + r.width / 2, y: r.top + r.height / 2}}; }})()")
-        self.click(r["x"], r["y"])
-
-    def screenshot(self, name):
-        """Saves a PNG of the whole page into the artifacts directory; returns its path."""
-        metrics = self.call("Page.getLayoutMetrics")["cssContentSize"]
-        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": metrics["width"], "height": metrics["height"], "scale": 1})
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        path = os.path.join(ARTIFACTS, name)
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
-        return path
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def start_chromium(tmp):
+    try:
+        return Chromium(tmp, ARTIFACTS)
+    except ChromiumMissing as e:
+        t.check(False, str(e))
+        t.finish()
 
 
 def open_page(browser, web):
@@ -172,7 +72,7 @@ def crash_demo():
         recording, info = support.record_crash_demo(REWIND, GUEST_DIR, DISKS, tmp, t)
         completions = [e for e in info["events"] if e["kind"] == "disk_completion"]
         web = support.Web(REWIND, ["replay", recording])
-        browser = Chromium(tmp)
+        browser = start_chromium(tmp)
         try:
             s = open_page(browser, web)
             t.check("primary master" in s["lanes"] and "secondary master" in s["lanes"],
@@ -213,7 +113,7 @@ def gdb_follow():
         completions = [e for e in info["events"] if e["kind"] == "disk_completion"]
         elf = os.path.join(GUEST_DIR, "crash_demo.elf")
         web = support.Web(REWIND, ["replay", recording], gdb=True, wait_gdb=True)
-        browser = Chromium(tmp)
+        browser = start_chromium(tmp)
         gdb = None
         try:
             open_page(browser, web)
