@@ -317,8 +317,9 @@ function drawHistogram() {
     g.fillStyle = "#2f74c0";
     g.fillRect(x + 1, 8 + h - bar, w - 2, bar);
     g.fillStyle = "#333";
-    if (buckets[b]) g.fillText(String(buckets[b]), x + 2, 6 + h - bar);
-    g.fillText(label(Math.pow(2, b)), x + 2, hist.height - 8);
+    // Labels where they fit: every bucket's count, every other bucket's bound when narrow.
+    if (buckets[b] && w >= 7 * String(buckets[b]).length) g.fillText(String(buckets[b]), x + 2, 6 + h - bar);
+    if (w >= 40 || (b - bottom) % Math.ceil(40 / w) === 0) g.fillText(label(Math.pow(2, b)), x + 2, hist.height - 8);
   }
   $("histogram-note").textContent = `${reads} reads, ${writes} writes; instructions from request to delivery, ` +
                                     `power-of-two buckets (the label is the bucket's lower bound)`;
