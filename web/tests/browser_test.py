@@ -98,6 +98,8 @@ def crash_demo():
                     f"Go here seeks to the completion (GET /api/state at {st.get('icount')}, "
                     f"{nested['icount']} expected)", str(st))
             t.check(bool(moved), "the cursor moved there (WebSocket)", str(browser.state()))
+            browser.wait_for(f"window.rewindTimeline.state().registers.startsWith('icount {nested['icount']},')",
+                             timeout=5)
             browser.screenshot("crash_demo_zoomed.png")
         finally:
             browser.close()
