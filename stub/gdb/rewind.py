@@ -84,7 +84,7 @@ class RewindGotoEvent(gdb.Command):
         _moved(_monitor("seek event " + arg.strip()))
 
 
-_following = {"connection": None}
+_following = {"connection": None, "rewind": False}
 
 
 def _connection():
@@ -101,10 +101,11 @@ def _follow_the_page():
         if connection is None or gdb.selected_thread() is None or gdb.selected_thread().is_running():
             return
         if _following["connection"] != connection:
-            reply = _monitor("web-follow on")
             _following["connection"] = connection
-            if not reply.startswith("web-follow"):
-                return
+            _following["rewind"] = False
+            _following["rewind"] = _monitor("web-follow on").startswith("web-follow")
+        if not _following["rewind"]:
+            return  # another stub: asked once per connection
         reply = _monitor("web-follow")
     except gdb.error:
         return  # not rewind, or not connected
