@@ -423,12 +423,17 @@ function hitAt(x, y) {
 // Hovering a serial line shows its text.
 function hover(e) {
   const tip = $("tip");
-  const hit = hitAt(e.offsetX * canvas.width / canvas.clientWidth, e.offsetY);
-  if (!hit || hit.event.text === undefined) {
+  const x = e.offsetX * canvas.width / canvas.clientWidth, y = e.offsetY;
+  // Every line under the pointer (zoomed out, several share a pixel), in order.
+  const lines = state.shapes.filter((s) => s.event.text !== undefined && x >= s.x0 && x <= s.x1 &&
+                                           y >= s.y0 && y <= s.y1).map((s) => s.event);
+  if (!lines.length) {
     tip.hidden = true;
     return;
   }
-  tip.textContent = `${hit.event.icount}: ${hit.event.text}`;
+  const shown = lines.slice(0, 12).map((l) => `${l.icount}: ${l.text}`);
+  if (lines.length > 12) shown.push(`(${lines.length - 12} more: zoom in)`);
+  tip.textContent = shown.join("\n");
   tip.style.left = (e.pageX + 12) + "px";
   tip.style.top = (e.pageY + 12) + "px";
   tip.hidden = false;

@@ -87,6 +87,18 @@ def crash_demo():
             browser.wait_for(f"window.rewindTimeline.state().cursor === {info['end']} && "
                              "window.rewindTimeline.state().serial > 0")
             browser.wait_for("window.rewindTimeline.state().registers.startsWith('icount')", timeout=5)
+            # Hovering a serial line shows its text: the last one, the guest's panic.
+            _, serial, _ = web.get("/api/serial")
+            last = serial["lines"][-1]
+            at = browser.evaluate(f"window.rewindTimeline.whereIs({last['number']}, 'serial_output')")
+            tip = None
+            if at:
+                browser.mouse("mouseMoved", at["x"], at["y"])
+                tip = browser.wait_for("!document.getElementById('tip').hidden && "
+                                       "document.getElementById('tip').textContent", timeout=5)
+            t.check(bool(tip) and f"{last['icount']}: {last['text']}" in tip.split("\n"),
+                    f"hovering the last serial line shows its text ({last['text']!r})", str(tip))
+            browser.mouse("mouseMoved", 5, 5)
             shot = browser.screenshot("crash_demo.png")
             t.check(os.path.getsize(shot) > 10000, f"a screenshot saved ({shot})")
             # The completion delivered at one boundary with another: the demo's story.
