@@ -169,7 +169,17 @@ function drawTimeline() {
   if (state.summary)
     for (const icount of state.summary.snapshots) mark(xOf(icount), laneY("snapshots"), "#8a8", { kind: "snapshot", icount });
   const end = state.summary && state.summary.end;
-  if (end) mark(xOf(end.icount), laneY("end"), "#000", Object.assign({ kind: "end" }, end));
+  if (end) {
+    const x = xOf(end.icount);
+    mark(x, laneY("end"), "#000", Object.assign({ kind: "end" }, end));
+    // Its status beside it, on whichever side there is room.
+    const text = `exit status ${end.exit_status}`;
+    ctx.font = "11px sans-serif";
+    ctx.fillStyle = "#000";
+    const w = ctx.measureText(text).width;
+    if (x >= LABEL_WIDTH && x <= canvas.width)
+      ctx.fillText(text, x + 6 + w < canvas.width ? x + 6 : x - 6 - w, laneY("end") + 18);
+  }
   const position = state.live ? state.live.icount : (state.summary ? state.summary.position : 0);
   const x = xOf(position);
   if (x >= LABEL_WIDTH && x <= canvas.width) {
