@@ -113,6 +113,7 @@ def crash_demo():
             browser.wait_for(f"window.rewindTimeline.state().registers.startsWith('icount {nested['icount']},')",
                              timeout=5)
             browser.screenshot("crash_demo_zoomed.png")
+            t.check(not browser.errors, "no errors on the page", "\n".join(map(str, browser.errors)))
         finally:
             browser.close()
             web.close()
@@ -165,6 +166,7 @@ def gdb_follow():
                     regs)
             out = gdb.cmd("monitor icount")
             t.check(f"icount {target['icount']}" in out, "monitor icount agrees", out)
+            t.check(not browser.errors, "no errors on the page", "\n".join(map(str, browser.errors)))
         finally:
             if gdb:
                 gdb.close()

@@ -44,7 +44,9 @@ class Chromium:
         path = re.sub(r"^ws://[^/]+", "", pages[0]["webSocketDebuggerUrl"])
         self.ws = WebSocket(port, path=path, timeout=30)
         self.next_id = 0
+        self.errors = []
         self.call("Page.enable")
+        self.call("Log.enable")
         self.call("Runtime.enable")
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
@@ -54,11 +56,22 @@ class Chromium:
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = self.ws.receive(max(0.1, deadline - time.time()))
+            if m is not None and m.get("method") in ("Runtime.exceptionThrown", "Log.entryAdded"):
+                self.note(m)
             if m is not None and m.get("id") == self.next_id:
                 if "error" in m:
                     raise RuntimeError(f"{method}: {m['error']}")
                 return m["result"]
         raise RuntimeError(f"{method}: no answer")
+
+    def note(self, m):
+        """Keeps the page's uncaught exceptions and logged errors (self.errors)."""
+        p = m["params"]
+        if m["method"] == "Runtime.exceptionThrown":
+            d = p["exceptionDetails"]
+            self.errors.append(d.get("exception", {}).get("description") or d.get("text"))
+        elif p["entry"].get("level") == "error":
+            self.errors.append(f"{p['entry'].get('source')}: {p['entry'].get('text')} {p['entry'].get('url', '')}")
 
     def evaluate(self, expression):
         r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
