@@ -95,14 +95,19 @@ class Loop final : public web::Control {
     return recorded_end_;
   }
   std::string move_refusal() const override {
+    if (debugger_attached() && gdb_->server().follows_page())
+      return running() ? "gdb is running the guest: interrupt it in gdb (Ctrl-C) first" : "";
     if (debugger_attached())
-      return "gdb is attached: it caches registers and frames and would not see the move (use `monitor seek` or "
-             "`rewind seek` in gdb)";
+      return "gdb is attached: it caches registers and frames and would not see the move (load stub/gdb/rewind.py "
+             "in gdb and it follows the page; or use `rewind seek` in gdb)";
     if (gdb_serving())
       return running() ? "the guest runs under the gdb server (no debugger attached yet)"
                        : "the gdb server holds the machine, waiting for gdb (--wait-gdb)";
     if (free_running_) return "the guest is running: pause it first";
     return {};
+  }
+  void moved(uint64_t icount) override {
+    if (gdb_serving()) gdb_->server().page_moved(icount);
   }
   std::string pause() override {
     if (gdb_serving()) return "gdb has the machine: interrupt it in gdb (Ctrl-C)";

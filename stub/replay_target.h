@@ -81,6 +81,7 @@ class ReplayTarget final : public Target,
     set_catch_io(false);
     forward_.attach();
   }
+  void moved_elsewhere() override { last_stop_ = moved(StopEvent::signalled(gdb_signal::kSigTrap)); }
   void detach() override {
     set_catch_io(false);
     forward_.detach();

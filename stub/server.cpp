@@ -72,6 +72,11 @@ class GdbServer::Impl {
 
   bool running() const { return running_ && !result_; }
   bool attached() const { return client_.has_value(); }
+  bool follows_page() const { return client_ && session_ && session_->follows_page(); }
+  void page_moved(uint64_t icount) {
+    target_.moved_elsewhere();
+    if (client_ && session_) session_->page_moved(icount);
+  }
   const std::optional<ServeResult>& result() const { return result_; }
   uint16_t port() const {
     boost::system::error_code ec;
@@ -284,6 +289,8 @@ GdbServer::~GdbServer() = default;
 bool GdbServer::running() const { return impl_->running(); }
 void GdbServer::run_slice() { impl_->run_slice(); }
 bool GdbServer::attached() const { return impl_->attached(); }
+bool GdbServer::follows_page() const { return impl_->follows_page(); }
+void GdbServer::page_moved(uint64_t icount) { impl_->page_moved(icount); }
 const std::optional<ServeResult>& GdbServer::result() const { return impl_->result(); }
 uint16_t GdbServer::port() const { return impl_->port(); }
 

@@ -59,6 +59,10 @@ class GdbServer {
   void run_slice();
   // A debugger is connected.
   bool attached() const;
+  // The debugger follows the web timeline's seeks (`monitor web-follow on`, stub/gdb/rewind.py).
+  bool follows_page() const;
+  // The web timeline moved the machine while it was stopped (stub/session.h).
+  void page_moved(uint64_t icount);
   // How serving ended; nullopt while it goes on. Once set, the server takes no more clients.
   const std::optional<ServeResult>& result() const;
   uint16_t port() const;

@@ -246,6 +246,9 @@ Session::Outcome Session::query(std::string_view p) {
     if (!ops) return {Next::kReply, ""};
     auto command = from_hex(p.substr(6));
     if (!command) return {Next::kReply, kErrBadArgs};
+    const std::string_view text_view(reinterpret_cast<const char*>(command->data()), command->size());
+    if (text_view == "web-follow" || text_view.starts_with("web-follow "))
+      return {Next::kReply, to_hex(web_follow(text_view.substr(10)))};
     std::string text = ops->monitor(std::string_view(reinterpret_cast<const char*>(command->data()), command->size()));
     if (text.empty()) return {Next::kReply, kOk};
     return {Next::kReply, to_hex(text)};
@@ -346,6 +349,24 @@ Session::Outcome Session::handle(std::string_view p) {
     case 'v': return v_packet(p);
     default: return {Next::kReply, ""};
   }
+}
+
+// `monitor web-follow on|off`: whether this debugger follows the web timeline's seeks;
+// `monitor web-follow`: where the page moved the machine since last asked, if it did.
+std::string Session::web_follow(std::string_view arg) {
+  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
+  while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\n')) arg.remove_suffix(1);
+  if (arg == "on" || arg == "off") {
+    follows_page_ = arg == "on";
+    page_moved_to_.reset();
+    return follows_page_ ? "web-follow: on (the web timeline may move the guest while gdb is stopped)\n"
+                         : "web-follow: off (the web timeline may not move the guest while gdb is attached)\n";
+  }
+  if (!arg.empty()) return "usage: monitor web-follow [on|off]\n";
+  if (!page_moved_to_) return std::string("web-follow: ") + (follows_page_ ? "on" : "off") + "; not moved\n";
+  const uint64_t icount = *page_moved_to_;
+  page_moved_to_.reset();
+  return "web-follow: moved to icount " + std::to_string(icount) + "\n";
 }
 
 }  // namespace rw::stub

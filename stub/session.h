@@ -37,6 +37,12 @@ class Session {
   // The stop reply packet for an event ("T05swbreak:;thread:1;", "W01", "X0b").
   static std::string stop_reply(const StopEvent& event);
 
+  // gdb said `monitor web-follow on` (stub/gdb/rewind.py does, at load): it refreshes its
+  // caches when the web timeline moves the machine, so the page may seek while gdb is stopped.
+  bool follows_page() const { return follows_page_; }
+  // The page moved the machine: `monitor web-follow` says so (once) to the script's hook.
+  void page_moved(uint64_t icount) { page_moved_to_ = icount; }
+
   // After QStartNoAckMode: neither side sends '+'/'-' any more.
   bool no_ack() const { return no_ack_; }
 
@@ -54,9 +60,12 @@ class Session {
   Outcome v_packet(std::string_view payload);
   Outcome resume(const ResumeRequest& request);
   std::string xfer_features(std::string_view args);
+  std::string web_follow(std::string_view arg);
 
   Target& target_;
   bool no_ack_ = false;
+  bool follows_page_ = false;
+  std::optional<uint64_t> page_moved_to_;
 };
 
 }  // namespace rw::stub

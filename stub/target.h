@@ -126,6 +126,9 @@ class Target {
   // breakpoint and watchpoint is removed, the target keeps going on its own).
   virtual void attach() = 0;
   virtual void detach() = 0;
+  // The machine was moved in time by someone else while stopped (the web timeline's seek,
+  // which a debugger running stub/gdb/rewind.py follows): the stop is now a plain trap there.
+  virtual void moved_elsewhere() {}
 
   // Capabilities: nullptr when not supported.
   virtual SwBreakpointOps* sw_breakpoints() { return nullptr; }

@@ -85,6 +85,11 @@ nlohmann::json Api::live_status() const {
                       {"events", t ? t->event_index().size() : 0},
                       {"serial", serial_.lines().size()}};
   if (std::optional<Ending> e = control_.ending()) j["ended"] = true;
+  // Whether the page may seek changes without anything else changing (gdb's script says it
+  // follows the page): the page's "Go here" follows this.
+  const std::string refusal = control_.move_refusal();
+  j["can_seek"] = refusal.empty();
+  if (!refusal.empty()) j["seek_refusal"] = refusal;
   return j;
 }
 
@@ -233,7 +238,9 @@ Response Api::seek(std::string_view body) {
                                                 t->end())},
                           {"end", t->end()}},
                          400);
-  switch (t->seek(target)) {
+  const Timeline::SeekResult result = t->seek(target);
+  control_.moved(t->now());
+  switch (result) {
     case Timeline::SeekResult::kOk: break;
     case Timeline::SeekResult::kBeyondEnd:
       return error_response(400, fmt::format("icount {} is past the end of the recorded history", target));

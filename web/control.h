@@ -25,8 +25,12 @@ class Control {
   virtual bool debugger_attached() const = 0;
   virtual std::optional<Ending> ending() const = 0;
   // Why the page may not move the machine now (seek), "" when it may: a debugger has it
-  // (gdb caches registers and frames and would not know), or the guest is running.
+  // (gdb caches registers and frames and would not know, unless its script follows the page
+  // and gdb is stopped), or the guest is running.
   virtual std::string move_refusal() const = 0;
+  // The page moved the machine to `icount` (a seek): a debugger that follows the page
+  // (stub/gdb/rewind.py) is told.
+  virtual void moved(uint64_t icount) = 0;
   // Pause and resume the guest (a run without a debugger); "" when done, else why not.
   virtual std::string pause() = 0;
   virtual std::string resume() = 0;

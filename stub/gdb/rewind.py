@@ -9,6 +9,13 @@
 #
 # A bare `monitor seek` moves the guest behind gdb's back; these refresh gdb's register and
 # frame caches afterwards, so that `bt`, `info registers` and `x` show the new place.
+#
+# The web timeline (`--web`, docs/web.md): loaded while connected to rewind (or before
+# `target remote`), the script says `monitor web-follow on`, which lets the page seek while
+# gdb is stopped, and before each prompt asks whether the page moved the guest; if it did,
+# it refreshes the caches and shows the frame there. gdb waits at its prompt for input, so
+# after "Go here" on the page it follows at its next prompt: after the next command (e.g.
+# `rewind when`), whose own output may still be from the old place.
 import gdb
 
 
@@ -76,6 +83,39 @@ class RewindGotoEvent(gdb.Command):
     def invoke(self, arg, from_tty):
         _moved(_monitor("seek event " + arg.strip()))
 
+
+_following = {"connection": None, "rewind": False}
+
+
+def _connection():
+    inferior = gdb.selected_inferior()
+    conn = getattr(inferior, "connection", None)
+    return (inferior.num, conn.num if conn is not None else inferior.pid) if inferior.pid else None
+
+
+def _follow_the_page():
+    """Before each prompt: tell a newly connected rewind that gdb follows the page, then pick
+    up a move the page made (one cheap monitor command while gdb is stopped)."""
+    try:
+        connection = _connection()
+        if connection is None or gdb.selected_thread() is None or gdb.selected_thread().is_running():
+            return
+        if _following["connection"] != connection:
+            _following["connection"] = connection
+            _following["rewind"] = False
+            _following["rewind"] = _monitor("web-follow on").startswith("web-follow")
+        if not _following["rewind"]:
+            return  # another stub: asked once per connection
+        reply = _monitor("web-follow")
+    except gdb.error:
+        return  # not rewind, or not connected
+    if reply.startswith("web-follow: moved to icount"):
+        gdb.write("rewind: the web timeline moved the guest to icount " + reply.split()[-1] + "\n")
+        gdb.execute("maintenance flush register-cache")
+        gdb.execute("frame")
+
+
+gdb.events.before_prompt.connect(_follow_the_page)
 
 for command in (Rewind, RewindWhen, RewindEvents, RewindSeek, RewindGoto, RewindGotoEvent):
     command()

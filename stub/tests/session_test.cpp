@@ -161,6 +161,27 @@ TEST_F(SessionTest, MonitorCommandsAreHexEncoded) {
   EXPECT_EQ(reply("qRcmd,zz"), "E01");
 }
 
+// stub/gdb/rewind.py's handshake with the web timeline: the connection's own flag, and a
+// page move reported once.
+TEST_F(SessionTest, WebFollow) {
+  auto monitor = [&](std::string_view command) {
+    auto bytes = from_hex(reply("qRcmd," + to_hex(command)));
+    return bytes ? std::string(bytes->begin(), bytes->end()) : std::string("?");
+  };
+  EXPECT_FALSE(session.follows_page());
+  EXPECT_EQ(monitor("web-follow"), "web-follow: off; not moved\n");
+  EXPECT_EQ(monitor("web-follow on").rfind("web-follow: on", 0), 0u);
+  EXPECT_TRUE(session.follows_page());
+  EXPECT_EQ(monitor("web-follow"), "web-follow: on; not moved\n");
+  session.page_moved(1234);
+  EXPECT_EQ(monitor("web-follow"), "web-follow: moved to icount 1234\n");
+  EXPECT_EQ(monitor("web-follow"), "web-follow: on; not moved\n");
+  EXPECT_EQ(monitor("web-follow sideways"), "usage: monitor web-follow [on|off]\n");
+  EXPECT_EQ(monitor("web-follow off").rfind("web-follow: off", 0), 0u);
+  EXPECT_FALSE(session.follows_page());
+  EXPECT_EQ(monitor("web-followers"), "you said web-followers\n");  // the target's, not ours
+}
+
 TEST_F(SessionTest, ResumeActions) {
   EXPECT_EQ(session.handle("vCont;s:1;c").next, Next::kResume);
   ASSERT_EQ(target.resumes.size(), 1u);

@@ -16,6 +16,10 @@ const state = {
   selected: null,
   shapes: [],          // what was drawn, for clicks: {x0, x1, y0, y1, event}
   eventsKnown: -1,
+  byLane: null,
+  longestLatency: 0,
+  drawTimes: [],       // milliseconds per draw, the latest 1000
+  loaded: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -52,6 +56,38 @@ async function loadEvents() {
     cursor = answer.next;
   }
   state.eventsKnown = events.length;
+  indexEvents();
+}
+
+// Events by lane, in delivery order (numbers follow instruction counts), for drawing only
+// what is in view and aggregating when there are more events than pixels.
+function indexEvents() {
+  const byLane = new Map();
+  let longest = 0;
+  for (const e of state.events) {
+    const lane = laneOf(e);
+    if (!byLane.has(lane)) byLane.set(lane, []);
+    byLane.get(lane).push(e);
+    if (e.latency !== undefined) longest = Math.max(longest, e.latency);
+  }
+  state.byLane = byLane;
+  state.longestLatency = longest;
+  drawHistogram();
+}
+
+function laneOf(e) {
+  if (e.kind === "disk_completion") return e.drive;
+  return e.kind === "serial_input" ? "serial input" : "debugger writes";
+}
+
+// The first index in `list` (sorted by icount) whose icount is >= `icount`.
+function lowerBound(list, icount) {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].icount < icount) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 async function loadSerial() {
@@ -79,8 +115,8 @@ function fit() {
 function lanes() {
   const names = [];
   for (const d of (state.summary ? state.summary.disks : [])) names.push(d.position);
-  for (const e of state.events)
-    if (e.kind === "disk_completion" && !names.includes(e.drive)) names.push(e.drive);
+  for (const lane of (state.byLane ? state.byLane.keys() : []))
+    if (!names.includes(lane) && lane !== "serial input" && lane !== "debugger writes") names.push(lane);
   names.push("serial output", "serial input", "debugger writes", "snapshots", "end");
   return names;
 }
@@ -96,6 +132,13 @@ function icountAt(x) {
 }
 
 function draw() {
+  const began = performance.now();
+  drawTimeline();
+  state.drawTimes.push(performance.now() - began);
+  if (state.drawTimes.length > 1000) state.drawTimes.shift();
+}
+
+function drawTimeline() {
   const names = lanes();
   canvas.height = AXIS_HEIGHT + names.length * LANE_HEIGHT + 8;
   canvas.style.height = canvas.height + "px";
@@ -112,34 +155,31 @@ function draw() {
     ctx.font = "12px sans-serif";
     ctx.fillText(name, 4, y + 18);
   });
-  for (const e of state.events) {
-    if (e.kind === "disk_completion") {
-      const start = e.started !== undefined ? e.started : e.icount;
-      const x0 = Math.max(xOf(start), LABEL_WIDTH), x1 = Math.max(xOf(e.icount), x0 + 2);
-      if (x1 < LABEL_WIDTH || x0 > canvas.width) continue;
-      const y = laneY(e.drive) + 6, h = LANE_HEIGHT - 12;
-      ctx.fillStyle = e.operation === "WRITE" ? "#e08a1e" : "#2f74c0";
-      ctx.fillRect(x0, y, x1 - x0, h);
-      if (e.status !== "ok") {
-        ctx.strokeStyle = "#c00";
-        ctx.lineWidth = 2;
-        ctx.strokeRect(x0, y, x1 - x0, h);
-      }
-      if (e.same_boundary_as !== undefined) {  // delivered at one boundary with another completion
-        ctx.fillStyle = "#a0c";
-        ctx.fillRect(x1 - 2, y - 5, 4, 4);
-      }
-      state.shapes.push({ x0, x1, y0: y, y1: y + h, event: e });
-    } else {
-      const lane = e.kind === "serial_input" ? "serial input" : "debugger writes";
-      mark(xOf(e.icount), laneY(lane), "#555", e);
-    }
+  const columns = canvas.width - LABEL_WIDTH;
+  const byLane = new Map(state.byLane || []);
+  byLane.set("serial output", state.serial);
+  for (const [lane, list] of byLane) {
+    // Bars end at their delivery: those in view were delivered after from (or started before to).
+    const first = lowerBound(list, state.view.from - (lane.endsWith("master") || lane.endsWith("slave") ? state.longestLatency : 0));
+    const last = lowerBound(list, state.view.to + 1);
+    const y = laneY(lane);
+    if (last - first > columns) aggregate(list, first, last, y);
+    else for (let k = first; k < last; ++k) drawEvent(list[k], y);
   }
-  for (const line of state.serial) mark(xOf(line.icount), laneY("serial output"), "#07a", line);
   if (state.summary)
     for (const icount of state.summary.snapshots) mark(xOf(icount), laneY("snapshots"), "#8a8", { kind: "snapshot", icount });
   const end = state.summary && state.summary.end;
-  if (end) mark(xOf(end.icount), laneY("end"), "#000", Object.assign({ kind: "end" }, end));
+  if (end) {
+    const x = xOf(end.icount);
+    mark(x, laneY("end"), "#000", Object.assign({ kind: "end" }, end));
+    // Its status beside it, on whichever side there is room.
+    const text = `exit status ${end.exit_status}`;
+    ctx.font = "11px sans-serif";
+    ctx.fillStyle = "#000";
+    const w = ctx.measureText(text).width;
+    if (x >= LABEL_WIDTH && x <= canvas.width)
+      ctx.fillText(text, x + 6 + w < canvas.width ? x + 6 : x - 6 - w, laneY("end") + 18);
+  }
   const position = state.live ? state.live.icount : (state.summary ? state.summary.position : 0);
   const x = xOf(position);
   if (x >= LABEL_WIDTH && x <= canvas.width) {
@@ -149,6 +189,61 @@ function draw() {
     ctx.moveTo(x, AXIS_HEIGHT - 6);
     ctx.lineTo(x, canvas.height);
     ctx.stroke();
+  }
+}
+
+function drawEvent(e, laneTop) {
+  if (e.kind === "serial_output") return mark(xOf(e.icount), laneTop, "#07a", e);
+  if (e.kind !== "disk_completion") return mark(xOf(e.icount), laneTop, "#555", e);
+  const start = e.started !== undefined ? e.started : e.icount;
+  const x0 = Math.max(xOf(start), LABEL_WIDTH), x1 = Math.max(xOf(e.icount), x0 + 2);
+  if (x1 < LABEL_WIDTH || x0 > canvas.width) return;
+  const y = laneTop + 6, h = LANE_HEIGHT - 12;
+  ctx.fillStyle = e.operation === "WRITE" ? "#e08a1e" : "#2f74c0";
+  ctx.fillRect(x0, y, x1 - x0, h);
+  if (x1 - x0 > 4) {  // its delivery, so that back-to-back requests stay apart
+    ctx.fillStyle = "#0b2f5a";
+    ctx.fillRect(x1 - 2, y, 2, h);
+  }
+  if (e.status !== "ok") {
+    ctx.strokeStyle = "#c00";
+    ctx.lineWidth = 2;
+    ctx.strokeRect(x0, y, x1 - x0, h);
+  }
+  if (e.same_boundary_as !== undefined) {  // delivered at one boundary with another completion
+    ctx.fillStyle = "#a0c";
+    ctx.fillRect(x1 - 2, y - 5, 4, 4);
+  }
+  state.shapes.push({ x0, x1, y0: y, y1: y + h, event: e });
+}
+
+// More events than pixels: one column per pixel, its height the share of the busiest
+// column, red on top where some failed. A click on a column shows what it holds.
+function aggregate(list, first, last, laneTop) {
+  const columns = canvas.width - LABEL_WIDTH;
+  const counts = new Uint32Array(columns), failed = new Uint32Array(columns), firstOf = new Int32Array(columns).fill(-1);
+  for (let k = first; k < last; ++k) {
+    const c = Math.floor(xOf(list[k].icount)) - LABEL_WIDTH;
+    if (c < 0 || c >= columns) continue;
+    ++counts[c];
+    if (list[k].status !== undefined && list[k].status !== "ok") ++failed[c];
+    if (firstOf[c] < 0) firstOf[c] = k;
+  }
+  let most = 1;
+  for (let c = 0; c < columns; ++c) most = Math.max(most, counts[c]);
+  const h = LANE_HEIGHT - 8, bottom = laneTop + LANE_HEIGHT - 4;
+  for (let c = 0; c < columns; ++c) {
+    if (!counts[c]) continue;
+    const bar = Math.max(2, h * Math.sqrt(counts[c] / most));
+    ctx.fillStyle = "#557";
+    ctx.fillRect(LABEL_WIDTH + c, bottom - bar, 1, bar);
+    if (failed[c]) {
+      ctx.fillStyle = "#c00";
+      ctx.fillRect(LABEL_WIDTH + c, bottom - bar, 1, 2);
+    }
+    const e = list[firstOf[c]];
+    state.shapes.push({ x0: LABEL_WIDTH + c - 1, x1: LABEL_WIDTH + c + 1, y0: laneTop + 4, y1: bottom,
+                        event: { kind: "aggregate", events: counts[c], failed: failed[c], first: e.number, icount: e.icount } });
   }
 }
 
@@ -168,9 +263,10 @@ function tickStep(span, pixels) {
 }
 
 function label(n) {
-  if (n >= 1e9) return (n / 1e9) + "G";
-  if (n >= 1e6) return (n / 1e6) + "M";
-  if (n >= 1e3) return (n / 1e3) + "k";
+  const short = (v) => String(Number(v.toPrecision(3)));
+  if (n >= 1e9) return short(n / 1e9) + "G";
+  if (n >= 1e6) return short(n / 1e6) + "M";
+  if (n >= 1e3) return short(n / 1e3) + "k";
   return String(n);
 }
 
@@ -200,10 +296,11 @@ function updateHeader() {
   const gdb = live.debugger;
   $("pause").disabled = gdb || !live.running;
   $("resume").disabled = gdb || live.running;
-  const why = s.seek_refusal || "";
+  const why = (live.can_seek !== undefined ? live.seek_refusal : s.seek_refusal) || "";
   $("refusal").textContent = why ? `Go here is off: ${why}` : "";
   $("go").disabled = !!why;
   $("go-why").textContent = why;
+  refreshRegistersSoon();
 }
 
 function select(event) {
@@ -221,6 +318,7 @@ async function refresh() {
     updateHeader();
     draw();
     showError("");
+    state.loaded = true;
   } catch (e) {
     showError(String(e.message || e));
   }
@@ -240,7 +338,8 @@ function connect() {
     state.live = status;
     const changed = !before || before.events !== status.events || before.serial !== status.serial ||
                     before.running !== status.running ||
-                    before.debugger !== status.debugger || before.end !== status.end;
+                    before.debugger !== status.debugger || before.end !== status.end ||
+                    before.can_seek !== status.can_seek;
     if (changed) refreshSoon();
     updateHeader();
     draw();
@@ -262,23 +361,35 @@ let drag = null;
 canvas.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, view: { ...state.view }, moved: false }; });
 window.addEventListener("mouseup", (e) => {
   if (drag && !drag.moved) {
-    const x = e.offsetX * canvas.width / canvas.clientWidth, y = e.offsetY;
-    const hit = state.shapes.find((s) => x >= s.x0 && x <= s.x1 && y >= s.y0 && y <= s.y1);
+    const hit = hitAt(e.offsetX * canvas.width / canvas.clientWidth, e.offsetY);
     select(hit ? hit.event : null);
   }
   drag = null;
   canvas.classList.remove("dragging");
 });
+// What is at a point of the canvas: of the shapes there, the one delivered nearest to it
+// (bars of overlapping requests cover each other; their delivery ends do not).
+function hitAt(x, y) {
+  let best = null;
+  for (const s of state.shapes)
+    if (x >= s.x0 && x <= s.x1 && y >= s.y0 && y <= s.y1 && (!best || Math.abs(s.x1 - x) < Math.abs(best.x1 - x))) best = s;
+  return best;
+}
+
 // Hovering a serial line shows its text.
 function hover(e) {
   const tip = $("tip");
   const x = e.offsetX * canvas.width / canvas.clientWidth, y = e.offsetY;
-  const hit = state.shapes.find((s) => x >= s.x0 && x <= s.x1 && y >= s.y0 && y <= s.y1);
-  if (!hit || hit.event.text === undefined) {
+  // Every line under the pointer (zoomed out, several share a pixel), in order.
+  const lines = state.shapes.filter((s) => s.event.text !== undefined && x >= s.x0 && x <= s.x1 &&
+                                           y >= s.y0 && y <= s.y1).map((s) => s.event);
+  if (!lines.length) {
     tip.hidden = true;
     return;
   }
-  tip.textContent = `${hit.event.icount}: ${hit.event.text}`;
+  const shown = lines.slice(0, 12).map((l) => `${l.icount}: ${l.text}`);
+  if (lines.length > 12) shown.push(`(${lines.length - 12} more: zoom in)`);
+  tip.textContent = shown.join("\n");
   tip.style.left = (e.pageX + 12) + "px";
   tip.style.top = (e.pageY + 12) + "px";
   tip.hidden = false;
@@ -305,5 +416,34 @@ $("go").onclick = () => {
     .then(refresh, (e) => showError(e.message));
 };
 window.addEventListener("resize", draw);
+
+// A read-only view for tests (web/tests/browser_test.py): what is drawn, where, and the
+// draw times. Nothing here changes the page.
+window.rewindTimeline = {
+  state() {
+    const count = {};
+    for (const sh of state.shapes) count[sh.event.kind] = (count[sh.event.kind] || 0) + 1;
+    return {
+      loaded: state.loaded, lanes: lanes(), events: state.events.length,
+      completions: state.events.filter((e) => e.kind === "disk_completion").length,
+      drawn: count, cursor: state.live ? state.live.icount : null, live: state.live,
+      view: { ...state.view }, selected: state.selected,
+      goDisabled: $("go").disabled, goWhy: $("go-why").textContent, serial: state.serial.length,
+      registers: $("registers").textContent,
+    };
+  },
+  // Where a drawn event is on the screen (CSS pixels in the viewport), or null.
+  whereIs(number, kind = "disk_completion") {
+    const sh = state.shapes.find((s) => s.event.kind === kind && s.event.number === number);
+    if (!sh) return null;
+    // Its delivery end, kept inside the canvas.
+    const x = Math.max(sh.x0, Math.min(sh.x1 - 1, canvas.width - 2));
+    const r = canvas.getBoundingClientRect(), scale = canvas.clientWidth / canvas.width;
+    const hit = hitAt(x, (sh.y0 + sh.y1) / 2);
+    return { x: r.left + x * scale, y: r.top + (sh.y0 + sh.y1) / 2, icount: sh.event.icount,
+             hit: hit ? hit.event.number : null };
+  },
+  drawTimes() { return state.drawTimes.slice(); },
+};
 
 refresh().then(connect);

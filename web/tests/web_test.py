@@ -3,13 +3,11 @@
 with the standard library only (and gdb, for the scenario with both servers).
 
 Usage: web_test.py REWIND GUEST_DIR SCENARIO"""
-import base64
 import http.client
 import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -18,148 +16,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "gdb-tests"))
+sys.path.insert(0, HERE)
 from gdbtest import Checker, free_port, run_gdb  # noqa: E402
+import web_test_support as support  # noqa: E402
+from websocket import WebSocket  # noqa: E402
 
 REWIND, GUEST_DIR, SCENARIO = sys.argv[1], sys.argv[2], sys.argv[3]
 DISKS = os.path.join(GUEST_DIR, "..", "disks")
 t = Checker(f"web.{SCENARIO}")
 
 
-class Web:
-    """A rewind process serving the web timeline (and gdb, with gdb_port) on free ports."""
-
-    def __init__(self, args, gdb=False, wait_gdb=False):
-        self.port = free_port()
-        self.gdb_port = free_port() if gdb else None
-        cmd = [REWIND, *args, "--web", f"127.0.0.1:{self.port}"]
-        if gdb:
-            cmd += ["--gdb", f"127.0.0.1:{self.gdb_port}"] + (["--wait-gdb"] if wait_gdb else [])
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.stderr_lines = []
-        self.ready = threading.Event()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
-        if not self.ready.wait(15):
-            self.proc.kill()
-            raise RuntimeError(f"rewind did not serve the web timeline: {self.stderr_lines}")
-
-    def _read_stderr(self):
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line.rstrip("\n"))
-            if "web timeline on http://" in line:
-                self.ready.set()
-        self.ready.set()
-
-    def request(self, method, path, body=None, headers=None, host=None):
-        """(status, parsed JSON or text, headers)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-        conn.putheader("Host", host if host is not None else f"127.0.0.1:{self.port}")
-        for k, v in (headers or {}).items():
-            conn.putheader(k, v)
-        data = body.encode() if isinstance(body, str) else body
-        if data is not None:
-            conn.putheader("Content-Length", str(len(data)))
-        conn.endheaders(data)
-        r = conn.getresponse()
-        raw = r.read()
-        conn.close()
-        kind = r.getheader("Content-Type", "")
-        return r.status, json.loads(raw) if kind.startswith("application/json") else raw.decode(), r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, obj=None, raw=None, **kw):
-        return self.request("POST", path, body=raw if raw is not None else json.dumps(obj), **kw)
-
-    def raw(self, data, timeout=10):
-        """Sends bytes as they are; returns what comes back until the server closes."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
-            s.sendall(data)
-            out = b""
-            try:
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    out += chunk
-            except (socket.timeout, ConnectionResetError):
-                pass
-        return out
-
-    def interrupt(self, timeout=15):
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class WebSocket:
-    """A minimal WebSocket client (RFC 6455): text frames in, masked frames out."""
-
-    def __init__(self, port, origin=None, host=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET /api/live HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
-        if origin:
-            lines.append(f"Origin: {origin}")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        self.status = int(head.split(b" ")[1]) if head else 0
-
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def receive(self, timeout=10):
-        """The next text message as JSON (None on timeout)."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                b0, b1 = self._read(2)
-                n = b1 & 0x7F
-                if n == 126:
-                    n = struct.unpack(">H", self._read(2))[0]
-                elif n == 127:
-                    n = struct.unpack(">Q", self._read(8))[0]
-                payload = self._read(n)
-                if b0 & 0x0F == 1:
-                    return json.loads(payload)
-        except socket.timeout:
-            return None
-
-    def until(self, predicate, timeout=15):
-        """Messages until one satisfies predicate; returns it (None on timeout)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = self.receive(max(0.1, deadline - time.time()))
-            if m is not None and predicate(m):
-                return m
-        return None
-
-    def close(self):
-        self.sock.close()
+def Web(args, gdb=False, wait_gdb=False):
+    return support.Web(REWIND, args, gdb=gdb, wait_gdb=wait_gdb)
 
 
 def record_disk_guest(tmp):
