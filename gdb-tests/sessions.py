@@ -3,6 +3,7 @@
 
 Usage: sessions.py REWIND GUEST_DIR BITS SCENARIO
 The guest is GUEST_DIR/debugBITS.elf (guest/tests/debug/debug.c, built -O0 -g)."""
+import json
 import os
 import re
 import subprocess
@@ -939,7 +940,13 @@ def catch_io():
         rec = subprocess.run([REWIND, "record", elf, "--append", "irq=1 chunk=8", *args], capture_output=True,
                              text=True, timeout=60)
         t.check(rec.returncode == 1 and "PASS" in rec.stdout, f"the guest passes (status {rec.returncode})", rec.stdout)
-        forward_n, back_n = 8, 5
+        # Far enough forward to meet both channels: host timing decides how many completions of
+        # one come before the first of the other; the recording says.
+        info = subprocess.run([REWIND, "info", recording, "--events", "--json"], capture_output=True, text=True,
+                              timeout=30)
+        events = json.loads(info.stdout)["events"]
+        other = next(e["number"] for e in events if e["drive"] != events[0]["drive"])
+        forward_n, back_n = max(8, other), 5
         out = gdb_until_exit(Rewind(REWIND, elf, replay=recording), elf, [
             "monitor catch io", "monitor catch io on", "monitor help",
             *[c for _ in range(forward_n) for c in ("continue", pc)],
@@ -1016,7 +1023,6 @@ def catch_io_serial():
     --serial-in reaches the UART as the host reads it: at one boundary or a few), one stop per
     boundary naming all the bytes delivered there; backwards from the guest's end, the same
     stops in reverse, at the same places. `rewind info --events --json` says where they are."""
-    import json
     pc = 'printf "PC %#lx\\n", $pc'
     elf = os.path.join(GUEST_DIR, f"serial_echo{BITS}.elf")
     with tempfile.TemporaryDirectory() as tmp:
