@@ -300,6 +300,17 @@ TEST(Timeline, StepBackAcrossSnapshotsAndCompletions) {
   EXPECT_EQ(tl.now(), 0u);
 }
 
+// Sets a breakpoint on the instruction the guest runs at the first instruction count from
+// `from` on where it is not halted, and returns that count.
+uint64_t break_on_instruction_run_after(Timeline& tl, Machine& m, uint64_t from, uint64_t end) {
+  uint64_t t = from;
+  EXPECT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
+  while (m.cpu().halted && t < end) EXPECT_EQ(tl.seek(++t), Timeline::SeekResult::kOk);
+  EXPECT_LT(t, end);
+  EXPECT_TRUE(m.debugger().add_breakpoint(m.cpu().rip));
+  return t;
+}
+
 // The reverse search in steps (as the gdb stub runs it, so that ^C can stop it): stepped to
 // its end it stops where the one-shot search does; cancelled midway, the machine is exactly
 // where a straight replay to the same instruction is.
@@ -313,13 +324,7 @@ TEST(Timeline, ReverseSearchInStepsStopsAlikeAndCancelsAtAConsistentPoint) {
   tl.run_to(end);
   ASSERT_EQ(tl.now(), end);
   // A breakpoint on an instruction the guest runs at some point after 2 M.
-  uint64_t t = 2'000'000;
-  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
-  while (r.m->cpu().halted) {
-    ASSERT_LT(++t, end);
-    ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
-  }
-  ASSERT_TRUE(r.m->debugger().add_breakpoint(r.m->cpu().rip));
+  const uint64_t t = break_on_instruction_run_after(tl, *r.m, 2'000'000, end);
   ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
 
   const ReverseStop one_shot = tl.reverse_continue();
@@ -379,13 +384,7 @@ TEST(Timeline, ReverseSearchStopsAtItsFloor) {
   EXPECT_TRUE(r.m->save_state() == ref[0].state) << differing_parts(r.m->save_state(), ref[0].state);
 
   // A breakpoint the guest reaches after 2 M: found with a floor before it, not with one after.
-  uint64_t t = 2'000'000;
-  ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
-  while (r.m->cpu().halted) {
-    ASSERT_LT(++t, end);
-    ASSERT_EQ(tl.seek(t), Timeline::SeekResult::kOk);
-  }
-  ASSERT_TRUE(r.m->debugger().add_breakpoint(r.m->cpu().rip));
+  const uint64_t t = break_on_instruction_run_after(tl, *r.m, 2'000'000, end);
   ASSERT_EQ(tl.seek(end), Timeline::SeekResult::kOk);
   tl.begin_reverse_continue(1'000'000);
   while (!(stop = tl.reverse_continue_step(~uint64_t{0}))) {
