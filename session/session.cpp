@@ -199,6 +199,8 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   for (size_t i = 0; i < h.disks.size(); ++i) disks.positions[i] = h.disks[i].path;
   s->build_machine(h.guest.path, h.append, h.memory_bytes, spec.serial_out, h.rtc_base_unix_seconds, disks,
                    /*host_io=*/false);
+  // Recorded by a rewind that fired late timers where an idle skip ended: replayed the same way.
+  if (rec.version < 4) s->machine_->set_timers_fire_at_deadlines(false);
   s->replay_ = std::make_unique<journal::ReplaySession>(*s->machine_, rec, s->machine_->disks());
 
   const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;

@@ -86,8 +86,18 @@ void Machine::flush_output() { uart_->flush(); }
 uint64_t Machine::code_cache_flushes() const { return code_cache_->flushes(); }
 
 void Machine::service_events() {
-  scheduler_.run_due(cpu_.icount);
-  for (ExternalSource* s : sources_) s->poll(cpu_.icount);
+  // Timers that fell due while the machine skipped ahead (idle in HLT past timers whose IRQ
+  // is masked, up to the next wake-up or the end of the run) fire at their own deadlines, in
+  // order: a device reads the time it is due, not how far a run happened to skip, so a run
+  // stopped and resumed anywhere reaches the same states as a straight one.
+  const uint64_t now = cpu_.icount;
+  for (uint64_t due; timers_at_deadlines_ && (due = scheduler_.next_deadline()) < now;) {
+    cpu_.icount = due;
+    scheduler_.run_due(due);
+  }
+  cpu_.icount = now;
+  scheduler_.run_due(now);
+  for (ExternalSource* s : sources_) s->poll(now);
 }
 
 uint64_t Machine::next_event_deadline() const {
