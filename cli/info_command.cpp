@@ -67,6 +67,11 @@ void print_summary_json(const std::string& path, const journal::Recording& rec) 
   for (size_t k = 1; k < counts.size(); ++k) by_kind[journal::event_kind_key(static_cast<journal::EventKind>(k))] = counts[k];
   j["events"] = {{"total", rec.events.size()}, {"chunks", rec.chunks}, {"by_kind", by_kind}};
   j["disk_requests_indexed"] = rec.requests.size();
+  const auto full = [](uint64_t from) { return from == journal::kNotFull ? nlohmann::json(nullptr) : nlohmann::json(from); };
+  j["outputs_indexed"] = {{"serial_bytes", rec.outputs.serial.size()},
+                          {"cpu_events", rec.outputs.cpu.size()},
+                          {"serial_full_from", full(rec.outputs.serial_full_from)},
+                          {"cpu_full_from", full(rec.outputs.cpu_full_from)}};
   j["instructions"] = instructions_of(rec);
   j["complete"] = rec.end.has_value();
   if (rec.end) j["end"] = {{"exit_status", rec.end->exit_status}, {"message", rec.end->stop_message}};
@@ -147,6 +152,15 @@ int info_command(const InfoOptions& options) {
     if (counts[k]) fmt::print("  {:<21}{}\n", kind_name(static_cast<journal::EventKind>(k)), counts[k]);
 
   if (!rec.requests.empty()) fmt::print("  {:<21}{} (the request index)\n", "disk requests", rec.requests.size());
+  // The output index (format 5): what the timeline's serial and interrupt lanes show.
+  const auto full_note = [](uint64_t from) {
+    return from == journal::kNotFull ? std::string() : fmt::format(" (the index is full from instruction {})", from);
+  };
+  if (rec.version >= 5) {
+    fmt::print("serial output  {} bytes{}\n", rec.outputs.serial.size(), full_note(rec.outputs.serial_full_from));
+    fmt::print("interrupts     {} exceptions and interrupts taken{}\n", rec.outputs.cpu.size(),
+               full_note(rec.outputs.cpu_full_from));
+  }
   if (!rec.snapshots.empty()) {
     uint64_t bytes = 0;
     for (const journal::StoredSnapshot& s : rec.snapshots) bytes += s.payload.size();

@@ -23,6 +23,28 @@ void Recorder::record_request(const RequestStart& request) {
   requests_.push_back(request);
 }
 
+void Recorder::record_serial(uint64_t icount, uint8_t byte) {
+  if (outputs_.serial_full_from != kNotFull) return;
+  if (outputs_.serial.size() >= OutputIndex::kMaxSerialBytes) {
+    outputs_.serial_full_from = icount;
+    if (file_) file_->append_outputs_full(outputs_.serial_full_from, kNotFull);
+    return;
+  }
+  outputs_.serial.push_back({icount, byte});
+  if (file_) file_->append_serial(outputs_.serial.back());
+}
+
+void Recorder::record_cpu_event(const CpuEvent& event) {
+  if (outputs_.cpu_full_from != kNotFull) return;
+  if (outputs_.cpu.size() >= OutputIndex::kMaxCpuEvents) {
+    outputs_.cpu_full_from = event.icount;
+    if (file_) file_->append_outputs_full(kNotFull, outputs_.cpu_full_from);
+    return;
+  }
+  outputs_.cpu.push_back(event);
+  if (file_) file_->append_cpu_event(event);
+}
+
 void Recorder::record(EventKind kind, uint8_t device, uint64_t id, int32_t status) {
   Event e;
   e.icount = machine_.cpu().icount;

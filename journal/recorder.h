@@ -31,6 +31,11 @@ class Recorder : public ExternalSource {
   void record(Event e);
   // A disk request's start, at `icount` (the instruction that issued it): the request index.
   void record_request(const RequestStart& request);
+  // The output index (recording_format.h): a byte the guest wrote to the serial port, an
+  // exception or interrupt its CPU took. Past the index's bounds, marks it full instead.
+  void record_serial(uint64_t icount, uint8_t byte);
+  void record_cpu_event(const CpuEvent& event);
+  const OutputIndex& outputs() const { return outputs_; }
   const std::vector<Event>& events() const { return events_; }
   const std::vector<RequestStart>& requests() const { return requests_; }
   uint64_t digests() const { return digests_; }
@@ -53,6 +58,7 @@ class Recorder : public ExternalSource {
   StateHasher hasher_;
   std::vector<Event> events_;
   std::vector<RequestStart> requests_;
+  OutputIndex outputs_;
   uint64_t digests_ = 0;
 };
 

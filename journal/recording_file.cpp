@@ -87,6 +87,25 @@ void RecordingWriter::append_request(const RequestStart& request) {
   if (pending_requests_.size() >= kEventsPerChunk) flush();
 }
 
+void RecordingWriter::append_serial(const SerialByte& b) {
+  pending_outputs_.serial.push_back(b);
+  flush_outputs_if_large();
+}
+
+void RecordingWriter::append_cpu_event(const CpuEvent& e) {
+  pending_outputs_.cpu.push_back(e);
+  flush_outputs_if_large();
+}
+
+void RecordingWriter::append_outputs_full(uint64_t serial_full_from, uint64_t cpu_full_from) {
+  if (serial_full_from != kNotFull) pending_outputs_.serial_full_from = serial_full_from;
+  if (cpu_full_from != kNotFull) pending_outputs_.cpu_full_from = cpu_full_from;
+}
+
+void RecordingWriter::flush_outputs_if_large() {
+  if (pending_outputs_.serial.size() + pending_outputs_.cpu.size() >= kOutputsPerChunk) flush();
+}
+
 void RecordingWriter::write_chunk(uint32_t tag, const std::string& raw) {
   std::string compressed(LZ4_compressBound(static_cast<int>(raw.size())), '\0');
   int n = LZ4_compress_default(raw.data(), compressed.data(), static_cast<int>(raw.size()),
@@ -104,15 +123,17 @@ void RecordingWriter::write_chunk(uint32_t tag, const std::string& raw) {
 
 void RecordingWriter::flush() {
   write_image_hashes(/*wait=*/false);
-  if (pending_.empty() && pending_requests_.empty()) return;
+  if (pending_.empty() && pending_requests_.empty() && pending_outputs_.empty()) return;
   // Requests first: a request starts before its completion is delivered, so a file cut
   // short between the two chunks still describes every completion it holds.
   if (!pending_requests_.empty()) write_chunk(kRequestsTag, serialize(bounded<26>(pending_requests_)));
+  if (!pending_outputs_.empty()) write_chunk(kOutputsTag, serialize(pending_outputs_));
   if (!pending_.empty()) write_chunk(kChunkTag, serialize(bounded<30>(pending_)));
   if (std::fflush(file_.get()) != 0) throw RecordingError(path_ + ": write failed: " + std::strerror(errno));
   events_written_ += pending_.size();
   pending_.clear();
   pending_requests_.clear();
+  pending_outputs_ = {};
 }
 
 void RecordingWriter::append_snapshot(uint64_t icount, uint64_t cursor, const std::string& payload) {

@@ -22,6 +22,11 @@ class RecordingWriter {
   void append(Event event);
   // A disk request's start, for the request index (written with the events, before them).
   void append_request(const RequestStart& request);
+  // The output index's entries (an 'OUTS' chunk with the next events, or once there are
+  // kOutputsPerChunk), and where it became full (kNotFull: not that part).
+  void append_serial(const SerialByte& b);
+  void append_cpu_event(const CpuEvent& e);
+  void append_outputs_full(uint64_t serial_full_from, uint64_t cpu_full_from);
   // Writes buffered events as one chunk and flushes it to the file.
   void flush();
   // A snapshot of the machine at `icount`, the replay's next event then being event number
@@ -45,6 +50,7 @@ class RecordingWriter {
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t snapshot_bytes_written() const { return snapshot_bytes_written_; }
   static constexpr size_t kEventsPerChunk = 4096;
+  static constexpr size_t kOutputsPerChunk = 65536;  // serial bytes and CPU events together
 
  private:
   void write_bytes(const void* data, size_t len);
@@ -54,6 +60,8 @@ class RecordingWriter {
   std::unique_ptr<FILE, int (*)(FILE*)> file_;
   std::vector<Event> pending_;
   std::vector<RequestStart> pending_requests_;
+  OutputIndex pending_outputs_;
+  void flush_outputs_if_large();
   uint64_t events_written_ = 0;
   uint64_t bytes_written_ = 0;
   uint64_t snapshot_bytes_written_ = 0;
@@ -79,6 +87,8 @@ struct Recording {
   // The disk requests' starts in issue order (version 4; empty in older files): an index
   // for describing completions, not needed to replay.
   std::vector<RequestStart> requests;
+  // The guest's output index (version 5; empty in older files): serial bytes and CPU events.
+  OutputIndex outputs;
   // The images' hashes, in image order (0 the guest, 1 + i disks[i]): from the 'HASH' chunk
   // (version 4), or the header's (versions 2 and 3: hash 0 = not checked). nullopt: the
   // recording was cut short before its 'HASH' chunk, or has none.

@@ -7,7 +7,8 @@
 //
 // The checksum is the low 32 bits of XXH3-64 (CRC-32 before version 4: journal/checksum.h).
 // Payloads are cereal portable-binary archives: RecordingHeader, std::vector<Event> ('CHNK'),
-// std::vector<RequestStart> ('REQS'), std::vector<ImageHash> ('HASH'), RecordingEnd. Each
+// std::vector<RequestStart> ('REQS'), OutputIndex ('OUTS'), std::vector<ImageHash> ('HASH'),
+// RecordingEnd. Each
 // chunk stands alone, so a file cut short is readable up to its last complete chunk.
 #pragma once
 
@@ -51,11 +52,13 @@ inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // a version 2 file is read as it is (it has none). 4: the disk requests' starts ('REQS'
 // chunks); a version 2 or 3 file is read as it is (no request index). Also in 4: XXH3 for
 // checksums and hashes, and the images' hashes in a 'HASH' chunk written when they are known
-// (in the header before).
-inline constexpr uint32_t kFormatVersion = 4;
+// (in the header before). 5: the guest's output index ('OUTS' chunks: serial bytes written,
+// exceptions and interrupts taken); a version 2 to 4 file is read as it is (no output index).
+inline constexpr uint32_t kFormatVersion = 5;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)
+inline constexpr uint32_t kOutputsTag = 0x5354554F;  // "OUTS": the guest's output index (version 5)
 inline constexpr uint32_t kImageHashesTag = 0x48534148;  // "HASH": the images' hashes (version 4)
 inline constexpr uint32_t kSnapshotTag = 0x50414E53;  // "SNAP": a stored snapshot (version 4)
 inline constexpr uint32_t kEndTag = 0x21444E45;    // "END!"
@@ -144,6 +147,43 @@ struct RequestStart {
   uint32_t count = 0;  // sectors, at least 1
   template <class A> void serialize(A& a) { a(icount, drive, op, id, lba, count); }
   bool operator==(const RequestStart&) const = default;
+};
+
+// What the guest did that a replay does again by itself, kept as an index for the timeline
+// (its serial and interrupt lanes), so that a recording shows it without being replayed:
+// each byte the guest wrote to the serial port, and each exception or interrupt its CPU took,
+// at its instruction count. Not an input. An 'OUTS' chunk holds the entries since the one
+// before it.
+struct SerialByte {
+  uint64_t icount = 0;  // of the instruction that wrote it
+  uint8_t byte = 0;
+  template <class A> void serialize(A& a) { a(icount, byte); }
+  bool operator==(const SerialByte&) const = default;
+};
+enum class CpuEventKind : uint8_t { kException = 0, kSoftware = 1, kExternal = 2 };  // cpu::EventKind's
+struct CpuEvent {
+  uint64_t icount = 0;      // the boundary where it was taken
+  uint64_t return_rip = 0;  // the RIP its frame returns to (a fault: the faulting instruction)
+  uint32_t error = 0;       // the error code pushed, if has_error
+  uint8_t vector = 0;
+  CpuEventKind kind = CpuEventKind::kException;
+  bool has_error = false;
+  template <class A> void serialize(A& a) { a(icount, return_rip, error, vector, kind, has_error); }
+  bool operator==(const CpuEvent&) const = default;
+};
+inline constexpr uint64_t kNotFull = ~uint64_t{0};
+struct OutputIndex {
+  std::vector<SerialByte> serial;
+  std::vector<CpuEvent> cpu;
+  // The index is bounded (a guest that prints or faults without end must not fill the host's
+  // memory): past kMaxSerialBytes (kMaxCpuEvents) it lists no more serial bytes (CPU events)
+  // from the instruction count here on; kNotFull while it lists them all.
+  uint64_t serial_full_from = kNotFull;
+  uint64_t cpu_full_from = kNotFull;
+  static constexpr size_t kMaxSerialBytes = size_t{16} << 20;
+  static constexpr size_t kMaxCpuEvents = size_t{4} << 20;
+  template <class A> void serialize(A& a) { a(bounded<9>(serial), bounded<23>(cpu), serial_full_from, cpu_full_from); }
+  bool empty() const { return serial.empty() && cpu.empty() && serial_full_from == kNotFull && cpu_full_from == kNotFull; }
 };
 
 // The hash of one of the recorded images, as a 'HASH' chunk lists it: computed beside the

@@ -130,6 +130,44 @@ std::string check_requests(const std::vector<RequestStart>& chunk, const std::ve
   return {};
 }
 
+// An 'OUTS' chunk against the index read so far: entries in instruction order, none after
+// the index said it was full, within its bounds. Empty, or why it is damaged.
+std::string check_outputs(const OutputIndex& chunk, const OutputIndex& before) {
+  if (chunk.empty() || chunk.serial.size() + chunk.cpu.size() > RecordingWriter::kOutputsPerChunk)
+    return fmt::format("{} entries (1 to {} in a chunk)", chunk.serial.size() + chunk.cpu.size(),
+                       RecordingWriter::kOutputsPerChunk);
+  if (before.serial.size() + chunk.serial.size() > OutputIndex::kMaxSerialBytes ||
+      before.cpu.size() + chunk.cpu.size() > OutputIndex::kMaxCpuEvents)
+    return "more entries than an index holds";
+  if ((!chunk.serial.empty() && before.serial_full_from != kNotFull) ||
+      (!chunk.cpu.empty() && before.cpu_full_from != kNotFull))
+    return "entries after the index was full";
+  uint64_t last = before.serial.empty() ? 0 : before.serial.back().icount;
+  for (const SerialByte& b : chunk.serial) {
+    if (b.icount < last) return fmt::format("serial byte at instruction {} after one at {}", b.icount, last);
+    last = b.icount;
+  }
+  if (chunk.serial_full_from != kNotFull && chunk.serial_full_from < last) return "full before its last serial byte";
+  last = before.cpu.empty() ? 0 : before.cpu.back().icount;
+  for (const CpuEvent& e : chunk.cpu) {
+    if (e.icount < last) return fmt::format("CPU event at instruction {} after one at {}", e.icount, last);
+    if (e.kind > CpuEventKind::kExternal) return fmt::format("malformed CPU event at instruction {}", e.icount);
+    last = e.icount;
+  }
+  if (chunk.cpu_full_from != kNotFull && chunk.cpu_full_from < last) return "full before its last CPU event";
+  return {};
+}
+
+// The last instruction count the output index names (0 if none).
+uint64_t last_output_icount(const OutputIndex& x) {
+  uint64_t last = 0;
+  if (!x.serial.empty()) last = x.serial.back().icount;
+  if (!x.cpu.empty()) last = std::max(last, x.cpu.back().icount);
+  for (uint64_t full : {x.serial_full_from, x.cpu_full_from})
+    if (full != kNotFull) last = std::max(last, full);
+  return last;
+}
+
 // A 'HASH' chunk's payload: one per file, listing 1 to kMaxImages images the header names,
 // each once, in image order. Empty, or why it is damaged.
 std::string accept_image_hashes(const std::string& raw, Recording& rec) {
@@ -271,6 +309,9 @@ Recording parse_pieces(const ByteSource& src, const std::string& name, std::opti
       if (!rec.requests.empty() && rec.requests.back().icount > end.final_icount)
         return damaged(fmt::format("damaged end record: a disk request starts at instruction {}, after it",
                                    rec.requests.back().icount));
+      if (last_output_icount(rec.outputs) > end.final_icount)
+        return damaged(fmt::format("damaged end record: the output index goes on to instruction {}, after it",
+                                   last_output_icount(rec.outputs)));
       rec.end = end;
       pos += 12 + len;
       if (pos != size) return damaged("data after the end record");
@@ -297,7 +338,8 @@ Recording parse_pieces(const ByteSource& src, const std::string& name, std::opti
     }
     const bool requests_chunk = tag == kRequestsTag && rec.version >= 4;
     const bool hashes_chunk = tag == kImageHashesTag && rec.version >= 4;
-    if (tag != kChunkTag && !requests_chunk && !hashes_chunk) return damaged("unknown chunk tag");
+    const bool outputs_chunk = tag == kOutputsTag && rec.version >= 5;
+    if (tag != kChunkTag && !requests_chunk && !hashes_chunk && !outputs_chunk) return damaged("unknown chunk tag");
     if (size - pos < 16) return damaged("truncated chunk header");
     const uint32_t clen = get32(head + 4), rlen = get32(head + 8), crc = get32(head + 12);
     if (clen > kMaxChunkBytes || rlen > kMaxChunkBytes) return damaged("implausible chunk size");
@@ -315,6 +357,21 @@ Recording parse_pieces(const ByteSource& src, const std::string& name, std::opti
     if (hashes_chunk) {
       if (std::string why = accept_image_hashes(raw, rec); !why.empty()) return damaged(why);
       image_hashes_at = pos;
+      ++rec.chunks;
+      pos += 16 + clen;
+      continue;
+    }
+    if (outputs_chunk) {
+      OutputIndex outputs;
+      if (!deserialize(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), outputs))
+        return damaged("malformed output index chunk");
+      if (std::string why = check_outputs(outputs, rec.outputs); !why.empty())
+        return damaged("damaged output index chunk: " + why);
+      OutputIndex& to = rec.outputs;
+      to.serial.insert(to.serial.end(), outputs.serial.begin(), outputs.serial.end());
+      to.cpu.insert(to.cpu.end(), outputs.cpu.begin(), outputs.cpu.end());
+      if (outputs.serial_full_from != kNotFull) to.serial_full_from = outputs.serial_full_from;
+      if (outputs.cpu_full_from != kNotFull) to.cpu_full_from = outputs.cpu_full_from;
       ++rec.chunks;
       pos += 16 + clen;
       continue;

@@ -13,6 +13,10 @@
 
 namespace rw::journal {
 
+static_assert(static_cast<uint8_t>(CpuEventKind::kException) == static_cast<uint8_t>(cpu::EventKind::kException) &&
+              static_cast<uint8_t>(CpuEventKind::kSoftware) == static_cast<uint8_t>(cpu::EventKind::kSoftware) &&
+              static_cast<uint8_t>(CpuEventKind::kExternal) == static_cast<uint8_t>(cpu::EventKind::kExternal));
+
 void wire_deliveries(Replayer& replayer, Machine& machine, block::Disks* disks, bool through_completion_source) {
   if (disks) {
     replayer.on(EventKind::kBlockCompletion, [disks, &machine, through_completion_source](const Event& e) {
@@ -71,14 +75,22 @@ RecordingSession::RecordingSession(Machine& machine, const RecordingHeader& head
       rec->record(EventKind::kSerialInput, 0, b, 0);
       if (stop_at_deliveries_) machine_.cpu().stop_requested = true;
     });
-  machine.uart().set_output_observer([this](uint8_t b) {
-    if (!parked_) serial_hash_.update(&b, 1);
+  // The guest's output, hashed and indexed while live (a replay of the past makes it again).
+  machine.uart().set_output_observer([this, rec](uint64_t icount, uint8_t b) {
+    if (parked_) return;
+    serial_hash_.update(&b, 1);
+    rec->record_serial(icount, b);
+  });
+  machine.set_event_taken_observer([this, rec](const cpu::TakenEvent& e) {
+    if (!parked_)
+      rec->record_cpu_event({e.icount, e.return_rip, e.error, e.vector, static_cast<CpuEventKind>(e.kind), e.has_error});
   });
   machine.add_external_source(rec);  // last: digests see the events delivered at their boundary
 }
 
 RecordingSession::~RecordingSession() {
   machine_.uart().set_output_observer(nullptr);
+  machine_.set_event_taken_observer(nullptr);
   if (disks_) disks_->set_request_observer(nullptr);
 }
 
@@ -183,7 +195,7 @@ ReplaySession::ReplaySession(Machine& machine, const Recording& recording, block
     : machine_(machine), recording_(recording), serial_hash_(recording.hash_algorithm()) {
   replayer_ = std::make_unique<Replayer>(machine, recording.events, recording.hash_algorithm());
   wire_deliveries(*replayer_, machine, disks, /*through_completion_source=*/true);
-  machine.uart().set_output_observer([this](uint8_t b) { serial_hash_.update(&b, 1); });
+  machine.uart().set_output_observer([this](uint64_t, uint8_t b) { serial_hash_.update(&b, 1); });
   machine.add_external_source(replayer_.get());
 }
 

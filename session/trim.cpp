@@ -104,6 +104,18 @@ TrimResult trim_recording(const TrimSpec& spec) {
     if (events[i].kind == journal::EventKind::kBlockCompletion) completed_before.insert({events[i].device, events[i].id});
   for (const journal::RequestStart& r : rec.requests)
     if (r.icount <= spec.to && (r.icount >= spec.from || !completed_before.count({r.drive, r.id}))) out->append_request(r);
+  // The output index in the window: what the instructions from `from` up to `to` wrote, the
+  // exceptions and interrupts taken at the boundaries from `from` (after the start snapshot)
+  // up to `to` (the window ends before them).
+  const journal::OutputIndex& outputs = rec.outputs;
+  for (const journal::SerialByte& b : outputs.serial)
+    if (b.icount >= spec.from && b.icount < spec.to) out->append_serial(b);
+  for (const journal::CpuEvent& e : outputs.cpu)
+    if (e.icount >= spec.from && e.icount < spec.to) out->append_cpu_event(e);
+  const auto in_window = [&](uint64_t full_from) {
+    return full_from < spec.to ? std::max(full_from, spec.from) : journal::kNotFull;
+  };
+  out->append_outputs_full(in_window(outputs.serial_full_from), in_window(outputs.cpu_full_from));
 
   TrimResult result;
   // The window's own chain of snapshots: the first holds everything at `from`.

@@ -19,6 +19,7 @@ Timeline::Timeline(Machine& machine, journal::ReplaySession& session, TimelineOp
   end_ = rec.end ? rec.end->final_icount : last_event;
   events_ = &rec.events;
   requests_ = &rec.requests;
+  outputs_ = &rec.outputs;
   index_ = std::make_unique<journal::EventIndex>(*events_, *requests_);
   if (load_stored_snapshots(rec)) return;
   // A window's history starts at its first snapshot: without it there is nothing to replay.
@@ -32,6 +33,7 @@ Timeline::Timeline(Machine& machine, journal::RecordingSession& session, Timelin
     : machine_(machine), live_(&session), recorder_(&session.recorder()), options_(options) {
   events_ = &recorder_->events();
   requests_ = &recorder_->requests();
+  outputs_ = &recorder_->outputs();
   index_ = std::make_unique<journal::EventIndex>(*events_, *requests_);
   take_first_snapshot();
 }

@@ -151,6 +151,10 @@ class Timeline {
   const journal::EventIndex& event_index() const;
   // The disk requests' starts (the request index; empty for a recording older than format 4).
   const std::vector<journal::RequestStart>& requests() const { return *requests_; }
+  // The guest's serial output and the exceptions and interrupts its CPU took, placed in time
+  // (the output index; empty for a recording older than format 5), as far as the recording or
+  // the live run goes.
+  const journal::OutputIndex& outputs() const { return *outputs_; }
 
   // The replay no longer follows the recording (live: the run's replay of its own past).
   bool diverged() const { return replayer_ && replayer_->diverged(); }
@@ -207,6 +211,7 @@ class Timeline {
   const journal::Recorder* recorder_ = nullptr;
   const std::vector<journal::Event>* events_ = nullptr;  // the journal's (recording or recorder)
   const std::vector<journal::RequestStart>* requests_ = nullptr;  // likewise
+  const journal::OutputIndex* outputs_ = nullptr;  // likewise
   std::unique_ptr<journal::EventIndex> index_;  // over events_ and requests_
   TimelineOptions options_;
   uint64_t end_ = 0;

@@ -51,7 +51,12 @@ Response error_response(int status, const std::string& message) {
 }
 
 Api::Api(session::Session& session, Description description, Control& control)
-    : session_(session), description_(std::move(description)), control_(control), serial_(session.machine()) {}
+    : session_(session), description_(std::move(description)), control_(control) {}
+
+const SerialLog& Api::serial_log() const {
+  if (const Timeline* t = session_.timeline()) serial_.update(t->outputs());
+  return serial_;
+}
 
 Response Api::handle(std::string_view method, std::string_view target, std::string_view body) {
   const size_t q = target.find('?');
@@ -72,6 +77,7 @@ Response Api::handle(std::string_view method, std::string_view target, std::stri
     return json_response(live_status());
   }
   if (path == "/api/serial") return get ? serial(query) : only(false, "GET");
+  if (path == "/api/interrupts") return get ? interrupts(query) : only(false, "GET");
   return error_response(404, fmt::format("no such API: {}", path));
 }
 
@@ -83,7 +89,8 @@ nlohmann::json Api::live_status() const {
                       {"running", control_.running()},
                       {"debugger", control_.debugger_attached()},
                       {"events", t ? t->event_index().size() : 0},
-                      {"serial", serial_.lines().size()}};
+                      {"serial", serial_log().lines().size()},
+                      {"interrupts", t ? t->outputs().cpu.size() : 0}};
   if (std::optional<Ending> e = control_.ending()) j["ended"] = true;
   // Whether the page may seek changes without anything else changing (gdb's script says it
   // follows the page): the page's "Go here" follows this.
@@ -191,16 +198,92 @@ Response Api::serial(std::string_view query) const {
   }
   if (page.from > page.to) return error_response(400, "from is after to");
   const uint64_t limit = std::min<uint64_t>(page.limit, kMaxEventsPerAnswer);
-  const std::vector<SerialLog::Line>& lines = serial_.lines();
-  size_t k = serial_.first_at_or_after(page.from);
+  const SerialLog& log = serial_log();
+  const std::vector<SerialLog::Line>& lines = log.lines();
+  size_t k = log.first_at_or_after(page.from);
   if (page.cursor) k = std::max(k, static_cast<size_t>(std::min<uint64_t>(page.cursor - 1, lines.size())));
   nlohmann::json list = nlohmann::json::array();
   for (; k < lines.size() && lines[k].icount <= page.to && list.size() < limit; ++k)
     list.push_back({{"number", k + 1}, {"start", lines[k].start}, {"icount", lines[k].icount}, {"text", lines[k].text}});
-  nlohmann::json out = {{"from", page.from}, {"to", page.to}, {"total", lines.size()},
-                        {"seen_to", serial_.seen_to()}, {"truncated", serial_.truncated()}};
+  nlohmann::json out = {{"from", page.from}, {"to", page.to}, {"total", lines.size()}};
+  out["full_from"] = log.full_from() == journal::kNotFull ? nlohmann::json(nullptr) : nlohmann::json(log.full_from());
   out["next"] = k < lines.size() && lines[k].icount <= page.to ? nlohmann::json(k + 1) : nlohmann::json(nullptr);
   out["lines"] = std::move(list);
+  return json_response(out);
+}
+
+namespace {
+
+const char* cpu_event_kind_key(journal::CpuEventKind kind) {
+  switch (kind) {
+    case journal::CpuEventKind::kException: return "exception";
+    case journal::CpuEventKind::kSoftware: return "software";
+    case journal::CpuEventKind::kExternal: return "external";
+  }
+  return "?";
+}
+
+// The exceptions' mnemonics (SDM vol. 3, table 6-1); other vectors go by number.
+std::string vector_name(const journal::CpuEvent& e) {
+  static const char* const kNames[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", nullptr, "#TS",
+                                         "#NP", "#SS", "#GP", "#PF", nullptr, "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+  if (e.kind == journal::CpuEventKind::kException && e.vector < 32 && kNames[e.vector]) return kNames[e.vector];
+  if (e.kind == journal::CpuEventKind::kSoftware)
+    return e.vector == 3 ? "INT3" : fmt::format("INT 0x{:x}", e.vector);
+  return fmt::format("vector 0x{:x}", e.vector);
+}
+
+}  // namespace
+
+Response Api::interrupts(std::string_view query) const {
+  const auto params = parse_query(query);
+  if (!params) return error_response(400, "malformed query string");
+  Page page;
+  bool want[3] = {true, true, true};
+  for (const auto& [name, value] : *params) {
+    bool ok = true;
+    if (page_parameter(name, value, page, ok)) {
+    } else if (name == "kind") {
+      std::fill(std::begin(want), std::end(want), false);
+      for (size_t start = 0; start <= value.size();) {
+        const size_t comma = std::min(value.find(',', start), value.size());
+        const std::string kind = value.substr(start, comma - start);
+        if (kind == "exception") want[0] = true;
+        else if (kind == "software") want[1] = true;
+        else if (kind == "external") want[2] = true;
+        else return error_response(400, fmt::format("unknown kind '{}' (exception, software, external)", kind));
+        start = comma + 1;
+      }
+    } else {
+      return error_response(400, fmt::format("unknown parameter '{}' (from, to, kind, cursor, limit)", name));
+    }
+    if (!ok) return error_response(400, fmt::format("bad {} '{}': a whole number", name, value));
+  }
+  if (page.from > page.to) return error_response(400, "from is after to");
+  const uint64_t limit = std::min<uint64_t>(page.limit, kMaxEventsPerAnswer);
+  static const journal::OutputIndex kNone;
+  const Timeline* t = session_.timeline();
+  const journal::OutputIndex& index = t ? t->outputs() : kNone;
+  const std::vector<journal::CpuEvent>& all = index.cpu;
+  size_t k = static_cast<size_t>(
+      std::lower_bound(all.begin(), all.end(), page.from,
+                       [](const journal::CpuEvent& e, uint64_t icount) { return e.icount < icount; }) -
+      all.begin());
+  if (page.cursor) k = std::max(k, static_cast<size_t>(std::min<uint64_t>(page.cursor - 1, all.size())));
+  nlohmann::json list = nlohmann::json::array();
+  for (; k < all.size() && all[k].icount <= page.to && list.size() < limit; ++k) {
+    const journal::CpuEvent& e = all[k];
+    if (!want[static_cast<size_t>(e.kind)]) continue;
+    nlohmann::json j = {{"number", k + 1},           {"icount", e.icount},
+                        {"kind", cpu_event_kind_key(e.kind)}, {"vector", e.vector},
+                        {"name", vector_name(e)},    {"return_rip", hex(e.return_rip)}};
+    if (e.has_error) j["error"] = hex(e.error);
+    list.push_back(std::move(j));
+  }
+  nlohmann::json out = {{"from", page.from}, {"to", page.to}, {"total", all.size()}};
+  out["full_from"] = index.cpu_full_from == journal::kNotFull ? nlohmann::json(nullptr) : nlohmann::json(index.cpu_full_from);
+  out["next"] = k < all.size() && all[k].icount <= page.to ? nlohmann::json(k + 1) : nlohmann::json(nullptr);
+  out["interrupts"] = std::move(list);
   return json_response(out);
 }
 

@@ -4,6 +4,7 @@
 //   GET  /api/summary                       guest, disks, history extent, position, end
 //   GET  /api/events?from=&to=&kind=&cursor=  journaled events, paged (next: the cursor to go on)
 //   GET  /api/serial?from=&to=&cursor=      the guest's serial output lines, placed, paged
+//   GET  /api/interrupts?from=&to=&kind=&cursor=  exceptions and interrupts taken, paged
 //   GET  /api/state                         registers at the current position
 //   POST /api/seek    {"icount": N}         move there (within the recorded history)
 //   POST /api/pause, /api/resume            a run without a debugger
@@ -41,7 +42,6 @@ struct Response {
 
 class Api {
  public:
-  // Observes the machine's serial output from now on (SerialLog).
   Api(session::Session& session, Description description, Control& control);
 
   // `target` is the request's path and query ("/api/events?from=10").
@@ -55,13 +55,16 @@ class Api {
   Response summary() const;
   Response events(std::string_view query) const;
   Response serial(std::string_view query) const;
+  Response interrupts(std::string_view query) const;
+  // The serial lines, taken in from the output index as far as it goes now.
+  const SerialLog& serial_log() const;
   Response state() const;
   Response seek(std::string_view body);
 
   session::Session& session_;
   Description description_;
   Control& control_;
-  SerialLog serial_;
+  mutable SerialLog serial_;
 };
 
 // {"error": message}, with the status.

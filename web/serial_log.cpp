@@ -2,16 +2,12 @@
 
 #include <algorithm>
 
-#include "devices/uart16550.h"
-#include "machine/machine.h"
-
 namespace rw::web {
 
-SerialLog::SerialLog(Machine& machine) : machine_(machine) {
-  machine_.uart().set_timed_output_observer([this](uint64_t icount, uint8_t byte) { take(icount, byte); });
+void SerialLog::update(const journal::OutputIndex& index) {
+  for (; taken_ < index.serial.size(); ++taken_) take(index.serial[taken_].icount, index.serial[taken_].byte);
+  full_from_ = index.serial_full_from;
 }
-
-SerialLog::~SerialLog() { machine_.uart().set_timed_output_observer(nullptr); }
 
 size_t SerialLog::first_at_or_after(uint64_t icount) const {
   return static_cast<size_t>(
@@ -20,10 +16,6 @@ size_t SerialLog::first_at_or_after(uint64_t icount) const {
 }
 
 void SerialLog::take(uint64_t icount, uint8_t byte) {
-  // Seen before (the machine went back and passes here again), or too much already.
-  if ((any_ && icount <= seen_to_) || truncated_) return;
-  any_ = true;
-  seen_to_ = icount;
   if (!have_partial_) {
     partial_ = Line{icount, icount, {}};
     have_partial_ = true;
@@ -36,12 +28,7 @@ void SerialLog::take(uint64_t icount, uint8_t byte) {
 
 void SerialLog::end_line(uint64_t icount) {
   partial_.icount = icount;
-  bytes_ += partial_.text.size() + sizeof(Line);
-  if (bytes_ > kMaxSerialLogBytes) {
-    truncated_ = true;
-  } else {
-    lines_.push_back(std::move(partial_));
-  }
+  lines_.push_back(std::move(partial_));
   partial_ = Line{};
   have_partial_ = false;
 }

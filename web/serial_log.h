@@ -1,8 +1,7 @@
-// The guest's serial output placed on the timeline: each line with the instruction count at
-// which it was written, for /api/serial. Output is deterministic, so a line written once is
-// written again at the same instruction whenever the machine passes there: only bytes beyond
-// the furthest point already seen are taken in, and the log covers the history as far as the
-// machine has ever run (a replay's lines appear as it is run, or sought through).
+// The guest's serial output as lines placed on the timeline, for /api/serial: built from the
+// output index (journal/recording_format.h, Timeline::outputs()), each line at the
+// instruction count of its newline. The index grows as a live run goes on; update() takes in
+// what it gained since.
 #pragma once
 
 #include <cstddef>
@@ -10,15 +9,10 @@
 #include <string>
 #include <vector>
 
-namespace rw {
-class Machine;
-}
+#include "journal/recording_format.h"
 
 namespace rw::web {
 
-// The log stops taking lines beyond these (a guest that prints without end must not use up
-// the host's memory); `truncated()` then says so.
-inline constexpr size_t kMaxSerialLogBytes = size_t{16} << 20;
 inline constexpr size_t kMaxSerialLineBytes = 4096;  // a longer line is cut into pieces
 
 class SerialLog {
@@ -29,32 +23,25 @@ class SerialLog {
     std::string text;     // without the newline
   };
 
-  // Observes `machine`'s UART from now on; stops when destroyed.
-  explicit SerialLog(Machine& machine);
-  ~SerialLog();
-  SerialLog(const SerialLog&) = delete;
-  SerialLog& operator=(const SerialLog&) = delete;
+  // Takes in the bytes `index` holds beyond those taken before (an index only grows).
+  void update(const journal::OutputIndex& index);
 
   const std::vector<Line>& lines() const { return lines_; }
   // The first line whose icount is at or after `icount` (lines().size() if none).
   size_t first_at_or_after(uint64_t icount) const;
-  // The furthest instruction count whose output has been seen.
-  uint64_t seen_to() const { return seen_to_; }
-  bool truncated() const { return truncated_; }
-  // Takes one byte written at `icount`; the UART's observer calls it (public for tests).
-  void take(uint64_t icount, uint8_t byte);
+  // The index stopped listing output from this instruction count on (journal::kNotFull: it
+  // did not).
+  uint64_t full_from() const { return full_from_; }
 
  private:
+  void take(uint64_t icount, uint8_t byte);
   void end_line(uint64_t icount);
 
-  Machine& machine_;
   std::vector<Line> lines_;
   Line partial_;
   bool have_partial_ = false;
-  bool any_ = false;
-  uint64_t seen_to_ = 0;
-  size_t bytes_ = 0;
-  bool truncated_ = false;
+  size_t taken_ = 0;  // bytes of the index taken in
+  uint64_t full_from_ = journal::kNotFull;
 };
 
 }  // namespace rw::web

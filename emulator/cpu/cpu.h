@@ -81,6 +81,24 @@ class CodeCache;
 struct Insn;
 struct DebugState;
 
+// What delivered an exception or interrupt (cpu/interrupts.h).
+enum class EventKind : uint8_t {
+  kException,  // a fault: returns to the faulting instruction
+  kSoftware,   // INT n, INT3, INTO: gate DPL is checked, returns after the instruction
+  kExternal,   // a hardware interrupt
+};
+
+// An exception or interrupt the CPU took, as Cpu::event_taken hears of it once its delivery
+// has succeeded (a delivery that faults is not taken: the fault it raised is delivered next).
+struct TakenEvent {
+  uint64_t icount = 0;      // the instruction boundary where it was taken
+  uint64_t return_rip = 0;  // the RIP its frame returns to (a fault: the faulting instruction)
+  uint32_t error = 0;       // the error code pushed, if has_error
+  uint8_t vector = 0;
+  EventKind kind = EventKind::kException;
+  bool has_error = false;
+};
+
 struct Cpu {
   // --- hot state first ---
   uint64_t gpr[17] = {};  // gpr[16] is always zero: the "no register" of address forms
@@ -138,6 +156,10 @@ struct Cpu {
   // icount when the state is past a delivery at this boundary: not the state a run to
   // icount gives (that stops before a boundary's deliveries). Not architectural.
   uint64_t delivered_at = ~uint64_t{0};
+  // Told of every exception and interrupt taken (interrupts.h), off the hot path; null when
+  // nobody listens (Machine::set_event_taken_observer).
+  void (*event_taken)(void* context, const TakenEvent& event) = nullptr;
+  void* event_taken_context = nullptr;
 
   // --- wiring ---
   PhysicalMemory* mem = nullptr;

@@ -94,10 +94,9 @@ Segment checked_stack_segment(Cpu& c, uint16_t ss, unsigned cpl) {
 
 }  // namespace
 
-void deliver_event(Cpu& c, uint8_t vector, EventKind kind, bool has_error, uint32_t error, uint64_t return_rip) {
-  c.halted = false;
-  c.delivered_at = c.icount;
-  if (!protected_mode(c)) return deliver_real_mode(c, vector, return_rip);
+namespace {
+
+void deliver_through_idt(Cpu& c, uint8_t vector, EventKind kind, bool has_error, uint32_t error, uint64_t return_rip) {
 
   const bool long_mode = c.long_mode();
   const uint32_t ext = kind == EventKind::kSoftware ? 0 : 1;
@@ -186,6 +185,18 @@ void deliver_event(Cpu& c, uint8_t vector, EventKind kind, bool has_error, uint3
   mark_descriptor_accessed(c, selector, code_desc);
   set_code_segment(c, selector, code_desc | (uint64_t{1} << 40), new_cpl);
   c.rip = c.next_rip = offset;
+}
+
+}  // namespace
+
+void deliver_event(Cpu& c, uint8_t vector, EventKind kind, bool has_error, uint32_t error, uint64_t return_rip) {
+  c.halted = false;
+  c.delivered_at = c.icount;
+  if (protected_mode(c))
+    deliver_through_idt(c, vector, kind, has_error, error, return_rip);
+  else
+    deliver_real_mode(c, vector, return_rip);
+  if (c.event_taken) c.event_taken(c.event_taken_context, TakenEvent{c.icount, return_rip, error, vector, kind, has_error});
 }
 
 namespace {

@@ -9,14 +9,8 @@
 
 namespace rw::cpu {
 
-enum class EventKind : uint8_t {
-  kException,  // a fault: returns to the faulting instruction
-  kSoftware,   // INT n, INT3, INTO: gate DPL is checked, returns after the instruction
-  kExternal,   // a hardware interrupt
-};
-
-// Deliver one event through the IDT. May itself raise GuestFault.
-// On return, cpu.rip and cpu.next_rip both hold the handler's address.
+// Deliver one event through the IDT (the IVT in real mode), then tell Cpu::event_taken. May
+// itself raise GuestFault. On return, cpu.rip and cpu.next_rip both hold the handler's address.
 void deliver_event(Cpu& cpu, uint8_t vector, EventKind kind, bool has_error, uint32_t error, uint64_t return_rip);
 
 // Deliver an exception raised at cpu.rip, escalating to #DF and to a triple fault

@@ -208,9 +208,11 @@ void Uart16550::transmit(uint8_t byte) {
   thr_interrupt_ = true;  // sent instantly, so THR is empty again
   if (loopback()) {
     receive(byte);
-  } else if (out_) {
-    if (output_observer_) output_observer_(byte);
-    if (timed_output_observer_) timed_output_observer_(clock_.read ? clock_.now() : 0, byte);
+    return;
+  }
+  // Sent on the line whether or not the host shows it.
+  if (output_observer_) output_observer_(clock_.read ? clock_.now() : 0, byte);
+  if (out_) {
     if (muted_) return;
     pending_output_.push_back(static_cast<char>(byte));
     if (byte == '\n' || pending_output_.size() >= kFlushThreshold) flush();

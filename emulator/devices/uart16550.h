@@ -65,12 +65,11 @@ class Uart16550 {
     return rx_head_ < kFifoSize && rx_count_ <= kFifoSize ? std::string() : std::string("uart: receive FIFO index out of range");
   }
 
-  // Sees every byte the guest transmits (the recorder hashes them). Not per instruction.
-  void set_output_observer(std::function<void(uint8_t)> observer) { output_observer_ = std::move(observer); }
-  // Sees every transmitted byte with the instruction count of the OUT that sent it (the web
-  // timeline places serial output on its timeline with it). Host-side, not machine state.
-  void set_timed_output_observer(std::function<void(uint64_t icount, uint8_t byte)> observer) {
-    timed_output_observer_ = std::move(observer);
+  // Sees every byte the guest transmits, with the instruction count of the OUT that sent it
+  // (the recorder hashes them and indexes them for the timeline). Not per instruction.
+  // Host-side, not machine state.
+  void set_output_observer(std::function<void(uint64_t icount, uint8_t byte)> observer) {
+    output_observer_ = std::move(observer);
   }
   // Transmitted bytes still reach the observers but not the output FILE: a live run replaying
   // its own past has shown that output already. Host-side, not machine state.
@@ -103,8 +102,7 @@ class Uart16550 {
 
   FILE* out_;
   uint16_t base_ = kCom1Base;
-  std::function<void(uint8_t)> output_observer_;
-  std::function<void(uint64_t, uint8_t)> timed_output_observer_;
+  std::function<void(uint64_t, uint8_t)> output_observer_;
   bool muted_ = false;
   std::string pending_output_;
   uint16_t divisor_ = 12;  // 9600 baud, as after a BIOS

@@ -251,6 +251,14 @@ RunResult Machine::deliver_stopped_exception() {
   return r;
 }
 
+void Machine::set_event_taken_observer(std::function<void(const cpu::TakenEvent&)> observer) {
+  event_taken_observer_ = std::move(observer);
+  cpu_.event_taken_context = this;
+  cpu_.event_taken = nullptr;
+  if (event_taken_observer_)
+    cpu_.event_taken = [](void* machine, const cpu::TakenEvent& e) { static_cast<Machine*>(machine)->event_taken_observer_(e); };
+}
+
 bool Machine::take_due_interrupt() {
   if (!cpu_.intr || !(cpu_.rflags_stored & cpu::rflags::IF) || cpu_.icount < cpu_.interrupt_shadow_until) return false;
   // The CPU delivers it at the top of its next run, and stops right after (before any

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -174,6 +175,10 @@ class Machine {
   Pit8254& pit() { return *pit_; }
   RtcCmos& rtc() { return *rtc_; }
 
+  // Told of every exception and interrupt the CPU takes, once delivered (cpu/interrupts.h:
+  // the journal's index of them). Empty: nobody, and a delivery costs one test.
+  void set_event_taken_observer(std::function<void(const cpu::TakenEvent&)> observer);
+
   // --- debugger support (the gdb stub and the timeline drive these) ---
   // Breakpoints, watchpoints and exception stops (cpu/debugger.h); created and armed on
   // first use.
@@ -224,6 +229,7 @@ class Machine {
   cpu::Cpu cpu_;
   std::unique_ptr<cpu::CodeCache> code_cache_;
   std::unique_ptr<Uart16550> uart_;
+  std::function<void(const cpu::TakenEvent&)> event_taken_observer_;
   std::unique_ptr<ResetControl> reset_control_;
   RunResult pending_;
   Scheduler scheduler_;

@@ -252,7 +252,7 @@ OldRecording record_as_version_3(const std::string& elf, const std::string& appe
   rec.header.recorded_at_unix_seconds = spec.host_time_unix_seconds;
   journal::Recorder recorder(m, rec.header.state_hash_interval, nullptr, HashAlgorithm::kLegacy);
   journal::legacy::ContentHash serial;
-  m.uart().set_output_observer([&serial](uint8_t b) { serial.update(&b, 1); });
+  m.uart().set_output_observer([&serial](uint64_t, uint8_t b) { serial.update(&b, 1); });
   m.add_external_source(&recorder);
   RunResult r;
   do r = m.run(m.cpu().icount + (uint64_t{1} << 24));

@@ -106,6 +106,16 @@ TEST(Trim, AWindowGoesThroughTheOriginalsStates) {
   EXPECT_EQ(o.status, kExitWindowEnd);
   EXPECT_EQ(straight->machine().cpu().icount, spec.to);
   EXPECT_GE(straight->replayer()->digests_checked(), 1u);
+
+  // The window's output index: the original's entries from its start up to (not at) its end.
+  const journal::OutputIndex& all = original->recording()->outputs;
+  const journal::OutputIndex& part = w->recording()->outputs;
+  std::vector<journal::CpuEvent> expected;
+  for (const journal::CpuEvent& e : all.cpu)
+    if (e.icount >= spec.from && e.icount < spec.to) expected.push_back(e);
+  EXPECT_GT(expected.size(), 10u);
+  EXPECT_LT(expected.size(), all.cpu.size());
+  EXPECT_EQ(part.cpu, expected);
 }
 
 TEST(Trim, RefusesWindowsNotWithinTheRecording) {

@@ -1,6 +1,8 @@
 // The request index in the file (REQS chunks) and the event numbering built on it.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -122,6 +124,70 @@ TEST(RequestIndexFile, ARequestChunkBreakingItsRulesIsDamage) {
     w.finish({1000000, 0, "done", 0, 0});
   }
   EXPECT_NE(read_recording(path2).damage.find("malformed request at instruction 100"), std::string::npos);
+}
+
+// The output index ('OUTS' chunks): written in pieces, read back whole; entries out of order,
+// after the index was full or after the recorded end are damage.
+TEST(OutputIndexFile, RoundTripsInChunksAndRefusesWhatBreaksItsRules) {
+  const Journal j;
+  const std::string path = ::testing::TempDir() + "outputs.rwd";
+  OutputIndex all;
+  {
+    RecordingWriter w(path, header());
+    for (uint64_t i = 0; i < RecordingWriter::kOutputsPerChunk + 10; ++i) {  // more than one chunk
+      all.serial.push_back({10 + i, static_cast<uint8_t>('a' + i % 26)});
+      w.append_serial(all.serial.back());
+    }
+    all.cpu.push_back({400, 0x1000, 0x12, 14, CpuEventKind::kException, true});
+    all.cpu.push_back({450, 0x2000, 0, 0x80, CpuEventKind::kSoftware, false});
+    for (const CpuEvent& e : all.cpu) w.append_cpu_event(e);
+    w.append_outputs_full(kNotFull, 460);
+    all.cpu_full_from = 460;
+    for (const Event& e : j.events) w.append(e);
+    w.finish({1000000, 0, "done", 0, 0});
+  }
+  const Recording rec = read_recording(path);
+  EXPECT_TRUE(rec.damage.empty()) << rec.damage;
+  EXPECT_EQ(rec.outputs.serial, all.serial);
+  EXPECT_EQ(rec.outputs.cpu, all.cpu);
+  EXPECT_EQ(rec.outputs.cpu_full_from, 460u);
+  EXPECT_EQ(rec.outputs.serial_full_from, kNotFull);
+  ASSERT_TRUE(rec.end.has_value());
+
+  const auto damage_of = [](const char* name, const std::function<void(RecordingWriter&)>& write, uint64_t end) {
+    const std::string p = ::testing::TempDir() + name;
+    {
+      RecordingWriter w(p, header());
+      write(w);
+      w.finish({end, 0, "done", 0, 0});
+    }
+    return read_recording(p).damage;
+  };
+  EXPECT_NE(damage_of("outputs-order.rwd",
+                      [](RecordingWriter& w) {
+                        w.append_cpu_event({500, 0, 0, 32, CpuEventKind::kExternal, false});
+                        w.append_cpu_event({499, 0, 0, 32, CpuEventKind::kExternal, false});
+                      },
+                      1000000)
+                .find("damaged output index chunk: CPU event at instruction 499 after one at 500"),
+            std::string::npos);
+  EXPECT_NE(damage_of("outputs-kind.rwd",
+                      [](RecordingWriter& w) { w.append_cpu_event({500, 0, 0, 32, static_cast<CpuEventKind>(7), false}); },
+                      1000000)
+                .find("malformed CPU event at instruction 500"),
+            std::string::npos);
+  EXPECT_NE(damage_of("outputs-full.rwd",
+                      [](RecordingWriter& w) {
+                        w.append_outputs_full(300, kNotFull);
+                        w.flush();
+                        w.append_serial({301, 'x'});
+                      },
+                      1000000)
+                .find("entries after the index was full"),
+            std::string::npos);
+  EXPECT_NE(damage_of("outputs-end.rwd", [](RecordingWriter& w) { w.append_serial({5000, 'x'}); }, 4000)
+                .find("the output index goes on to instruction 5000"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -138,5 +138,19 @@ TEST(RecordThenReplay, SameMachineMatchesDifferentMachineIsCaught) {
   EXPECT_EQ(c.cpu().icount, 1000u);
 }
 
+// The output index is bounded: past its size it lists nothing more and says from where.
+TEST(Recorder, TheOutputIndexIsBoundedAndSaysWhereItStopped) {
+  Machine m(small());
+  Recorder rec(m, 0, nullptr);
+  for (size_t i = 0; i < OutputIndex::kMaxCpuEvents + 5; ++i)
+    rec.record_cpu_event({100 + i, 0, 0, 32, CpuEventKind::kExternal, false});
+  rec.record_serial(7, 'x');
+  EXPECT_EQ(rec.outputs().cpu.size(), OutputIndex::kMaxCpuEvents);
+  EXPECT_EQ(rec.outputs().cpu.back().icount, 100 + OutputIndex::kMaxCpuEvents - 1);
+  EXPECT_EQ(rec.outputs().cpu_full_from, 100 + OutputIndex::kMaxCpuEvents);
+  ASSERT_EQ(rec.outputs().serial.size(), 1u);  // the serial part has room still
+  EXPECT_EQ(rec.outputs().serial_full_from, kNotFull);
+}
+
 }  // namespace
 }  // namespace rw::journal

@@ -40,7 +40,7 @@ struct Guest {
     c.serial_out = sink;  // output is seen through the observer; the UART writes only with a FILE
     c.rtc_base_unix_seconds = 1'700'000'000;
     m = std::make_unique<Machine>(c);
-    m->uart().set_output_observer([this](uint8_t b) { serial.push_back(static_cast<char>(b)); });
+    m->uart().set_output_observer([this](uint64_t, uint8_t b) { serial.push_back(static_cast<char>(b)); });
     if (spec.disks) {
       block::Disks::Images images;
       images[0] = block::BaseImage::open(kDiskDir + "/pattern-a.img");

@@ -11,6 +11,9 @@ const state = {
   events: [],
   serial: [],          // lines of serial output, placed
   serialKnown: -1,
+  exceptions: [],      // exceptions and software interrupts taken (the "exceptions" lane)
+  interrupts: [],      // external interrupts taken (the "interrupts" lane)
+  interruptsKnown: -1, // both together, as the API numbers them
   live: null,          // the latest WebSocket status
   view: { from: 0, to: 1 },
   selected: null,
@@ -102,6 +105,29 @@ async function loadSerial() {
   state.serialKnown = lines.length;
 }
 
+// Exceptions and interrupts taken (/api/interrupts): new ones only, as for events.
+async function loadInterrupts() {
+  let cursor = state.interruptsKnown > 0 ? state.interruptsKnown + 1 : null;
+  let known = Math.max(state.interruptsKnown, 0);
+  for (let page = 0; page < MAX_PAGES; ++page) {
+    const answer = await api("/api/interrupts" + (cursor ? `?cursor=${cursor}` : ""));
+    for (const x of answer.interrupts) {
+      (x.kind === "external" ? state.interrupts : state.exceptions).push(x);
+      known = x.number;
+    }
+    if (answer.next === null) break;
+    cursor = answer.next;
+  }
+  state.interruptsKnown = known;
+}
+
+// What hovering a drawn event shows: a serial line's text, what an interrupt was.
+function describe(e) {
+  if (e.text !== undefined) return e.text;
+  if (e.vector === undefined) return null;
+  return `${e.name}${e.error !== undefined ? ` (error ${e.error})` : ""}, returns to ${e.return_rip}`;
+}
+
 function historyEnd() {
   const end = state.live ? state.live.end : (state.summary ? state.summary.history.end : 1);
   return Math.max(end, 1);
@@ -117,7 +143,7 @@ function lanes() {
   for (const d of (state.summary ? state.summary.disks : [])) names.push(d.position);
   for (const lane of (state.byLane ? state.byLane.keys() : []))
     if (!names.includes(lane) && lane !== "serial input" && lane !== "debugger writes") names.push(lane);
-  names.push("serial output", "serial input", "debugger writes", "snapshots", "end");
+  names.push("serial output", "serial input", "debugger writes", "exceptions", "interrupts", "snapshots", "end");
   return names;
 }
 
@@ -158,6 +184,8 @@ function drawTimeline() {
   const columns = canvas.width - LABEL_WIDTH;
   const byLane = new Map(state.byLane || []);
   byLane.set("serial output", state.serial);
+  byLane.set("exceptions", state.exceptions);
+  byLane.set("interrupts", state.interrupts);
   for (const [lane, list] of byLane) {
     // Bars end at their delivery: those in view were delivered after from (or started before to).
     const first = lowerBound(list, state.view.from - (lane.endsWith("master") || lane.endsWith("slave") ? state.longestLatency : 0));
@@ -194,6 +222,8 @@ function drawTimeline() {
 
 function drawEvent(e, laneTop) {
   if (e.kind === "serial_output") return mark(xOf(e.icount), laneTop, "#07a", e);
+  if (e.kind === "exception" || e.kind === "software") return mark(xOf(e.icount), laneTop, "#b0306a", e);
+  if (e.kind === "external") return mark(xOf(e.icount), laneTop, "#3a8a3a", e);
   if (e.kind !== "disk_completion") return mark(xOf(e.icount), laneTop, "#555", e);
   const start = e.started !== undefined ? e.started : e.icount;
   const x0 = Math.max(xOf(start), LABEL_WIDTH), x1 = Math.max(xOf(e.icount), x0 + 2);
@@ -315,6 +345,7 @@ async function refresh() {
     await loadSummary();
     if (state.eventsKnown < 0 || state.live.events !== state.eventsKnown) await loadEvents();
     if (state.serialKnown < 0 || state.live.serial !== state.serialKnown) await loadSerial();
+    if (state.interruptsKnown < 0 || state.live.interrupts !== state.interruptsKnown) await loadInterrupts();
     updateHeader();
     draw();
     showError("");
@@ -337,6 +368,7 @@ function connect() {
     const before = state.live;
     state.live = status;
     const changed = !before || before.events !== status.events || before.serial !== status.serial ||
+                    before.interrupts !== status.interrupts ||
                     before.running !== status.running ||
                     before.debugger !== status.debugger || before.end !== status.end ||
                     before.can_seek !== status.can_seek;
@@ -376,18 +408,18 @@ function hitAt(x, y) {
   return best;
 }
 
-// Hovering a serial line shows its text.
+// Hovering a serial line shows its text; an exception or interrupt, what it was.
 function hover(e) {
   const tip = $("tip");
   const x = e.offsetX * canvas.width / canvas.clientWidth, y = e.offsetY;
-  // Every line under the pointer (zoomed out, several share a pixel), in order.
-  const lines = state.shapes.filter((s) => s.event.text !== undefined && x >= s.x0 && x <= s.x1 &&
+  // Everything under the pointer (zoomed out, several share a pixel), in order.
+  const lines = state.shapes.filter((s) => describe(s.event) !== null && x >= s.x0 && x <= s.x1 &&
                                            y >= s.y0 && y <= s.y1).map((s) => s.event);
   if (!lines.length) {
     tip.hidden = true;
     return;
   }
-  const shown = lines.slice(0, 12).map((l) => `${l.icount}: ${l.text}`);
+  const shown = lines.slice(0, 12).map((l) => `${l.icount}: ${describe(l)}`);
   if (lines.length > 12) shown.push(`(${lines.length - 12} more: zoom in)`);
   tip.textContent = shown.join("\n");
   tip.style.left = (e.pageX + 12) + "px";
@@ -429,6 +461,7 @@ window.rewindTimeline = {
       drawn: count, cursor: state.live ? state.live.icount : null, live: state.live,
       view: { ...state.view }, selected: state.selected,
       goDisabled: $("go").disabled, goWhy: $("go-why").textContent, serial: state.serial.length,
+      exceptions: state.exceptions.length, interrupts: state.interrupts.length,
       registers: $("registers").textContent,
     };
   },

@@ -81,14 +81,33 @@ def crash_demo():
                     f"the page has and draws the journal's {len(completions)} completions "
                     f"({s['completions']} known, {s['drawn'].get('disk_completion')} drawn)", json.dumps(s["drawn"]))
             t.check(s["cursor"] == 0 and not s["goDisabled"], "the cursor at 0; Go here allowed", str(s))
-            # Seek to the end first, so the serial log and the crash are on the page too.
+            # The serial output and the interrupts come from the recording's output index: on the
+            # page before anything ran.
+            _, serial, _ = web.get("/api/serial")
+            _, taken, _ = web.get("/api/interrupts")
+            external = [x for x in taken["interrupts"] if x["kind"] == "external"]
+            t.check(s["serial"] == len(serial["lines"]) > 0, "the page has the serial lines at once", str(s))
+            t.check("exceptions" in s["lanes"] and "interrupts" in s["lanes"] and
+                    s["interrupts"] == len(external) > 0 and s["drawn"].get("external") == len(external) and
+                    s["exceptions"] == len(taken["interrupts"]) - len(external),
+                    f"the page has and draws the {len(external)} interrupts taken", json.dumps(s["drawn"]))
+            # Hovering an interrupt says what it was.
+            irq = external[-1]
+            at = browser.evaluate(f"window.rewindTimeline.whereIs({irq['number']}, 'external')")
+            tip = None
+            if at:
+                browser.mouse("mouseMoved", at["x"], at["y"])
+                tip = browser.wait_for("!document.getElementById('tip').hidden && "
+                                       "document.getElementById('tip').textContent", timeout=5)
+            t.check(bool(tip) and f"{irq['icount']}: {irq['name']}, returns to {irq['return_rip']}" in tip.split("\n"),
+                    f"hovering an interrupt shows what it was ({irq['name']})", str(tip))
+            browser.mouse("mouseMoved", 5, 5)
+            # To the end, so the crash is where the cursor is.
             status, _, _ = web.post("/api/seek", {"icount": info["end"]})
-            t.check(status == 200, "seek to the end (the serial lines appear)")
-            browser.wait_for(f"window.rewindTimeline.state().cursor === {info['end']} && "
-                             "window.rewindTimeline.state().serial > 0")
+            t.check(status == 200, "seek to the end")
+            browser.wait_for(f"window.rewindTimeline.state().cursor === {info['end']}")
             browser.wait_for("window.rewindTimeline.state().registers.startsWith('icount')", timeout=5)
             # Hovering a serial line shows its text: the last one, the guest's panic.
-            _, serial, _ = web.get("/api/serial")
             last = serial["lines"][-1]
             at = browser.evaluate(f"window.rewindTimeline.whereIs({last['number']}, 'serial_output')")
             tip = None
