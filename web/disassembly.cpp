@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 #include "cpu/cpu.h"
 #include "cpu/registers.h"
@@ -79,6 +81,21 @@ void init_formatter(Formatter& f) {
   f.print_memory = set_hook(f.zydis, ZYDIS_FORMATTER_FUNC_FORMAT_OPERAND_MEM, print_memory);
 }
 
+// gdb (GNU) names six conditions otherwise than Zydis does: "je", "setne", "cmova", where
+// Zydis prints "jz", "setnz", "cmovnbe". The listing uses gdb's names.
+std::string gnu_condition_names(std::string text) {
+  static constexpr std::string_view kFamilies[] = {"j", "set", "cmov"};
+  static constexpr std::pair<std::string_view, std::string_view> kConditions[] = {
+      {"z", "e"}, {"nz", "ne"}, {"nbe", "a"}, {"nb", "ae"}, {"nle", "g"}, {"nl", "ge"}};
+  const std::string_view mnemonic = std::string_view(text).substr(0, text.find(' '));
+  for (std::string_view family : kFamilies) {
+    if (!mnemonic.starts_with(family)) continue;
+    for (const auto& [zydis, gnu] : kConditions)
+      if (mnemonic.substr(family.size()) == zydis) return text.replace(family.size(), zydis.size(), gnu);
+  }
+  return text;
+}
+
 }  // namespace
 
 Disassembly disassemble_at_pc(Machine& machine, size_t count) {
@@ -133,7 +150,7 @@ Disassembly disassemble_at_pc(Machine& machine, size_t count) {
                                                      decoded.operand_count_visible, text, sizeof text,
                                                      insn.address, &formatter))) {
       insn.bytes.assign(code.begin() + offset, code.begin() + offset + decoded.length);
-      insn.text = text;
+      insn.text = gnu_condition_names(text);
     } else {
       // As objdump does: one byte shown as not an instruction, and decoding goes on after it.
       insn.bytes = {code[offset]};

@@ -79,9 +79,12 @@ TEST_F(DisassemblyTest, ProtectedMode32BitInATTSyntaxAsGdbPrintsIt) {
                0x6A, 0xFF,                                   // push $-1
                0x8B, 0x45, 0xF8,                             // mov -8(%ebp), %eax
                0x0F, 0x04,                                   // not an instruction
-               0xFB, 0xF4});                                 // sti; hlt
+               0xFB, 0xF4,                                   // sti; hlt
+               0x75, 0x00,                                   // jnz, as gdb names it: jne
+               0x0F, 0x97, 0xC0,                             // setnbe %al: seta
+               0x0F, 0x4D, 0xC1});                           // cmovnl %ecx, %eax: cmovge
   machine.enter_multiboot(kEntry, 0x9500);
-  const Disassembly d = disassemble_at_pc(machine, 12);
+  const Disassembly d = disassemble_at_pc(machine, 14);
   EXPECT_EQ(d.note, "");
   const std::vector<std::string> expected = {
       "0x100000 b8 01 00 00 00  mov $0x1, %eax",
@@ -95,7 +98,9 @@ TEST_F(DisassemblyTest, ProtectedMode32BitInATTSyntaxAsGdbPrintsIt) {
       "0x10001b 0f  (bad)",
       "0x10001c 04 fb  add $0xfb, %al",  // decoding goes on at the next byte, as objdump's
       "0x10001e f4  hlt",
-      "0x10001f 00 00  add %al, (%eax)",
+      "0x10001f 75 00  jne 0x100021",
+      "0x100021 0f 97 c0  seta %al",
+      "0x100024 0f 4d c1  cmovge %ecx, %eax",
   };
   EXPECT_EQ(lines(d), expected);
 }
