@@ -59,11 +59,12 @@ ZyanStatus print_memory(const ZydisFormatter* zydis, ZydisFormatterBuffer* buffe
   return static_cast<const Formatter*>(context->user_data)->print_memory(zydis, buffer, context);
 }
 
-// Installs `hook`; returns the function it replaces (SetHook swaps them through its argument).
+// Installs `hook`; returns the function it replaces (SetHook swaps them through its
+// argument, a function passed as `const void*`).
 ZydisFormatterFunc set_hook(ZydisFormatter& f, ZydisFormatterFunction which, ZydisFormatterFunc hook) {
   const void* callback = reinterpret_cast<const void*>(hook);
   ZydisFormatterSetHook(&f, which, &callback);
-  return reinterpret_cast<ZydisFormatterFunc>(callback);
+  return reinterpret_cast<ZydisFormatterFunc>(const_cast<void*>(callback));
 }
 
 // AT&T as gdb prints it: lowercase hex without leading zeros, immediates unsigned
