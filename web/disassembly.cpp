@@ -139,9 +139,9 @@ Disassembly disassemble_at_pc(Machine& machine, size_t count) {
     const ZyanStatus status =
         offset < readable ? ZydisDecoderDecodeFull(&decoder, code.data() + offset, readable - offset, &decoded, operands)
                           : ZYDIS_STATUS_NO_MORE_DATA;
-    // Every read byte is used before this: `code` holds 15 bytes (the longest
-    // instruction) for each instruction still to list.
-    if (status == ZYDIS_STATUS_NO_MORE_DATA && readable < code.size()) {
+    // `code` has room for 15 bytes (the longest instruction) per instruction still to
+    // list: running out of bytes means running into memory that could not be read.
+    if (status == ZYDIS_STATUS_NO_MORE_DATA) {
       out.note = fmt::format("cannot access memory at 0x{:x}", (c.rip + readable) & ip_mask);
       break;
     }
