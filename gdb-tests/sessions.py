@@ -267,7 +267,7 @@ def monitor():
     out, r = session(["monitor help", "monitor icount", "stepi", "monitor icount", "break add", "continue",
                       "monitor info registers", "monitor stats", "monitor frobnicate", "kill"])
     t.expect_in_order(out, [
-        r"monitor commands:", r"catch exceptions on\|off",
+        r"monitor commands:", r"catch exceptions on\|off", r"^  web-follow \[on\|off\]",
         r"^icount 0$", r"^icount 1$",
         r"^rax\s+0x0*0*7\b|^rax\s+0x", r"^cr0\s+0x", r"^cr3\s+0x", r"^efer\s+0x", r"^gdtr\s+base 0x", r"^idtr\s+base 0x",
         r"^instructions retired: \d+", r"^speed: [\d.]+ MIPS", r"unimplemented-opcode #UDs: 0",

@@ -18,6 +18,19 @@ constexpr char kErrFailed[] = "E03";    // the target refused
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+// `monitor help` lists the target's commands, then this one, which the session answers
+// itself for whatever target it serves (Session::web_follow).
+constexpr char kWebFollowHelp[] =
+    "  web-follow [on|off]       whether the web timeline (--web) may move the guest while\n"
+    "                            gdb is stopped (stub/gdb/rewind.py turns it on); alone: did\n"
+    "                            the page move it since last asked\n";
+
 // "ADDR,LEN" (hex) followed by an optional terminator character and the rest.
 struct AddrLen {
   uint64_t addr = 0;
@@ -249,7 +262,8 @@ Session::Outcome Session::query(std::string_view p) {
     const std::string_view text_view(reinterpret_cast<const char*>(command->data()), command->size());
     if (text_view == "web-follow" || text_view.starts_with("web-follow "))
       return {Next::kReply, to_hex(web_follow(text_view.substr(10)))};
-    std::string text = ops->monitor(std::string_view(reinterpret_cast<const char*>(command->data()), command->size()));
+    std::string text = ops->monitor(text_view);
+    if (const std::string_view c = trim_blanks(text_view); c == "help" || c.empty()) text += kWebFollowHelp;
     if (text.empty()) return {Next::kReply, kOk};
     return {Next::kReply, to_hex(text)};
   }
@@ -354,8 +368,7 @@ Session::Outcome Session::handle(std::string_view p) {
 // `monitor web-follow on|off`: whether this debugger follows the web timeline's seeks;
 // `monitor web-follow`: where the page moved the machine since last asked, if it did.
 std::string Session::web_follow(std::string_view arg) {
-  while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);
-  while (!arg.empty() && (arg.back() == ' ' || arg.back() == '\n')) arg.remove_suffix(1);
+  arg = trim_blanks(arg);
   if (arg == "on" || arg == "off") {
     follows_page_ = arg == "on";
     page_moved_to_.reset();

@@ -11,6 +11,7 @@
 #include "journal/event_json.h"
 #include "session/session.h"
 #include "timeline/timeline.h"
+#include "web/disassembly.h"
 #include "web/limits.h"
 #include "web/request.h"
 
@@ -303,7 +304,17 @@ Response Api::state() const {
   regs["cr4"] = hex(c.cr4);
   regs["efer"] = hex(c.efer);
   const char* mode = c.code_size == cpu::CodeSize::k64 ? "64-bit" : c.code_size == cpu::CodeSize::k32 ? "32-bit" : "16-bit";
-  return json_response({{"icount", c.icount}, {"mode", mode}, {"cpl", c.cpl}, {"registers", regs}});
+  nlohmann::json j = {{"icount", c.icount}, {"mode", mode}, {"cpl", c.cpl}, {"registers", regs}};
+  const Disassembly d = disassemble_at_pc(session_.machine());
+  nlohmann::json listing = nlohmann::json::array();
+  for (const DisassembledInstruction& i : d.instructions) {
+    std::string bytes;
+    for (uint8_t b : i.bytes) bytes += fmt::format("{}{:02x}", bytes.empty() ? "" : " ", b);
+    listing.push_back({{"address", hex(i.address)}, {"bytes", bytes}, {"text", i.text}});
+  }
+  j["disassembly"] = std::move(listing);
+  if (!d.note.empty()) j["disassembly_note"] = d.note;
+  return json_response(j);
 }
 
 Response Api::seek(std::string_view body) {

@@ -5,7 +5,7 @@
 //   GET  /api/events?from=&to=&kind=&cursor=  journaled events, paged (next: the cursor to go on)
 //   GET  /api/serial?from=&to=&cursor=      the guest's serial output lines, placed, paged
 //   GET  /api/interrupts?from=&to=&kind=&cursor=  exceptions and interrupts taken, paged
-//   GET  /api/state                         registers at the current position
+//   GET  /api/state                         registers and the instructions at the current position
 //   POST /api/seek    {"icount": N}         move there (within the recorded history)
 //   POST /api/pause, /api/resume            a run without a debugger
 #pragma once

@@ -180,6 +180,11 @@ TEST_F(SessionTest, WebFollow) {
   EXPECT_EQ(monitor("web-follow off").rfind("web-follow: off", 0), 0u);
   EXPECT_FALSE(session.follows_page());
   EXPECT_EQ(monitor("web-followers"), "you said web-followers\n");  // the target's, not ours
+  // `monitor help`: the target's list, then web-follow.
+  const std::string help = monitor("help");
+  EXPECT_EQ(help.rfind("you said help\n  web-follow [on|off] ", 0), 0u) << help;
+  EXPECT_NE(monitor(" help\n").find("\n  web-follow [on|off] "), std::string::npos);
+  EXPECT_EQ(monitor("helper"), "you said helper\n");
 }
 
 TEST_F(SessionTest, ResumeActions) {

@@ -1,5 +1,6 @@
 // The page's panels beside the timeline (timeline.js, loaded after this file, owns `state`,
-// `$`, `api` and `label`): the I/O latency histogram and the registers at the cursor.
+// `$`, `api` and `label`): the I/O latency histogram, and the registers and instructions at
+// the cursor.
 "use strict";
 
 // I/O latency (request to delivery, in instructions), in power-of-two buckets.
@@ -34,6 +35,26 @@ function drawHistogram() {
                                     `power-of-two buckets (the label is the bucket's lower bound)`;
 }
 
+// The instructions from rip on, under the registers: the current one first, marked "=>" as
+// gdb's `x/i $pc` marks it; where memory cannot be read, the listing ends with why.
+function showDisassembly(s) {
+  const listing = s.disassembly || [];
+  const width = Math.max(0, ...listing.map((i) => i.address.length));
+  const lines = listing.map((insn, k) => {
+    const line = document.createElement("span");
+    line.className = k === 0 ? "insn current" : "insn";
+    line.textContent = `${k === 0 ? "=>" : "  "} ${insn.address.padEnd(width)}  ${insn.bytes.padEnd(20)}  ${insn.text}\n`;
+    return line;
+  });
+  if (s.disassembly_note) {
+    const note = document.createElement("span");
+    note.className = "note";
+    note.textContent = s.disassembly_note;
+    lines.push(note);
+  }
+  $("disassembly").replaceChildren(...lines);
+}
+
 // The registers where the machine is, fetched when the position changes (at most 5 a second).
 let registersFor = -1, registersTimer = null;
 function refreshRegistersSoon() {
@@ -50,8 +71,10 @@ function refreshRegistersSoon() {
       for (let i = 0; i < names.length; i += 4)
         rows.push(names.slice(i, i + 4).map((n) => `${n.padStart(6)} ${r[n].padEnd(18)}`).join(""));
       $("registers").textContent = `icount ${s.icount}, ${s.mode}, CPL ${s.cpl}\n` + rows.join("\n");
+      showDisassembly(s);
     } catch (e) {
       $("registers").textContent = String(e.message || e);
+      $("disassembly").replaceChildren();
     }
   }, 200);
 }

@@ -6,6 +6,7 @@ binary. Screenshots go to ARTIFACT_DIR.
 Usage: browser_test.py REWIND GUEST_DIR ARTIFACT_DIR SCENARIO"""
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -63,6 +64,28 @@ def click_and_go(browser, web, event):
     t.check(selected and selected.get("icount") == event["icount"] and selected.get("kind") == "disk_completion",
             f"a click on it selects completion #{event['number']} (or one delivered with it)", str(selected))
     browser.click_element("go")
+
+
+def disassembly_panel(browser, rip, timeout=5):
+    """The panel's instruction lines once its marked line is the one at `rip`, else None."""
+    return browser.wait_for(
+        "(() => { const marked = document.querySelectorAll('#disassembly .current');"
+        f" if (marked.length !== 1 || !marked[0].textContent.startsWith('=> {rip} ')) return null;"
+        " return [...document.querySelectorAll('#disassembly .insn')].map((l) => l.textContent); })()",
+        timeout=timeout)
+
+
+def check_disassembly_panel(browser, st):
+    """The registers panel lists /api/state's instructions, the one at rip first and marked."""
+    rip = st["registers"]["rip"]
+    lines = disassembly_panel(browser, rip)
+    listing = st["disassembly"]
+    t.check(bool(lines) and len(lines) == len(listing) and len(listing) > 1 and
+            all(line[:3] == ("=> " if k == 0 else "   ") and line[3:].split()[0] == i["address"] and
+                f" {i['bytes']} " in line and line.rstrip().endswith(i["text"])
+                for k, (line, i) in enumerate(zip(lines, listing))),
+            f"the panel shows the instructions from rip {rip}, that one first and marked",
+            f"{lines}\n{listing}")
 
 
 def crash_demo():
@@ -131,6 +154,7 @@ def crash_demo():
             t.check(bool(moved), "the cursor moved there (WebSocket)", str(browser.state()))
             browser.wait_for(f"window.rewindTimeline.state().registers.startsWith('icount {nested['icount']},')",
                              timeout=5)
+            check_disassembly_panel(browser, st)
             browser.screenshot("crash_demo_zoomed.png")
             t.check(not browser.errors, "no errors on the page", "\n".join(map(str, browser.errors)))
         finally:
@@ -185,6 +209,10 @@ def gdb_follow():
                     regs)
             out = gdb.cmd("monitor icount")
             t.check(f"icount {target['icount']}" in out, "monitor icount agrees", out)
+            check_disassembly_panel(browser, st)
+            pc = re.search(r"^=> (0x[0-9a-f]+)", gdb.cmd("x/i $pc"), re.M)
+            t.check(pc is not None and pc.group(1) == st["registers"]["rip"],
+                    "the panel's marked instruction is gdb's x/i $pc", str(pc and pc.group(0)))
             t.check(not browser.errors, "no errors on the page", "\n".join(map(str, browser.errors)))
         finally:
             if gdb:
