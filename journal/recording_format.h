@@ -182,7 +182,20 @@ struct OutputIndex {
   uint64_t cpu_full_from = kNotFull;
   static constexpr size_t kMaxSerialBytes = size_t{16} << 20;
   static constexpr size_t kMaxCpuEvents = size_t{4} << 20;
-  template <class A> void serialize(A& a) { a(bounded<9>(serial), bounded<23>(cpu), serial_full_from, cpu_full_from); }
+  // Instruction counts are stored as the difference from the entry before (the first's from
+  // 0): small numbers with zero high bytes, which lz4 packs far better than absolute counts.
+  template <class A> void save(A& a) const {
+    OutputIndex d = *this;
+    for (size_t i = d.serial.size(); i-- > 1;) d.serial[i].icount -= d.serial[i - 1].icount;
+    for (size_t i = d.cpu.size(); i-- > 1;) d.cpu[i].icount -= d.cpu[i - 1].icount;
+    a(bounded<9>(d.serial), bounded<23>(d.cpu), serial_full_from, cpu_full_from);
+  }
+  template <class A> void load(A& a) {
+    a(bounded<9>(serial), bounded<23>(cpu), serial_full_from, cpu_full_from);
+    // A sum that wraps is damage the reader's order check sees (an entry before the last).
+    for (size_t i = 1; i < serial.size(); ++i) serial[i].icount += serial[i - 1].icount;
+    for (size_t i = 1; i < cpu.size(); ++i) cpu[i].icount += cpu[i - 1].icount;
+  }
   bool empty() const { return serial.empty() && cpu.empty() && serial_full_from == kNotFull && cpu_full_from == kNotFull; }
 };
 
