@@ -88,6 +88,16 @@ def check_disassembly_panel(browser, st):
             f"{lines}\n{listing}")
 
 
+def hover_tip(browser, number, kind):
+    """Moves the pointer onto drawn event `number` of `kind`: the tooltip's text, or None."""
+    at = browser.evaluate(f"window.rewindTimeline.whereIs({number}, '{kind}')")
+    if not at:
+        return None
+    browser.mouse("mouseMoved", at["x"], at["y"])
+    return browser.wait_for("!document.getElementById('tip').hidden && "
+                            "document.getElementById('tip').textContent", timeout=5)
+
+
 def crash_demo():
     """The crash demo's recording replayed with --web: the disk lanes, exactly the journal's
     completions, a click on a completion and "Go here" seek there (the JSON API says so)."""
@@ -116,12 +126,7 @@ def crash_demo():
                     f"the page has and draws the {len(external)} interrupts taken", json.dumps(s["drawn"]))
             # Hovering an interrupt says what it was.
             irq = external[-1]
-            at = browser.evaluate(f"window.rewindTimeline.whereIs({irq['number']}, 'external')")
-            tip = None
-            if at:
-                browser.mouse("mouseMoved", at["x"], at["y"])
-                tip = browser.wait_for("!document.getElementById('tip').hidden && "
-                                       "document.getElementById('tip').textContent", timeout=5)
+            tip = hover_tip(browser, irq["number"], "external")
             t.check(bool(tip) and f"{irq['icount']}: {irq['name']}, returns to {irq['return_rip']}" in tip.split("\n"),
                     f"hovering an interrupt shows what it was ({irq['name']})", str(tip))
             browser.mouse("mouseMoved", 5, 5)
@@ -132,12 +137,7 @@ def crash_demo():
             browser.wait_for("window.rewindTimeline.state().registers.startsWith('icount')", timeout=5)
             # Hovering a serial line shows its text: the last one, the guest's panic.
             last = serial["lines"][-1]
-            at = browser.evaluate(f"window.rewindTimeline.whereIs({last['number']}, 'serial_output')")
-            tip = None
-            if at:
-                browser.mouse("mouseMoved", at["x"], at["y"])
-                tip = browser.wait_for("!document.getElementById('tip').hidden && "
-                                       "document.getElementById('tip').textContent", timeout=5)
+            tip = hover_tip(browser, last["number"], "serial_output")
             t.check(bool(tip) and f"{last['icount']}: {last['text']}" in tip.split("\n"),
                     f"hovering the last serial line shows its text ({last['text']!r})", str(tip))
             browser.mouse("mouseMoved", 5, 5)
