@@ -180,7 +180,7 @@ struct OutputIndex {
   // from the instruction count here on; kNotFull while it lists them all.
   uint64_t serial_full_from = kNotFull;
   uint64_t cpu_full_from = kNotFull;
-  static constexpr size_t kMaxSerialBytes = size_t{16} << 20;
+  static constexpr size_t kMaxSerialBytes = size_t{4} << 20;
   static constexpr size_t kMaxCpuEvents = size_t{4} << 20;
   // Instruction counts are stored as the difference from the entry before (the first's from
   // 0): small numbers with zero high bytes, which lz4 packs far better than absolute counts.
