@@ -128,7 +128,10 @@ int info_command(const InfoOptions& options) {
   fmt::print("format         version {}, {}, {} checksums\n", rec.version, human_bytes(rec.file_bytes),
              rec.hash_algorithm() == journal::HashAlgorithm::kXxh3 ? "XXH3" : "CRC-32");
   fmt::print("recorded by    rewind {}\n", h.rewind_version);
-  fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
+  if (h.guest.path.empty())
+    fmt::print("guest          none: booted from the primary master's boot sector\n");
+  else
+    fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);
   fmt::print("memory         {} MiB\n", h.memory_bytes >> 20);
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};

@@ -33,13 +33,15 @@ int main(int argc, char** argv) {
   rw::cli::RunOptions run_options;
   std::string memory_text = "128M";
   std::string max_instructions_text = "0";
-  CLI::App* run = app.add_subcommand("run", "Boot a Multiboot v1 kernel and run it until it stops");
+  CLI::App* run =
+      app.add_subcommand("run", "Boot a Multiboot v1 kernel (or, with none, the disk -hda) and run it until it stops");
   CLI::App* record = app.add_subcommand("record", "As run, and keep the recording in a file (-o) for replay");
   bool gdb_short = false;
   // `record` takes every option of `run`.
   for (CLI::App* cmd : {run, record}) {
-    cmd->add_option("guest", run_options.live.guest, "The kernel image (ELF32, ELF64 or a.out-kludge multiboot)")
-        ->required();
+    cmd->add_option("guest", run_options.live.guest,
+                    "The kernel image (ELF32, ELF64 or a.out-kludge multiboot); without one, the boot sector of -hda "
+                    "runs in real mode at 0000:7C00, with no BIOS");
     cmd->add_option("--append", run_options.live.append, "Kernel command line (the guest sees: PATH APPEND)");
     cmd->add_option("--memory", memory_text, "Guest RAM, 2M to 3G, e.g. 128M, 1G, 65536K (default 128M)");
     cmd->add_option("--serial", run_options.serial, "Where COM1 output goes: stdio (default) or a file");

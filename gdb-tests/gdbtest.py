@@ -28,7 +28,8 @@ class Rewind:
         if replay:
             cmd = [rewind, "replay", replay, "--gdb", f"127.0.0.1:{self.port}"]
         else:
-            cmd = [rewind, command, guest, "--gdb", f"127.0.0.1:{self.port}"]
+            # No guest: the machine boots the disk given with -hda (in extra).
+            cmd = [rewind, command] + ([guest] if guest else []) + ["--gdb", f"127.0.0.1:{self.port}"]
         if wait:
             cmd.append("--wait-gdb")
         if append:
@@ -84,7 +85,8 @@ def run_gdb(elf, port, commands, timeout=30, interrupt_after=None, connect=True,
         cmd += ["-ex", f"target remote 127.0.0.1:{port}"]
     for c in commands:
         cmd += ["-ex", c]
-    cmd.append(elf)
+    if elf:  # None: no program file (the commands may load symbols with symbol-file)
+        cmd.append(elf)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL)
     timers = []

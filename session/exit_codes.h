@@ -20,5 +20,6 @@ inline constexpr int kExitDivergence = 26;       // replay: the run differs from
 inline constexpr int kExitRecordingCutShort = 28;  // replay: the recording ends before the run did
 inline constexpr int kExitDiskSave = 20;         // --disk-writeback / --disk-save failed at the end
 inline constexpr int kExitWindowEnd = 30;        // replay: a trimmed recording's window ended (rewind trim)
+inline constexpr int kExitNoFirmware = 32;       // booted from a disk, the guest called the BIOS (there is none)
 
 }  // namespace rw::session

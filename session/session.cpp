@@ -104,6 +104,7 @@ int exit_status_for(const RunResult& result) {
     case cpu::StopReason::kHalted: return kExitHang;
     case cpu::StopReason::kTarget: return kExitInstructionLimit;
     case cpu::StopReason::kReset: return kExitReset;
+    case cpu::StopReason::kNoFirmware: return kExitNoFirmware;
     default: return kExitInternal;
   }
 }
@@ -118,13 +119,6 @@ void Session::build_machine(const std::string& guest, const std::string& append,
   config.serial_out = serial;
   config.rtc_base_unix_seconds = rtc_base;
   machine_ = std::make_unique<Machine>(config);
-  try {
-    const loader::BootImage boot = loader::load_multiboot_file(machine_->memory(), guest, append);
-    machine_->enter_multiboot(boot.entry, boot.multiboot_info);
-    is64_ = boot.format == loader::ImageFormat::kElf64;
-  } catch (const LoadError& e) {
-    throw SessionError(kExitBadImage, e.what());
-  }
   block::Disks::Images images;
   bool any = false;
   try {
@@ -136,11 +130,36 @@ void Session::build_machine(const std::string& guest, const std::string& append,
   } catch (const block::ImageError& e) {
     throw SessionError(kExitBadImage, e.what());
   }
+  if (guest.empty()) {
+    boot_from_disk(images[0].get(), disks.positions[0]);
+  } else {
+    try {
+      const loader::BootImage boot = loader::load_multiboot_file(machine_->memory(), guest, append);
+      machine_->enter_multiboot(boot.entry, boot.multiboot_info);
+      is64_ = boot.format == loader::ImageFormat::kElf64;
+    } catch (const LoadError& e) {
+      throw SessionError(kExitBadImage, e.what());
+    }
+  }
   if (!any) return;
   // Replaying, requests complete only when the journal says so: no host I/O, no faults.
   const block::FaultSpec faults =
       host_io && !disks.io_faults.empty() ? block::parse_fault_spec(disks.io_faults) : block::FaultSpec{};
   machine_->attach_disks(std::make_unique<block::Disks>(machine_->host_wakeup(), std::move(images), faults, host_io));
+}
+
+void Session::boot_from_disk(const block::BaseImage* disk, const std::string& path) {
+  if (!disk)
+    throw SessionError(kExitUsage, "no guest to run: give a kernel image, or a boot disk with -hda to boot from it");
+  uint8_t sector[512];
+  if (!disk->read(0, 1, sector))
+    throw SessionError(kExitBadImage, fmt::format("{}: cannot read its boot sector", path));
+  // As a PC's BIOS does: a disk is bootable when its first sector ends with 55 AA.
+  if (sector[510] != 0x55 || sector[511] != 0xAA)
+    throw SessionError(kExitBadImage,
+                       fmt::format("{}: not a bootable disk (its first sector does not end with the signature 55 AA)", path));
+  machine_->enter_boot_sector(sector);
+  is64_ = false;
 }
 
 void Session::make_timeline(const TimelineOptions& options) {

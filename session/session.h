@@ -134,6 +134,8 @@ class Session {
   Session();
   void build_machine(const std::string& guest, const std::string& append, uint64_t memory_bytes, FILE* serial,
                      int64_t rtc_base, const DiskSpec& disks, bool host_io);
+  // No kernel image: the machine boots `disk` (the primary master, -hda) as a PC would.
+  void boot_from_disk(const block::BaseImage* disk, const std::string& path);
   void make_timeline(const TimelineOptions& options);
 
   // Destroyed last: everything below refers to it.

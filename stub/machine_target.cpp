@@ -123,7 +123,7 @@ MachineTarget::MachineTarget(Machine& machine, bool is64, uint64_t max_instructi
     : machine_(machine),
       is64_(is64),
       limit_(max_instructions),
-      xml_(x86_target_xml(is64)),
+      xml_(x86_target_xml(is64, !(machine.cpu().cr0 & cpu::cr0::PE))),
       exit_status_(std::move(exit_status)) {}
 
 int MachineTarget::signal_for_vector(uint8_t vector) {
@@ -273,7 +273,8 @@ StopEvent MachineTarget::stop_for(const RunResult& r, bool stepping) {
       // triple fault (e.g. during an instruction fetch) reads as a segmentation fault.
       e = ended(StopEvent::terminated(delivered_signal_ ? delivered_signal_ : gdb_signal::kSigSegv));
       break;
-    case cpu::StopReason::kReset: e = ended(StopEvent::exited(exit_status_(r))); break;
+    case cpu::StopReason::kReset:
+    case cpu::StopReason::kNoFirmware: e = ended(StopEvent::exited(exit_status_(r))); break;
     case cpu::StopReason::kExit: e = ended(StopEvent::exited(r.exit_code & 0xFF)); break;
     case cpu::StopReason::kBreakpoint: {
       e.why = why_for_breakpoint(machine_.debugger().stop().address);
@@ -313,6 +314,7 @@ std::string MachineTarget::ending_text(const StopEvent& end, const RunResult& r)
                          end.exit_status);
     case cpu::StopReason::kReset: return fmt::format("asked for a reset (exit status {})", end.exit_status);
     case cpu::StopReason::kShutdown: return fmt::format("is dying: {}", r.message);
+    case cpu::StopReason::kNoFirmware: return fmt::format("ends: {} (exit status {})", r.message, end.exit_status);
     default: return r.message;
   }
 }

@@ -133,10 +133,14 @@ const std::vector<X86RegInfo>& x86_registers(bool is64) {
   return is64 ? k64 : k32;
 }
 
-std::string x86_target_xml(bool is64) {
+std::string x86_target_xml(bool is64, bool real_mode) {
   const auto& regs = x86_registers(is64);
   std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\">\n";
-  xml += is64 ? "  <architecture>i386:x86-64</architecture>\n" : "  <architecture>i386</architecture>\n";
+  // i8086 has i386's registers and disassembles 16-bit code. (gdb 13 keeps a description's
+  // i386 even after `set architecture i8086`, but switches between the two when the
+  // description says i8086.)
+  xml += is64 ? "  <architecture>i386:x86-64</architecture>\n"
+              : real_mode ? "  <architecture>i8086</architecture>\n" : "  <architecture>i386</architecture>\n";
   // A bare-metal guest: without this, gdb applies its host's default (GNU/Linux) to an ELF
   // that names no OS, and the i386 GNU/Linux register numbering has no room for fs_base.
   xml += "  <osabi>none</osabi>\n";

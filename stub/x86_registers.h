@@ -30,6 +30,9 @@ struct X86RegInfo {
 };
 
 const std::vector<X86RegInfo>& x86_registers(bool is64);
-std::string x86_target_xml(bool is64);
+// The target description gdb reads: amd64 or i386 registers; `real_mode` (a 32-bit target
+// that starts in real mode, as a disk's boot sector does) names the architecture i8086, so
+// that gdb disassembles 16-bit code (`set architecture i386` after the switch to protected mode).
+std::string x86_target_xml(bool is64, bool real_mode = false);
 
 }  // namespace rw::stub

@@ -51,6 +51,7 @@ enum class StopReason : uint8_t {
   kBreakpoint,    // about to execute an instruction at a debugger breakpoint
   kWatchpoint,    // an instruction touched a debugger watchpoint (it has completed)
   kException,     // an exception the debugger wants to see, not yet delivered
+  kNoFirmware,    // booted from a disk, the guest called a BIOS service (there is no BIOS)
 };
 
 namespace rflags {

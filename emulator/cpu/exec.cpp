@@ -264,6 +264,31 @@ void enter_multiboot_state(Cpu& c, uint32_t entry, uint32_t multiboot_info) {
   update_mode(c);
 }
 
+void enter_boot_sector_state(Cpu& c, uint16_t ip, uint8_t drive, uint16_t sp) {
+  c.cr0 = cr0::ET;
+  c.efer = 0;
+  c.cr4 = 0;
+  c.cr3 = 0;
+  for (unsigned s = ES; s <= GS; ++s) {
+    c.seg[s] = Segment{};
+    c.seg[s].attr = s == CS ? 0x9B : 0x93;  // present, accessed; code readable, data writable
+  }
+  c.cpl = 0;
+  c.gdtr = TableRegister{0, 0xFFFF};
+  c.idtr = TableRegister{0, 0x3FF};
+  c.tr = Segment{};
+  c.tr.attr = 0x8B;
+  c.ldtr = Segment{};
+  for (auto& r : c.gpr) r = 0;
+  c.gpr[RDX] = drive;
+  c.gpr[RSP] = sp;
+  set_rflags(c, 0x2);
+  c.rip = ip;
+  c.halted = false;
+  c.tlb.flush();
+  update_mode(c);
+}
+
 std::string shutdown_description(const Cpu& c) {
   static const char* const kNames[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(9)",
                                        "#TS", "#NP", "#SS", "#GP", "#PF", "#15",  "#MF", "#AC", "#MC", "#XM"};

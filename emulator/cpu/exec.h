@@ -21,6 +21,11 @@ StopReason run(Cpu& cpu, uint64_t target);
 // paging off, interrupts off, EAX = 0x2BADB002, EBX = multiboot info address.
 void enter_multiboot_state(Cpu& cpu, uint32_t entry, uint32_t multiboot_info);
 
+// A PC's state when its BIOS jumps to a disk's boot sector: real mode, CS:IP = 0000:`ip`,
+// every segment 0 with 64 KiB limits, DL = the boot drive, SP = `sp`, interrupts off, the
+// IVT at 0 (256 entries).
+void enter_boot_sector_state(Cpu& cpu, uint16_t ip, uint8_t drive, uint16_t sp);
+
 // Human-readable description of the last triple fault (address and exception chain).
 std::string shutdown_description(const Cpu& cpu);
 

@@ -55,6 +55,67 @@ void Machine::enter_multiboot(uint32_t entry, uint32_t multiboot_info) {
   cpu::enter_multiboot_state(cpu_, entry, multiboot_info);
 }
 
+namespace {
+
+// The port the BIOS stubs of a disk boot write their vector to (unused on a PC).
+constexpr uint16_t kFirmwareTrapPort = 0xEF;
+constexpr uint32_t kStubSegment = 0xF000, kStubOffset = 0xE000, kStubBytes = 16;
+
+// A vector's stub: the PIC's IRQs acknowledge and return; the others report and stop.
+std::vector<uint8_t> bios_stub(unsigned vector) {
+  const bool master_irq = vector >= 0x08 && vector <= 0x0F, slave_irq = vector >= 0x70 && vector <= 0x77;
+  if (master_irq) return {0x50, 0xB0, 0x20, 0xE6, 0x20, 0x58, 0xCF};  // push ax; mov al,20h; out 20h,al; pop ax; iret
+  if (slave_irq) return {0x50, 0xB0, 0x20, 0xE6, 0xA0, 0xE6, 0x20, 0x58, 0xCF};  // ... out 0A0h,al; out 20h,al ...
+  // mov al, vector; out kFirmwareTrapPort, al; cli; hlt; jmp $-2 (the out ends the run)
+  return {0xB0, static_cast<uint8_t>(vector), 0xE6, static_cast<uint8_t>(kFirmwareTrapPort), 0xFA, 0xF4, 0xEB, 0xFD};
+}
+
+}  // namespace
+
+void Machine::enter_boot_sector(const uint8_t (&sector)[512]) {
+  memory_.write(kBootSectorAddress, sector, sizeof sector);
+  for (unsigned v = 0; v < 256; ++v) {
+    const uint32_t offset = kStubOffset + v * kStubBytes;
+    const uint32_t ivt_entry = (kStubSegment << 16) | offset;
+    memory_.write(v * 4, &ivt_entry, 4);
+    const std::vector<uint8_t> stub = bios_stub(v);
+    memory_.write((kStubSegment << 4) + offset, stub.data(), stub.size());
+  }
+  io_.map(kFirmwareTrapPort, 1,
+          PortHandler{this, [](void*, uint16_t, unsigned) -> uint32_t { return 0xFF; },
+                      [](void* machine, uint16_t, unsigned, uint32_t value) {
+                        static_cast<Machine*>(machine)->request_no_firmware(static_cast<uint8_t>(value));
+                      }});
+  cpu::enter_boot_sector_state(cpu_, static_cast<uint16_t>(kBootSectorAddress), 0x80,
+                               static_cast<uint16_t>(kBootSectorAddress));
+}
+
+void Machine::request_no_firmware(uint8_t vector) {
+  if (pending_.reason != cpu::StopReason::kNone) return;
+  // The caller's return address is on top of its stack: IP, CS (the stub pushed nothing).
+  // An INT n (CD n) ends just before it; anything else (an exception, an IRQ at a vector
+  // the PIC does not use) is named by where it returns to.
+  uint16_t frame[2] = {0, 0};
+  const uint64_t sp = cpu_.seg[cpu::SS].base + (cpu_.gpr[cpu::RSP] & 0xFFFF);
+  if (memory_.contains(sp, sizeof frame)) memory_.read(sp, frame, sizeof frame);
+  const uint64_t int_at = (uint64_t{frame[1]} << 4) + static_cast<uint16_t>(frame[0] - 2);
+  uint8_t insn[2] = {0, 0};
+  if (memory_.contains(int_at, sizeof insn)) memory_.read(int_at, insn, sizeof insn);
+  pending_.reason = cpu::StopReason::kNoFirmware;
+  if (insn[0] == 0xCD && insn[1] == vector)
+    pending_.message = fmt::format(
+        "the guest called the BIOS (int 0x{:02x}, AH=0x{:02x}) at {:04x}:{:04x}, but a disk boots here without a BIOS: "
+        "the boot code must do its own I/O",
+        vector, (cpu_.gpr[cpu::RAX] >> 8) & 0xFF, frame[1], static_cast<uint16_t>(frame[0] - 2));
+  else
+    pending_.message = fmt::format(
+        "the guest took interrupt 0x{:02x} in real mode (returning to {:04x}:{:04x}), which has no handler: a disk "
+        "boots here without a BIOS",
+        vector, frame[1], frame[0]);
+  cpu_.stop_reason = cpu::StopReason::kNoFirmware;
+  cpu_.stop_requested = true;
+}
+
 void Machine::request_exit(uint32_t value) {
   // Only the first request counts: the guest stops at the end of this instruction.
   if (pending_.reason != cpu::StopReason::kNone) return;
@@ -197,6 +258,9 @@ RunResult Machine::run(uint64_t target) {
       break;
     case cpu::StopReason::kReset:
       result.message = "guest requested a reset";
+      break;
+    case cpu::StopReason::kNoFirmware:
+      result.message = "the guest called the BIOS";
       break;
     case cpu::StopReason::kExit:
       result.message = "guest exited";

@@ -73,6 +73,14 @@ class Machine {
   // Put the CPU in the state the Multiboot specification promises at the kernel entry.
   void enter_multiboot(uint32_t entry, uint32_t multiboot_info);
 
+  // Boot a disk as a PC's BIOS hands over to it, with no BIOS behind (docs/devices.md,
+  // "Booting from a disk"): `sector` (the first 512 bytes of the disk) at 0x7C00, real mode at
+  // 0000:7C00 with DL = 0x80. The IVT points every vector at a stub in F000:E000: those of the
+  // PIC's IRQs (0x08-0x0F, 0x70-0x77) acknowledge the PIC and return; any other (a BIOS
+  // service such as int 13h, or an exception) stops the guest (kNoFirmware) saying which.
+  static constexpr uint64_t kBootSectorAddress = 0x7C00;
+  void enter_boot_sector(const uint8_t (&sector)[512]);
+
   // Run until the instruction count reaches `target` or the machine stops by itself.
   RunResult run(uint64_t target);
   // Timers that fall due while the machine skips ahead (idle in HLT past masked timers) fire
@@ -86,6 +94,8 @@ class Machine {
   void request_reset(const char* how);
   // Something above the machine (a replay that diverged) stops the run with a reason.
   void request_stop(const std::string& message);
+  // The guest reached a BIOS stub of a disk boot: vector `vector` has no BIOS behind it.
+  void request_no_firmware(uint8_t vector);
 
   // The stop a device has asked for and run() has not reported yet (reason kNone if none).
   const RunResult& pending_stop() const { return pending_; }
