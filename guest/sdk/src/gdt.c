@@ -20,8 +20,12 @@ void tss_init(uintptr_t kernel_stack_top) {
     memset(&sdk_tss, 0, sizeof sdk_tss);
     tss_set_kernel_stack(kernel_stack_top);
     sdk_tss.iomap_base = sizeof sdk_tss;  // no I/O bitmap
-    uint64_t base = (uintptr_t)&sdk_tss;
-    uint64_t limit = sizeof sdk_tss - 1;
+    tss_load(&sdk_tss, sizeof sdk_tss - 1);
+}
+
+void tss_load(void* tss, uint32_t limit_bytes) {
+    uint64_t base = (uintptr_t)tss;
+    uint64_t limit = limit_bytes;
     // available 32/64-bit TSS (type 9), present, DPL 0
     sdk_gdt[GDT_TSS / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
                            (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);

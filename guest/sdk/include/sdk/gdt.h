@@ -38,6 +38,9 @@ extern struct tss sdk_tss;
 
 // Writes the TSS descriptor, sets the ring-0 stack and loads TR.
 void tss_init(uintptr_t kernel_stack_top);
+// Writes the TSS descriptor for a TSS of the guest's own (one with an I/O permission bitmap
+// after it, say) whose last byte is at `tss` + `limit`, and loads TR with it.
+void tss_load(void* tss, uint32_t limit);
 void tss_set_kernel_stack(uintptr_t top);
 #ifdef __x86_64__
 void tss_set_ist(int n, uintptr_t top);  // n = 1..7
