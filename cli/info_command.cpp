@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/guest_time.h"
+#include "machine/machine.h"
 #include "session/exit_codes.h"
 #include "journal/event_index.h"
 #include "journal/event_json.h"
@@ -134,6 +135,7 @@ int info_command(const InfoOptions& options) {
     fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);
   fmt::print("memory         {} MiB\n", h.memory_bytes >> 20);
+  fmt::print("devices        {} (as this rewind builds the machine)\n", kPcDevices);
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty())

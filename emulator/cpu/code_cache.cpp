@@ -129,4 +129,18 @@ const TraceEntry& CodeCache::build_once(Cpu& cpu, uint64_t phys) {
 
 void invalidate_code(Cpu& cpu, uint64_t, unsigned) { cpu.code->flush(cpu); }
 
+void put_back_stand_in(Cpu& cpu) {
+  cpu.stand_in->fn = cpu.stand_in_saved;
+  cpu.stand_in = nullptr;
+}
+
+void stop_trace_after_current(Cpu& cpu) {
+  if (!cpu.trace_begin || !cpu.current || cpu.stand_in) return;
+  Insn* next = const_cast<Insn*>(cpu.current) + 1;
+  if (next <= cpu.trace_begin || next >= cpu.trace_end) return;
+  cpu.stand_in = next;
+  cpu.stand_in_saved = next->fn;
+  next->fn = stop_trace;
+}
+
 }  // namespace rw::cpu

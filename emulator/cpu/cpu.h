@@ -12,6 +12,7 @@
 namespace rw {
 class PhysicalMemory;
 class IoBus;
+class MmioBus;
 }
 
 namespace rw::cpu {
@@ -165,6 +166,7 @@ struct Cpu {
   // --- wiring ---
   PhysicalMemory* mem = nullptr;
   IoBus* io = nullptr;
+  MmioBus* mmio = nullptr;  // device registers outside RAM (slow path only); may be null
   CodeCache* code = nullptr;
   DebugState* debug = nullptr;  // only while a debugger has something set
   // The instruction running now (set by each handler as it starts): where a fault or a
@@ -173,6 +175,11 @@ struct Cpu {
   const Insn* current = nullptr;
   Insn* trace_begin = nullptr;
   Insn* trace_end = nullptr;
+  // A device register write inside a trace ends the trace after its instruction: the
+  // instruction after it runs a stand-in that leaves the trace, and its handler is put
+  // back here when the trace is left (stop_trace_after_current, code_cache.cpp).
+  Insn* stand_in = nullptr;
+  void (*stand_in_saved)(Cpu&, const Insn&) = nullptr;
 
   bool long_mode() const { return efer & efer::LMA; }
   bool paging() const { return cr0 & cr0::PG; }

@@ -97,11 +97,13 @@ bool fault_in_trace(Cpu& c, const GuestFault& f) {
   try {
     begin->fn(c, *begin);  // runs on to the sentinel or a taken branch
   } catch (const GuestFault& f) {
+    restore_stand_in(c);
     c.rip = start_rip + c.current->off;
     c.icount += c.current->idx;
     stop = fault_in_trace(c, f);
     return false;
   } catch (const TraceStop&) {
+    restore_stand_in(c);
     c.rip = start_rip + c.current->off;
     c.icount += c.current->idx;
     c.trace_begin = c.trace_end = nullptr;

@@ -1,5 +1,6 @@
 #include "cpu/mmu.h"
 
+#include "core/mmio_bus.h"
 #include "cpu/debug.h"
 #include "cpu/fault.h"
 #include "memory/physical_memory.h"
@@ -158,13 +159,20 @@ T phys_read(Cpu& cpu, uint64_t pa) {
     std::memcpy(&v, mem.host(pa), sizeof(T));
     return v;
   }
+  // Device registers (never in the TLB, so only this slow path gets here).
+  if (cpu.mmio) return static_cast<T>(cpu.mmio->read(pa, sizeof(T)));
   return static_cast<T>(~T{0});
 }
 
 template <class T>
 void phys_write(Cpu& cpu, uint64_t pa, T value) {
   PhysicalMemory& mem = *cpu.mem;
-  if (!mem.contains(pa, sizeof(T))) return;
+  if (!mem.contains(pa, sizeof(T))) {
+    // A device register: what the write changes (an interrupt raised by an EOI or a self
+    // IPI, a timer armed) is seen at the next instruction boundary.
+    if (cpu.mmio && cpu.mmio->write(pa, sizeof(T), value)) stop_trace_after_current(cpu);
+    return;
+  }
   std::memcpy(mem.host(pa), &value, sizeof(T));
   mem.mark_page_written(pa >> 12);
   uint64_t off = pa & 4095;

@@ -24,6 +24,15 @@ template <class T> void phys_write(Cpu& cpu, uint64_t pa, T value);
 
 // Called when a write hits a 128-byte chunk holding decoded code (code_cache.cpp).
 void invalidate_code(Cpu& cpu, uint64_t pa, unsigned len);
+// Leave the running trace after the current instruction (a device register was written);
+// a no-op outside a trace or at its last instruction, where the trace ends anyway.
+void stop_trace_after_current(Cpu& cpu);
+// Puts back the handler stop_trace_after_current replaced: called where a trace is left early.
+void put_back_stand_in(Cpu& cpu);
+inline void restore_stand_in(Cpu& cpu) {
+  if (cpu.stand_in) [[unlikely]]
+    put_back_stand_in(cpu);
+}
 
 inline bool user_mode(const Cpu& cpu) { return cpu.cpl == 3; }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "cpu/cpuid.h"
 #include "cpu/handlers.h"
 #include "cpu/interrupts.h"
 #include "cpu/operands.h"
@@ -52,7 +53,7 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: no x87, no SSE, no APIC yet.
+// What CPUID says is exactly what we implement: no x87, no SSE; the local APIC (xAPIC).
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
   uint32_t sub = static_cast<uint32_t>(c.gpr[RCX]);
@@ -64,10 +65,8 @@ void cpuid(Cpu& c, const Insn&) {
   switch (leaf) {
     case 0: return set_abcd(c, 7, v[0], v[2], v[1]);
     case 1: {
-      constexpr uint32_t edx = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) |
-                               (1u << 13) | (1u << 15) | (1u << 16) | (1u << 17);
       constexpr uint32_t ecx = (1u << 13) | (1u << 23) | (1u << 31);
-      return set_abcd(c, 0x000006F1, (1u << 16) | (8u << 8), ecx, edx);
+      return set_abcd(c, kCpuidSignature, (1u << 16) | (8u << 8), ecx, kCpuidFeaturesEdx);
     }
     case 0x80000000: return set_abcd(c, 0x80000008, 0, 0, 0);
     case 0x80000001: {

@@ -86,6 +86,7 @@ void Pic8259::update() {
   set_input(chips_[kMaster], 2, int_out_[kSlave]);
   if (pending_irq(chips_[kMaster], true) >= 0) int_out_[kMaster] = true;
   intr_ = int_out_[kMaster];
+  if (listener_) listener_(listener_context_);
 }
 
 uint8_t Pic8259::acknowledge() {

@@ -74,6 +74,12 @@ class Pic8259 {
   // for the slave's lines the cascade not masked either).
   bool can_interrupt(unsigned irq) const;
 
+  // Called whenever the INT output may have changed (the local APIC decides where it goes).
+  void set_output_listener(void (*listener)(void*), void* context) {
+    listener_ = listener;
+    listener_context_ = context;
+  }
+
   const Chip& chip(int n) const { return chips_[n]; }
   bool int_output() const { return int_out_[kMaster]; }
 
@@ -94,6 +100,8 @@ class Pic8259 {
   Chip chips_[2];
   bool int_out_[2] = {false, false};  // INT outputs, latched until acknowledged
   bool& intr_;
+  void (*listener_)(void*) = nullptr;
+  void* listener_context_ = nullptr;
 };
 
 }  // namespace rw

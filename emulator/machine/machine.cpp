@@ -13,6 +13,8 @@
 #include "block/disks.h"
 #include "devices/ata.h"
 #include "devices/debug_exit.h"
+#include "devices/io_apic.h"
+#include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/post_port.h"
@@ -32,6 +34,7 @@ Machine::Machine(const MachineConfig& config)
       reset_control_(std::make_unique<ResetControl>(stop_request_)) {
   cpu_.mem = &memory_;
   cpu_.io = &io_;
+  cpu_.mmio = &mmio_;
   cpu_.code = code_cache_.get();
 
   uart_->attach(io_);
@@ -170,7 +173,7 @@ uint64_t Machine::next_event_deadline() const {
 // While the CPU idles in HLT, timers whose IRQ is masked cannot wake it: skip to the
 // first one that can (the others fire on the way, in order).
 uint64_t Machine::next_wake_deadline() const {
-  uint64_t next = pic_ ? scheduler_.next_wake_deadline([this](unsigned irq) { return pic_->can_interrupt(irq); })
+  uint64_t next = pic_ ? scheduler_.next_wake_deadline([this](unsigned irq) { return isa_irq_can_interrupt(irq); })
                        : scheduler_.next_deadline();
   for (const ExternalSource* s : sources_) next = std::min(next, s->next_deadline());
   return next;

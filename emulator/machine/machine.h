@@ -12,6 +12,7 @@
 
 #include "core/external_source.h"
 #include "core/io_bus.h"
+#include "core/mmio_bus.h"
 #include "core/irq_line.h"
 #include "core/scheduler.h"
 #include "core/stop_request.h"
@@ -29,6 +30,8 @@ struct WordDescription;
 class Uart16550;
 class ResetControl;
 class Pic8259;
+class LocalApic;
+class IoApic;
 class Pit8254;
 class RtcCmos;
 class AtaController;
@@ -44,6 +47,11 @@ struct MachineConfig {
   // at construction (see Machine::config()); the machine itself never reads the host clock.
   std::optional<int64_t> rtc_base_unix_seconds;
 };
+
+// The devices the machine has, for `rewind info` and `--stats` (docs/devices.md).
+inline constexpr const char* kPcDevices =
+    "8259A PIC pair, 8254 PIT, CMOS RTC, 16550A UART (COM1), ATA (2 channels), local APIC (0xFEE00000), "
+    "I/O APIC (0xFEC00000), IMCR, isa-debug-exit; MP tables";
 
 inline constexpr int64_t kDefaultRtcBaseUnixSeconds = 946'684'800;  // 2000-01-01 00:00:00 UTC
 
@@ -64,6 +72,7 @@ class Machine {
   PhysicalMemory& memory() { return memory_; }
   const PhysicalMemory& memory() const { return memory_; }
   IoBus& io() { return io_; }
+  MmioBus& mmio() { return mmio_; }
   cpu::Cpu& cpu() { return cpu_; }
   const MachineConfig& config() const { return config_; }
   // The guest time now, also in the middle of an instruction's I/O: the count of that
@@ -182,6 +191,8 @@ class Machine {
   // --- PC devices ---
   Uart16550& uart() { return *uart_; }
   Pic8259& pic() { return *pic_; }
+  LocalApic& local_apic() { return *lapic_; }
+  IoApic& io_apic() { return *ioapic_; }
   Pit8254& pit() { return *pit_; }
   RtcCmos& rtc() { return *rtc_; }
 
@@ -235,6 +246,7 @@ class Machine {
   MachineConfig config_;
   PhysicalMemory memory_;
   IoBus io_;
+  MmioBus mmio_;
   StopRequest stop_request_;  // for devices: request_exit and request_reset
   cpu::Cpu cpu_;
   std::unique_ptr<cpu::CodeCache> code_cache_;
@@ -268,10 +280,14 @@ class Machine {
   std::unique_ptr<cpu::DebugState> debug_;
   // Interrupt controller, timer and clock (devices/pic8259, pit8254, rtc_cmos).
   std::unique_ptr<Pic8259> pic_;
+  std::unique_ptr<LocalApic> lapic_;
+  std::unique_ptr<IoApic> ioapic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<RtcCmos> rtc_;
   bool replan_ = false;  // a timer was armed inside the current CPU run (Scheduler::on_early_timer)
   void wire_pc_devices();
+  // Whether ISA line `irq` could interrupt the CPU now (through the 8259s or the I/O APIC).
+  bool isa_irq_can_interrupt(unsigned irq) const;
   // Last: destroyed first, so host I/O workers stop while the wakeup they ring still exists.
   std::unique_ptr<AtaController> ata_;
   std::unique_ptr<block::Disks> disks_;

@@ -20,6 +20,8 @@
 #include "cpu/debug.h"
 #include "cpu/registers.h"
 #include "devices/ata.h"
+#include "devices/io_apic.h"
+#include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/reset_control.h"
@@ -83,6 +85,8 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
     visit(kDiskNames[p], held.disks[p]);
   }
   visit("pic", *pic_);
+  visit("local-apic", *lapic_);
+  visit("io-apic", *ioapic_);
   visit("pit", *pit_);
   visit("rtc", *rtc_);
   visit("uart", *uart_);
@@ -93,7 +97,7 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
 
 namespace {
 
-constexpr uint32_t kFormatVersion = 3;  // 2: without the loop's target; 3: named fields, no next_rip
+constexpr uint32_t kFormatVersion = 4;  // 2: without the loop's target; 3: named fields, no next_rip; 4: APICs
 
 bool page_is_zero(const uint8_t* p) {
   uint64_t acc = 0;
@@ -230,7 +234,7 @@ std::string Machine::load_device_parts(const std::string& devices, HeldDevicePar
         held.disks[2 * c + 1].present ? &held.disks[2 * c + 1].snapshot : nullptr};
     if (std::string why = ata_->channel(c).check_state(units); !why.empty()) return "Machine::restore_state: " + why;
   }
-  for (const std::string& why : {pic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
+  for (const std::string& why : {pic_->check_state(), lapic_->check_state(), ioapic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
     if (!why.empty()) return "Machine::restore_state: " + why;
   return {};
 }

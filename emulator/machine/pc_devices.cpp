@@ -1,12 +1,17 @@
 // The interrupt controller, timer and clock of the PC, and how they hang together:
-// PIC -> CPU INTR, devices -> Machine::set_irq -> PIC, device timers -> Scheduler.
+// devices -> Machine::set_irq -> PIC and I/O APIC; PIC -> (IMCR or LINT0) and I/O APIC -> local
+// APIC -> CPU INTR; device timers -> Scheduler; the MP tables SeaBIOS would leave (mp_tables.h).
 
+#include "cpu/cpuid.h"
 #include "cpu/insn.h"
+#include "devices/io_apic.h"
+#include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 #include "machine/machine.h"
+#include "machine/mp_tables.h"
 
 namespace rw {
 
@@ -27,6 +32,11 @@ uint64_t exact_icount(const void* cpu) {
 
 uint64_t Machine::exact_icount() const { return rw::exact_icount(&cpu_); }
 
+bool Machine::isa_irq_can_interrupt(unsigned irq) const {
+  return (pic_->can_interrupt(irq) && lapic_->pic_reaches_cpu()) ||
+         (ioapic_->can_interrupt(IoApic::pin_of_isa_irq(irq)) && lapic_->software_enabled());
+}
+
 IrqLine Machine::irq_line(unsigned irq) {
   return IrqLine{[](void* machine, unsigned line, bool level) { static_cast<Machine*>(machine)->set_irq(line, level); },
                  this, irq};
@@ -46,11 +56,25 @@ void Machine::wire_pc_devices() {
       this);
 
   const GuestClock clock{rw::exact_icount, &cpu_};
-  pic_ = std::make_unique<Pic8259>(cpu_.intr);
+  // The local APIC owns INTR: its own interrupts, and the 8259's output when it gets through.
+  lapic_ = std::make_unique<LocalApic>(cpu_.intr, cpu_.apic_base, scheduler_, clock);
+  ioapic_ = std::make_unique<IoApic>(*lapic_);
+  ioapic_->attach(mmio_);
+  lapic_->connect_eoi(IoApic::eoi_thunk, ioapic_.get());
+  pic_ = std::make_unique<Pic8259>(lapic_->pic_output());
+  pic_->set_output_listener([](void* apic) { static_cast<LocalApic*>(apic)->pic_changed(); }, lapic_.get());
   pic_->attach(io_);
-  attach_interrupt_controller(Pic8259::set_irq_thunk, pic_.get());
-  cpu_.acknowledge_interrupt = Pic8259::acknowledge_thunk;
-  cpu_.interrupt_controller = pic_.get();
+  lapic_->connect_pic(Pic8259::acknowledge_thunk, pic_.get());
+  // Every ISA line goes to both the 8259s and the I/O APIC, as on a PC.
+  attach_interrupt_controller(
+      [](void* machine, unsigned irq, bool level) {
+        auto* m = static_cast<Machine*>(machine);
+        m->pic_->set_irq(irq, level);
+        m->ioapic_->set_pin(IoApic::pin_of_isa_irq(irq), level);
+      },
+      this);
+  cpu_.acknowledge_interrupt = LocalApic::acknowledge_thunk;
+  cpu_.interrupt_controller = lapic_.get();
 
   pit_ = std::make_unique<Pit8254>(scheduler_, clock, irq_line(0));
   pit_->attach(io_);
@@ -61,9 +85,15 @@ void Machine::wire_pc_devices() {
 
   uart_->connect(scheduler_, clock, irq_line(4));
 
+  // Last, so that the older devices' timers keep their order (ties fire in it).
+  lapic_->attach(io_, mmio_);
+
   // What the guest finds after the BIOS, as on QEMU with SeaBIOS.
   pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);
   pit_->bios_setup();
+  lapic_->bios_setup();
+  ioapic_->bios_setup(kMpIoApicId);
+  write_mp_tables(memory_, cpu::kCpuidSignature, cpu::kCpuidFeaturesEdx);
 
 }
 

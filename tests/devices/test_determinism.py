@@ -31,7 +31,7 @@ def check(ok, what):
     failures += not ok
 
 
-for guest in ["timer32", "timer64", "pic32", "rtc64", "time_exact32"]:
+for guest in ["timer32", "timer64", "pic32", "rtc64", "time_exact32", "apic32", "apic_exact32", "mptable32"]:
     a, b = run(guest), run(guest)
     check(a[0] == b[0] == 1 and a[1] == b[1] and a[2] == b[2] and a[2] is not None,
           f"{guest}: twice the same: status {a[0]}/{b[0]}, {a[2]}/{b[2]} instructions")

@@ -170,6 +170,14 @@ TEST(MachineState, TimerInterruptsInFlight64) { round_trip({"timer64.elf", "", f
 TEST(MachineState, TimerInterruptsInFlight32) { round_trip({"timer32.elf", "", false, ""}, 5'000'000, 5'000'000'000); }
 TEST(MachineState, RtcClockAndPeriodicInterrupts) { round_trip({"rtc32.elf", "", false, ""}, 20'000'000, 3'000'000'000); }
 TEST(MachineState, PicGuest) { round_trip({"pic64.elf", "", false, ""}, 1'000'000, 5'000'000'000); }
+// The local APIC's timer, IRR/ISR and the IMCR, at points through the apic guest's tests;
+// the I/O APIC's remote IRR with disk interrupts in flight.
+TEST(MachineState, LocalApicEarly) { round_trip({"apic32.elf", "", false, ""}, 300'000, 5'000'000'000); }
+TEST(MachineState, LocalApicTimers) { round_trip({"apic32.elf", "", false, ""}, 20'000'000, 5'000'000'000); }
+TEST(MachineState, LocalApicLate) { round_trip({"apic32.elf", "", false, ""}, 100'000'000, 5'000'000'000); }
+TEST(MachineState, IoApicWithDiskInterrupts) {
+  round_trip({"ioapic32.elf", "", true, ""}, 150'000, 2'000'000'000, /*want_in_flight=*/true);
+}
 TEST(MachineState, PagingAndLongMode) { round_trip({"paging64.elf", "", false, ""}, 200'000, 5'000'000'000); }
 
 TEST(MachineState, UartInputPolledAndByInterrupt) {
@@ -334,6 +342,9 @@ TEST(MachineState, DiskContentsAreDigestedIncrementally) {
 
 TEST(MachineState, EverySavedFieldIsDigestedWithDisksInFlight) {
   every_field_changes_the_digest({"disktest.elf", "irq=1", true, ""}, 2'000'000, /*want_in_flight=*/true);
+}
+TEST(MachineState, EverySavedFieldIsDigestedWithTheApics) {
+  every_field_changes_the_digest({"apic32.elf", "", false, ""}, 20'000'000, false);
 }
 TEST(MachineState, EverySavedFieldIsDigestedWithUartInput) {
   every_field_changes_the_digest({"serial_echo64.elf", "", false, "some input\nmore\n"}, 60'000, false);

@@ -1,0 +1,15 @@
+// What CPUID leaf 1 reports: the processor signature and the EDX feature bits, which the
+// BIOS's MP table repeats (machine/mp_tables.h).
+#pragma once
+
+#include <cstdint>
+
+namespace rw::cpu {
+
+inline constexpr uint32_t kCpuidSignature = 0x000006F1;
+// FPU-less: DE, PSE, TSC, MSR, CX8, APIC, SEP, PGE, CMOV, PAT, PSE-36.
+inline constexpr uint32_t kCpuidFeaturesEdx = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+                                              (1u << 9) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) |
+                                              (1u << 17);
+
+}  // namespace rw::cpu
