@@ -133,7 +133,7 @@ class Session {
  private:
   Session();
   void build_machine(const std::string& guest, const std::string& append, uint64_t memory_bytes, FILE* serial,
-                     int64_t rtc_base, const DiskSpec& disks, bool host_io);
+                     int64_t rtc_base, const DiskSpec& disks, bool host_io, bool keyboard_and_cga = true);
   void make_timeline(const TimelineOptions& options);
 
   // Destroyed last: everything below refers to it.

@@ -2,8 +2,10 @@
 //  - 0xFE ("pulse reset line") to the keyboard controller's command port 0x64;
 //  - a write with bit 2 set to the PIIX reset control register at 0xCF9 (0x06 or 0x0E).
 // Either stops the machine and reports the reset; there is no BIOS to reboot into.
-// Port 0x64 reads as an idle controller, so guests that wait for its input buffer to drain
-// before sending 0xFE get to send it.
+// On the machine of recordings before format 6 (no 8042: MachineConfig::keyboard_controller_and_cga
+// off) this also answers port 0x64: it reads as an idle controller, so guests that wait for its
+// input buffer to drain before sending 0xFE get to send it. Otherwise the 8042 (kbc8042.h)
+// takes port 0x64 over, 0xFE included.
 #pragma once
 
 #include <cstdint>

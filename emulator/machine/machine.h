@@ -32,6 +32,8 @@ class Pic8259;
 class Pit8254;
 class RtcCmos;
 class AtaController;
+class Kbc8042;
+class Cga;
 namespace block {
 class Disks;
 }
@@ -43,6 +45,10 @@ struct MachineConfig {
   // recording stores it and a replay sets it. Unset: kDefaultRtcBaseUnixSeconds, stored here
   // at construction (see Machine::config()); the machine itself never reads the host clock.
   std::optional<int64_t> rtc_base_unix_seconds;
+  // The 8042 keyboard controller (with the A20 gate and port 0x92) and the CGA. Off: the
+  // machine of recordings before format 6, which had neither (port 0x64 read as an idle
+  // controller and took only 0xFE, A20 was always on); their replays build it so.
+  bool keyboard_controller_and_cga = true;
 };
 
 inline constexpr int64_t kDefaultRtcBaseUnixSeconds = 946'684'800;  // 2000-01-01 00:00:00 UTC
@@ -174,6 +180,11 @@ class Machine {
   Pic8259& pic() { return *pic_; }
   Pit8254& pit() { return *pit_; }
   RtcCmos& rtc() { return *rtc_; }
+  // Null on a machine without them (MachineConfig::keyboard_controller_and_cga).
+  Kbc8042* kbc() { return kbc_.get(); }
+  Cga* cga() { return cga_.get(); }
+  // The CGA's text screen now (Cga::screen_text): 25 lines; empty without a CGA.
+  std::string screen_text() const;
 
   // Told of every exception and interrupt the CPU takes, once delivered (cpu/interrupts.h:
   // the journal's index of them). Empty: nobody, and a delivery costs one test.
@@ -247,6 +258,7 @@ class Machine {
   // `check`: then says what keeps the machine from running from it (empty: nothing).
   std::string load_device_parts(const std::string& devices, HeldDeviceParts& held, bool check);
   void restore(const MachineState& state, bool check);
+  uint32_t state_format() const;  // the version of this machine's state layout
   void* irq_controller_ = nullptr;
   // An ISA interrupt line for a device: set_irq(irq, level).
   IrqLine irq_line(unsigned irq);
@@ -260,6 +272,10 @@ class Machine {
   std::unique_ptr<Pic8259> pic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<RtcCmos> rtc_;
+  std::unique_ptr<Kbc8042> kbc_;
+  std::unique_ptr<Cga> cga_;
+  // The A20 gate changed (Kbc8042): the CPU's mask, its TLB and code cache.
+  void set_a20(bool enabled);
   bool replan_ = false;  // a timer was armed inside the current CPU run (Scheduler::on_early_timer)
   void wire_pc_devices();
   // Last: destroyed first, so host I/O workers stop while the wakeup they ring still exists.

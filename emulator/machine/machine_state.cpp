@@ -20,6 +20,8 @@
 #include "cpu/debug.h"
 #include "cpu/registers.h"
 #include "devices/ata.h"
+#include "devices/cga.h"
+#include "devices/kbc8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/reset_control.h"
@@ -89,11 +91,17 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
   visit("reset-control", *reset_control_);
   visit("ata-primary", ata_->channel(0));
   visit("ata-secondary", ata_->channel(1));
+  if (kbc_) visit("kbc", *kbc_);
+  if (cga_) visit("cga", *cga_);
 }
 
 namespace {
 
-constexpr uint32_t kFormatVersion = 3;  // 2: without the loop's target; 3: named fields, no next_rip
+// 2: without the loop's target; 3: named fields, no next_rip; 4: the kbc and cga parts. A
+// machine without them (MachineConfig::keyboard_controller_and_cga off: replays of older
+// recordings) saves and reads version 3, whose stored snapshots it can restore.
+constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatWithoutKbcCga = 3;
 
 bool page_is_zero(const uint8_t* p) {
   uint64_t acc = 0;
@@ -120,6 +128,8 @@ void Machine::hold_device_parts(HeldDeviceParts& held, bool with_overlays) {
     }
   }
 }
+
+uint32_t Machine::state_format() const { return kbc_ ? kFormatVersion : kFormatWithoutKbcCga; }
 
 std::vector<uint64_t> Machine::cpu_state_words(std::vector<WordDescription>* described) {
   std::vector<uint64_t> words;
@@ -167,7 +177,7 @@ MachineState Machine::save_state(bool with_memory) {
     {
       cereal::BinaryOutputArchive ar(os);
       uint64_t rflags = cpu::get_rflags(cpu_);
-      ar(kFormatVersion);
+      ar(state_format());
       cpu::architectural_state(ar, cpu_, rflags);
     }
     s.cpu = std::move(os).str();
@@ -176,7 +186,7 @@ MachineState Machine::save_state(bool with_memory) {
     std::ostringstream os(std::ios::binary);
     {
       cereal::BinaryOutputArchive ar(os);
-      ar(kFormatVersion);
+      ar(state_format());
       HeldDeviceParts held;
       hold_device_parts(held, /*with_overlays=*/with_memory);
       visit_device_parts(held, [&](const char*, auto& part) { ar(part); });
@@ -202,7 +212,7 @@ std::string Machine::load_device_parts(const std::string& devices, HeldDevicePar
   auto load = [&](auto& ar) {
     uint32_t version = 0;
     ar(version);
-    if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+    if (version != state_format()) throw std::invalid_argument("Machine::restore_state: unknown state format");
     visit_device_parts(held, [&](const char*, auto& part) {
       ar(part);
       using Part = std::decay_t<decltype(part)>;
@@ -230,7 +240,8 @@ std::string Machine::load_device_parts(const std::string& devices, HeldDevicePar
         held.disks[2 * c + 1].present ? &held.disks[2 * c + 1].snapshot : nullptr};
     if (std::string why = ata_->channel(c).check_state(units); !why.empty()) return "Machine::restore_state: " + why;
   }
-  for (const std::string& why : {pic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
+  for (const std::string& why : {pic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state(),
+                                 kbc_ ? kbc_->check_state() : std::string(), cga_ ? cga_->check_state() : std::string()})
     if (!why.empty()) return "Machine::restore_state: " + why;
   return {};
 }
@@ -264,7 +275,7 @@ void Machine::restore(const MachineState& s, bool check) {
     auto load = [&](auto& ar) {
       uint32_t version = 0;
       ar(version);
-      if (version != kFormatVersion) throw std::invalid_argument("Machine::restore_state: unknown state format");
+      if (version != state_format()) throw std::invalid_argument("Machine::restore_state: unknown state format");
       cpu::architectural_state(ar, c, rflags);
     };
     try {
@@ -303,7 +314,7 @@ void Machine::restore(const MachineState& s, bool check) {
     std::ostringstream os(std::ios::binary);
     {
       cereal::BinaryOutputArchive out(os);
-      out(kFormatVersion);
+      out(state_format());
       HeldDeviceParts now;
       hold_device_parts(now, /*with_overlays=*/false);
       visit_device_parts(now, [&](const char*, auto& part) { out(part); });
@@ -360,7 +371,8 @@ void Machine::restore(const MachineState& s, bool check) {
     }
   }
 
-  // Caches: nothing decoded or translated before survives.
+  // Caches: nothing decoded or translated before survives (the A20 gate is the 8042's state).
+  cpu_.a20_mask = !kbc_ || kbc_->a20() ? ~uint64_t{0} : ~(uint64_t{1} << 20);
   cpu_.tlb.set_user(cpu_.cpl == 3);
   cpu_.tlb.flush();
   code_cache_->flush(cpu_);

@@ -2,6 +2,9 @@
 // PIC -> CPU INTR, devices -> Machine::set_irq -> PIC, device timers -> Scheduler.
 
 #include "cpu/insn.h"
+#include "cpu/code_cache.h"
+#include "devices/cga.h"
+#include "devices/kbc8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
@@ -61,10 +64,37 @@ void Machine::wire_pc_devices() {
 
   uart_->connect(scheduler_, clock, irq_line(4));
 
+  if (config_.keyboard_controller_and_cga) {
+    // Takes port 0x64 over from ResetControl (which answers it on the older machine).
+    kbc_ = std::make_unique<Kbc8042>(
+        stop_request_, irq_line(1),
+        A20Line{[](void* machine, bool enabled) { static_cast<Machine*>(machine)->set_a20(enabled); }, this});
+    kbc_->attach(io_);
+    cga_ = std::make_unique<Cga>(clock);
+    cga_->attach(io_);
+  }
+
   // What the guest finds after the BIOS, as on QEMU with SeaBIOS.
   pic_->bios_setup(kBiosMasterMask, kBiosSlaveMask);
   pit_->bios_setup();
+  if (kbc_) kbc_->bios_setup();
+  if (cga_) cga_->bios_setup();
 
+}
+
+void Machine::set_a20(bool enabled) {
+  const uint64_t mask = enabled ? ~uint64_t{0} : ~(uint64_t{1} << 20);
+  if (cpu_.a20_mask == mask) return;
+  cpu_.a20_mask = mask;
+  // Called from an OUT inside a trace: as for self-modifying code, the flush ends the trace
+  // after this instruction, and every translation is made again through the new mask.
+  cpu_.tlb.flush();
+  code_cache_->flush(cpu_);
+}
+
+std::string Machine::screen_text() const {
+  if (!cga_) return {};
+  return cga_->screen_text(memory_.host(Cga::kTextMemory));
 }
 
 }  // namespace rw
