@@ -98,8 +98,12 @@ int run(const RunOptions& options, FILE* serial) {
   if (options.stats) {
     print_stats(s->machine().cpu(), wall);
     print_disk_stats(s->machine());
+    print_device_stats(s->machine());
   }
-  const session::Outcome outcome = s->finish(result, /*straight=*/!served);
+  session::Outcome outcome = s->finish(result, /*straight=*/!served);
+  // The screen at the end (finish leaves a run that was in its past at its frontier).
+  if (!options.screen.empty() && !write_screen(options.screen, s->machine()) && outcome.status == 0)
+    outcome.status = session::kExitUsage;
   if (!outcome.divergence.empty()) {
     fmt::print(stderr, "rewind: the replay of this run's past diverged from the run:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
