@@ -1,9 +1,12 @@
 #include "cli/info_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "core/guest_time.h"
@@ -41,6 +44,17 @@ nlohmann::json image_json(const journal::ImageInfo& i) {
   return {{"path", i.path}, {"size", i.size}, {"hash", fmt::format("{:016x}", i.hash)}};
 }
 
+// The machine's devices a recording of `version` replays on (format 6 added the 8042 and the
+// CGA: docs/recording-format.md).
+std::vector<std::string> machine_devices(uint32_t version) {
+  std::vector<std::string> d = {"8259A PIC pair", "8254 PIT", "CMOS RTC", "16550A UART", "ATA (2 channels)"};
+  if (version >= 6) {
+    d.emplace_back("8042 keyboard controller (A20, port 0x92)");
+    d.emplace_back("CGA text mode");
+  }
+  return d;
+}
+
 void print_summary_json(const std::string& path, const journal::Recording& rec) {
   const journal::RecordingHeader& h = rec.header;
   nlohmann::json j;
@@ -51,6 +65,7 @@ void print_summary_json(const std::string& path, const journal::Recording& rec) 
   j["guest"] = image_json(h.guest);
   j["append"] = h.append;
   j["memory_bytes"] = h.memory_bytes;
+  j["devices"] = machine_devices(rec.version);
   j["disks"] = nlohmann::json::array();
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty()) {
@@ -131,6 +146,8 @@ int info_command(const InfoOptions& options) {
   fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);
   fmt::print("memory         {} MiB\n", h.memory_bytes >> 20);
+  fmt::print("devices        {}{}\n", fmt::join(machine_devices(rec.version), ", "),
+             rec.version >= 6 ? "" : "; no 8042 or CGA (recorded before format 6)");
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty())
