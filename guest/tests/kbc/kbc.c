@@ -1,7 +1,8 @@
 // The 8042 keyboard controller: status and command byte as the BIOS left them, the
 // controller's self-tests, the command byte written and read back, keyboard commands
-// answered through the output buffer, and the A20 gate (through the controller's output
-// port, its 0xDD/0xDF commands and port 0x92), checked by the wraparound at 1 MiB.
+// answered through the output buffer (polled, and each byte an IRQ 1 of its own), and the
+// A20 gate (through the controller's output port, its 0xDD/0xDF commands and port 0x92),
+// checked by the wraparound at 1 MiB.
 // Prints only what QEMU and rewind agree on. 32-bit with paging off: the A20 checks run
 // from a copy of a small routine in low memory, because with A20 off the guest's own
 // image (at 1 MiB) is not where its addresses point.
@@ -99,6 +100,29 @@ typedef uint64_t (*a20_probe_fn)(int method, volatile uint32_t* high, volatile u
 #define LOW_ADDRESS 0x60000u
 #define HIGH_ADDRESS (LOW_ADDRESS + 0x100000u)
 
+// IRQ 1: each reply byte is an interrupt of its own.
+static volatile uint8_t irq_bytes[8];
+static volatile int irq_count;
+
+static void keyboard_irq(int irq, struct int_frame* f) {
+    (void)irq;
+    (void)f;
+    uint8_t b = inb(KBC_DATA);
+    if (irq_count < 8) irq_bytes[irq_count] = b;
+    irq_count++;
+}
+
+static void check_irq1(const char* what, uint8_t c, int expected) {
+    irq_count = 0;
+    data(c);
+    sti();
+    for (int i = 0; i < 1000000 && irq_count < expected; i++) cpu_pause();
+    cli();
+    printf("irq 1 after %s: %d interrupts:", what, irq_count);
+    for (int i = 0; i < irq_count && i < 8; i++) printf(" %02x", irq_bytes[i]);
+    printf("\n");
+}
+
 static uint8_t read_output_port(void) { return (uint8_t)command_reply(0xD0); }
 
 static void check_a20(const char* how, int method) {
@@ -157,6 +181,16 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     check_a20("the output port", 0);
     check_a20("0xdd/0xdf", 1);
     check_a20("port 0x92", 2);
+
+    // Replies through IRQ 1.
+    irq_init();
+    irq_set_handler(1, keyboard_irq);
+    pic_unmask(1);
+    command(0x60);
+    data((uint8_t)(cmd | 0x01));
+    check_irq1("echo", 0xEE, 1);
+    check_irq1("reset", 0xFF, 2);
+    pic_mask(1);
 
     command(0x60);
     data((uint8_t)cmd);
