@@ -39,6 +39,13 @@ bool write_screen(const std::string& path, Machine& machine) {
   return true;
 }
 
+bool screen_output_ok(const std::string& path) {
+  std::string problem;
+  OwnedFile file(block::open_output_file(path, problem));
+  if (!file) fmt::print(stderr, "rewind: error: --screen {}: {}\n", path, problem);
+  return file != nullptr;
+}
+
 void print_device_stats(Machine& machine) {
   if (const Kbc8042* k = machine.kbc())
     fmt::print(stderr, "rewind: stats: 8042 keyboard controller: command byte {:02x}, output port {:02x}, A20 {}\n",

@@ -26,6 +26,9 @@ FILE* open_serial_output(const std::string& spec, OwnedFile& owned);
 // after printing one "rewind: error:" line; a machine without a CGA (the replay of an older
 // recording) writes nothing and warns.
 bool write_screen(const std::string& path, Machine& machine);
+// Before the run: whether --screen's file can be written (it is created empty now), so that a
+// bad path is a usage error at once, not after the whole run. False after one "rewind: error:".
+bool screen_output_ok(const std::string& path);
 
 // --stats: the PC devices beyond CPU and disks, one line each ("rewind: stats: ...").
 void print_device_stats(Machine& machine);

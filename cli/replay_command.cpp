@@ -123,6 +123,7 @@ int replay(const ReplayOptions& options, FILE* serial) {
 
 int replay_command(const ReplayOptions& options) {
   OwnedFile serial_file;
+  if (!options.screen.empty() && !screen_output_ok(options.screen)) return session::kExitUsage;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;
   return run_guarded([&] { return replay(options, serial); });

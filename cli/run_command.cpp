@@ -129,6 +129,7 @@ int run_command(const RunOptions& options) {
     fmt::print(stderr, "rewind: error: {}\n", problem);
     return session::kExitUsage;
   }
+  if (!options.screen.empty() && !screen_output_ok(options.screen)) return session::kExitUsage;
   OwnedFile serial_file;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;

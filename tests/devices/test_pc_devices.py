@@ -42,6 +42,10 @@ with tempfile.TemporaryDirectory() as tmp:
         check(b"8042 keyboard controller" in err and b"CGA text mode 80x25: cursor at row 6, column 0" in err,
               f"{guest}: --stats names the 8042 and the CGA")
 
+    rc, _, err, _ = run("run", os.path.join(guest_dir, "cga32.elf"), "--no-record", "--screen",
+                        os.path.join(tmp, "no-such-dir", "screen.txt"))
+    check(rc == 2 and b"--screen" in err, f"a --screen file that cannot be created: status 2 before the run (got {rc})")
+
     for guest in ["cga32", "kbc32"]:
         elf = os.path.join(guest_dir, f"{guest}.elf")
         rec = os.path.join(tmp, f"{guest}.rwd")
