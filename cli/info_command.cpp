@@ -1,9 +1,12 @@
 #include "cli/info_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "core/guest_time.h"
@@ -52,6 +55,8 @@ void print_summary_json(const std::string& path, const journal::Recording& rec) 
   j["guest"] = image_json(h.guest);
   j["append"] = h.append;
   j["memory_bytes"] = h.memory_bytes;
+  j["replayable"] = rec.version >= journal::kOldestReplayableVersion;
+  if (rec.version >= journal::kOldestReplayableVersion) j["devices"] = kPcDevices;
   j["disks"] = nlohmann::json::array();
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty()) {
@@ -135,7 +140,12 @@ int info_command(const InfoOptions& options) {
     fmt::print("guest          {} ({} bytes, {})\n", h.guest.path, h.guest.size, image_hash(rec, 0));
   if (!h.append.empty()) fmt::print("command line   {}\n", h.append);
   fmt::print("memory         {} MiB\n", h.memory_bytes >> 20);
-  fmt::print("devices        {} (as this rewind builds the machine)\n", kPcDevices);
+  if (rec.version >= journal::kOldestReplayableVersion)
+    fmt::print("devices        {}\n", kPcDevices);
+  else
+    fmt::print("devices        an older PC's (recorded before format {}: no APICs, MP tables, 8042 or CGA; this "
+               "rewind does not replay it)\n",
+               journal::kOldestReplayableVersion);
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty())

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
                     "What COM1 receives: stdin (default, as QEMU's -serial stdio), none, or a file");
     cmd->add_option("--max-instructions", max_instructions_text, "Stop after this many instructions (0: no limit)");
     cmd->add_flag("--stats", run_options.stats, "Print instruction count, time and speed to stderr at the end");
+    cmd->add_option("--screen", run_options.screen,
+                    "Write the CGA text screen (80x25, UTF-8, trailing spaces trimmed) to this file at the end");
     cmd->add_option("--gdb", run_options.gdb, "Serve the gdb remote protocol on [HOST]:PORT (default host 127.0.0.1)");
     cmd->add_flag("--wait-gdb", run_options.wait_gdb,
                   "With --gdb: stop before the first instruction until gdb connects");
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   replay->add_option("--serial", replay_options.serial, "Where COM1 output goes: stdio (default) or a file");
   replay->add_flag("--force", replay_options.replay.force, "Replay even if the guest or disk images are not the recorded ones");
   replay->add_flag("--stats", replay_options.stats, "Print instructions, time, speed and events at the end");
+  replay->add_option("--screen", replay_options.screen,
+                     "Write the CGA text screen (80x25, UTF-8, trailing spaces trimmed) to this file at the end");
   replay->add_flag("!--no-progress", replay_options.progress, "No progress bar on a terminal");
   bool replay_gdb_short = false;
   replay->add_option("--gdb", replay_options.gdb,

@@ -87,6 +87,8 @@ int replay(const ReplayOptions& options, FILE* serial) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   session::Outcome outcome = s->finish(result, /*straight=*/!served);
+  if (!options.screen.empty() && !write_screen(options.screen, s->machine()) && outcome.status == 0)
+    outcome.status = session::kExitUsage;
   if (!outcome.divergence.empty()) {
     fmt::print(stderr, "rewind: replay diverged from the recording:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
@@ -109,6 +111,7 @@ int replay(const ReplayOptions& options, FILE* serial) {
     fmt::print(stderr, "rewind: stats: snapshots: {} kept ({:.1f} MiB), {} taken, {} loaded from the recording\n",
                t.snapshot_count(), t.snapshot_bytes() / 1048576.0, t.snapshots_taken(), t.snapshots_loaded());
     fmt::print(stderr, "rewind: stats: final state digest: {:016x}\n", s->replayer()->digest_now().combined());
+    print_device_stats(s->machine());
   }
   for (const std::string& line : outcome.notes) fmt::print(stderr, "rewind: {}\n", line);
   if (outcome.notes.empty() && result.reason != cpu::StopReason::kExit && !result.message.empty())
@@ -120,6 +123,7 @@ int replay(const ReplayOptions& options, FILE* serial) {
 
 int replay_command(const ReplayOptions& options) {
   OwnedFile serial_file;
+  if (!options.screen.empty() && !screen_output_ok(options.screen)) return session::kExitUsage;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;
   return run_guarded([&] { return replay(options, serial); });

@@ -11,6 +11,7 @@ struct ReplayOptions {
   session::ReplaySpec replay;  // its serial FILE is filled in by replay_command from `serial`
   std::string serial = "stdio";  // where the replayed COM1 output goes
   bool stats = false;
+  std::string screen;            // --screen FILE: the CGA text screen at the end ("" = no)
   bool progress = true;          // a progress bar when stderr is a terminal
   std::string gdb;               // --gdb [HOST]:PORT: serve gdb over the replay (reverse execution too)
   bool wait_gdb = false;         // with --gdb: stopped at instruction 0 until gdb connects

@@ -104,8 +104,12 @@ int run(const RunOptions& options, FILE* serial) {
     print_stats(s->machine().cpu(), wall);
     print_device_stats(s->machine());
     print_disk_stats(s->machine());
+    print_device_stats(s->machine());
   }
-  const session::Outcome outcome = s->finish(result, /*straight=*/!served);
+  session::Outcome outcome = s->finish(result, /*straight=*/!served);
+  // The screen at the end (finish leaves a run that was in its past at its frontier).
+  if (!options.screen.empty() && !write_screen(options.screen, s->machine()) && outcome.status == 0)
+    outcome.status = session::kExitUsage;
   if (!outcome.divergence.empty()) {
     fmt::print(stderr, "rewind: the replay of this run's past diverged from the run:\n");
     for (const std::string& line : outcome.divergence) fmt::print(stderr, "rewind:   {}\n", line);
@@ -131,6 +135,7 @@ int run_command(const RunOptions& options) {
     fmt::print(stderr, "rewind: error: {}\n", problem);
     return session::kExitUsage;
   }
+  if (!options.screen.empty() && !screen_output_ok(options.screen)) return session::kExitUsage;
   OwnedFile serial_file;
   FILE* serial = open_serial_output(options.serial, serial_file);
   if (!serial) return session::kExitUsage;

@@ -16,6 +16,7 @@ struct RunOptions {
   session::LiveSpec live;
   std::string serial = "stdio";  // "stdio" or a file to write COM1 output to
   bool stats = false;
+  std::string screen;            // --screen FILE: the CGA text screen at the end ("" = no)
   std::string gdb;               // --gdb [HOST]:PORT: serve the gdb remote protocol ("" = no)
   bool wait_gdb = false;         // --wait-gdb: stopped before the first instruction until gdb comes
   std::string web;               // --web [HOST]:PORT: serve the web timeline ("" = no)

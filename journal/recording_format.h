@@ -54,7 +54,10 @@ inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // checksums and hashes, and the images' hashes in a 'HASH' chunk written when they are known
 // (in the header before). 5: the guest's output index ('OUTS' chunks: serial bytes written,
 // exceptions and interrupts taken); a version 2 to 4 file is read as it is (no output index).
-inline constexpr uint32_t kFormatVersion = 5;
+// 6: the machine has the 8042 keyboard controller and the CGA (state digests and snapshots
+// have their parts, "kbc" and "cga"); a version 2 to 5 file is replayed on the machine
+// without them (MachineConfig::keyboard_controller_and_cga off), as it was recorded.
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)

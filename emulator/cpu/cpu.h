@@ -165,6 +165,10 @@ struct Cpu {
 
   // --- wiring ---
   PhysicalMemory* mem = nullptr;
+  // The A20 gate (the 8042's output port, port 0x92): ~0, or all but bit 20 while the gate
+  // is off. Applied where physical addresses are formed (translate(), the page walk's table
+  // reads); whoever changes it flushes the TLB and the code cache. Device state, not the CPU's.
+  uint64_t a20_mask = ~uint64_t{0};
   IoBus* io = nullptr;
   MmioBus* mmio = nullptr;  // device registers outside RAM (slow path only); may be null
   CodeCache* code = nullptr;

@@ -47,12 +47,14 @@ void check_watchpoints(Cpu& cpu, uint64_t lin, unsigned size, bool write) {
 bool debug_translate(Cpu& cpu, uint64_t lin, uint64_t& phys) {
   constexpr uint64_t kP = 1, kPS = 0x80, kAddrBits = 0x000FFFFFFFFFF000ull;
   if (!cpu.long_mode()) lin &= 0xFFFFFFFF;
+  // What the CPU would reach, through the A20 gate too.
   if (!cpu.paging()) {
-    phys = lin;
+    phys = lin & cpu.a20_mask;
     return true;
   }
   const bool wide = cpu.long_mode() || (cpu.cr4 & cr4::PAE);
   auto entry = [&](uint64_t pa) -> uint64_t {
+    pa &= cpu.a20_mask;
     return wide ? phys_read<uint64_t>(cpu, pa) : phys_read<uint32_t>(cpu, pa);
   };
   uint64_t table;
@@ -62,7 +64,7 @@ bool debug_translate(Cpu& cpu, uint64_t lin, uint64_t& phys) {
     table = cpu.cr3 & kAddrBits;
     shift = 39;
   } else if (wide) {
-    uint64_t pdpte = phys_read<uint64_t>(cpu, (cpu.cr3 & 0xFFFFFFE0) + ((lin >> 30) & 3) * 8);
+    uint64_t pdpte = phys_read<uint64_t>(cpu, ((cpu.cr3 & 0xFFFFFFE0) + ((lin >> 30) & 3) * 8) & cpu.a20_mask);
     if (!(pdpte & kP)) return false;
     table = pdpte & kAddrBits;
     shift = 21;
@@ -84,7 +86,7 @@ bool debug_translate(Cpu& cpu, uint64_t lin, uint64_t& phys) {
         frame = (e & 0xFFC00000) | ((e & 0x001FE000) << 19);
       else
         frame = e & 0xFFFFF000;
-      phys = frame + (lin & (size - 1));
+      phys = (frame + (lin & (size - 1))) & cpu.a20_mask;
       return true;
     }
     table = wide ? (e & kAddrBits) : (e & 0xFFFFF000);

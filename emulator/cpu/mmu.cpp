@@ -22,11 +22,13 @@ bool canonical(uint64_t lin) { return static_cast<uint64_t>(static_cast<int64_t>
 }
 
 uint64_t read_entry(Cpu& cpu, uint64_t pa, bool wide) {
+  pa &= cpu.a20_mask;
   if (wide) return phys_read<uint64_t>(cpu, pa);
   return phys_read<uint32_t>(cpu, pa);
 }
 
 void write_entry(Cpu& cpu, uint64_t pa, uint64_t value, bool wide) {
+  pa &= cpu.a20_mask;
   if (wide)
     phys_write<uint64_t>(cpu, pa, value);
   else
@@ -61,7 +63,7 @@ uint64_t walk(Cpu& cpu, uint64_t lin, Access access, bool user) {
     first_shift = 39;
   } else if (pae) {
     uint64_t pdpte_pa = (cpu.cr3 & 0xFFFFFFE0) + ((lin >> 30) & 3) * 8;
-    uint64_t pdpte = phys_read<uint64_t>(cpu, pdpte_pa);
+    uint64_t pdpte = phys_read<uint64_t>(cpu, pdpte_pa & cpu.a20_mask);
     if (!(pdpte & kP)) page_fault(cpu, lin, access, user, false);
     table = pdpte & kAddrBits;
     first_shift = 21;
@@ -135,6 +137,7 @@ uint64_t translate(Cpu& cpu, uint64_t lin, Access access, bool user) {
   } else {
     phys_page = lin & ~uint64_t{4095};
   }
+  phys_page &= cpu.a20_mask;  // the A20 gate: only here and in the walk, off the TLB's hit path
   PhysicalMemory& mem = *cpu.mem;
   if (mem.contains(phys_page, 4096)) {
     bool install = access != kWrite || mem.code_chunks(phys_page >> 12) == 0;

@@ -1,9 +1,6 @@
-// The two ways a PC guest asks for a reset:
-//  - 0xFE ("pulse reset line") to the keyboard controller's command port 0x64;
-//  - a write with bit 2 set to the PIIX reset control register at 0xCF9 (0x06 or 0x0E).
-// Either stops the machine and reports the reset; there is no BIOS to reboot into.
-// Port 0x64 reads as an idle controller, so guests that wait for its input buffer to drain
-// before sending 0xFE get to send it.
+// The PIIX reset control register at 0xCF9: a write with bit 2 set (0x06 or 0x0E) stops the
+// machine and reports the reset; there is no BIOS to reboot into. (The other way, 0xFE to the
+// keyboard controller's port 0x64, is the 8042's: devices/kbc8042.h.)
 #pragma once
 
 #include <cstdint>
@@ -14,7 +11,6 @@ namespace rw {
 
 class IoBus;
 
-inline constexpr uint16_t kKeyboardControllerPort = 0x64;
 inline constexpr uint16_t kResetControlPort = 0xCF9;
 
 class ResetControl {
@@ -22,8 +18,6 @@ class ResetControl {
   explicit ResetControl(StopRequest stop) : stop_(stop) {}
   void attach(IoBus& io);
 
-  uint8_t read_keyboard_status() const;
-  void write_keyboard_command(uint8_t command);
   uint8_t read_reset_control() const { return rcr_; }
   void write_reset_control(uint8_t value);
   // Machine state save, restore and digests (machine/machine_state.cpp).

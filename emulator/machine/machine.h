@@ -35,6 +35,8 @@ class IoApic;
 class Pit8254;
 class RtcCmos;
 class AtaController;
+class Kbc8042;
+class Cga;
 namespace block {
 class Disks;
 }
@@ -51,7 +53,8 @@ struct MachineConfig {
 // The devices the machine has, for `rewind info` and `--stats` (docs/devices.md).
 inline constexpr const char* kPcDevices =
     "8259A PIC pair, 8254 PIT, CMOS RTC, 16550A UART (COM1), ATA (2 channels), local APIC (0xFEE00000), "
-    "I/O APIC (0xFEC00000), IMCR, isa-debug-exit; MP tables";
+    "I/O APIC (0xFEC00000), IMCR, 8042 keyboard controller (A20, port 0x92), CGA text mode, isa-debug-exit; "
+    "MP tables";
 
 inline constexpr int64_t kDefaultRtcBaseUnixSeconds = 946'684'800;  // 2000-01-01 00:00:00 UTC
 
@@ -195,6 +198,10 @@ class Machine {
   IoApic& io_apic() { return *ioapic_; }
   Pit8254& pit() { return *pit_; }
   RtcCmos& rtc() { return *rtc_; }
+  Kbc8042& kbc() { return *kbc_; }
+  Cga& cga() { return *cga_; }
+  // The CGA's text screen now (Cga::screen_text): 25 lines.
+  std::string screen_text() const;
 
   // Told of every exception and interrupt the CPU takes, once delivered (cpu/interrupts.h:
   // the journal's index of them). Empty: nobody, and a delivery costs one test.
@@ -284,6 +291,10 @@ class Machine {
   std::unique_ptr<IoApic> ioapic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<RtcCmos> rtc_;
+  std::unique_ptr<Kbc8042> kbc_;
+  std::unique_ptr<Cga> cga_;
+  // The A20 gate changed (Kbc8042): the CPU's mask, its TLB and code cache.
+  void set_a20(bool enabled);
   bool replan_ = false;  // a timer was armed inside the current CPU run (Scheduler::on_early_timer)
   void wire_pc_devices();
   // Whether ISA line `irq` could interrupt the CPU now (through the 8259s or the I/O APIC).

@@ -22,6 +22,8 @@
 #include "devices/ata.h"
 #include "devices/io_apic.h"
 #include "devices/local_apic.h"
+#include "devices/cga.h"
+#include "devices/kbc8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/reset_control.h"
@@ -93,11 +95,15 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
   visit("reset-control", *reset_control_);
   visit("ata-primary", ata_->channel(0));
   visit("ata-secondary", ata_->channel(1));
+  visit("kbc", *kbc_);
+  visit("cga", *cga_);
 }
 
 namespace {
 
-constexpr uint32_t kFormatVersion = 4;  // 2: without the loop's target; 3: named fields, no next_rip; 4: APICs
+// 2: without the loop's target; 3: named fields, no next_rip; 4: the local APIC, I/O APIC,
+// kbc and cga parts.
+constexpr uint32_t kFormatVersion = 4;
 
 bool page_is_zero(const uint8_t* p) {
   uint64_t acc = 0;
@@ -234,7 +240,8 @@ std::string Machine::load_device_parts(const std::string& devices, HeldDevicePar
         held.disks[2 * c + 1].present ? &held.disks[2 * c + 1].snapshot : nullptr};
     if (std::string why = ata_->channel(c).check_state(units); !why.empty()) return "Machine::restore_state: " + why;
   }
-  for (const std::string& why : {pic_->check_state(), lapic_->check_state(), ioapic_->check_state(), pit_->check_state(), rtc_->check_state(), uart_->check_state()})
+  for (const std::string& why : {pic_->check_state(), lapic_->check_state(), ioapic_->check_state(), pit_->check_state(),
+                                  rtc_->check_state(), uart_->check_state(), kbc_->check_state(), cga_->check_state()})
     if (!why.empty()) return "Machine::restore_state: " + why;
   return {};
 }
@@ -364,7 +371,8 @@ void Machine::restore(const MachineState& s, bool check) {
     }
   }
 
-  // Caches: nothing decoded or translated before survives.
+  // Caches: nothing decoded or translated before survives (the A20 gate is the 8042's state).
+  cpu_.a20_mask = !kbc_ || kbc_->a20() ? ~uint64_t{0} : ~(uint64_t{1} << 20);
   cpu_.tlb.set_user(cpu_.cpl == 3);
   cpu_.tlb.flush();
   code_cache_->flush(cpu_);

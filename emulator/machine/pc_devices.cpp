@@ -6,6 +6,9 @@
 #include "cpu/insn.h"
 #include "devices/io_apic.h"
 #include "devices/local_apic.h"
+#include "cpu/code_cache.h"
+#include "devices/cga.h"
+#include "devices/kbc8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
@@ -85,6 +88,13 @@ void Machine::wire_pc_devices() {
 
   uart_->connect(scheduler_, clock, irq_line(4));
 
+  kbc_ = std::make_unique<Kbc8042>(
+      stop_request_, irq_line(1),
+      A20Line{[](void* machine, bool enabled) { static_cast<Machine*>(machine)->set_a20(enabled); }, this});
+  kbc_->attach(io_);
+  cga_ = std::make_unique<Cga>(clock);
+  cga_->attach(io_);
+
   // Last, so that the older devices' timers keep their order (ties fire in it).
   lapic_->attach(io_, mmio_);
 
@@ -94,7 +104,23 @@ void Machine::wire_pc_devices() {
   lapic_->bios_setup();
   ioapic_->bios_setup(kMpIoApicId);
   write_mp_tables(memory_, cpu::kCpuidSignature, cpu::kCpuidFeaturesEdx);
+  kbc_->bios_setup();
+  cga_->bios_setup();
 
+}
+
+void Machine::set_a20(bool enabled) {
+  const uint64_t mask = enabled ? ~uint64_t{0} : ~(uint64_t{1} << 20);
+  if (cpu_.a20_mask == mask) return;
+  cpu_.a20_mask = mask;
+  // Called from an OUT inside a trace: as for self-modifying code, the flush ends the trace
+  // after this instruction, and every translation is made again through the new mask.
+  cpu_.tlb.flush();
+  code_cache_->flush(cpu_);
+}
+
+std::string Machine::screen_text() const {
+  return cga_->screen_text(memory_.host(Cga::kTextMemory));
 }
 
 }  // namespace rw

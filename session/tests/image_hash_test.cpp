@@ -238,6 +238,7 @@ OldRecording record_as_version_3(const std::string& elf, const std::string& appe
   config.memory_bytes = spec.memory_bytes;
   config.serial_out = nullptr;
   config.rtc_base_unix_seconds = spec.host_time_unix_seconds;
+  config.keyboard_controller_and_cga = false;  // the machine before format 6
   Machine m(config);
   const loader::BootImage boot = loader::load_multiboot_file(m.memory(), spec.guest, spec.append);
   m.enter_multiboot(boot.entry, boot.multiboot_info);

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "devices/kbc8042.h"
 #include "machine/machine.h"
 
 namespace rw {
@@ -90,6 +91,66 @@ TEST(Machine, SerialOutputReachesTheConfiguredFile) {
   EXPECT_EQ(std::fread(buf, 1, 2, f), 2u);
   EXPECT_STREQ(buf, "ok");
   std::fclose(f);
+}
+
+}  // namespace
+}  // namespace rw
+
+namespace rw {
+namespace {
+
+// Runs `mov eax, [0x160000]; out 0xF4, al` from 0x7000 with RAM at 0x60000 and 0x160000
+// telling them apart; returns EAX.
+uint32_t read_above_1m(Machine& machine) {
+  const uint8_t code[] = {0xA1, 0x00, 0x00, 0x16, 0x00, 0xE6, 0xF4};
+  const uint32_t low = 0xAABBCCDD, high = 0x11223344;
+  machine.memory().write(0x7000, code, sizeof code);
+  machine.memory().write(0x60000, &low, 4);
+  machine.memory().write(0x160000, &high, 4);
+  machine.enter_multiboot(0x7000, 0x9500);
+  const RunResult r = machine.run(1000);
+  EXPECT_EQ(r.reason, cpu::StopReason::kExit);
+  return static_cast<uint32_t>(machine.cpu().gpr[0]);
+}
+
+TEST(A20, OnAfterTheBios) {
+  Machine machine(small_config());
+  EXPECT_EQ(read_above_1m(machine), 0x11223344u);
+}
+
+TEST(A20, OffWrapsAtOneMegabyteThroughEachWay) {
+  for (int way = 0; way < 3; ++way) {
+    Machine machine(small_config());
+    if (way == 0) machine.io().write(0x92, 1, 0x00);
+    if (way == 1) machine.io().write(0x64, 1, 0xDD);
+    if (way == 2) machine.io().write(0x64, 1, 0xD1), machine.io().write(0x60, 1, 0xCD);
+    EXPECT_EQ(read_above_1m(machine), 0xAABBCCDDu) << way;
+  }
+}
+
+TEST(A20, TheGateIsRestoredWithTheState) {
+  Machine machine(small_config());
+  machine.io().write(0x92, 1, 0x00);
+  const MachineState off = machine.save_state();
+  machine.io().write(0x92, 1, 0x02);
+  machine.restore_state(off);
+  ASSERT_NE(machine.kbc(), nullptr);
+  EXPECT_FALSE(machine.kbc()->a20());
+  EXPECT_EQ(read_above_1m(machine), 0xAABBCCDDu);
+}
+
+TEST(A20, TheMachineOfOlderRecordingsHasNoKeyboardControllerOrCga) {
+  MachineConfig config = small_config();
+  config.keyboard_controller_and_cga = false;
+  Machine machine(config);
+  EXPECT_EQ(machine.kbc(), nullptr);
+  EXPECT_EQ(machine.cga(), nullptr);
+  EXPECT_EQ(machine.io().read(0x64, 1), 0x1Cu);  // ResetControl's idle controller
+  EXPECT_EQ(machine.io().read(0x60, 1), 0xFFu);
+  EXPECT_EQ(machine.io().read(0x3D5, 1), 0xFFu);
+  machine.io().write(0x92, 1, 0x00);  // nothing there: A20 stays on
+  EXPECT_EQ(read_above_1m(machine), 0x11223344u);
+  for (const auto& part : machine.device_states()) EXPECT_NE(std::string(part.name), "kbc");
 }
 
 }  // namespace

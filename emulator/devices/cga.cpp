@@ -1,0 +1,130 @@
+#include "devices/cga.h"
+
+#include "core/io_bus.h"
+
+namespace rw {
+
+namespace {
+
+// Code page 437 as Unicode code points: what the CGA's character ROM draws for each byte.
+constexpr uint16_t kCp437[256] = {
+    0x0020, 0x263A, 0x263B, 0x2665, 0x2666, 0x2663, 0x2660, 0x2022, 0x25D8, 0x25CB, 0x25D9, 0x2642,
+    0x2640, 0x266A, 0x266B, 0x263C, 0x25BA, 0x25C4, 0x2195, 0x203C, 0x00B6, 0x00A7, 0x25AC, 0x21A8,
+    0x2191, 0x2193, 0x2192, 0x2190, 0x221F, 0x2194, 0x25B2, 0x25BC, 0x0020, 0x0021, 0x0022, 0x0023,
+    0x0024, 0x0025, 0x0026, 0x0027, 0x0028, 0x0029, 0x002A, 0x002B, 0x002C, 0x002D, 0x002E, 0x002F,
+    0x0030, 0x0031, 0x0032, 0x0033, 0x0034, 0x0035, 0x0036, 0x0037, 0x0038, 0x0039, 0x003A, 0x003B,
+    0x003C, 0x003D, 0x003E, 0x003F, 0x0040, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0047,
+    0x0048, 0x0049, 0x004A, 0x004B, 0x004C, 0x004D, 0x004E, 0x004F, 0x0050, 0x0051, 0x0052, 0x0053,
+    0x0054, 0x0055, 0x0056, 0x0057, 0x0058, 0x0059, 0x005A, 0x005B, 0x005C, 0x005D, 0x005E, 0x005F,
+    0x0060, 0x0061, 0x0062, 0x0063, 0x0064, 0x0065, 0x0066, 0x0067, 0x0068, 0x0069, 0x006A, 0x006B,
+    0x006C, 0x006D, 0x006E, 0x006F, 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x0075, 0x0076, 0x0077,
+    0x0078, 0x0079, 0x007A, 0x007B, 0x007C, 0x007D, 0x007E, 0x2302, 0x00C7, 0x00FC, 0x00E9, 0x00E2,
+    0x00E4, 0x00E0, 0x00E5, 0x00E7, 0x00EA, 0x00EB, 0x00E8, 0x00EF, 0x00EE, 0x00EC, 0x00C4, 0x00C5,
+    0x00C9, 0x00E6, 0x00C6, 0x00F4, 0x00F6, 0x00F2, 0x00FB, 0x00F9, 0x00FF, 0x00D6, 0x00DC, 0x00A2,
+    0x00A3, 0x00A5, 0x20A7, 0x0192, 0x00E1, 0x00ED, 0x00F3, 0x00FA, 0x00F1, 0x00D1, 0x00AA, 0x00BA,
+    0x00BF, 0x2310, 0x00AC, 0x00BD, 0x00BC, 0x00A1, 0x00AB, 0x00BB, 0x2591, 0x2592, 0x2593, 0x2502,
+    0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557, 0x255D, 0x255C, 0x255B, 0x2510,
+    0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F, 0x255A, 0x2554, 0x2569, 0x2566,
+    0x2560, 0x2550, 0x256C, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559, 0x2558, 0x2552, 0x2553, 0x256B,
+    0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580, 0x03B1, 0x00DF, 0x0393, 0x03C0,
+    0x03A3, 0x03C3, 0x00B5, 0x03C4, 0x03A6, 0x0398, 0x03A9, 0x03B4, 0x221E, 0x03C6, 0x03B5, 0x2229,
+    0x2261, 0x00B1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00F7, 0x2248, 0x00B0, 0x2219, 0x00B7, 0x221A,
+    0x207F, 0x00B2, 0x25A0, 0x00A0,
+};
+
+// 80x25 colour text (BIOS mode 3) on a CGA: the 6845's registers 0x00-0x0F.
+constexpr uint8_t kMode3Crtc[16] = {0x71, 0x50, 0x5A, 0x0A, 0x1F, 0x06, 0x19, 0x1C,
+                                    0x02, 0x07, 0x06, 0x07, 0x00, 0x00, 0x00, 0x00};
+constexpr uint8_t kMode3Mode = 0x29;  // 80 columns, video on, blink
+constexpr uint8_t kMode3Colour = 0x30;
+
+uint32_t cga_read(void* device, uint16_t port, unsigned) {
+  const auto* c = static_cast<const Cga*>(device);
+  switch (port) {
+    case Cga::kIndexPort: return c->read_index();
+    case Cga::kDataPort: return c->read_data();
+    case Cga::kStatusPort: return c->read_status();
+    default: return 0xFF;  // the mode and colour registers are write-only
+  }
+}
+void cga_write(void* device, uint16_t port, unsigned, uint32_t value) {
+  auto* c = static_cast<Cga*>(device);
+  const auto v = static_cast<uint8_t>(value);
+  switch (port) {
+    case Cga::kIndexPort: c->write_index(v); break;
+    case Cga::kDataPort: c->write_data(v); break;
+    case Cga::kModePort: c->write_mode(v); break;
+    case Cga::kColourPort: c->write_colour(v); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+std::string cp437_to_utf8(uint8_t c) {
+  const uint32_t cp = kCp437[c];
+  std::string out;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+void Cga::attach(IoBus& io) {
+  // 0x3D0-0x3D7 decode as the CRTC's two ports (even: index, odd: data) on a CGA; the
+  // aliases are left alone (VGA does not have them).
+  io.map(kIndexPort, 2, PortHandler{this, cga_read, cga_write});
+  io.map(kModePort, 3, PortHandler{this, cga_read, cga_write});
+}
+
+void Cga::bios_setup() {
+  for (unsigned i = 0; i < 16; ++i) regs_[i] = kMode3Crtc[i];
+  mode_ = kMode3Mode;
+  colour_ = kMode3Colour;
+}
+
+uint8_t Cga::read_data() const {
+  if (index_ >= kRegisters || index_ == kLightPenHigh || index_ == kLightPenLow) return 0;
+  return regs_[index_];
+}
+
+void Cga::write_data(uint8_t value) {
+  if (index_ >= kRegisters || index_ == kLightPenHigh || index_ == kLightPenLow) return;
+  regs_[index_] = value;
+}
+
+uint8_t Cga::read_status() const {
+  const uint64_t now = clock_.now();
+  const uint64_t in_frame = now & ((1ull << kFrameShift) - 1);
+  const uint64_t in_line = now & ((1ull << kLineShift) - 1);
+  const bool vertical = in_frame >= (1ull << kFrameShift) - kVerticalRetraceLength;
+  const bool horizontal = in_line >= (1ull << kLineShift) - kHorizontalRetrace;
+  return static_cast<uint8_t>((vertical ? kVerticalRetrace : 0) | (vertical || horizontal ? kNotDrawing : 0));
+}
+
+std::string Cga::screen_text(const uint8_t* text_memory) const {
+  std::string out;
+  const unsigned cells = static_cast<unsigned>(kTextMemoryBytes / 2);
+  for (unsigned row = 0; row < kRows; ++row) {
+    std::string line;
+    size_t kept = 0;  // the line's length without its trailing spaces
+    for (unsigned col = 0; col < kColumns; ++col) {
+      const uint8_t ch = text_memory[((start_address() + row * kColumns + col) % cells) * 2];
+      line += cp437_to_utf8(ch);
+      if (ch != 0 && ch != ' ') kept = line.size();
+    }
+    line.resize(kept);
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace rw
