@@ -43,6 +43,8 @@ bool screen_output_ok(const std::string& path) {
 }
 
 void print_device_stats(Machine& machine) {
+  fmt::print(stderr, "rewind: stats: devices: {}\n", kPcDevices);
+  fmt::print(stderr, "rewind: stats: device register (MMIO) accesses: {}\n", machine.mmio().accesses());
   const Kbc8042& k = machine.kbc();
   fmt::print(stderr, "rewind: stats: 8042 keyboard controller: command byte {:02x}, output port {:02x}, A20 {}\n",
              k.command_byte(), k.output_port(), k.a20() ? "on" : "off");

@@ -27,11 +27,6 @@ void print_stats(const cpu::Cpu& cpu, std::chrono::duration<double> wall) {
   fmt::print(stderr, "rewind: stats: unimplemented-opcode #UDs: {}\n", cpu.unimplemented_count);
 }
 
-void print_device_stats(Machine& machine) {
-  fmt::print(stderr, "rewind: stats: devices: {}\n", kPcDevices);
-  fmt::print(stderr, "rewind: stats: device register (MMIO) accesses: {}\n", machine.mmio().accesses());
-}
-
 void print_disk_stats(Machine& machine) {
   block::Disks* disks = machine.disks();
   if (!disks) return;
@@ -102,7 +97,6 @@ int run(const RunOptions& options, FILE* serial) {
   if (result.reason != cpu::StopReason::kExit) fmt::print(stderr, "rewind: {}\n", result.message);
   if (options.stats) {
     print_stats(s->machine().cpu(), wall);
-    print_device_stats(s->machine());
     print_disk_stats(s->machine());
     print_device_stats(s->machine());
   }

@@ -54,10 +54,12 @@ inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // checksums and hashes, and the images' hashes in a 'HASH' chunk written when they are known
 // (in the header before). 5: the guest's output index ('OUTS' chunks: serial bytes written,
 // exceptions and interrupts taken); a version 2 to 4 file is read as it is (no output index).
-// 6: the machine has the 8042 keyboard controller and the CGA (state digests and snapshots
-// have their parts, "kbc" and "cga"); a version 2 to 5 file is replayed on the machine
-// without them (MachineConfig::keyboard_controller_and_cga off), as it was recorded.
+// 6: recorded on the PC with a local APIC, an I/O APIC, MP tables, the 8042 and the CGA
+// (their state in digests and snapshots, the tables in guest memory): the layout is 5's, but
+// a replay of an older file on this machine would diverge, so versions 2 to 5 are read (by
+// `rewind info`) and not replayed (kOldestReplayableVersion).
 inline constexpr uint32_t kFormatVersion = 6;
+inline constexpr uint32_t kOldestReplayableVersion = 6;
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)

@@ -113,9 +113,8 @@ Session::Session() = default;
 Session::~Session() = default;
 
 void Session::build_machine(const std::string& guest, const std::string& append, uint64_t memory_bytes, FILE* serial,
-                            int64_t rtc_base, const DiskSpec& disks, bool host_io, bool keyboard_and_cga) {
+                            int64_t rtc_base, const DiskSpec& disks, bool host_io) {
   MachineConfig config;
-  config.keyboard_controller_and_cga = keyboard_and_cga;
   config.memory_bytes = memory_bytes;
   config.serial_out = serial;
   config.rtc_base_unix_seconds = rtc_base;
@@ -204,6 +203,12 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   } catch (const journal::RecordingError& e) {
     throw SessionError(kExitBadRecording, e.what());
   }
+  if (rec.version < journal::kOldestReplayableVersion)
+    throw SessionError(kExitBadRecording,
+                       fmt::format("{}: recorded by an older rewind (format version {}), on a PC without the local "
+                                   "APIC, the I/O APIC and the MP tables this rewind's has: a replay here would "
+                                   "diverge (`rewind info` still reads it; record it again)",
+                                   spec.recording, rec.version));
   if (!rec.end) {
     s->warnings_.push_back(fmt::format("{}: the recording was cut short; {} events recovered{}", spec.recording,
                                        rec.events.size(), rec.damage.empty() ? "" : " (" + rec.damage + ")"));
@@ -217,11 +222,8 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   check_images(rec, spec.recording, spec.force, s->warnings_);
   DiskSpec disks;
   for (size_t i = 0; i < h.disks.size(); ++i) disks.positions[i] = h.disks[i].path;
-  // Recorded before format 6: on the machine without the 8042 and the CGA, as it was.
   s->build_machine(h.guest.path, h.append, h.memory_bytes, spec.serial_out, h.rtc_base_unix_seconds, disks,
-                   /*host_io=*/false, /*keyboard_and_cga=*/rec.version >= 6);
-  // Recorded by a rewind that fired late timers where an idle skip ended: replayed the same way.
-  if (rec.version < 4) s->machine_->set_timers_fire_at_deadlines(false);
+                   /*host_io=*/false);
   s->replay_ = std::make_unique<journal::ReplaySession>(*s->machine_, rec, s->machine_->disks());
 
   const uint64_t last_event = rec.events.empty() ? 0 : rec.events.back().icount;

@@ -52,13 +52,6 @@ TrimResult trim_recording(const TrimSpec& spec) {
   journal::Replayer& replayer = *s->replayer();
   const journal::Recording& rec = *s->recording();
   const std::vector<journal::Event>& events = rec.events;
-  // The window is written in this rewind's format, whose machine has the 8042 and the CGA;
-  // an older recording's states are of the machine without them.
-  if (rec.version < 6)
-    throw SessionError(kExitUsage, fmt::format("trim: {} is a format {} recording, whose machine has no keyboard "
-                                               "controller or CGA: this rewind trims format 6 recordings only",
-                                               spec.recording, rec.version));
-
   if (spec.from > spec.to)
     throw SessionError(kExitUsage, fmt::format("trim: the window starts (instruction {}) after it ends (instruction {})",
                                                spec.from, spec.to));

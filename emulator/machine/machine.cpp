@@ -157,7 +157,7 @@ void Machine::service_events() {
   // order: a device reads the time it is due, not how far a run happened to skip, so a run
   // stopped and resumed anywhere reaches the same states as a straight one.
   const uint64_t now = cpu_.icount;
-  for (uint64_t due; timers_at_deadlines_ && (due = scheduler_.next_deadline()) < now;) {
+  for (uint64_t due; (due = scheduler_.next_deadline()) < now;) {
     cpu_.icount = due;
     scheduler_.run_due(due);
   }

@@ -95,11 +95,6 @@ class Machine {
 
   // Run until the instruction count reaches `target` or the machine stops by itself.
   RunResult run(uint64_t target);
-  // Timers that fall due while the machine skips ahead (idle in HLT past masked timers) fire
-  // at their own deadlines (the default), so that where runs stop changes nothing. Off: they
-  // fire where the skip ends, as rewind did before format 4; replays of older recordings
-  // need that to match them.
-  void set_timers_fire_at_deadlines(bool on) { timers_at_deadlines_ = on; }
 
   // Devices report a guest-requested stop through these.
   void request_exit(uint32_t value);
@@ -302,7 +297,6 @@ class Machine {
   // Last: destroyed first, so host I/O workers stop while the wakeup they ring still exists.
   std::unique_ptr<AtaController> ata_;
   std::unique_ptr<block::Disks> disks_;
-  bool timers_at_deadlines_ = true;
 };
 
 }  // namespace rw

@@ -276,8 +276,8 @@ TEST(Timeline, StoppingAndGoingOnReachesTheSameStates) {
 // PIT counting with its IRQ masked) stopped every 77,777 instructions, at points unrelated
 // to anything the guest does, passes every state digest and ends in the state a straight
 // replay ends in. Timers due during an idle skip fire at their own deadlines; when they fired
-// where the skip ended (Machine::set_timers_fire_at_deadlines(false), the old way), the PIT's
-// output edges depended on where runs stopped, and this test failed every time.
+// where the skip ended (rewind before format 4), the PIT's output edges depended on where
+// runs stopped, and this test failed every time.
 TEST(Timeline, RunsStoppedAnywhereMatchAStraightRunAcrossIdleTimers) {
   // Slow host I/O: long idle stretches in HLT, which the stops cut anywhere.
   const Spec spec{"disk_sum.elf", "irq=1 chunk=8", true, 0, "seed=2,delay=200-500"};

@@ -134,23 +134,8 @@ TEST(A20, TheGateIsRestoredWithTheState) {
   const MachineState off = machine.save_state();
   machine.io().write(0x92, 1, 0x02);
   machine.restore_state(off);
-  ASSERT_NE(machine.kbc(), nullptr);
-  EXPECT_FALSE(machine.kbc()->a20());
+  EXPECT_FALSE(machine.kbc().a20());
   EXPECT_EQ(read_above_1m(machine), 0xAABBCCDDu);
-}
-
-TEST(A20, TheMachineOfOlderRecordingsHasNoKeyboardControllerOrCga) {
-  MachineConfig config = small_config();
-  config.keyboard_controller_and_cga = false;
-  Machine machine(config);
-  EXPECT_EQ(machine.kbc(), nullptr);
-  EXPECT_EQ(machine.cga(), nullptr);
-  EXPECT_EQ(machine.io().read(0x64, 1), 0x1Cu);  // ResetControl's idle controller
-  EXPECT_EQ(machine.io().read(0x60, 1), 0xFFu);
-  EXPECT_EQ(machine.io().read(0x3D5, 1), 0xFFu);
-  machine.io().write(0x92, 1, 0x00);  // nothing there: A20 stays on
-  EXPECT_EQ(read_above_1m(machine), 0x11223344u);
-  for (const auto& part : machine.device_states()) EXPECT_NE(std::string(part.name), "kbc");
 }
 
 }  // namespace
