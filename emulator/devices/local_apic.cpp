@@ -70,6 +70,11 @@ void LocalApic::bios_setup() {
   // SeaBIOS writes them with the level trigger bit (0x8700, 0x8400), as QEMU reads back.
   lvt_[kLint0] = 0x8000 | kExtInt << 8;
   lvt_[kLint1] = 0x8000 | kNmi << 8;
+  // The MP table says virtual wire (no IMCR, as SeaBIOS's): the 8259 reaches the CPU through
+  // LINT0 only, so a guest that masks LINT0 (xv6, Linux) cuts it off, as on QEMU. In PIC mode
+  // an 8259 request raised before the guest masked the 8259s (during a disk boot, say) would
+  // still reach INTR and arrive as a spurious IRQ 7.
+  imcr_ = 1;
   update();
 }
 

@@ -1,8 +1,8 @@
 // The local APIC of the one CPU (Intel SDM vol. 3, chapter 10, xAPIC mode) at 0xFEE00000,
 // and the CPU's interrupt inputs around it: the IMCR at ports 0x22/0x23 and the 8259's INT
-// output, which reaches INTR directly in PIC mode (the IMCR's reset value, so guests that
-// only know the 8259s work unchanged) or through LINT0 programmed as ExtINT (virtual wire)
-// in APIC mode. The LAPIC's own interrupts (I/O APIC messages, its timer, its error LVT,
+// output, which reaches INTR through LINT0 programmed as ExtINT (virtual wire: APIC mode, as
+// the BIOS leaves it and the MP table says, so guests that only know the 8259s work
+// unchanged) or directly in PIC mode. The LAPIC's own interrupts (I/O APIC messages, its timer, its error LVT,
 // self IPIs) go through IRR/ISR/TMR with the TPR's priority classes.
 //
 // Its timer counts the instruction clock (one bus clock per instruction, as QEMU's 1 GHz bus
