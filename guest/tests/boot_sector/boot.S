@@ -53,6 +53,13 @@ start:
         call puthex
         movb 0xFF(%bp,%di), %al         # 0x7C00 + 0x100 + 0xFF = 0x7DFF
         call puthex
+        # Offsets wrap at 64 KiB: BX + SI = 0xFFFF + 0x7C01 is offset 0x7C00 (the CLI, FA).
+        movw $m_wrap, %si
+        call puts
+        movw $0xFFFF, %bx
+        movw $0x7C01, %si
+        movb (%bx,%si), %al
+        call puthex
         call newline
 
         # Sector 1 by PIO, LBA 28, into LOAD_SEG:0000 with REP INSW (16-bit DI).
@@ -184,10 +191,11 @@ hexdigit:
 1:      jmp putc
 
 drive:  .byte 0
-m_hello: .asciz "boot sector at 0000:7c00, drive "
+m_hello: .asciz "boot at 0000:7c00, drive "
 m_sum:  .asciz "sum "
 m_sig:  .asciz ", signature "
-m_read: .asciz "sector 1 read by PIO, starts "
+m_wrap: .asciz ", wrap "
+m_read: .asciz "sector 1 by PIO: "
 m_back: .asciz "back in real mode\n"
 
         .p2align 3
