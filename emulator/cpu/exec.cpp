@@ -240,6 +240,24 @@ StopReason run(Cpu& c, uint64_t target) {
   }
 }
 
+namespace {
+
+// What every entry state shares: no task or LDT (a busy 32-bit TSS at 0, as after reset),
+// general registers 0, RFLAGS 0x2 (interrupts off), running from `rip`.
+void enter_state(Cpu& c, uint64_t rip) {
+  c.tr = Segment{};
+  c.tr.attr = 0x8B;
+  c.ldtr = Segment{};
+  for (auto& r : c.gpr) r = 0;
+  set_rflags(c, 0x2);
+  c.rip = rip;
+  c.halted = false;
+  c.tlb.flush();
+  update_mode(c);
+}
+
+}  // namespace
+
 void enter_multiboot_state(Cpu& c, uint32_t entry, uint32_t multiboot_info) {
   // Flat 4 GiB segments as a boot loader would leave them: selector 0x08 code, 0x10 data.
   constexpr uint64_t kFlatCode = 0x00CF9B000000FFFFull;
@@ -253,17 +271,9 @@ void enter_multiboot_state(Cpu& c, uint32_t entry, uint32_t multiboot_info) {
   set_code_segment(c, 0x08, kFlatCode, 0);
   c.gdtr = TableRegister{0, 0};
   c.idtr = TableRegister{0, 0x3FF};
-  c.tr = Segment{};
-  c.tr.attr = 0x8B;  // a busy 32-bit TSS at 0, as after reset
-  c.ldtr = Segment{};
-  for (auto& r : c.gpr) r = 0;
+  enter_state(c, entry);
   c.gpr[RAX] = 0x2BADB002;
   c.gpr[RBX] = multiboot_info;
-  set_rflags(c, 0x2);
-  c.rip = entry;
-  c.halted = false;
-  c.tlb.flush();
-  update_mode(c);
 }
 
 void enter_boot_sector_state(Cpu& c, uint16_t ip, uint8_t drive, uint16_t sp) {
@@ -278,17 +288,9 @@ void enter_boot_sector_state(Cpu& c, uint16_t ip, uint8_t drive, uint16_t sp) {
   c.cpl = 0;
   c.gdtr = TableRegister{0, 0xFFFF};
   c.idtr = TableRegister{0, 0x3FF};
-  c.tr = Segment{};
-  c.tr.attr = 0x8B;
-  c.ldtr = Segment{};
-  for (auto& r : c.gpr) r = 0;
+  enter_state(c, ip);
   c.gpr[RDX] = drive;
   c.gpr[RSP] = sp;
-  set_rflags(c, 0x2);
-  c.rip = ip;
-  c.halted = false;
-  c.tlb.flush();
-  update_mode(c);
 }
 
 std::string shutdown_description(const Cpu& c) {

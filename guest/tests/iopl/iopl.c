@@ -121,19 +121,5 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
     idt_set_dpl(0x80, 3);
     idt_set_handler(13, gp_handler);
     uintptr_t usp = (uintptr_t)(ustack + sizeof ustack);
-#ifdef __x86_64__
-    sdk_boot_pml4[0] |= PTE_U;
-    sdk_boot_pdpt[0] |= PTE_U;
-    for (int i = 0; i < 512; i++) sdk_boot_pd[i] |= PTE_U;
-    write_cr3(read_cr3());
-    __asm__ volatile("pushq %0\n pushq %1\n pushq $2\n pushq %2\n pushq %3\n iretq\n" ::"r"((uint64_t)GDT_UDATA),
-                     "r"(usp), "r"((uint64_t)GDT_UCODE64), "r"((uintptr_t)user_main)
-                     : "memory");
-#else
-    __asm__ volatile("mov %0, %%ds\n mov %0, %%es\n mov %0, %%fs\n mov %0, %%gs\n"
-                     "pushl %0\n pushl %1\n pushl $2\n pushl %2\n pushl %3\n iret\n" ::"r"((uint32_t)GDT_UDATA),
-                     "r"(usp), "r"((uint32_t)GDT_UCODE32), "r"((uintptr_t)user_main)
-                     : "memory");
-#endif
-    panic("returned from iret");
+    enter_ring3(user_main, usp);
 }

@@ -38,6 +38,10 @@ extern struct tss sdk_tss;
 
 // Writes the TSS descriptor, sets the ring-0 stack and loads TR.
 void tss_init(uintptr_t kernel_stack_top);
+// Enters ring 3 at `entry` with the stack at `user_stack_top` (IRET with the user segments,
+// IOPL 0, interrupts off); in 64-bit mode the boot page tables' first 1 GiB becomes
+// user-accessible first. Does not return.
+void enter_ring3(void (*entry)(void), uintptr_t user_stack_top) __attribute__((noreturn));
 // Writes the TSS descriptor for a TSS of the guest's own (one with an I/O permission bitmap
 // after it, say) whose last byte is at `tss` + `limit`, and loads TR with it.
 void tss_load(void* tss, uint32_t limit);
