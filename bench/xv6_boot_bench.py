@@ -82,8 +82,18 @@ for _ in range(args.repeat):
         for name, make in CONFIGS:
             times[(name, mb)].append(to_prompt(make(mb)))
 
-print(f"host: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; median of {args.repeat}, "
-      "interleaved")
+def host_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+print(f"host: {host_model()}, {os.cpu_count()} CPUs; median of {args.repeat}, interleaved")
 print()
 print("| | kernel (Multiboot) | boot disk (real mode) |")
 print("| --- | ---: | ---: |")
