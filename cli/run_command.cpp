@@ -2,11 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "block/disks.h"
 #include "cli/outcome.h"
@@ -36,6 +42,52 @@ void print_disk_stats(Machine& machine) {
   fmt::print(stderr, "rewind: stats: disk completion delay: mean {} instructions, max {}\n",
              s.requests ? s.delay_total / s.requests : 0, s.delay_max);
 }
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+class InterruptWatch {
+ public:
+  explicit InterruptWatch(Machine& machine) {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { interrupted.store(true); };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    thread_ = std::thread([this, &machine] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!done_) {
+        if (interrupted.load()) {
+          machine.request_host_stop();
+          return;
+        }
+        cv_.wait_for(lock, std::chrono::milliseconds(50));
+      }
+    });
+  }
+  ~InterruptWatch() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptWatch(const InterruptWatch&) = delete;
+  InterruptWatch& operator=(const InterruptWatch&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 int run(const RunOptions& options, FILE* serial) {
   session::LiveSpec spec = options.live;
@@ -89,6 +141,10 @@ int run(const RunOptions& options, FILE* serial) {
         break;
     }
   } else {
+    // Ctrl-C (or SIGTERM) ends the run where it is, as at an instruction limit: the recording
+    // is finished and replays to exactly there. The handler only sets a flag; a watcher thread
+    // tells the machine (its idle wait is a condition variable, no place for a handler).
+    const InterruptWatch watch(s->machine());
     result = s->run_to_end();
   }
   const auto wall = std::chrono::steady_clock::now() - start;

@@ -258,6 +258,11 @@ RunResult Session::run_to_end(const std::function<void()>& progress) {
     }
     RunResult result = run_to(now + std::min(kProgressSlice, stop - now));
     if (progress) progress();
+    if (machine_->host_stop_requested() && result.reason == cpu::StopReason::kTarget) {
+      // Ctrl-C: the run ends here as at an instruction limit, so its recording replays to here.
+      result.message = fmt::format("interrupted (Ctrl-C) at instruction {}", machine_->cpu().icount);
+      return result;
+    }
     if (result.reason != cpu::StopReason::kTarget || (timeline_ && timeline_->diverged())) return result;
     // Replaying, the history ends at the recorded end, whatever the guest does there.
     if (replay_ && machine_->cpu().icount >= replay_length_) {

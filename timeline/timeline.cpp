@@ -218,6 +218,7 @@ RunResult Timeline::run_to(uint64_t icount) {
     if (parked() && now() > live_->frontier()) break;
     result = machine_.run(parked() ? std::min(stop, live_->frontier()) : stop);
     if (!at_frontier_again() || result.reason != cpu::StopReason::kTarget || diverged()) return result;
+    if (machine_.host_stop_requested()) break;  // Ctrl-C: the machine runs no further
     if (now() % options_.interval == 0 && now() > store_.icount(store_.size() - 1)) take_snapshot();
   }
   if (result.message.empty())

@@ -191,7 +191,7 @@ RunResult Machine::run(uint64_t target) {
   cpu::StopReason reason = cpu::StopReason::kNone;
   while (pending_.reason == cpu::StopReason::kNone) {
     const uint64_t now = cpu_.icount;
-    if (now >= target) {
+    if (now >= target || host_stop_.load(std::memory_order_relaxed)) {
       reason = cpu::StopReason::kTarget;
       break;
     }

@@ -2,6 +2,7 @@
 // Everything above emulator/ drives the guest through this class.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -95,6 +96,15 @@ class Machine {
 
   // Run until the instruction count reaches `target` or the machine stops by itself.
   RunResult run(uint64_t target);
+
+  // From any host thread: the run stops at the next poll (within kPollInterval instructions,
+  // or at once from an idle wait), as at an instruction limit, and every later run() returns
+  // at once. What Ctrl-C does to `rewind run` (cli/run_command.cpp).
+  void request_host_stop() {
+    host_stop_.store(true, std::memory_order_relaxed);
+    wakeup_.notify();
+  }
+  bool host_stop_requested() const { return host_stop_.load(std::memory_order_relaxed); }
 
   // Devices report a guest-requested stop through these.
   void request_exit(uint32_t value);
@@ -261,6 +271,7 @@ class Machine {
   HostWakeup wakeup_;
   uint64_t wakeups_seen_ = 0;
   IrqSink irq_sink_ = nullptr;
+  std::atomic<bool> host_stop_{false};
   // The device state's parts in archive order (machine_state.cpp): one list for save,
   // restore and digests. `held` holds the parts that are not device objects.
   struct HeldDeviceParts;
