@@ -9,7 +9,8 @@
              what to provide
   boot       both boot paths reach the shell prompt: the kernel as a Multiboot image, and
              the boot disk (its boot sector in real mode, the 8042's A20, the kernel by PIO)
-  session    a shell session typed after each `$ ` prompt (ls, cat, wc, echo, mkdir, ln, rm)
+  session    a shell session typed after each `$ ` prompt (ls, cat, wc, echo, mkdir, ln, rm,
+             grep, forktest)
              prints byte for byte what it prints on QEMU; recorded, it replays to the same
   usertests  `usertests` prints ALL TESTS PASSED
   gdb        gdb on `rewind run --gdb`: xv6's .gdbinit flow (target remote, symbol-file
@@ -64,7 +65,7 @@ def boot():
 
 
 COMMANDS = ["ls", "cat README", "echo hello rewind", "mkdir dir", "ln README dir/link", "wc dir/link", "rm dir/link",
-            "ls dir", "wc README"]
+            "ls dir", "grep the README", "forktest", "wc README"]
 
 
 def qemu_command(work):
