@@ -15,7 +15,8 @@
   usertests  `usertests` prints ALL TESTS PASSED
   gdb        gdb on `rewind run --gdb`: xv6's .gdbinit flow (target remote, symbol-file
              kernel), a breakpoint in ideintr, a watchpoint on the buffer's flags found in
-             reverse across the disk completion, reverse-finish out of ideintr"""
+             reverse across the disk completion, reverse-finish out of ideintr; then the
+             shell's symbols (add-symbol-file _sh 0) and a breakpoint in it, in ring 3"""
 import importlib.machinery
 import importlib.util
 import io
@@ -124,6 +125,11 @@ def gdb():
             "delete",
             "reverse-finish",
             "bt 1",
+            # A user program's symbols beside the kernel's (xv6 links them at 0).
+            f"add-symbol-file {os.path.join(TREE, '_sh')} 0",
+            "break getcmd", "continue",
+            "info registers cs",
+            "bt 2",
             "kill",
         ], timeout=120)
     finally:
@@ -141,7 +147,11 @@ def gdb():
         r"^\$4 = 0x0$",          # before the completion's data was marked valid
         r"^trap \(tf=.*\) at trap\.c:\d+\n\d+\s+ideintr\(\);",  # reverse-finish: at the call
         r"^#0\s+trap \(tf=",
-    ], "gdb on xv6: a breakpoint in ideintr, a watchpoint in reverse across the completion")
+        r"Breakpoint 3(\.1)?, getcmd \(.*\) at sh\.c:\d+",  # forward again, into the shell
+        r"^cs\s+0x1b\s",      # in ring 3
+        r"#1\s+.*main \(\) at sh\.c:\d+",
+    ], "gdb on xv6: a breakpoint in ideintr, a watchpoint in reverse across the completion, then the shell's "
+       "symbols")
 
 
 SCENARIOS = {f.__name__: f for f in [build, boot, session, usertests, gdb]}
