@@ -49,6 +49,11 @@ class Uart16550 {
   void write(unsigned offset, uint8_t value);
 
   void flush();
+  // Output waiting for a newline (a prompt: "$ "), written out now. The run loop calls it at
+  // every poll, so a prompt shows within a poll interval, not at the end of a long run slice.
+  void flush_pending() {
+    if (!pending_output_.empty()) flush();
+  }
   // The level of the UART's interrupt line.
   bool interrupt_pending() const { return interrupt_id() != kIirNoInterrupt; }
 

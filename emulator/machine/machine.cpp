@@ -203,6 +203,7 @@ RunResult Machine::run(uint64_t target) {
     // A timer armed during the run stopped it early: plan again from here.
     if (std::exchange(replan_, false) && reason == cpu::StopReason::kRequested) reason = cpu::StopReason::kTarget;
     service_events();
+    uart_->flush_pending();
     if (reason == cpu::StopReason::kTarget) continue;
     if (reason != cpu::StopReason::kHalted) break;
 
