@@ -62,7 +62,7 @@ void check_images(const journal::Recording& rec, const std::string& name, bool f
   for (const journal::ImageHash& x : *rec.image_hashes) {
     const std::string& path = x.image == 0 ? h.guest.path : h.disks[x.image - 1u].path;
     const char* what = x.image == 0 ? "guest" : "disk";
-    if (x.hash == 0 && rec.version >= 4)
+    if (x.hash == 0)
       warnings.push_back(fmt::format("{} {} was not hashed when recorded (it could not be read, or changed meanwhile): "
                                      "not checked",
                                      what, path));
