@@ -32,6 +32,38 @@ struct Segment {
   bool present() const { return attr & 0x80; }
 };
 
+// An XMM register, as two little-endian quadwords: q[0] holds bytes 0-7.
+struct alignas(16) Xmm {
+  uint64_t q[2] = {};
+  bool operator==(const Xmm&) const = default;
+};
+
+// An x87 register's 80 bits: the 64-bit significand (explicit integer bit) and sign:exponent.
+struct F80 {
+  uint64_t significand = 0;
+  uint16_t sign_exponent = 0;
+};
+
+// The x87 state as FXSAVE stores it. There are no x87 instructions yet: FXRSTOR loads it,
+// FXSAVE stores it back, gdb shows it. Values after FNINIT (as QEMU starts a PC).
+struct X87State {
+  uint16_t fcw = 0x37F;  // control word
+  uint16_t fsw = 0;      // status word (TOP in bits 11-13)
+  uint8_t ftw = 0;       // abridged tag word: bit i set = physical register i not empty
+  uint16_t fop = 0;      // last instruction's opcode (11 bits)
+  uint64_t fip = 0, fdp = 0;  // last instruction and operand pointers (offsets)
+  uint16_t fcs = 0, fds = 0;  // and their selectors
+  F80 st[8];                  // ST(0)-ST(7) in stack order (ST(i), as FXSAVE stores them)
+};
+
+namespace mxcsr {
+constexpr uint32_t IE = 1u << 0, DE = 1u << 1, ZE = 1u << 2, OE = 1u << 3, UE = 1u << 4, PE = 1u << 5,
+                   DAZ = 1u << 6, IM = 1u << 7, FZ = 1u << 15, kFlags = 0x3F, kMasks = 0x1F80, kRc = 3u << 13;
+// The bits a guest may set (FXSAVE's MXCSR_MASK): all of 0-15, DAZ included.
+constexpr uint32_t kWritable = 0xFFFF;
+constexpr uint32_t kReset = 0x1F80;
+}  // namespace mxcsr
+
 struct TableRegister {
   uint64_t base = 0;
   uint32_t limit = 0xFFFF;
@@ -76,7 +108,8 @@ constexpr uint64_t PE = 1u << 0, MP = 1u << 1, EM = 1u << 2, TS = 1u << 3, ET = 
                    WP = 1u << 16, AM = 1u << 18, NW = 1u << 29, CD = 1u << 30, PG = 1u << 31;
 }
 namespace cr4 {
-constexpr uint64_t PSE = 1u << 4, PAE = 1u << 5, PGE = 1u << 7, OSFXSR = 1u << 9, FSGSBASE = 1u << 16;
+constexpr uint64_t PSE = 1u << 4, PAE = 1u << 5, PGE = 1u << 7, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10,
+                   FSGSBASE = 1u << 16;
 }
 
 class CodeCache;
@@ -139,6 +172,10 @@ struct Cpu {
   uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0, pat = 0x0007040600070406ull, tsc_aux = 0;
   uint64_t apic_base = 0xFEE00900;
   int64_t tsc_offset = 0;
+  // SSE (sse.cpp): xmm0-15 and MXCSR. The x87 state, which FXSAVE and FXRSTOR carry.
+  Xmm xmm[16];
+  uint32_t mxcsr = mxcsr::kReset;
+  X87State x87;
   uint8_t cpl = 0;
   CodeSize code_size = CodeSize::k32;
   // External interrupts: the interrupt controller drives `intr` (the INTR pin, next
