@@ -50,27 +50,6 @@ constexpr unsigned kSizes[] = {1, 2, 4, 8};
 constexpr unsigned kIters = 4000;
 constexpr unsigned kImmIters = 1200;
 
-uint64_t group_seed(const char* group) {
-  uint64_t h = test_seed();
-  for (const char* p = group; *p; ++p) h = (h ^ static_cast<uint8_t>(*p)) * 0x100000001B3ull;
-  return h;
-}
-
-// Registers for an operand of `size` bytes. `legacy`: encodable without REX
-// (byte: AL..BL and AH..BH; wider: RAX..RDI); otherwise any but RSP (byte: AL..R15B
-// with SPL..DIL via REX, never SPL).
-int pick(Rng& r, unsigned size, bool legacy) {
-  if (legacy) {
-    static const int kByte[] = {0, 1, 2, 3, kAH, kCH, kDH, kBH};
-    static const int kWide[] = {0, 1, 2, 3, 5, 6, 7};
-    return size == 1 ? kByte[r.below(8)] : kWide[r.below(7)];
-  }
-  int x;
-  do x = static_cast<int>(r.below(16));
-  while (x == 4);
-  return x;
-}
-
 struct Pair {
   int a, b;
 };
@@ -183,13 +162,6 @@ Table shift_double_table(bool right, unsigned size, int dst, int src, std::funct
     e.rflags = o.flags;
     if (dst != kMemOperand) set_op(e, dst, size, o.value);
   };
-}
-
-void run_group(const char* group, const std::vector<Form>& forms, unsigned iterations) {
-  std::printf("%s:\n", group);
-  RunStats st = run_forms(forms, iterations, group_seed(group));
-  EXPECT_EQ(st.failures, 0u);
-  EXPECT_GT(st.cases, 0u);
 }
 
 // --- ALU: ADD OR ADC SBB AND SUB XOR CMP TEST ---
@@ -937,28 +909,6 @@ TEST(CpuDiff, PageCrossingCode) {
 
 // --- LEA ---
 
-Mem random_mem(Rng& r, bool allow_no_base) {
-  Mem m;
-  switch (r.below(allow_no_base ? 6 : 5)) {
-    case 0: m.base = pick(r, 8, false); break;                                            // [base + disp]
-    case 1: case 2: case 3: m.base = pick(r, 8, false), m.index = pick(r, 8, false); break;  // [base + index*s + disp]
-    case 4: m.base = r.chance(2) ? 12 : (r.chance(2) ? 13 : 5), m.index = r.chance(2) ? pick(r, 8, false) : -1; break;
-    default: m.index = pick(r, 8, false); break;                                          // [index*s + disp32]
-  }
-  m.scale = static_cast<unsigned>(r.below(4));
-  switch (r.below(7)) {
-    case 0: m.disp = 0; break;
-    case 1: m.disp = static_cast<int32_t>(r.below(256)) - 128; break;
-    case 2: m.disp = 0x7F; break;
-    case 3: m.disp = -0x80; break;
-    case 4: m.disp = static_cast<int32_t>(r.next()); break;
-    case 5: m.disp = r.chance(2) ? 0x7FFFFFFF : INT32_MIN; break;
-    default: m.disp = static_cast<int32_t>(r.below(0x2000)) - 0x1000; break;
-  }
-  m.disp32 = r.chance(5);
-  return m;
-}
-
 TEST(CpuDiff, Lea) {
   Rng r(group_seed("lea-forms"));
   std::vector<Form> v;
@@ -990,16 +940,7 @@ TEST(CpuDiff, MemoryOperands) {
   // Address registers avoid RAX, RCX, RDX (implicit operands) and RSP.
   uint32_t avoid = 0x17;  // registers that must not hold addresses: RAX RCX RDX RSP
   bool need_base = false;
-  auto address = [&](bool a32) {
-    for (;;) {
-      Mem m = random_mem(r, true);
-      auto ok = [&](int x) { return x < 0 || !((avoid >> x) & 1); };
-      if (!ok(m.base) || !ok(m.index) || (m.base >= 0 && m.base == m.index)) continue;
-      if (a32 && m.base < 0 && m.scale == 0) continue;
-      if (need_base && m.base < 0) continue;  // an aligned operand: the base absorbs disp
-      return m;
-    }
-  };
+  auto address = [&](bool a32) { return random_operand_address(r, a32, avoid, need_base); };
   // A register operand that is not an address register.
   auto other = [&](const Mem& m, unsigned size, bool legacy) {
     for (;;) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,65 @@ void set_op(Regs& s, int spec, unsigned size, uint64_t v) {
   }
   const uint64_t m = size_mask(size);
   s.gpr[spec] = (s.gpr[spec] & ~m) | (v & m);
+}
+
+uint64_t group_seed(const char* group) {
+  uint64_t h = test_seed();
+  for (const char* p = group; *p; ++p) h = (h ^ static_cast<uint8_t>(*p)) * 0x100000001B3ull;
+  return h;
+}
+
+void run_group(const char* group, const std::vector<Form>& forms, unsigned iterations) {
+  std::printf("%s:\n", group);
+  RunStats st = run_forms(forms, iterations, group_seed(group));
+  EXPECT_EQ(st.failures, 0u);
+  EXPECT_GT(st.cases, 0u);
+}
+
+int pick(Rng& r, unsigned size, bool legacy) {
+  if (legacy) {
+    static const int kByte[] = {0, 1, 2, 3, kAH, kCH, kDH, kBH};
+    static const int kWide[] = {0, 1, 2, 3, 5, 6, 7};
+    return size == 1 ? kByte[r.below(8)] : kWide[r.below(7)];
+  }
+  int x;
+  do x = static_cast<int>(r.below(16));
+  while (x == 4);
+  return x;
+}
+
+Mem random_mem(Rng& r, bool allow_no_base) {
+  Mem m;
+  switch (r.below(allow_no_base ? 6 : 5)) {
+    case 0: m.base = pick(r, 8, false); break;                                            // [base + disp]
+    case 1: case 2: case 3: m.base = pick(r, 8, false), m.index = pick(r, 8, false); break;  // [base + index*s + disp]
+    case 4: m.base = r.chance(2) ? 12 : (r.chance(2) ? 13 : 5), m.index = r.chance(2) ? pick(r, 8, false) : -1; break;
+    default: m.index = pick(r, 8, false); break;                                          // [index*s + disp32]
+  }
+  m.scale = static_cast<unsigned>(r.below(4));
+  switch (r.below(7)) {
+    case 0: m.disp = 0; break;
+    case 1: m.disp = static_cast<int32_t>(r.below(256)) - 128; break;
+    case 2: m.disp = 0x7F; break;
+    case 3: m.disp = -0x80; break;
+    case 4: m.disp = static_cast<int32_t>(r.next()); break;
+    case 5: m.disp = r.chance(2) ? 0x7FFFFFFF : INT32_MIN; break;
+    default: m.disp = static_cast<int32_t>(r.below(0x2000)) - 0x1000; break;
+  }
+  m.disp32 = r.chance(5);
+  return m;
+}
+
+
+Mem random_operand_address(Rng& r, bool a32, uint32_t avoid, bool need_base) {
+  for (;;) {
+    Mem m = random_mem(r, true);
+    auto ok = [&](int x) { return x < 0 || !((avoid >> x) & 1); };
+    if (!ok(m.base) || !ok(m.index) || (m.base >= 0 && m.base == m.index)) continue;
+    if (a32 && m.base < 0 && m.scale == 0) continue;
+    if (need_base && m.base < 0) continue;
+    return m;
+  }
 }
 
 namespace {
@@ -61,10 +121,23 @@ struct Verdict {
   bool end_rip = false;
   bool mem = false;
   bool no_table = false;
+  bool mxcsr = false;
   uint64_t flags_host = 0, flags_table = 0;  // mismatching flag bits
   uint16_t gpr_host = 0, gpr_table = 0;      // mismatching registers
-  bool bad() const { return end_rip || mem || no_table || flags_host || flags_table || gpr_host || gpr_table; }
+  uint16_t xmm_host = 0, xmm_table = 0;      // mismatching XMM registers
+  bool bad() const {
+    return end_rip || mem || no_table || mxcsr || flags_host || flags_table || gpr_host || gpr_table || xmm_host || xmm_table;
+  }
 };
+
+bool any_bits(const cpu::Xmm& x) { return (x.q[0] | x.q[1]) != 0; }
+
+// Whether a and b differ in the bits of `mask` (or outside them, `outside`).
+bool differ(const cpu::Xmm& a, const cpu::Xmm& b, const cpu::Xmm& mask, bool outside) {
+  for (unsigned k = 0; k < 2; ++k)
+    if ((a.q[k] ^ b.q[k]) & (outside ? ~mask.q[k] : mask.q[k])) return true;
+  return false;
+}
 
 Verdict judge(const Form& f, const Check& c, const Regs& nin, const Regs& ein, const Regs& nout, const Regs& eout,
               const Regs& expect, uint16_t addr_regs) {
@@ -87,22 +160,68 @@ Verdict judge(const Form& f, const Check& c, const Regs& nin, const Regs& ein, c
     v.gpr_host |= static_cast<uint16_t>(host << r);
     v.gpr_table |= static_cast<uint16_t>(table << r);
   }
+  if (f.simd) {
+    v.mxcsr = nout.mxcsr != eout.mxcsr;
+    for (unsigned x = 0; x < 16; ++x) {
+      const cpu::Xmm& u = c.xmm_undefined[x];
+      has_undefined |= any_bits(u);
+      v.xmm_host |= static_cast<uint16_t>(differ(nout.xmm[x], eout.xmm[x], u, true) << x);
+      v.xmm_table |= static_cast<uint16_t>((f.table && differ(eout.xmm[x], expect.xmm[x], u, false)) << x);
+    }
+  }
   v.no_table = has_undefined && !f.table && !f.undefined_unread;
   return v;
 }
 
+std::string xmm_string(const cpu::Xmm& x) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%016llx_%016llx", static_cast<unsigned long long>(x.q[1]), static_cast<unsigned long long>(x.q[0]));
+  return b;
+}
+
+// What the SIMD state and the memory operand were and became: MXCSR, the XMM registers
+// the instruction names, mismatches or changes, and the operand's bytes.
+std::string describe_simd(const Form& f, const Check& c, const Regs& nin, const Regs& nout, const Regs& eout, const Regs& expect,
+                          const Verdict& v, const uint8_t* operand_in, const uint8_t* operand_native, const uint8_t* operand_emulated) {
+  std::string s;
+  char b[320];
+  std::snprintf(b, sizeof b, "  mxcsr in=%08x native=%08x emulated=%08x%s\n", nin.mxcsr, nout.mxcsr, eout.mxcsr,
+                v.mxcsr ? "   <-- MISMATCH with the host" : "");
+  s += b;
+  for (unsigned x = 0; x < 16; ++x) {
+    const bool named = std::find(f.xmm_named.begin(), f.xmm_named.end(), static_cast<int>(x)) != f.xmm_named.end();
+    const bool changed = !(nout.xmm[x] == nin.xmm[x]) || !(eout.xmm[x] == nin.xmm[x]);
+    const bool bad = ((v.xmm_host | v.xmm_table) >> x) & 1;
+    if (!named && !changed && !bad) continue;
+    std::string note;
+    if (any_bits(c.xmm_undefined[x])) note += " (bits " + xmm_string(c.xmm_undefined[x]) + " from the table: " + xmm_string(expect.xmm[x]) + ")";
+    if ((v.xmm_host >> x) & 1) note += "   <-- MISMATCH with the host";
+    if ((v.xmm_table >> x) & 1) note += "   <-- MISMATCH with the table";
+    std::snprintf(b, sizeof b, "  xmm%-2u in=%s native=%s emulated=%s%s\n", x, xmm_string(nin.xmm[x]).c_str(),
+                  xmm_string(nout.xmm[x]).c_str(), xmm_string(eout.xmm[x]).c_str(), note.c_str());
+    s += b;
+  }
+  if (f.mem) {
+    const size_t n = std::min<size_t>(f.mem_bytes, 32);
+    s += "  memory operand in=" + hex_bytes({operand_in, n}) + "\n                 native=" + hex_bytes({operand_native, n}) +
+         "\n               emulated=" + hex_bytes({operand_emulated, n}) + "\n";
+  }
+  return s;
+}
+
 std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Regs& eout, const Regs& expect, const Check& c, const Verdict& v, uint64_t end_rip, uint64_t want_rip,
-                     uint16_t addr_regs) {
+                     uint16_t addr_regs, int native_vector) {
   std::string s;
   char b[320];
   std::snprintf(b, sizeof b, "%s  [%s]\n", f.name.c_str(), hex_bytes(f.bytes).c_str());
   s += b;
-  if (end_rip != want_rip) {
+  if (native_vector != kNoFault) s += "  the host raised exception vector " + std::to_string(native_vector) + "\n";
+  if (v.end_rip) {
+    if (native_vector != kNoFault) want_rip = EmuRunner::kHandlerBase + 16 * static_cast<uint64_t>(native_vector) + 1;
     std::snprintf(b, sizeof b, "  emulator ended at rip=%#llx, expected %#llx", static_cast<unsigned long long>(end_rip),
                   static_cast<unsigned long long>(want_rip));
     s += b;
-    if (end_rip >= EmuRunner::kHandlerBase && end_rip < EmuRunner::kHandlerBase + 32 * 16)
-      s += " (exception vector " + std::to_string((end_rip - EmuRunner::kHandlerBase) / 16) + ")";
+    if (EmuRunner::vector_at(end_rip) != kNoFault) s += " (exception vector " + std::to_string(EmuRunner::vector_at(end_rip)) + ")";
     s += "\n";
   }
   if (v.no_table) s += "  the case has undefined results but the form has no table for them\n";
@@ -137,15 +256,19 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   Process& p = process();
   Rng rng(seed);
   RunStats st;
+  // SIMD forms fault natively (#XM, #GP): catch those for the whole run.
+  std::optional<NativeFaultCatcher> catcher;
+  if (std::any_of(forms.begin(), forms.end(), [](const Form& f) { return f.simd; })) catcher.emplace();
   unsigned printed = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const Form& f : forms) {
-    p.native.load(f.bytes);
+    p.native.load(f.bytes, f.simd);
     const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
     const uint64_t want_rip = rip + f.bytes.size();
     unsigned form_failures = 0;
     for (unsigned it = 0; it < iterations; ++it) {
       Regs in = random_regs(rng);
+      if (f.simd) random_simd(in, rng, f.lanes);
       if (f.fixup) f.fixup(in, rng);
       if (f.skip && f.skip(in)) {
         ++st.skipped;
@@ -153,15 +276,18 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       }
       Regs nin = in, ein = in;
       uint16_t addr_regs = 0;
-      uint64_t operand = 0;  // the memory operand's first bytes, for the table
+      Operand operand;  // the memory operand's first bytes, for the table
+      uint8_t operand_in[32] = {};
+      unsigned off = 0;
       if (f.mem) {
         const Mem& m = *f.mem;
         // Operand address: near the page boundary, inside the window with room to reach.
         unsigned lo = static_cast<unsigned>(f.mem_reach), hi = kWindowBytes - f.mem_bytes - f.mem_reach;
-        unsigned off = kWindowBefore - 40 + static_cast<unsigned>(rng.below(80));
+        off = kWindowBefore - 40 + static_cast<unsigned>(rng.below(80));
         if (off < lo) off = lo;
         if (off > hi) off = hi;
         off &= ~(f.mem_align - 1);
+        if (f.misalign && rng.chance(f.misalign)) off = std::min(off + 1 + static_cast<unsigned>(rng.below(f.mem_align - 1)), hi);
         // Without a base, target - disp must be a multiple of 1 << scale (see point_at).
         // Both windows have the same address modulo 4096, so one offset suits both.
         if (m.base < 0)
@@ -185,28 +311,48 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
             ein.gpr[r] = static_cast<uint32_t>(ein.gpr[r]) | garbage;
           }
         }
-        for (unsigned k = 0; k < kWindowBytes; k += 8) {
-          const uint64_t v = edge_value(rng);
-          std::memcpy(p.native.window() + k, &v, 8);
-          std::memcpy(p.emu.window() + k, &v, 8);
+        uint8_t* const window = p.native.window();
+        if (f.simd) {
+          for (unsigned k = 0; k < kWindowBytes; k += 16) {
+            const cpu::Xmm x = random_xmm(rng, f.lanes, 0);
+            std::memcpy(window + k, x.q, 16);
+          }
+          // Edge values lane by lane at the operand itself, however it is aligned.
+          const cpu::Xmm x = random_xmm(rng, f.lanes, 0);
+          std::memcpy(window + off, x.q, std::min(16u, kWindowBytes - off));
+        } else {
+          for (unsigned k = 0; k < kWindowBytes; k += 8) {
+            const uint64_t v = edge_value(rng);
+            std::memcpy(window + k, &v, 8);
+          }
         }
+        if (f.operand_fixup) f.operand_fixup(window + off, rng);
+        std::memcpy(p.emu.window(), window, kWindowBytes);
         if (f.mem_fixup) {
           const uint64_t random = rng.next();
-          f.mem_fixup(nin, p.native.window() + off, random);
-          f.mem_fixup(ein, p.native.window() + off, random);
+          f.mem_fixup(nin, window + off, random);
+          f.mem_fixup(ein, window + off, random);
         }
-        std::memcpy(&operand, p.emu.window() + off, 8);
+        std::memcpy(operand.q, window + off, std::min(16u, kWindowBytes - off));
+        std::memcpy(operand_in, window + off, std::min(32u, kWindowBytes - off));
       }
       Regs nout, eout;
-      p.native.run(nin, nout);
-      uint64_t end_rip = p.emu.run(rip, f.count, ein, eout);
-      if (f.ends_early && end_rip == want_rip + 1) end_rip = want_rip;
+      const int native_vector = p.native.run(nin, nout);
+      const uint64_t end_rip = p.emu.run(rip, f.count, ein, eout);
+      // Where the emulator should end: after the bytes, or in the handler of the host's
+      // exception (its HLT retired or not).
+      bool rip_ok = end_rip == want_rip || (f.ends_early && end_rip == want_rip + 1);
+      if (native_vector != kNoFault) {
+        ++st.faulted;
+        const uint64_t handler = EmuRunner::kHandlerBase + 16 * static_cast<uint64_t>(native_vector);
+        rip_ok = end_rip == handler || end_rip == handler + 1;
+      }
       ++st.cases;
       const Check c = f.check ? f.check(in) : Check{};
       Regs expect = ein;
       if (f.table) f.table(ein, operand, expect);
       Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs);
-      verdict.end_rip = end_rip != want_rip;
+      verdict.end_rip = !rip_ok;
       verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
       if (!verdict.bad()) continue;
       ++st.failures;
@@ -214,15 +360,18 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       if (report && printed < 12 && form_failures <= 2) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
-                      << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs);
+                      << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector)
+                      << (f.simd ? describe_simd(f, c, nin, nout, eout, expect, verdict, operand_in, p.native.window() + off,
+                                                 p.emu.window() + off)
+                                 : "");
       }
     }
   }
   if (!report) return st;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("  %zu forms, %llu cases (%llu skipped as faulting natively), %llu mismatches, %.2f s\n", forms.size(),
-              static_cast<unsigned long long>(st.cases), static_cast<unsigned long long>(st.skipped),
-              static_cast<unsigned long long>(st.failures), secs);
+  std::printf("  %zu forms, %llu cases (%llu skipped as faulting natively, %llu raised an exception), %llu mismatches, %.2f s\n",
+              forms.size(), static_cast<unsigned long long>(st.cases), static_cast<unsigned long long>(st.skipped),
+              static_cast<unsigned long long>(st.faulted), static_cast<unsigned long long>(st.failures), secs);
   return st;
 }
 

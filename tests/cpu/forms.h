@@ -26,6 +26,13 @@ constexpr uint64_t kAll = kArith;
 struct Check {
   uint64_t flags = fl::kAll;            // the arithmetic flags the SDM defines
   std::array<uint64_t, 16> undefined{};  // per GPR, the bits that are not defined
+  std::array<cpu::Xmm, 16> xmm_undefined{};  // per XMM register (SIMD forms)
+};
+
+// The memory operand's first 16 bytes before the instruction; as an integer, its first 8.
+struct Operand {
+  uint64_t q[2] = {};
+  operator uint64_t() const { return q[0]; }
 };
 
 struct Form {
@@ -36,10 +43,10 @@ struct Form {
   std::function<bool(const Regs&)> skip;       // inputs that fault natively (#DE)
   std::function<Check(const Regs&)> check;     // defined flags and registers for these inputs
   // rewind's values for what `check` leaves undefined: from the emulator's inputs and
-  // the memory operand's first 8 bytes, sets those flags and register bits in `expect`
+  // the memory operand's first bytes, sets those flags and register bits in `expect`
   // (which starts as the inputs). A case with undefined parts and no table fails,
   // unless `undefined_unread`.
-  std::function<void(const Regs& in, uint64_t operand, Regs& expect)> table;
+  std::function<void(const Regs& in, const Operand& operand, Regs& expect)> table;
   // A sequence whose later instructions never read what an earlier one left undefined,
   // and whose undefined flags at the end are a setter's, tabled in its own group.
   bool undefined_unread = false;
@@ -63,17 +70,50 @@ struct Form {
   bool ends_early = false;
   // Only for the harness's own test: the emulator runs these bytes instead (same length).
   Bytes emu_bytes;
+
+  // SSE: XMM0-15 and MXCSR are inputs (random_simd of `lanes`; the memory operand too)
+  // and results, compared bit for bit. A fault the bytes raise natively (#XM, #GP, #UD)
+  // must be the same exception in the emulator, with the same state.
+  bool simd = false;
+  Lanes lanes = Lanes::Int;
+  // With mem_align > 1: one case in `misalign` puts the operand off that alignment (0: none).
+  unsigned misalign = 0;
+  // Writes the memory operand's initial bytes (after the window is filled), natively and
+  // emulated alike.
+  std::function<void(uint8_t* operand, Rng&)> operand_fixup;
+  // The XMM registers the instruction names: a report shows them.
+  std::vector<int> xmm_named;
 };
 
 struct RunStats {
   uint64_t cases = 0;
   uint64_t skipped = 0;
   uint64_t failures = 0;
+  uint64_t faulted = 0;  // cases that raised an exception natively (SIMD forms)
 };
 
 // Runs every form `iterations` times with random inputs; reports mismatches through
 // GoogleTest (the first few in detail, unless !report) and returns the counts.
 RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t seed, bool report = true);
+
+// A seed for a group of forms: test_seed() mixed with the group's name.
+uint64_t group_seed(const char* group);
+
+// Runs a group (prints its name and counts): no mismatch, and some cases.
+void run_group(const char* group, const std::vector<Form>& forms, unsigned iterations);
+
+// Registers for an operand of `size` bytes. `legacy`: encodable without REX
+// (byte: AL..BL and AH..BH; wider: RAX..RDI); otherwise any but RSP (byte: AL..R15B
+// with SPL..DIL via REX, never SPL).
+int pick(Rng& r, unsigned size, bool legacy);
+
+// A random memory operand: [base + disp], [base + index*s + disp] (RBP, R12, R13 bases
+// among them), [index*s + disp32] when allow_no_base; every displacement size.
+Mem random_mem(Rng& r, bool allow_no_base);
+
+// One for Form::mem: no register of `avoid` (a bit per GPR) as base or index, base and
+// index distinct, a base when `need_base` (an aligned operand: the base absorbs disp).
+Mem random_operand_address(Rng& r, bool a32, uint32_t avoid, bool need_base);
 
 // Operand access by register spec (see encoder.h) at an operand size.
 uint64_t size_mask(unsigned size);

@@ -1,7 +1,12 @@
 #include "harness.h"
 
 #include <sys/mman.h>
+#include <signal.h>
+#include <ucontext.h>
 
+#include <algorithm>
+#include <csetjmp>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +95,129 @@ Regs random_regs(Rng& r) {
   return s;
 }
 
+// --- SSE inputs ---
+
+namespace {
+
+// A float of `bits` total width: sign, `ebits` exponent bits, the rest mantissa.
+struct FloatFormat {
+  unsigned bits, ebits;
+  unsigned mbits() const { return bits - 1 - ebits; }
+  uint64_t sign() const { return uint64_t{1} << (bits - 1); }
+  uint64_t mant_mask() const { return (uint64_t{1} << mbits()) - 1; }
+  uint64_t emax() const { return (uint64_t{1} << ebits) - 1; }  // all ones: inf and NaN
+  uint64_t bias() const { return emax() >> 1; }
+  uint64_t make(uint64_t e, uint64_t m) const { return e << mbits() | (m & mant_mask()); }
+};
+
+uint64_t edge_float(Rng& r, const FloatFormat& f, int exponent) {
+  const uint64_t sign = r.chance(2) ? f.sign() : 0;
+  const uint64_t m = r.next() & f.mant_mask(), quiet = uint64_t{1} << (f.mbits() - 1);
+  const uint64_t one = f.make(f.bias(), 0);
+  switch (r.below(18)) {
+    case 0: return sign;                                                             // ±0
+    case 1: return sign | (m ? m : 1);                                               // denormal
+    case 2: return sign | (r.chance(2) ? 1 : f.mant_mask());                         // smallest, largest denormal
+    case 3: return sign | f.make(1, r.chance(2) ? 0 : r.below(4));                   // smallest normals
+    case 4: return sign | (f.make(f.emax() - 1, f.mant_mask()) - r.below(4));         // largest normals
+    case 5: return sign | f.make(f.emax(), 0);                                       // infinity
+    case 6: return sign | f.make(f.emax(), quiet | (r.chance(3) ? 0 : m));           // QNaN
+    case 7: return sign | f.make(f.emax(), (m & ~quiet) ? m & ~quiet : 1);           // SNaN
+    case 8: return sign | (one + r.below(3) - 1);                                    // 1.0 and neighbours
+    case 9: {
+      // Where conversions round: halves, 2^(mbits) (spacing 1), 2^31 and 2^63.
+      const uint64_t e = f.bias() + (r.chance(3) ? r.below(3) : r.chance(2) ? f.mbits() : r.chance(2) ? 31 : 63);
+      const uint64_t frac = r.chance(2) ? uint64_t{1} << (f.mbits() - 1 - r.below(3)) : 0;
+      return sign | (f.make(e, frac) + r.below(3) - 1);
+    }
+    case 10: case 11: case 12: {
+      // The case's magnitude: operands near each other.
+      const int64_t e = static_cast<int64_t>(f.bias()) + exponent + static_cast<int64_t>(r.below(5)) - 2;
+      const uint64_t mm = r.chance(4) ? (r.chance(2) ? f.mant_mask() : 0) ^ r.below(8) : m;
+      return sign | f.make(static_cast<uint64_t>(std::clamp<int64_t>(e, 1, static_cast<int64_t>(f.emax()) - 1)), mm);
+    }
+    case 13: return sign | f.make(1 + r.below(f.mbits() + 2), m);                    // tiny: products underflow
+    case 14: return sign | f.make(f.emax() - 1 - r.below(f.mbits() + 2), m);         // huge: products overflow
+    case 15: return sign | f.make(1 + r.below(f.emax() - 1), r.chance(2) ? 0 : quiet | r.below(4));  // short mantissas
+    default: return r.next() & (f.sign() | (f.sign() - 1));
+  }
+}
+
+constexpr FloatFormat kF32{32, 8}, kF64{64, 11};
+
+// An integer lane of `bits`, biased to the edges: saturation limits, signs, small values.
+uint64_t edge_lane(Rng& r, unsigned bits) {
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1, sign = uint64_t{1} << (bits - 1);
+  switch (r.below(10)) {
+    case 0: return 0;
+    case 1: return 1;
+    case 2: return mask;
+    case 3: return sign;
+    case 4: return sign - 1;
+    case 5: return sign + 1;
+    case 6: return r.below(bits + 2);
+    case 7: return (mask - r.below(bits + 2)) & mask;
+    default: return r.next() & mask;
+  }
+}
+
+}  // namespace
+
+uint32_t edge_f32(Rng& rng, int exponent) { return static_cast<uint32_t>(edge_float(rng, kF32, exponent)); }
+uint64_t edge_f64(Rng& rng, int exponent) { return edge_float(rng, kF64, exponent); }
+
+cpu::Xmm random_xmm(Rng& r, Lanes lanes, int exponent) {
+  cpu::Xmm x;
+  switch (lanes) {
+    case Lanes::F32:
+      for (unsigned k = 0; k < 4; ++k) x.q[k / 2] |= uint64_t{edge_f32(r, exponent)} << (32 * (k % 2));
+      break;
+    case Lanes::F64:
+      for (uint64_t& q : x.q) q = edge_f64(r, exponent);
+      break;
+    case Lanes::Count:
+      x = random_xmm(r, Lanes::Int, exponent);
+      if (!r.chance(3)) x.q[0] = r.chance(4) ? uint64_t{1} << (7 + r.below(57)) | r.below(64) : r.below(70);
+      break;
+    case Lanes::Int: {
+      if (r.chance(8)) {
+        x.q[0] = x.q[1] = r.chance(2) ? ~uint64_t{0} : 0;
+        break;
+      }
+      const unsigned bits = 8u << r.below(4);
+      for (unsigned k = 0; k < 128 / bits; ++k) {
+        const uint64_t v = edge_lane(r, bits);
+        x.q[k * bits / 64] |= v << (k * bits % 64);
+      }
+      break;
+    }
+  }
+  return x;
+}
+
+uint32_t random_mxcsr(Rng& r) {
+  using namespace cpu::mxcsr;
+  uint32_t m = static_cast<uint32_t>(r.below(4)) << 13;
+  if (r.chance(3)) m |= FZ;
+  if (r.chance(3)) m |= DAZ;
+  if (r.chance(2)) m |= static_cast<uint32_t>(r.next()) & kFlags;
+  uint32_t masks = kMasks;
+  if (r.chance(5)) masks &= ~(static_cast<uint32_t>(r.next() & 0x3F) << 7);
+  return m | masks;
+}
+
+void random_simd(Regs& s, Rng& r, Lanes lanes) {
+  s.mxcsr = random_mxcsr(r);
+  // The magnitude operands share (unbiased exponent): mostly near 1, sometimes anywhere.
+  const int exponent = r.chance(2) ? static_cast<int>(r.below(9)) - 4 : static_cast<int>(r.below(300)) - 150;
+  for (cpu::Xmm& x : s.xmm) {
+    Lanes l = lanes;
+    if (r.chance(6)) l = static_cast<Lanes>(r.below(4));
+    x = random_xmm(r, l, exponent);
+  }
+  if (r.chance(4)) s.xmm[r.below(16)] = s.xmm[r.below(16)];
+}
+
 // --- NativeRunner ---
 
 namespace {
@@ -102,7 +230,90 @@ void emit_rdi_mov(std::vector<uint8_t>& out, bool store, unsigned r, uint8_t dis
              static_cast<uint8_t>(0x47 | ((r & 7) << 3)), disp});
 }
 
+// movdqu xmm, [rdi + disp32] (load) or movdqu [rdi + disp32], xmm (store).
+void emit_rdi_movdqu(std::vector<uint8_t>& out, bool store, unsigned x, uint32_t disp) {
+  out.push_back(0xF3);
+  if (x >= 8) out.push_back(0x44);
+  emit(out, {0x0F, static_cast<uint8_t>(store ? 0x7F : 0x6F), static_cast<uint8_t>(0x87 | (x & 7) << 3)});
+  for (unsigned k = 0; k < 4; ++k) out.push_back(static_cast<uint8_t>(disp >> (8 * k)));
+}
+
+// ldmxcsr [rdi + disp32] (digit 2) or stmxcsr (digit 3).
+void emit_rdi_mxcsr(std::vector<uint8_t>& out, unsigned digit, uint32_t disp) {
+  emit(out, {0x0F, 0xAE, static_cast<uint8_t>(0x87 | digit << 3)});
+  for (unsigned k = 0; k < 4; ++k) out.push_back(static_cast<uint8_t>(disp >> (8 * k)));
+}
+
+// mov rax, imm64; fxsave64 [rax] (digit 0) or fxrstor64 [rax] (digit 1).
+void emit_fx(std::vector<uint8_t>& out, unsigned digit, const void* area) {
+  emit(out, {0x48, 0xB8});
+  const uint64_t a = reinterpret_cast<uint64_t>(area);
+  for (unsigned k = 0; k < 8; ++k) out.push_back(static_cast<uint8_t>(a >> (8 * k)));
+  emit(out, {0x48, 0x0F, 0xAE, static_cast<uint8_t>(digit << 3)});
+}
+
+constexpr uint32_t kMxcsrOffset = offsetof(Regs, mxcsr);
+constexpr uint32_t kXmmOffset = offsetof(Regs, xmm);
+
+void restore_host_state(const uint8_t* area) { asm volatile("fxrstor64 %0" : : "m"(*reinterpret_cast<const uint8_t(*)[512]>(area))); }
+
+// --- catching the faults of the bytes under test ---
+
+constexpr int kCaughtSignals[] = {SIGFPE, SIGSEGV, SIGBUS, SIGILL};
+
+struct FaultCatch {
+  bool installed = false;
+  struct sigaction previous[std::size(kCaughtSignals)];
+  sigjmp_buf* jump = nullptr;  // set while the bytes under test may run
+  uint64_t begin = 0, end = 0;  // their addresses
+  Regs* out = nullptr;
+  bool simd = false;
+  int vector = kNoFault;
+};
+
+FaultCatch g_catch;
+
+void put_back_handlers() {
+  if (!g_catch.installed) return;
+  for (size_t k = 0; k < std::size(kCaughtSignals); ++k) sigaction(kCaughtSignals[k], &g_catch.previous[k], nullptr);
+  g_catch.installed = false;
+}
+
+void on_fault(int, siginfo_t*, void* context) {
+  auto* uc = static_cast<ucontext_t*>(context);
+  const greg_t* g = uc->uc_mcontext.gregs;
+  const auto rip = static_cast<uint64_t>(g[REG_RIP]);
+  if (!g_catch.jump || rip < g_catch.begin || rip >= g_catch.end) {
+    // Not the bytes under test: the fault happens again under the previous handlers.
+    put_back_handlers();
+    return;
+  }
+  static constexpr int kOrder[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+                                     REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
+  Regs& o = *g_catch.out;
+  for (unsigned r = 0; r < 16; ++r) o.gpr[r] = static_cast<uint64_t>(g[kOrder[r]]);
+  o.rflags = static_cast<uint64_t>(g[REG_EFL]);
+  if (g_catch.simd && uc->uc_mcontext.fpregs) {
+    o.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    for (unsigned x = 0; x < 16; ++x) std::memcpy(o.xmm[x].q, &uc->uc_mcontext.fpregs->_xmm[x], 16);
+  }
+  g_catch.vector = static_cast<int>(g[REG_TRAPNO]);
+  siglongjmp(*g_catch.jump, 1);
+}
+
 }  // namespace
+
+NativeFaultCatcher::NativeFaultCatcher() {
+  if (g_catch.installed) throw std::logic_error("a NativeFaultCatcher is already alive");
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;  // the handler leaves by siglongjmp: nothing stays blocked
+  sigemptyset(&sa.sa_mask);
+  for (size_t k = 0; k < std::size(kCaughtSignals); ++k) sigaction(kCaughtSignals[k], &sa, &g_catch.previous[k]);
+  g_catch.installed = true;
+}
+
+NativeFaultCatcher::~NativeFaultCatcher() { put_back_handlers(); }
 
 NativeRunner::NativeRunner() {
   void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -111,23 +322,36 @@ NativeRunner::NativeRunner() {
   void* d = mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
   if (d == MAP_FAILED) throw std::runtime_error("cannot map a data window below 4 GiB");
   data_ = static_cast<uint8_t*>(d);
+  host_state_ = static_cast<uint8_t*>(std::aligned_alloc(64, 512));
+  if (!host_state_) throw std::bad_alloc();
 }
 
 NativeRunner::~NativeRunner() {
   munmap(code_, 4096);
   munmap(data_, 8192);
+  std::free(host_state_);
 }
 
-void NativeRunner::load(std::span<const uint8_t> code) {
+void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
   std::vector<uint8_t> s;
   // Callee-saved registers, then the state pointer.
   emit(s, {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, 0x57});
+  if (simd) {
+    // The host's x87/SSE state aside, a clean x87 (FNINIT, as the emulator's), then
+    // XMM0-15 and MXCSR.
+    emit_fx(s, 0, host_state_);
+    emit(s, {0xDB, 0xE3});  // fninit
+    for (unsigned x = 0; x < 16; ++x) emit_rdi_movdqu(s, false, x, kXmmOffset + 16 * x);
+    emit_rdi_mxcsr(s, 2, kMxcsrOffset);
+  }
   emit(s, {0xFF, 0xB7, 0x80, 0x00, 0x00, 0x00});  // push qword [rdi+128]
   emit(s, {0x9D});                                // popfq
   for (unsigned r = 0; r < 16; ++r)
     if (r != cpu::RSP && r != cpu::RDI) emit_rdi_mov(s, false, r, static_cast<uint8_t>(8 * r));
   emit_rdi_mov(s, false, cpu::RDI, 8 * cpu::RDI);
+  code_begin_ = static_cast<unsigned>(s.size());
   s.insert(s.end(), code.begin(), code.end());
+  code_end_ = static_cast<unsigned>(s.size());
   emit(s, {0x57});                          // push rdi (the result)
   emit(s, {0x48, 0x8B, 0x7C, 0x24, 0x08});  // mov rdi, [rsp+8] (the state pointer)
   for (unsigned r = 0; r < 16; ++r)
@@ -136,17 +360,42 @@ void NativeRunner::load(std::span<const uint8_t> code) {
   emit_rdi_mov(s, true, cpu::RAX, 8 * cpu::RDI);
   emit(s, {0x9C, 0x58});                                // pushfq; pop rax
   emit(s, {0x48, 0x89, 0x87, 0x80, 0x00, 0x00, 0x00});  // mov [rdi+128], rax
+  if (simd) {
+    emit_rdi_mxcsr(s, 3, kMxcsrOffset);
+    for (unsigned x = 0; x < 16; ++x) emit_rdi_movdqu(s, true, x, kXmmOffset + 16 * x);
+    emit_fx(s, 1, host_state_);  // the host's own x87 state and MXCSR again
+  }
   emit(s, {0x5F, 0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B, 0xC3});
   if (s.size() > 4096) throw std::runtime_error("native stub too long");
   std::memcpy(code_, s.data(), s.size());
   entry_ = reinterpret_cast<void (*)(Regs*)>(code_);
+  simd_ = simd;
 }
 
-void NativeRunner::run(const Regs& in, Regs& out) {
-  static_assert(sizeof(Regs) == 136);
+int NativeRunner::run(const Regs& in, Regs& out) {
+  static_assert(offsetof(Regs, rflags) == 128 && kMxcsrOffset == 136 && kXmmOffset == 144);
   out = in;
   out.rflags = (in.rflags & cpu::rflags::kArith) | 0x202;
+  if (!g_catch.installed) {
+    entry_(&out);
+    return kNoFault;
+  }
+  sigjmp_buf jump;
+  g_catch.begin = reinterpret_cast<uint64_t>(code_) + code_begin_;
+  g_catch.end = reinterpret_cast<uint64_t>(code_) + code_end_;
+  g_catch.out = &out;
+  g_catch.simd = simd_;
+  g_catch.vector = kNoFault;
+  if (sigsetjmp(jump, 0) != 0) {
+    // Left the stub at the fault: the host's x87 state and MXCSR are put back here.
+    g_catch.jump = nullptr;
+    if (simd_) restore_host_state(host_state_);
+    return g_catch.vector;
+  }
+  g_catch.jump = &jump;
   entry_(&out);
+  g_catch.jump = nullptr;
+  return kNoFault;
 }
 
 // --- EmuRunner ---
@@ -184,7 +433,7 @@ EmuRunner::EmuRunner() : memory_(4ull << 20), cache_(cpu::make_code_cache()) {
   cpu_.gdtr = cpu::TableRegister{kGdt, 23};
   cpu_.idtr = cpu::TableRegister{kIdt, 32 * 16 - 1};
   cpu_.cr3 = kPml4;
-  cpu_.cr4 = cpu::cr4::PAE;
+  cpu_.cr4 = cpu::cr4::PAE | cpu::cr4::OSFXSR | cpu::cr4::OSXMMEXCPT;
   cpu_.efer = cpu::efer::LME | cpu::efer::LMA | cpu::efer::NXE;
   cpu_.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::PG;
   for (unsigned s = cpu::ES; s <= cpu::GS; ++s) cpu_.seg[s] = cpu::segment_from_descriptor(0x10, kDataDescriptor);
@@ -215,11 +464,16 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out)
   for (unsigned r = 0; r < 16; ++r) cpu_.gpr[r] = in.gpr[r];
   cpu_.gpr[cpu::RSP] = kStackTop;
   cpu::set_rflags(cpu_, (in.rflags & cpu::rflags::kArith) | 0x2);
+  for (unsigned x = 0; x < 16; ++x) cpu_.xmm[x] = in.xmm[x];
+  cpu_.mxcsr = in.mxcsr;
+  cpu_.x87 = cpu::X87State{};  // FNINIT's state, as the native stub's
   cpu_.rip = rip;
   cpu_.halted = false;
   cpu::run(cpu_, cpu_.icount + count);
   for (unsigned r = 0; r < 16; ++r) out.gpr[r] = cpu_.gpr[r];
   out.rflags = cpu::get_rflags(cpu_);
+  for (unsigned x = 0; x < 16; ++x) out.xmm[x] = cpu_.xmm[x];
+  out.mxcsr = cpu_.mxcsr;
   return cpu_.rip;
 }
 

@@ -20,10 +20,14 @@ class CodeCache;
 namespace rw::cputest {
 
 // The state both runners take and return: RAX..R15 in encoding order (RSP is ignored
-// on input and not compared), then RFLAGS.
+// on input and not compared), RFLAGS, then MXCSR and XMM0-15 (loaded and stored only by
+// the runs that ask for them: NativeRunner::load(code, true); the emulator always).
 struct Regs {
   uint64_t gpr[16] = {};
   uint64_t rflags = 0x2;
+  uint32_t mxcsr = cpu::mxcsr::kReset;
+  uint32_t unused = 0;
+  cpu::Xmm xmm[16];
 };
 
 // Reproducible, fast PRNG (xoshiro256**, seeded by splitmix64).
@@ -48,13 +52,40 @@ uint64_t edge_value(Rng& rng);
 // Random register file and arithmetic flags.
 Regs random_regs(Rng& rng);
 
+// What an XMM value is made of: integer lanes of a random width, single or double
+// precision floats, or a shift count in the low quadword (PSRLW xmm, xmm/m128 ...).
+enum class Lanes : uint8_t { Int, F32, F64, Count };
+
+// Floating-point values biased to the edges: ±0, ±denormals (smallest, largest, random),
+// the smallest and largest normals, ±infinity, QNaN and SNaN with random payloads and
+// signs, 1.0 and its neighbours, halves and the integer limits that conversions round
+// at, tiny and huge exponents, values of the magnitude `exponent` (unbiased: operands
+// of one case share it, so sums cancel and round), random bits.
+uint32_t edge_f32(Rng& rng, int exponent);
+uint64_t edge_f64(Rng& rng, int exponent);
+
+// An XMM value of `lanes` (Lanes::F32 and F64 with the case's shared exponent).
+cpu::Xmm random_xmm(Rng& rng, Lanes lanes, int exponent);
+
+// An MXCSR: any rounding mode, FTZ and DAZ on or off, random sticky flags, all
+// exceptions masked in most cases and a random subset unmasked in the others.
+uint32_t random_mxcsr(Rng& rng);
+
+// XMM0-15 (mostly of `lanes`, some of another kind, sometimes two alike) and MXCSR.
+void random_simd(Regs& s, Rng& rng, Lanes lanes);
+
 // A data window that straddles a page boundary, both natively and in the guest.
 constexpr unsigned kWindowBytes = 512;
 constexpr unsigned kWindowBefore = 256;  // bytes of the window below the page boundary
 
+// No exception: what NativeRunner::run returns when the bytes ran to their end.
+constexpr int kNoFault = -1;
+
 // Runs instruction bytes on the host CPU. One stub per encoding, reused for any
 // number of inputs. The stub loads every GPR but RSP and RFLAGS, executes the bytes,
-// and stores every GPR but RSP and RFLAGS back.
+// and stores every GPR but RSP and RFLAGS back. With `simd` it loads and stores
+// XMM0-15 and MXCSR too, and keeps the host's x87/SSE state (FXSAVE at entry, FXRSTOR
+// at exit): the test process's MXCSR is its own again afterwards.
 class NativeRunner {
  public:
   NativeRunner();
@@ -62,8 +93,11 @@ class NativeRunner {
   NativeRunner(const NativeRunner&) = delete;
   NativeRunner& operator=(const NativeRunner&) = delete;
 
-  void load(std::span<const uint8_t> code);
-  void run(const Regs& in, Regs& out);
+  void load(std::span<const uint8_t> code, bool simd = false);
+  // Returns kNoFault, or, while a NativeFaultCatcher is alive, the vector of the
+  // exception the bytes raised (the kernel's trap number: 19 for #XM (SIGFPE), 13 for
+  // #GP, 6 for #UD ...); `out` is then the state at the fault, from the signal context.
+  int run(const Regs& in, Regs& out);
 
   // The native data window: kWindowBytes with a page boundary kWindowBefore bytes in;
   // below 4 GiB, so 32-bit address forms can reach it.
@@ -73,12 +107,28 @@ class NativeRunner {
  private:
   uint8_t* code_ = nullptr;
   uint8_t* data_ = nullptr;
+  uint8_t* host_state_ = nullptr;  // the host's FXSAVE image while a simd stub runs
   void (*entry_)(Regs*) = nullptr;
+  unsigned code_begin_ = 0, code_end_ = 0;  // where the bytes under test sit in the stub
+  bool simd_ = false;
+};
+
+// While one is alive, a fault raised by the bytes under test (SIGFPE, SIGSEGV, SIGBUS,
+// SIGILL with the faulting RIP inside them) does not kill the process: NativeRunner::run
+// returns its vector. A signal from anywhere else puts the previous handlers back and
+// happens again under them. The destructor restores the previous handlers.
+class NativeFaultCatcher {
+ public:
+  NativeFaultCatcher();
+  ~NativeFaultCatcher();
+  NativeFaultCatcher(const NativeFaultCatcher&) = delete;
+  NativeFaultCatcher& operator=(const NativeFaultCatcher&) = delete;
 };
 
 // A bare CPU in 64-bit long mode over 4 MiB of identity-mapped RAM (2 MiB pages), a
 // flat 64-bit code segment, and an IDT whose every exception vector v goes to a HLT at
-// kHandlerBase + 16 * v.
+// kHandlerBase + 16 * v. SSE is enabled as an OS enables it: CR4.OSFXSR and
+// CR4.OSXMMEXCPT set, CR0.EM and CR0.TS clear.
 class EmuRunner {
  public:
   static constexpr uint64_t kHandlerBase = 0x6000;
@@ -98,9 +148,15 @@ class EmuRunner {
   // With page_split > 0 the bytes start that many bytes before a page boundary.
   uint64_t place(std::span<const uint8_t> code, unsigned page_split = 0);
 
-  // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS from `in`.
-  // Returns RIP afterwards (in a handler at kHandlerBase if an exception was raised).
+  // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS, MXCSR and
+  // XMM0-15 from `in`. Returns RIP afterwards (in a handler at kHandlerBase if an
+  // exception was raised: the handler's HLT retired, so kHandlerBase + 16 * vector + 1).
   uint64_t run(uint64_t rip, unsigned count, const Regs& in, Regs& out);
+
+  // The vector of the exception handler `rip` (as run returns it) is in, or kNoFault.
+  static int vector_at(uint64_t rip) {
+    return rip >= kHandlerBase && rip < kHandlerBase + 32 * 16 ? static_cast<int>((rip - kHandlerBase) / 16) : kNoFault;
+  }
 
   uint8_t* window() { return memory_.host(window_address()); }
   static constexpr uint64_t window_address() { return kWindowPage - kWindowBefore; }
