@@ -210,7 +210,7 @@ std::string describe_simd(const Form& f, const Check& c, const Regs& nin, const 
 }
 
 std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Regs& eout, const Regs& expect, const Check& c, const Verdict& v, uint64_t end_rip, uint64_t want_rip,
-                     uint16_t addr_regs, int native_vector) {
+                     uint16_t addr_regs, int native_vector, unsigned operand_off) {
   std::string s;
   char b[320];
   std::snprintf(b, sizeof b, "%s  [%s]\n", f.name.c_str(), hex_bytes(f.bytes).c_str());
@@ -228,6 +228,10 @@ std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Reg
   for (unsigned r = 0; r < 16; ++r) {
     if (r == cpu::RSP) continue;
     const bool addr = addr_regs & (1u << r);
+    // SIMD forms: only the GPRs that matter (addresses, changes, mismatches).
+    if (f.simd && !addr && !c.undefined[r] && !(((v.gpr_host | v.gpr_table) >> r) & 1) && nout.gpr[r] == nin.gpr[r] &&
+        eout.gpr[r] == nin.gpr[r])
+      continue;
     std::string note = addr ? " (address)" : "";
     if (c.undefined[r]) {
       std::snprintf(b, sizeof b, " (bits %016llx from the table: %016llx)", static_cast<unsigned long long>(c.undefined[r]),
@@ -246,7 +250,17 @@ std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Reg
                 f.table ? flags_string(expect.rflags).c_str() : "none", v.flags_host ? "   <-- MISMATCH with the host" : "",
                 v.flags_table ? "   <-- MISMATCH with the table" : "");
   s += b;
-  if (v.mem) s += "  memory window differs\n";
+  if (v.mem) {
+    // Where: the first differing bytes, as offsets from the operand.
+    const uint8_t* n = process().native.window();
+    const uint8_t* e = process().emu.window();
+    unsigned k = 0;
+    while (k < kWindowBytes && n[k] == e[k]) ++k;
+    const unsigned len = std::min(16u, kWindowBytes - k);
+    std::snprintf(b, sizeof b, "  memory window differs from operand%+d: native=%s emulated=%s\n", static_cast<int>(k) - static_cast<int>(operand_off),
+                  hex_bytes({n + k, len}).c_str(), hex_bytes({e + k, len}).c_str());
+    s += b;
+  }
   return s;
 }
 
@@ -344,6 +358,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       bool rip_ok = end_rip == want_rip || (f.ends_early && end_rip == want_rip + 1);
       if (native_vector != kNoFault) {
         ++st.faulted;
+        if (native_vector >= 0 && native_vector < 32) ++st.by_vector[native_vector];
         const uint64_t handler = EmuRunner::kHandlerBase + 16 * static_cast<uint64_t>(native_vector);
         rip_ok = end_rip == handler || end_rip == handler + 1;
       }
@@ -353,6 +368,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       if (f.table) f.table(ein, operand, expect);
       Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs);
       verdict.end_rip = !rip_ok;
+      if (f.vendor_operand && native_vector == kNoFault) f.vendor_operand(p.native.window() + off);
       verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
       if (!verdict.bad()) continue;
       ++st.failures;
@@ -360,7 +376,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       if (report && printed < 12 && form_failures <= 2) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
-                      << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector)
+                      << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector, off)
                       << (f.simd ? describe_simd(f, c, nin, nout, eout, expect, verdict, operand_in, p.native.window() + off,
                                                  p.emu.window() + off)
                                  : "");
@@ -369,9 +385,13 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   }
   if (!report) return st;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("  %zu forms, %llu cases (%llu skipped as faulting natively, %llu raised an exception), %llu mismatches, %.2f s\n",
+  std::string raised;
+  for (unsigned v = 0; v < 32; ++v)
+    if (st.by_vector[v]) raised += " " + std::to_string(st.by_vector[v]) + " #" + std::to_string(v);
+  std::printf("  %zu forms, %llu cases (%llu skipped as faulting natively, %llu raised an exception natively%s), %llu mismatches, %.2f s\n",
               forms.size(), static_cast<unsigned long long>(st.cases), static_cast<unsigned long long>(st.skipped),
-              static_cast<unsigned long long>(st.faulted), static_cast<unsigned long long>(st.failures), secs);
+              static_cast<unsigned long long>(st.faulted), raised.empty() ? "" : (":" + raised).c_str(),
+              static_cast<unsigned long long>(st.failures), secs);
   return st;
 }
 

@@ -81,6 +81,9 @@ struct Form {
   // Writes the memory operand's initial bytes (after the window is filled), natively and
   // emulated alike.
   std::function<void(uint8_t* operand, Rng&)> operand_fixup;
+  // Where the host's memory result is vendor-dependent (FXSAVE's MXCSR_MASK): writes
+  // rewind's value over the host's before the windows are compared.
+  std::function<void(uint8_t* operand)> vendor_operand;
   // The XMM registers the instruction names: a report shows them.
   std::vector<int> xmm_named;
 };
@@ -90,6 +93,7 @@ struct RunStats {
   uint64_t skipped = 0;
   uint64_t failures = 0;
   uint64_t faulted = 0;  // cases that raised an exception natively (SIMD forms)
+  uint64_t by_vector[32] = {};  // of those, per vector
 };
 
 // Runs every form `iterations` times with random inputs; reports mismatches through
