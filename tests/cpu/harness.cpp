@@ -460,13 +460,15 @@ uint64_t EmuRunner::place(std::span<const uint8_t> code, unsigned page_split) {
   return rip;
 }
 
-uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out) {
+uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out, bool simd) {
   for (unsigned r = 0; r < 16; ++r) cpu_.gpr[r] = in.gpr[r];
   cpu_.gpr[cpu::RSP] = kStackTop;
   cpu::set_rflags(cpu_, (in.rflags & cpu::rflags::kArith) | 0x2);
-  for (unsigned x = 0; x < 16; ++x) cpu_.xmm[x] = in.xmm[x];
-  cpu_.mxcsr = in.mxcsr;
-  cpu_.x87 = cpu::X87State{};  // FNINIT's state, as the native stub's
+  if (simd) {
+    for (unsigned x = 0; x < 16; ++x) cpu_.xmm[x] = in.xmm[x];
+    cpu_.mxcsr = in.mxcsr;
+    cpu_.x87 = cpu::X87State{};  // FNINIT's state, as the native stub's
+  }
   cpu_.rip = rip;
   cpu_.halted = false;
   cpu::run(cpu_, cpu_.icount + count);

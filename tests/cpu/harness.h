@@ -148,10 +148,12 @@ class EmuRunner {
   // With page_split > 0 the bytes start that many bytes before a page boundary.
   uint64_t place(std::span<const uint8_t> code, unsigned page_split = 0);
 
-  // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS, MXCSR and
-  // XMM0-15 from `in`. Returns RIP afterwards (in a handler at kHandlerBase if an
-  // exception was raised: the handler's HLT retired, so kHandlerBase + 16 * vector + 1).
-  uint64_t run(uint64_t rip, unsigned count, const Regs& in, Regs& out);
+  // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS from `in`;
+  // with `simd` MXCSR and XMM0-15 too, and the x87 state is FNINIT's (as the native
+  // stub's); without, they stay as the CPU has them. `out` gets them all back. Returns RIP
+  // afterwards (in a handler at kHandlerBase if an exception was raised: the handler's
+  // HLT retired, so kHandlerBase + 16 * vector + 1).
+  uint64_t run(uint64_t rip, unsigned count, const Regs& in, Regs& out, bool simd = false);
 
   // The vector of the exception handler `rip` (as run returns it) is in, or kNoFault.
   static int vector_at(uint64_t rip) {
