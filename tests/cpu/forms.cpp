@@ -281,9 +281,11 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
     const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
     const uint64_t want_rip = rip + f.bytes.size();
     unsigned form_failures = 0, first_failure = 0;
+    uint16_t operands = 0;  // the XMM registers that get edge values
+    for (int x : f.xmm_named) operands |= static_cast<uint16_t>(1u << x);
     for (unsigned it = 0; it < iterations; ++it) {
       Regs in = random_regs(rng);
-      if (f.simd) random_simd(in, rng, f.lanes);
+      if (f.simd) random_simd(in, rng, f.lanes, operands);
       if (f.fixup) f.fixup(in, rng);
       if (f.skip && f.skip(in)) {
         ++st.skipped;
@@ -328,12 +330,14 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
         }
         uint8_t* const window = p.native.window();
         if (f.simd) {
-          for (unsigned k = 0; k < kWindowBytes; k += 16) {
-            const cpu::Xmm x = random_xmm(rng, f.lanes, 0);
-            std::memcpy(window + k, x.q, 16);
+          for (unsigned k = 0; k < kWindowBytes; k += 8) {
+            const uint64_t v = rng.next();
+            std::memcpy(window + k, &v, 8);
           }
-          // Edge values lane by lane at the operand itself, however it is aligned.
-          const cpu::Xmm x = random_xmm(rng, f.lanes, 0);
+          // Edge values lane by lane at the operand itself, however it is aligned; now
+          // and then the value of the instruction's XMM register.
+          cpu::Xmm x = random_xmm(rng, f.lanes, 0);
+          if (!f.xmm_named.empty() && rng.chance(8)) x = nin.xmm[f.xmm_named[0]];
           std::memcpy(window + off, x.q, std::min(16u, kWindowBytes - off));
         } else {
           for (unsigned k = 0; k < kWindowBytes; k += 8) {
@@ -357,11 +361,18 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       // Where the emulator should end: after the bytes, or in the handler of the host's
       // exception (its HLT retired or not).
       bool rip_ok = end_rip == want_rip || (f.ends_early && end_rip == want_rip + 1);
+      std::string frame_mismatch;  // the exception frame: where the fault was, its error code
       if (native_vector != kNoFault) {
         ++st.faulted;
         if (native_vector >= 0 && native_vector < 32) ++st.by_vector[native_vector];
         const uint64_t handler = EmuRunner::kHandlerBase + 16 * static_cast<uint64_t>(native_vector);
         rip_ok = end_rip == handler || end_rip == handler + 1;
+        if (rip_ok) {
+          const NativeRunner::Fault n = p.native.last_fault(), e = p.emu.frame(native_vector, eout, rip);
+          if (n.offset != e.offset || n.error != e.error)
+            frame_mismatch = "  exception frame: native at byte " + std::to_string(n.offset) + " error " + std::to_string(n.error) +
+                             ", emulated at byte " + std::to_string(e.offset) + " error " + std::to_string(e.error) + "\n";
+        }
       }
       ++st.cases;
       // A fault changes nothing: then all of the state is the host's, undefined parts included.
@@ -372,13 +383,14 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       verdict.end_rip = !rip_ok;
       if (f.vendor_operand && native_vector == kNoFault) f.vendor_operand(p.native.window() + off);
       verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
-      if (!verdict.bad()) continue;
+      if (!verdict.bad() && frame_mismatch.empty()) continue;
       ++st.failures;
       if (form_failures++ == 0) first_failure = it;
       if (report && printed < 12 && form_failures <= 2) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
                       << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector, off)
+                      << frame_mismatch
                       << (f.simd ? describe_simd(f, c, nin, nout, eout, expect, verdict, operand_in, p.native.window() + off,
                                                  p.emu.window() + off)
                                  : "");

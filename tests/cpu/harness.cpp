@@ -206,16 +206,22 @@ uint32_t random_mxcsr(Rng& r) {
   return m | masks;
 }
 
-void random_simd(Regs& s, Rng& r, Lanes lanes) {
+void random_simd(Regs& s, Rng& r, Lanes lanes, uint16_t operands) {
   s.mxcsr = random_mxcsr(r);
   // The magnitude operands share (unbiased exponent): mostly near 1, sometimes anywhere.
   const int exponent = r.chance(2) ? static_cast<int>(r.below(9)) - 4 : static_cast<int>(r.below(300)) - 150;
-  for (cpu::Xmm& x : s.xmm) {
+  int first = -1, second = -1;
+  for (unsigned x = 0; x < 16; ++x) {
+    if (!((operands >> x) & 1)) {
+      s.xmm[x].q[0] = r.next(), s.xmm[x].q[1] = r.next();
+      continue;
+    }
+    (first < 0 ? first : second) = static_cast<int>(x);
     Lanes l = lanes;
     if (r.chance(6)) l = static_cast<Lanes>(r.below(4));
-    x = random_xmm(r, l, exponent);
+    s.xmm[x] = random_xmm(r, l, exponent);
   }
-  if (r.chance(4)) s.xmm[r.below(16)] = s.xmm[r.below(16)];
+  if (second >= 0 && r.chance(5)) s.xmm[second] = s.xmm[first];
 }
 
 // --- NativeRunner ---
@@ -269,6 +275,7 @@ struct FaultCatch {
   Regs* out = nullptr;
   bool simd = false;
   int vector = kNoFault;
+  uint64_t rip = 0, error = 0;
 };
 
 FaultCatch g_catch;
@@ -279,13 +286,15 @@ void put_back_handlers() {
   g_catch.installed = false;
 }
 
-void on_fault(int, siginfo_t*, void* context) {
+void on_fault(int signal, siginfo_t* info, void* context) {
   auto* uc = static_cast<ucontext_t*>(context);
   const greg_t* g = uc->uc_mcontext.gregs;
   const auto rip = static_cast<uint64_t>(g[REG_RIP]);
   if (!g_catch.jump || rip < g_catch.begin || rip >= g_catch.end) {
-    // Not the bytes under test: the fault happens again under the previous handlers.
+    // Not the bytes under test: a fault happens again under the previous handlers when
+    // this returns, a signal sent (kill, raise) is sent again now.
     put_back_handlers();
+    if (info->si_code <= 0) raise(signal);
     return;
   }
   static constexpr int kOrder[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
@@ -298,6 +307,8 @@ void on_fault(int, siginfo_t*, void* context) {
     for (unsigned x = 0; x < 16; ++x) std::memcpy(o.xmm[x].q, &uc->uc_mcontext.fpregs->_xmm[x], 16);
   }
   g_catch.vector = static_cast<int>(g[REG_TRAPNO]);
+  g_catch.rip = rip;
+  g_catch.error = static_cast<uint64_t>(g[REG_ERR]);
   siglongjmp(*g_catch.jump, 1);
 }
 
@@ -390,6 +401,8 @@ int NativeRunner::run(const Regs& in, Regs& out) {
     // Left the stub at the fault: the host's x87 state and MXCSR are put back here.
     g_catch.jump = nullptr;
     if (simd_) restore_host_state(host_state_);
+    fault_.offset = static_cast<unsigned>(g_catch.rip - g_catch.begin);
+    fault_.error = g_catch.error;
     return g_catch.vector;
   }
   g_catch.jump = &jump;
@@ -477,6 +490,20 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out,
   for (unsigned x = 0; x < 16; ++x) out.xmm[x] = cpu_.xmm[x];
   out.mxcsr = cpu_.mxcsr;
   return cpu_.rip;
+}
+
+NativeRunner::Fault EmuRunner::frame(int vector, const Regs& out, uint64_t rip) {
+  // The handler's HLT ran on the frame: [RSP] is the error code if there is one, then RIP.
+  NativeRunner::Fault f;
+  uint64_t at = out.gpr[cpu::RSP];
+  if (has_error_code(vector)) {
+    memory_.read(at, &f.error, 8);
+    at += 8;
+  }
+  uint64_t frame_rip = 0;
+  memory_.read(at, &frame_rip, 8);
+  f.offset = static_cast<unsigned>(frame_rip - rip);
+  return f;
 }
 
 // --- formatting ---

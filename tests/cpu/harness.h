@@ -71,8 +71,9 @@ cpu::Xmm random_xmm(Rng& rng, Lanes lanes, int exponent);
 // exceptions masked in most cases and a random subset unmasked in the others.
 uint32_t random_mxcsr(Rng& rng);
 
-// XMM0-15 (mostly of `lanes`, some of another kind, sometimes two alike) and MXCSR.
-void random_simd(Regs& s, Rng& rng, Lanes lanes);
+// MXCSR, and XMM0-15: those of `operands` (a bit per register) edge values, mostly of
+// `lanes`, some of another kind, the first two alike now and then; the others random bits.
+void random_simd(Regs& s, Rng& rng, Lanes lanes, uint16_t operands);
 
 // A data window that straddles a page boundary, both natively and in the guest.
 constexpr unsigned kWindowBytes = 512;
@@ -96,8 +97,15 @@ class NativeRunner {
   void load(std::span<const uint8_t> code, bool simd = false);
   // Returns kNoFault, or, while a NativeFaultCatcher is alive, the vector of the
   // exception the bytes raised (the kernel's trap number: 19 for #XM (SIGFPE), 13 for
-  // #GP, 6 for #UD ...); `out` is then the state at the fault, from the signal context.
+  // #GP, 6 for #UD ...); `out` is then the state at the fault, from the signal context,
+  // and last_fault() says where it was and its error code.
   int run(const Regs& in, Regs& out);
+
+  struct Fault {
+    unsigned offset = 0;  // of the faulting instruction in the bytes
+    uint64_t error = 0;   // the error code (the kernel's: 0 for #GP(0))
+  };
+  const Fault& last_fault() const { return fault_; }
 
   // The native data window: kWindowBytes with a page boundary kWindowBefore bytes in;
   // below 4 GiB, so 32-bit address forms can reach it.
@@ -111,12 +119,13 @@ class NativeRunner {
   void (*entry_)(Regs*) = nullptr;
   unsigned code_begin_ = 0, code_end_ = 0;  // where the bytes under test sit in the stub
   bool simd_ = false;
+  Fault fault_;
 };
 
 // While one is alive, a fault raised by the bytes under test (SIGFPE, SIGSEGV, SIGBUS,
 // SIGILL with the faulting RIP inside them) does not kill the process: NativeRunner::run
-// returns its vector. A signal from anywhere else puts the previous handlers back and
-// happens again under them. The destructor restores the previous handlers.
+// returns its vector. The same signals from anywhere else put the previous handlers back
+// and happen again under them. The destructor restores the previous handlers.
 class NativeFaultCatcher {
  public:
   NativeFaultCatcher();
@@ -159,6 +168,10 @@ class EmuRunner {
   static int vector_at(uint64_t rip) {
     return rip >= kHandlerBase && rip < kHandlerBase + 32 * 16 ? static_cast<int>((rip - kHandlerBase) / 16) : kNoFault;
   }
+  // Whether exception `vector` pushes an error code.
+  static bool has_error_code(int vector) { return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17; }
+  // After run ended in the handler of `vector`: the frame's RIP and error code (0 if none).
+  NativeRunner::Fault frame(int vector, const Regs& out, uint64_t rip);
 
   uint8_t* window() { return memory_.host(window_address()); }
   static constexpr uint64_t window_address() { return kWindowPage - kWindowBefore; }
