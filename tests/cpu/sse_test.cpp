@@ -16,6 +16,7 @@
 
 #include <cstring>
 
+#include "cpu/fault.h"
 #include "forms.h"
 #include "sse_reference.h"
 
@@ -170,7 +171,7 @@ Sse integer(const char* name, uint8_t opcode, Lanes lanes = Lanes::Int) {
 
 // --- moves ---
 
-TEST(SseDiff, Moves) {
+std::vector<Form> moves_forms() {
   Builder b("sse-moves");
   b.add({
       {"MOVUPS", 0, 0x10, 'x', 'x', kReg | kMem, Lanes::F32, 16},
@@ -211,12 +212,14 @@ TEST(SseDiff, Moves) {
       {"PMOVMSKB", 0x66, 0xD7, 'g', 'x', kReg, Lanes::Int, 0, false, {}, true},
       {"MOVNTI", 0, 0xC3, 'g', 'g', kMem, Lanes::Int, 0, false, {}, true},
   });
-  run_group("SSE moves", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Moves) { run_group("SSE moves", moves_forms(), kIters); }
 
 // MASKMOVDQU xmm1, xmm2: the bytes of xmm1 whose byte in xmm2 has its top bit set go to
 // [RDI] (EDI with 67): the address is implicit, the ModRM names two registers.
-TEST(SseDiff, MaskedStore) {
+std::vector<Form> masked_store_forms() {
   Builder b("sse-maskmovdqu");
   std::vector<Form> v;
   Rng& r = b.rng();
@@ -241,12 +244,14 @@ TEST(SseDiff, MaskedStore) {
     f.xmm_named = {e.reg, e.rm};
     v.push_back(std::move(f));
   }
-  run_group("MASKMOVDQU", v, 2 * kIters);
+  return v;
 }
+
+TEST(SseDiff, MaskedStore) { run_group("MASKMOVDQU", masked_store_forms(), 2 * kIters); }
 
 // --- floating-point arithmetic ---
 
-TEST(SseDiff, FloatArithmetic) {
+std::vector<Form> float_arithmetic_forms() {
   Builder b("sse-float-arith");
   four_types(b, "ADD", 0x58);
   four_types(b, "MUL", 0x59);
@@ -255,10 +260,12 @@ TEST(SseDiff, FloatArithmetic) {
   four_types(b, "DIV", 0x5E);
   four_types(b, "MAX", 0x5F);
   four_types(b, "SQRT", 0x51);
-  run_group("SSE floating-point arithmetic", b.forms(), kIters);
+  return std::move(b.forms());
 }
 
-TEST(SseDiff, Logic) {
+TEST(SseDiff, FloatArithmetic) { run_group("SSE floating-point arithmetic", float_arithmetic_forms(), kIters); }
+
+std::vector<Form> logic_forms() {
   Builder b("sse-logic");
   const char* const kNames[] = {"AND", "ANDN", "OR", "XOR"};
   for (uint8_t op = 0; op < 4; ++op) {
@@ -266,12 +273,14 @@ TEST(SseDiff, Logic) {
     b.add({std::string(kNames[op]) + "PD", 0x66, static_cast<uint8_t>(0x54 + op), 'x', 'x', kReg | kMem, Lanes::F64, 16, true});
   }
   for (const Sse& s : {integer("PAND", 0xDB), integer("PANDN", 0xDF), integer("POR", 0xEB), integer("PXOR", 0xEF)}) b.add(s);
-  run_group("SSE logic", b.forms(), kIters / 2);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Logic) { run_group("SSE logic", logic_forms(), kIters / 2); }
 
 // --- comparisons ---
 
-TEST(SseDiff, Compare) {
+std::vector<Form> compare_forms() {
   Builder b("sse-compare");
   b.reg_variants = 2;
   b.mem_variants = 1;
@@ -285,12 +294,14 @@ TEST(SseDiff, Compare) {
       {"COMISS", 0, 0x2F, 'x', 'x', kReg | kMem, Lanes::F32, 4},
       {"COMISD", 0x66, 0x2F, 'x', 'x', kReg | kMem, Lanes::F64, 8},
   });
-  run_group("SSE comparisons", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Compare) { run_group("SSE comparisons", compare_forms(), kIters); }
 
 // --- conversions ---
 
-TEST(SseDiff, Convert) {
+std::vector<Form> convert_forms() {
   Builder b("sse-convert");
   b.add({
       {"CVTSI2SS", 0xF3, 0x2A, 'x', 'g', kReg | kMem, Lanes::F32, 0, false, {}, true},
@@ -310,12 +321,14 @@ TEST(SseDiff, Convert) {
       {"CVTDQ2PD", 0xF3, 0xE6, 'x', 'x', kReg | kMem, Lanes::Int, 8},
       {"CVTPD2DQ", 0xF2, 0xE6, 'x', 'x', kReg | kMem, Lanes::F64, 16, true},
   });
-  run_group("SSE conversions", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Convert) { run_group("SSE conversions", convert_forms(), kIters); }
 
 // --- shuffles, unpacks, inserts and extracts ---
 
-TEST(SseDiff, Shuffle) {
+std::vector<Form> shuffle_forms() {
   Builder b("sse-shuffle");
   Rng& r = b.rng();
   auto imms = [&](std::vector<unsigned> fixed, unsigned random) {
@@ -341,12 +354,14 @@ TEST(SseDiff, Shuffle) {
       {"PINSRW", 0x66, 0xC4, 'x', 'g', kReg | kMem, Lanes::Int, 2, false, imms({0, 7, 8, 0xFF}, 2), true},
       {"PEXTRW", 0x66, 0xC5, 'g', 'x', kReg, Lanes::Int, 0, false, imms({0, 7, 8, 0xFF}, 2), true},
   });
-  run_group("SSE shuffles, unpacks, PINSRW, PEXTRW", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Shuffle) { run_group("SSE shuffles, unpacks, PINSRW, PEXTRW", shuffle_forms(), kIters); }
 
 // --- SSE2 integer operations ---
 
-TEST(SseDiff, Integer) {
+std::vector<Form> integer_forms() {
   Builder b("sse-integer");
   const std::pair<const char*, uint8_t> ops[] = {
       {"PUNPCKLBW", 0x60}, {"PUNPCKLWD", 0x61}, {"PUNPCKLDQ", 0x62},  {"PACKSSWB", 0x63},   {"PCMPGTB", 0x64},
@@ -360,10 +375,12 @@ TEST(SseDiff, Integer) {
       {"PSUBD", 0xFA},     {"PSUBQ", 0xFB},     {"PADDB", 0xFC},      {"PADDW", 0xFD},      {"PADDD", 0xFE},
   };
   for (const auto& [name, opcode] : ops) b.add(integer(name, opcode));
-  run_group("SSE2 integer operations", b.forms(), kIters);
+  return std::move(b.forms());
 }
 
-TEST(SseDiff, Shifts) {
+TEST(SseDiff, Integer) { run_group("SSE2 integer operations", integer_forms(), kIters); }
+
+std::vector<Form> shifts_forms() {
   Builder b("sse-shifts");
   // By the low quadword of an XMM register or of memory (Lanes::Count: often small).
   const std::pair<const char*, uint8_t> by_xmm[] = {{"PSRLW", 0xD1}, {"PSRLD", 0xD2}, {"PSRLQ", 0xD3}, {"PSRAW", 0xE1},
@@ -384,12 +401,14 @@ TEST(SseDiff, Shifts) {
                           {"PSLLDQ", 0x73, '7', dq}};
   b.reg_variants = 2;
   for (const Group& g : groups) b.add({g.name, 0x66, g.opcode, g.digit, 'x', kReg, Lanes::Int, 16, false, g.counts});
-  run_group("SSE2 shifts", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Shifts) { run_group("SSE2 shifts", shifts_forms(), kIters); }
 
 // --- RCP and RSQRT: rewind's rule, not the host's (vendors differ) ---
 
-TEST(SseDiff, ReciprocalsFollowRewindsRule) {
+std::vector<Form> reciprocal_forms() {
   Builder b("sse-reciprocal");
   b.add({
       {"RSQRTPS", 0, 0x52, 'x', 'x', kReg | kMem, Lanes::F32, 16, true},
@@ -418,8 +437,10 @@ TEST(SseDiff, ReciprocalsFollowRewindsRule) {
       }
     };
   }
-  run_group("RCPPS RCPSS RSQRTPS RSQRTSS (rewind's rule)", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, ReciprocalsFollowRewindsRule) { run_group("RCPPS RCPSS RSQRTPS RSQRTSS (rewind's rule)", reciprocal_forms(), kIters); }
 
 // --- MXCSR ---
 
@@ -442,14 +463,16 @@ void mxcsr_image(uint8_t* operand, Rng& r) {
   std::memcpy(operand, &v, 4);
 }
 
-TEST(SseDiff, Mxcsr) {
+std::vector<Form> mxcsr_forms() {
   Builder b("sse-mxcsr");
   b.mem_variants = 4;
   b.add({{"LDMXCSR", 0, 0xAE, '2', 'x', kMem, Lanes::F32, 4}, {"STMXCSR", 0, 0xAE, '3', 'x', kMem, Lanes::F32, 4}});
   for (Form& f : b.forms())
     if (f.name.rfind("LDMXCSR", 0) == 0) f.operand_fixup = mxcsr_image;
-  run_group("LDMXCSR STMXCSR", b.forms(), kIters);
+  return std::move(b.forms());
 }
+
+TEST(SseDiff, Mxcsr) { run_group("LDMXCSR STMXCSR", mxcsr_forms(), kIters); }
 
 // --- FXSAVE FXRSTOR ---
 
@@ -483,7 +506,7 @@ void fxsave_image(uint8_t* p, Rng& r) {
   }
 }
 
-TEST(SseDiff, FxsaveFxrstor) {
+std::vector<Form> fxsave_fxrstor_forms() {
   std::vector<Form> v;
   Rng r(group_seed("sse-fxsave"));
   struct Op {
@@ -521,12 +544,14 @@ TEST(SseDiff, FxsaveFxrstor) {
           f.vendor_operand = [](uint8_t* operand) { std::memcpy(operand + 28, &sse_reference::kMxcsrMask, 4); };
         v.push_back(std::move(f));
       }
-  run_group("FXSAVE FXRSTOR", v, kIters);
+  return v;
 }
+
+TEST(SseDiff, FxsaveFxrstor) { run_group("FXSAVE FXRSTOR", fxsave_fxrstor_forms(), kIters); }
 
 // --- fences, CLFLUSH, and encodings that are #UD ---
 
-TEST(SseDiff, FencesAndFlush) {
+std::vector<Form> fences_and_flush_forms() {
   Builder b("sse-fences");
   std::vector<Form>& v = b.forms();
   // LFENCE MFENCE SFENCE: 0F AE with mod = 11 and /5 /6 /7, any rm.
@@ -541,11 +566,13 @@ TEST(SseDiff, FencesAndFlush) {
     }
   b.mem_variants = 4;
   b.add(Sse{"CLFLUSH", 0, 0xAE, '7', 'x', kMem, Lanes::Int, 1});
-  run_group("fences and CLFLUSH", v, kIters / 4);
+  return v;
 }
 
+TEST(SseDiff, FencesAndFlush) { run_group("fences and CLFLUSH", fences_and_flush_forms(), kIters / 4); }
+
 // Encodings the SDM leaves invalid (#UD on the host: SIGILL), and LOCK on SSE forms.
-TEST(SseDiff, InvalidEncodings) {
+std::vector<Form> invalid_encodings_forms() {
   Builder b("sse-invalid");
   b.reg_variants = 1;
   b.mem_variants = 1;
@@ -588,7 +615,129 @@ TEST(SseDiff, InvalidEncodings) {
     f.name = "LOCK " + f.name;
     b.forms().push_back(std::move(f));
   }
-  run_group("invalid SSE encodings (#UD)", b.forms(), kIters / 8);
+  return std::move(b.forms());
+}
+
+TEST(SseDiff, InvalidEncodings) { run_group("invalid SSE encodings (#UD)", invalid_encodings_forms(), kIters / 8); }
+
+// --- what the host cannot show: the SSE state unavailable, MMX ---
+
+// With CR0.TS set every SSE form raises #NM; with CR0.EM set or CR4.OSFXSR clear, #UD
+// (FXSAVE and FXRSTOR: #NM for EM, and they run without OSFXSR, so they are not tried
+// then). These are decode-time faults: they come before any memory access (the address
+// registers are wild here) and before any SIMD exception, and change nothing.
+TEST(SseException, UnavailableSseStateFaultsFirst) {
+  std::vector<Form> forms;
+  for (auto make : {moves_forms, masked_store_forms, float_arithmetic_forms, logic_forms, compare_forms, convert_forms,
+                    shuffle_forms, integer_forms, shifts_forms, reciprocal_forms, mxcsr_forms, fxsave_fxrstor_forms}) {
+    std::vector<Form> v = make();
+    for (Form& f : v)
+      if (f.name.rfind("MOVNTI", 0) != 0) forms.push_back(std::move(f));  // a GPR store: no SSE state
+  }
+  struct Setting {
+    const char* what;
+    uint64_t cr0_set, cr4_clear;
+    int vector, fx_vector;  // for the SSE forms, for FXSAVE/FXRSTOR (kNoFault: not tried)
+  };
+  const Setting settings[] = {
+      {"CR0.TS", cpu::cr0::TS, 0, cpu::vec::NM, cpu::vec::NM},
+      {"CR0.EM", cpu::cr0::EM, 0, cpu::vec::UD, cpu::vec::NM},
+      {"CR0.EM and CR0.TS", cpu::cr0::EM | cpu::cr0::TS, 0, cpu::vec::UD, cpu::vec::NM},
+      {"CR4.OSFXSR clear", 0, cpu::cr4::OSFXSR, cpu::vec::UD, kNoFault},
+  };
+  EmuRunner emu;
+  const uint64_t cr0 = emu.cpu().cr0, cr4 = emu.cpu().cr4;
+  Rng r(group_seed("sse-unavailable"));
+  unsigned tried = 0, failed = 0;
+  for (const Setting& s : settings)
+    for (const Form& f : forms) {
+      const bool fx = f.name.rfind("FX", 0) == 0;
+      const int want = fx ? s.fx_vector : s.vector;
+      if (want == kNoFault) continue;
+      emu.cpu().cr0 = cr0 | s.cr0_set;
+      emu.cpu().cr4 = cr4 & ~s.cr4_clear;
+      Regs in = random_regs(r), out;
+      random_simd(in, r, f.lanes, 0xFFFF);
+      const uint64_t rip = emu.place(f.bytes);
+      const int got = EmuRunner::vector_at(emu.run(rip, f.count, in, out, true));
+      bool same = out.mxcsr == in.mxcsr && ((out.rflags ^ in.rflags) & cpu::rflags::kArith) == 0;
+      for (unsigned k = 0; k < 16; ++k) same &= (k == cpu::RSP || out.gpr[k] == in.gpr[k]) && out.xmm[k] == in.xmm[k];
+      ++tried;
+      if (got == want && same) continue;
+      if (++failed <= 10)
+        ADD_FAILURE() << s.what << ": " << f.name << " [" << hex_bytes(f.bytes) << "]: vector " << got << ", expected " << want
+                      << (same ? "" : "; the state changed");
+    }
+  emu.cpu().cr0 = cr0;
+  emu.cpu().cr4 = cr4;
+  std::printf("  %u cases, %u wrong\n", tried, failed);
+  EXPECT_EQ(failed, 0u);
+}
+
+// The fences, CLFLUSH and MOVNTI use no SSE state: they run whatever CR0.TS, CR0.EM and
+// CR4.OSFXSR say.
+TEST(SseException, FencesFlushAndMovntiNeedNoSseState) {
+  const Bytes cases[] = {
+      {0x0F, 0xAE, 0xE8},        // lfence
+      {0x0F, 0xAE, 0xF0},        // mfence
+      {0x0F, 0xAE, 0xF8},        // sfence
+      {0x0F, 0xAE, 0x38},        // clflush [rax]
+      {0x0F, 0xC3, 0x08},        // movnti [rax], ecx
+      {0x48, 0x0F, 0xC3, 0x08},  // movnti [rax], rcx
+  };
+  EmuRunner emu;
+  emu.cpu().cr0 |= cpu::cr0::TS | cpu::cr0::EM;
+  emu.cpu().cr4 &= ~(cpu::cr4::OSFXSR | cpu::cr4::OSXMMEXCPT);
+  for (const Bytes& b : cases) {
+    SCOPED_TRACE(hex_bytes(b));
+    Regs in, out;
+    in.gpr[cpu::RAX] = EmuRunner::window_address() + 64;
+    in.gpr[cpu::RCX] = 0x8877665544332211ull;
+    const uint64_t rip = emu.place(b);
+    EXPECT_EQ(emu.run(rip, 1, in, out), rip + b.size());
+  }
+  uint64_t stored = 0;
+  emu.memory().read(EmuRunner::window_address() + 64, &stored, 8);
+  EXPECT_EQ(stored, 0x8877665544332211ull);
+}
+
+// MMX is not implemented: its register forms, and the SSE forms that name an MMX
+// register, raise #UD (the host runs them, so they are not compared with it).
+TEST(SseException, MmxFormsStayUndefined) {
+  const Bytes cases[] = {
+      {0x0F, 0x77},                    // emms
+      {0x0F, 0x6F, 0xC1},              // movq mm0, mm1
+      {0x0F, 0x6E, 0xC0},              // movd mm0, eax
+      {0x0F, 0x7E, 0xC0},              // movd eax, mm0
+      {0x0F, 0x7F, 0x03},              // movq [rbx], mm0
+      {0x0F, 0xFC, 0xC1},              // paddb mm0, mm1
+      {0x0F, 0xEF, 0xC1},              // pxor mm0, mm1
+      {0x0F, 0x71, 0xD0, 0x03},        // psrlw mm0, 3
+      {0x0F, 0x70, 0xC1, 0x1B},        // pshufw mm0, mm1, 0x1b
+      {0x0F, 0xC4, 0xC0, 0x01},        // pinsrw mm0, eax, 1
+      {0x0F, 0xC5, 0xC0, 0x01},        // pextrw eax, mm0, 1
+      {0x0F, 0xD7, 0xC0},              // pmovmskb eax, mm0
+      {0x0F, 0xF7, 0xC1},              // maskmovq mm0, mm1
+      {0x0F, 0xE7, 0x03},              // movntq [rbx], mm0
+      {0x0F, 0x2A, 0xC1},              // cvtpi2ps xmm0, mm1
+      {0x66, 0x0F, 0x2A, 0xC1},        // cvtpi2pd xmm0, mm1
+      {0x0F, 0x2C, 0xC1},              // cvttps2pi mm0, xmm1
+      {0x66, 0x0F, 0x2D, 0xC1},        // cvtpd2pi mm0, xmm1
+      {0xF2, 0x0F, 0xD6, 0xC1},        // movdq2q mm0, xmm1
+      {0xF3, 0x0F, 0xD6, 0xC1},        // movq2dq xmm0, mm1
+  };
+  EmuRunner emu;
+  for (const Bytes& b : cases) {
+    SCOPED_TRACE(hex_bytes(b));
+    Regs in, out;
+    in.gpr[cpu::RBX] = EmuRunner::window_address();
+    in.gpr[cpu::RAX] = 0x1234;
+    Rng rng(b.size() * 131 + b.back());
+    random_simd(in, rng, Lanes::Int, 0xFFFF);
+    EXPECT_EQ(EmuRunner::vector_at(emu.run(emu.place(b), 1, in, out, true)), cpu::vec::UD);
+    EXPECT_EQ(out.gpr[cpu::RAX], 0x1234u);
+    for (unsigned k = 0; k < 16; ++k) EXPECT_EQ(out.xmm[k], in.xmm[k]) << k;
+  }
 }
 
 }  // namespace
