@@ -41,7 +41,7 @@ struct Sse {
 };
 
 // Iterations per form: register forms see more inputs than the many memory forms.
-constexpr unsigned kIters = 700;
+constexpr unsigned kIters = 1000;
 
 std::string operand_name(char kind, int reg, unsigned size) {
   return kind == 'g' ? reg_name(reg, size) : "xmm" + std::to_string(reg);
@@ -548,6 +548,58 @@ std::vector<Form> fxsave_fxrstor_forms() {
 }
 
 TEST(SseDiff, FxsaveFxrstor) { run_group("FXSAVE FXRSTOR", fxsave_fxrstor_forms(), kIters); }
+
+// --- prefixes around the mandatory one ---
+
+// A REX that is not last before the opcode is ignored; 66 with F3 or F2 is the F3 or F2
+// form; segment overrides of CS DS ES SS do nothing in 64-bit mode.
+std::vector<Form> prefix_order_forms() {
+  struct Case {
+    const char* name;
+    Bytes bytes;
+    bool mem;    // [rbx]
+    bool aligned;
+    Lanes lanes;
+  };
+  const Case cases[] = {
+      {"REX.RB F3 ADDSS (REX ignored)", {0x45, 0xF3, 0x0F, 0x58, 0xC1}, false, false, Lanes::F32},
+      {"REX.W 66 MOVD xmm0,eax (REX.W ignored)", {0x48, 0x66, 0x0F, 0x6E, 0xC0}, false, false, Lanes::Int},
+      {"REX.B 66 PADDD (REX ignored)", {0x41, 0x66, 0x0F, 0xFE, 0xC1}, false, false, Lanes::Int},
+      {"F3 REX MOVSS (bare REX)", {0xF3, 0x40, 0x0F, 0x10, 0xC1}, false, false, Lanes::F32},
+      {"66 F3 ADDSS", {0x66, 0xF3, 0x0F, 0x58, 0xC1}, false, false, Lanes::F32},
+      {"F3 66 ADDSS", {0xF3, 0x66, 0x0F, 0x58, 0xC1}, false, false, Lanes::F32},
+      {"66 F2 MOVSD", {0x66, 0xF2, 0x0F, 0x10, 0xC1}, false, false, Lanes::F64},
+      {"F2 66 CVTSD2SS", {0xF2, 0x66, 0x0F, 0x5A, 0xC1}, false, false, Lanes::F64},
+      {"66 66 PADDD", {0x66, 0x66, 0x0F, 0xFE, 0xC1}, false, false, Lanes::Int},
+      {"CS ADDPS [rbx]", {0x2E, 0x0F, 0x58, 0x03}, true, true, Lanes::F32},
+      {"DS 66 MOVDQA [rbx]", {0x3E, 0x66, 0x0F, 0x6F, 0x03}, true, true, Lanes::Int},
+      {"66 ES MOVUPD [rbx]", {0x66, 0x26, 0x0F, 0x10, 0x03}, true, false, Lanes::F64},
+      {"F3 SS REX.W CVTSI2SS xmm0,[rbx]", {0xF3, 0x36, 0x48, 0x0F, 0x2A, 0x03}, true, false, Lanes::Int},
+  };
+  std::vector<Form> v;
+  for (const Case& c : cases) {
+    Form f;
+    f.name = c.name;
+    f.bytes = c.bytes;
+    f.simd = true;
+    f.lanes = c.lanes;
+    f.xmm_named = {0, 1};
+    if (c.mem) {
+      Mem m;
+      m.base = cpu::RBX;
+      f.mem = m;
+      f.mem_bytes = 16;
+      if (c.aligned) {
+        f.mem_align = 16;
+        f.misalign = 6;
+      }
+    }
+    v.push_back(std::move(f));
+  }
+  return v;
+}
+
+TEST(SseDiff, PrefixOrder) { run_group("prefixes around the mandatory one", prefix_order_forms(), kIters); }
 
 // --- fences, CLFLUSH, and encodings that are #UD ---
 
