@@ -276,6 +276,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   unsigned printed = 0;
   std::string mismatching;  // a line per form with mismatches
   const auto t0 = std::chrono::steady_clock::now();
+  Regs in, nin, ein, nout, eout, expect;  // without SIMD, only their GPRs and RFLAGS are used
   for (const Form& f : forms) {
     p.native.load(f.bytes, f.simd);
     const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
@@ -284,14 +285,15 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
     uint16_t operands = 0;  // the XMM registers that get edge values
     for (int x : f.xmm_named) operands |= static_cast<uint16_t>(1u << x);
     for (unsigned it = 0; it < iterations; ++it) {
-      Regs in = random_regs(rng);
+      fill_random_regs(in, rng);
       if (f.simd) random_simd(in, rng, f.lanes, operands);
       if (f.fixup) f.fixup(in, rng);
       if (f.skip && f.skip(in)) {
         ++st.skipped;
         continue;
       }
-      Regs nin = in, ein = in;
+      copy_regs(nin, in, f.simd);
+      copy_regs(ein, in, f.simd);
       uint16_t addr_regs = 0;
       Operand operand;  // the memory operand's first bytes, for the table
       uint8_t operand_in[32] = {};
@@ -355,7 +357,6 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
         std::memcpy(operand.q, window + off, std::min(16u, kWindowBytes - off));
         std::memcpy(operand_in, window + off, std::min(32u, kWindowBytes - off));
       }
-      Regs nout, eout;
       const int native_vector = p.native.run(nin, nout);
       const uint64_t end_rip = p.emu.run(rip, f.count, ein, eout, f.simd);
       // Where the emulator should end: after the bytes, or in the handler of the host's
@@ -377,7 +378,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       ++st.cases;
       // A fault changes nothing: then all of the state is the host's, undefined parts included.
       const Check c = native_vector != kNoFault ? Check{} : f.check ? f.check(in) : Check{};
-      Regs expect = ein;
+      copy_regs(expect, ein, f.simd);
       if (f.table && native_vector == kNoFault) f.table(ein, operand, expect);
       Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs);
       verdict.end_rip = !rip_ok;

@@ -88,11 +88,15 @@ uint64_t edge_value(Rng& r) {
 
 Regs random_regs(Rng& r) {
   Regs s;
+  fill_random_regs(s, r);
+  return s;
+}
+
+void fill_random_regs(Regs& s, Rng& r) {
   for (auto& g : s.gpr) g = edge_value(r);
   // Equal operands: CMP equal, CMPXCHG success, SUB to zero.
   if (r.chance(4)) s.gpr[r.below(16)] = s.gpr[r.below(16)];
   s.rflags = (r.next() & cpu::rflags::kArith) | 0x202;
-  return s;
 }
 
 // --- SSE inputs ---
@@ -261,6 +265,7 @@ void emit_fx(std::vector<uint8_t>& out, unsigned digit, const void* area) {
 constexpr uint32_t kMxcsrOffset = offsetof(Regs, mxcsr);
 constexpr uint32_t kXmmOffset = offsetof(Regs, xmm);
 
+void save_host_state(uint8_t* area) { asm volatile("fxsave64 %0" : "=m"(*reinterpret_cast<uint8_t(*)[512]>(area))); }
 void restore_host_state(const uint8_t* area) { asm volatile("fxrstor64 %0" : : "m"(*reinterpret_cast<const uint8_t(*)[512]>(area))); }
 
 // --- catching the faults of the bytes under test ---
@@ -385,7 +390,7 @@ void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
 
 int NativeRunner::run(const Regs& in, Regs& out) {
   static_assert(offsetof(Regs, rflags) == 128 && kMxcsrOffset == 136 && kXmmOffset == 144);
-  out = in;
+  copy_regs(out, in, simd_);
   out.rflags = (in.rflags & cpu::rflags::kArith) | 0x202;
   if (!g_catch.installed) {
     entry_(&out);
@@ -397,10 +402,12 @@ int NativeRunner::run(const Regs& in, Regs& out) {
   g_catch.out = &out;
   g_catch.simd = simd_;
   g_catch.vector = kNoFault;
+  // The host's x87 state and MXCSR, which a signal resets: a SIMD stub keeps them itself.
+  if (!simd_) save_host_state(host_state_);
   if (sigsetjmp(jump, 0) != 0) {
     // Left the stub at the fault: the host's x87 state and MXCSR are put back here.
     g_catch.jump = nullptr;
-    if (simd_) restore_host_state(host_state_);
+    restore_host_state(host_state_);
     fault_.offset = static_cast<unsigned>(g_catch.rip - g_catch.begin);
     fault_.error = g_catch.error;
     return g_catch.vector;
@@ -487,8 +494,10 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out,
   cpu::run(cpu_, cpu_.icount + count);
   for (unsigned r = 0; r < 16; ++r) out.gpr[r] = cpu_.gpr[r];
   out.rflags = cpu::get_rflags(cpu_);
-  for (unsigned x = 0; x < 16; ++x) out.xmm[x] = cpu_.xmm[x];
-  out.mxcsr = cpu_.mxcsr;
+  if (simd) {
+    for (unsigned x = 0; x < 16; ++x) out.xmm[x] = cpu_.xmm[x];
+    out.mxcsr = cpu_.mxcsr;
+  }
   return cpu_.rip;
 }
 

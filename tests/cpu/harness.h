@@ -3,7 +3,9 @@
 // long-mode guest (one instruction, then compare GPRs, defined flags and memory).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,8 +51,14 @@ uint64_t test_seed();
 // small numbers (shift counts), powers of two, in random upper-bit garbage.
 uint64_t edge_value(Rng& rng);
 
-// Random register file and arithmetic flags.
+// Copies the GPRs and RFLAGS, with `simd` MXCSR and XMM0-15 too.
+inline void copy_regs(Regs& to, const Regs& from, bool simd) {
+  std::memcpy(static_cast<void*>(&to), &from, simd ? sizeof(Regs) : offsetof(Regs, mxcsr));
+}
+
+// Random register file and arithmetic flags (fill_random_regs: the GPRs and RFLAGS of `s`).
 Regs random_regs(Rng& rng);
+void fill_random_regs(Regs& s, Rng& rng);
 
 // What an XMM value is made of: integer lanes of a random width, single or double
 // precision floats, or a shift count in the low quadword (PSRLW xmm, xmm/m128 ...).
@@ -95,6 +103,7 @@ class NativeRunner {
   NativeRunner& operator=(const NativeRunner&) = delete;
 
   void load(std::span<const uint8_t> code, bool simd = false);
+  // A stub loaded without `simd` leaves out's MXCSR and XMM0-15 as they were.
   // Returns kNoFault, or, while a NativeFaultCatcher is alive, the vector of the
   // exception the bytes raised (the kernel's trap number: 19 for #XM (SIGFPE), 13 for
   // #GP, 6 for #UD ...); `out` is then the state at the fault, from the signal context,
@@ -159,7 +168,8 @@ class EmuRunner {
 
   // Runs `count` instructions from `rip`; RSP is set to kStackTop, RFLAGS from `in`;
   // with `simd` MXCSR and XMM0-15 too, and the x87 state is FNINIT's (as the native
-  // stub's); without, they stay as the CPU has them. `out` gets them all back. Returns RIP
+  // stub's), and `out` gets them back; without, they stay as the CPU has them, and as
+  // `out` has them. Returns RIP
   // afterwards (in a handler at kHandlerBase if an exception was raised: the handler's
   // HLT retired, so kHandlerBase + 16 * vector + 1).
   uint64_t run(uint64_t rip, unsigned count, const Regs& in, Regs& out, bool simd = false);
