@@ -306,7 +306,10 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
         if (off < lo) off = lo;
         if (off > hi) off = hi;
         off &= ~(f.mem_align - 1);
-        if (f.misalign && rng.chance(f.misalign)) off = std::min(off + 1 + static_cast<unsigned>(rng.below(f.mem_align - 1)), hi);
+        if (f.misalign && rng.chance(f.misalign)) {
+          const unsigned d = 1 + static_cast<unsigned>(rng.below(f.mem_align - 1));
+          off = off + d <= hi ? off + d : off >= f.mem_align ? off - f.mem_align + d : off;
+        }
         // Without a base, target - disp must be a multiple of 1 << scale (see point_at).
         // Both windows have the same address modulo 4096, so one offset suits both.
         if (m.base < 0)
