@@ -10,8 +10,9 @@
 // in some cases: #GP(0) on both.
 //
 // Not compared with the host, because Intel and AMD differ: RCPPS RCPSS RSQRTPS RSQRTSS
-// (rewind's rule, sse_reference.h) and FXSAVE's MXCSR_MASK. The MMX-register forms are
-// not implemented and stay #UD (sse_exception_test.cpp).
+// (rewind's rule, sse_reference.h), FXSAVE's MXCSR_MASK and MXCSR's bit 17 (AMD's MM).
+// What the host cannot show (SseException below): the SSE state unavailable (CR0.TS,
+// CR0.EM, CR4.OSFXSR), and the MMX-register forms, not implemented, which stay #UD.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -40,7 +41,7 @@ struct Sse {
   bool wide = false;                // a GPR operand: forms with and without REX.W
 };
 
-// Iterations per form: register forms see more inputs than the many memory forms.
+// Iterations per form (about 1.5 s for the SseDiff tests on a 2-core machine).
 constexpr unsigned kIters = 1000;
 
 std::string operand_name(char kind, int reg, unsigned size) {
@@ -116,8 +117,7 @@ class Builder {
     if (k == 2 && !digit && s.reg == s.rm) rm = reg;
     e.reg = reg;
     e.rm = rm;
-    const unsigned gsize = size;
-    std::string ops = digit ? operand_name(s.rm, rm, gsize) : operand_name(s.reg, reg, gsize) + "," + operand_name(s.rm, rm, gsize);
+    std::string ops = digit ? operand_name(s.rm, rm, size) : operand_name(s.reg, reg, size) + "," + operand_name(s.rm, rm, size);
     if (e.size == 8 && !s.wide) ops += " rex.w";
     Form f = finish(s, e, ops, imm);
     if (s.reg == 'x' && !digit) f.xmm_named.push_back(reg);
@@ -445,8 +445,8 @@ TEST(SseDiff, ReciprocalsFollowRewindsRule) { run_group("RCPPS RCPSS RSQRTPS RSQ
 // --- MXCSR ---
 
 // An MXCSR with a reserved bit set in one case in `one_in` (#GP(0) for LDMXCSR and
-// FXRSTOR). Never bit 17 alone: AMD hosts with misaligned SSE mode accept it (MM), Intel
-// refuses it; rewind refuses it (sse_exception_test.cpp holds it to that).
+// FXRSTOR). Never bit 17: AMD hosts with misaligned SSE mode accept it (MM), Intel
+// refuses it; rewind refuses it (SseException.MxcsrReservedBitsFollowRewindsMask).
 uint32_t mxcsr_maybe_reserved(Rng& r, unsigned one_in) {
   uint32_t v = random_mxcsr(r);
   if (r.chance(one_in)) {
@@ -751,6 +751,38 @@ TEST(SseException, FencesFlushAndMovntiNeedNoSseState) {
   uint64_t stored = 0;
   emu.memory().read(EmuRunner::window_address() + 64, &stored, 8);
   EXPECT_EQ(stored, 0x8877665544332211ull);
+}
+
+// LDMXCSR and FXRSTOR refuse every MXCSR bit outside rewind's MXCSR_MASK with #GP(0),
+// bit 17 too (AMD's misaligned-SSE mode, which rewind does not have).
+TEST(SseException, MxcsrReservedBitsFollowRewindsMask) {
+  EmuRunner emu;
+  const uint64_t area = EmuRunner::window_address();  // 16-byte aligned
+  const Bytes ldmxcsr = {0x0F, 0xAE, 0x10}, fxrstor = {0x0F, 0xAE, 0x08};  // [rax]
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    SCOPED_TRACE(bit);
+    const uint32_t value = cpu::mxcsr::kReset | uint32_t{1} << bit;
+    const bool allowed = (value & ~sse_reference::kMxcsrMask) == 0;
+    std::vector<uint8_t> image(512, 0);
+    std::memcpy(image.data(), &value, 4);
+    std::memcpy(image.data() + 24, &value, 4);
+    emu.memory().write(area, image.data(), image.size());
+    for (const Bytes& b : {ldmxcsr, fxrstor}) {
+      Regs in, out;
+      in.gpr[cpu::RAX] = area;
+      in.mxcsr = cpu::mxcsr::kReset;
+      const uint64_t rip = emu.place(b);
+      const uint64_t end = emu.run(rip, 1, in, out, true);
+      if (allowed) {
+        EXPECT_EQ(end, rip + b.size()) << hex_bytes(b);
+        EXPECT_EQ(out.mxcsr, value) << hex_bytes(b);
+      } else {
+        EXPECT_EQ(EmuRunner::vector_at(end), cpu::vec::GP) << hex_bytes(b);
+        EXPECT_EQ(emu.frame(cpu::vec::GP, out, rip).error, 0u) << hex_bytes(b);
+        EXPECT_EQ(out.mxcsr, cpu::mxcsr::kReset) << hex_bytes(b);
+      }
+    }
+  }
 }
 
 // MMX is not implemented: its register forms, and the SSE forms that name an MMX
