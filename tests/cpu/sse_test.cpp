@@ -552,7 +552,8 @@ TEST(SseDiff, FxsaveFxrstor) { run_group("FXSAVE FXRSTOR", fxsave_fxrstor_forms(
 // --- prefixes around the mandatory one ---
 
 // A REX that is not last before the opcode is ignored; 66 with F3 or F2 is the F3 or F2
-// form; segment overrides of CS DS ES SS do nothing in 64-bit mode.
+// form; segment overrides of CS DS ES SS do nothing in 64-bit mode; an instruction may
+// cross a code page.
 std::vector<Form> prefix_order_forms() {
   struct Case {
     const char* name;
@@ -594,6 +595,18 @@ std::vector<Form> prefix_order_forms() {
         f.misalign = 6;
       }
     }
+    v.push_back(std::move(f));
+  }
+  // Across a code page boundary, split after each byte.
+  const Bytes split = {0x66, 0x45, 0x0F, 0xC6, 0xC1, 0x1B};  // shufpd xmm8, xmm9, 0x1b
+  for (unsigned k = 1; k < split.size(); ++k) {
+    Form f;
+    f.name = "SHUFPD across a code page, " + std::to_string(k) + " bytes before it";
+    f.bytes = split;
+    f.page_split = k;
+    f.simd = true;
+    f.lanes = Lanes::F64;
+    f.xmm_named = {8, 9};
     v.push_back(std::move(f));
   }
   return v;
