@@ -84,6 +84,25 @@ Mem random_operand_address(Rng& r, bool a32, uint32_t avoid, bool need_base) {
   }
 }
 
+Form simd_form(std::string name, Bytes bytes, Lanes lanes) {
+  Form f;
+  f.name = std::move(name);
+  f.bytes = std::move(bytes);
+  f.simd = true;
+  f.lanes = lanes;
+  f.xmm_named = {0, 1};
+  return f;
+}
+
+void simd_operand_at(Form& f, int base, unsigned align, unsigned misalign) {
+  Mem m;
+  m.base = base;
+  f.mem = m;
+  f.mem_bytes = 16;
+  f.mem_align = align;
+  f.misalign = misalign;
+}
+
 namespace {
 
 struct Process {

@@ -119,6 +119,12 @@ Mem random_mem(Rng& r, bool allow_no_base);
 // index distinct, a base when `need_base` (an aligned operand: the base absorbs disp).
 Mem random_operand_address(Rng& r, bool a32, uint32_t avoid, bool need_base);
 
+// A SIMD form of fixed bytes whose XMM operands are xmm0 and xmm1 (edge values).
+Form simd_form(std::string name, Bytes bytes, Lanes lanes);
+// Its memory operand: 16 bytes at [base] (with `align`: a multiple of it, but in one case
+// in `misalign`).
+void simd_operand_at(Form& f, int base, unsigned align = 1, unsigned misalign = 0);
+
 // Operand access by register spec (see encoder.h) at an operand size.
 uint64_t size_mask(unsigned size);
 uint64_t get_op(const Regs& s, int spec, unsigned size);

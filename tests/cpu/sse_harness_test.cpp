@@ -105,21 +105,9 @@ TEST(SseHarness, DetectsSimdDifferences) {
       {"memory", {0x0F, 0x11, 0x03}, {0x0F, 0x11, 0x0B}, true, 1},                    // movups [rbx], xmm0 vs xmm1
   };
   for (const Case& c : cases) {
-    Form f;
-    f.name = c.what;
-    f.bytes = c.native;
+    Form f = simd_form(c.what, c.native, Lanes::F32);
     f.emu_bytes = c.emulated;
-    f.simd = true;
-    f.lanes = Lanes::F32;
-    f.xmm_named = {0, 1};
-    if (c.mem) {
-      Mem m;
-      m.base = cpu::RBX;
-      f.mem = m;
-      f.mem_bytes = 16;
-      f.mem_align = c.align;
-      f.misalign = c.align > 1 ? 2 : 0;
-    }
+    if (c.mem) simd_operand_at(f, cpu::RBX, c.align, c.align > 1 ? 2 : 0);
     const RunStats st = run_forms({f}, 200, test_seed(), false);
     EXPECT_GT(st.failures, 40u) << c.what;
   }

@@ -231,15 +231,9 @@ std::vector<Form> masked_store_forms() {
     e.rm = static_cast<int>(r.below(k < 2 ? 8 : 16));
     const bool a32 = k % 3 == 2;
     e.addr32 = a32;
-    Form f;
-    f.name = "MASKMOVDQU xmm" + std::to_string(e.reg) + ",xmm" + std::to_string(e.rm) + (a32 ? " a32" : "");
-    f.bytes = encode(e);
-    f.simd = true;
-    f.lanes = Lanes::Int;
-    Mem m;
-    m.base = cpu::RDI;  // only to point RDI into the window: the encoding has no memory operand
-    f.mem = m;
-    f.mem_bytes = 16;
+    Form f = simd_form("MASKMOVDQU xmm" + std::to_string(e.reg) + ",xmm" + std::to_string(e.rm) + (a32 ? " a32" : ""), encode(e),
+                       Lanes::Int);
+    simd_operand_at(f, cpu::RDI);  // only to point RDI into the window: the encoding has no memory operand
     f.addr32 = a32;
     f.xmm_named = {e.reg, e.rm};
     v.push_back(std::move(f));
@@ -579,33 +573,15 @@ std::vector<Form> prefix_order_forms() {
   };
   std::vector<Form> v;
   for (const Case& c : cases) {
-    Form f;
-    f.name = c.name;
-    f.bytes = c.bytes;
-    f.simd = true;
-    f.lanes = c.lanes;
-    f.xmm_named = {0, 1};
-    if (c.mem) {
-      Mem m;
-      m.base = cpu::RBX;
-      f.mem = m;
-      f.mem_bytes = 16;
-      if (c.aligned) {
-        f.mem_align = 16;
-        f.misalign = 6;
-      }
-    }
+    Form f = simd_form(c.name, c.bytes, c.lanes);
+    if (c.mem) simd_operand_at(f, cpu::RBX, c.aligned ? 16 : 1, c.aligned ? 6 : 0);
     v.push_back(std::move(f));
   }
   // Across a code page boundary, split after each byte.
   const Bytes split = {0x66, 0x45, 0x0F, 0xC6, 0xC1, 0x1B};  // shufpd xmm8, xmm9, 0x1b
   for (unsigned k = 1; k < split.size(); ++k) {
-    Form f;
-    f.name = "SHUFPD across a code page, " + std::to_string(k) + " bytes before it";
-    f.bytes = split;
+    Form f = simd_form("SHUFPD across a code page, " + std::to_string(k) + " bytes before it", split, Lanes::F64);
     f.page_split = k;
-    f.simd = true;
-    f.lanes = Lanes::F64;
     f.xmm_named = {8, 9};
     v.push_back(std::move(f));
   }
