@@ -142,7 +142,12 @@ uint64_t edge_float(Rng& r, const FloatFormat& f, int exponent) {
     }
     case 13: return sign | f.make(1 + r.below(f.mbits() + 2), m);                    // tiny: products underflow
     case 14: return sign | f.make(f.emax() - 1 - r.below(f.mbits() + 2), m);         // huge: products overflow
-    case 15: return sign | f.make(1 + r.below(f.emax() - 1), r.chance(2) ? 0 : quiet | r.below(4));  // short mantissas
+    case 15: {
+      // Short mantissas (exact products and sums), anywhere or at the case's magnitude.
+      const int64_t e = r.chance(2) ? static_cast<int64_t>(1 + r.below(f.emax() - 1)) : static_cast<int64_t>(f.bias()) + exponent;
+      return sign | f.make(static_cast<uint64_t>(std::clamp<int64_t>(e, 1, static_cast<int64_t>(f.emax()) - 1)),
+                           r.chance(2) ? 0 : quiet | r.below(4));
+    }
     default: return r.next() & (f.sign() | (f.sign() - 1));
   }
 }
@@ -225,7 +230,13 @@ void random_simd(Regs& s, Rng& r, Lanes lanes, uint16_t operands) {
     if (r.chance(6)) l = static_cast<Lanes>(r.below(4));
     s.xmm[x] = random_xmm(r, l, exponent);
   }
-  if (second >= 0 && r.chance(5)) s.xmm[second] = s.xmm[first];
+  // The two operands alike, or nearly (a few low bits apart in each 32-bit lane: sums
+  // that cancel, exact tiny differences, comparisons on the edge).
+  if (second >= 0 && r.chance(4)) {
+    s.xmm[second] = s.xmm[first];
+    if (r.chance(2))
+      for (uint64_t& q : s.xmm[second].q) q ^= r.below(4) | r.below(4) << 32;
+  }
 }
 
 // --- NativeRunner ---

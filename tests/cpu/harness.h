@@ -80,7 +80,8 @@ cpu::Xmm random_xmm(Rng& rng, Lanes lanes, int exponent);
 uint32_t random_mxcsr(Rng& rng);
 
 // MXCSR, and XMM0-15: those of `operands` (a bit per register) edge values, mostly of
-// `lanes`, some of another kind, the first two alike now and then; the others random bits.
+// `lanes`, some of another kind, the first two alike or nearly now and then; the others
+// random bits.
 void random_simd(Regs& s, Rng& rng, Lanes lanes, uint16_t operands);
 
 // A data window that straddles a page boundary, both natively and in the guest.
