@@ -13,7 +13,8 @@
 # the way an OS does (CR0.EM = 0, CR0.MP = 1, CR0.TS = 0, CR4.OSFXSR | OSXMMEXCPT, MXCSR =
 # 0x1F80) and, for 32-bit, hands sdk_start a 16-byte aligned stack; SDK_SSE=1 is defined.
 # The SDK libraries stay integer-only (guests without SSE boot exactly as before). 32-bit
-# SSE guests are built -msse2 -mfpmath=sse -msseregparm: float and double are passed and
+# SSE guests are built -msse2 -mfpmath=sse -msseregparm (and -mtune=generic, without which
+# -march=i686 keeps struct copies in general registers): float and double are passed and
 # returned in xmm registers, not on the x87 stack, so that they run no x87 instruction at
 # all (beware: gdb assumes the i386 ABI and reads a returned double from st0; and gcc still
 # uses the x87 to convert between double and 64-bit integers in 32-bit code, which such
@@ -41,7 +42,7 @@ function(guest_target_flags TARGET BITS)
     if(BITS EQUAL 64)
       set(fp -fno-math-errno)
     else()
-      set(fp -msse2 -mfpmath=sse -msseregparm -mincoming-stack-boundary=2 -fno-math-errno)
+      set(fp -msse2 -mtune=generic -mfpmath=sse -msseregparm -mincoming-stack-boundary=2 -fno-math-errno)
     endif()
     list(APPEND defs SDK_SSE=1)
   else()
