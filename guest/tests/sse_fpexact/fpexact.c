@@ -7,7 +7,8 @@
 //      NaN conversions, tininess detected after rounding, COMISD/UCOMISD on NaNs;
 //   B. unmasked exceptions raise #XM (vector 19) at the instruction, before anything is
 //      written: the destination keeps its value, MXCSR gets the flag; a flag already set
-//      in MXCSR raises nothing by itself; LDMXCSR with a reserved bit raises #GP(0);
+//      in MXCSR raises nothing by itself; LDMXCSR and FXRSTOR with a reserved MXCSR bit
+//      raise #GP(0);
 //   C. (not on the host: ring 0) with CR4.OSXMMEXCPT clear, an unmasked exception raises
 //      #UD instead.
 // QEMU 7.2 never raises #XM (it sets the flag and writes the masked result), never sets DE,
@@ -171,6 +172,22 @@ static void part_a(void) {
     CASE("mulsd same, FTZ", "mulsd %%xmm1, %%xmm0", TINYUP, 0, BELOW1B, 0, D | MXCSR_FTZ);
 }
 
+// FXRSTOR of an image whose MXCSR has a reserved bit set: #GP(0), nothing loaded.
+static void fxrstor_case(void) {
+    static struct fxsave_area fx;
+    static volatile uint32_t before, after;
+    __asm__ volatile("fxsave %0" : "=m"(fx));
+    fx.mxcsr = 0x00010000u | MXCSR_DEFAULT | MXCSR_RC_UP;
+    trap_reset();
+    __asm__ volatile(ARM_TRAP "stmxcsr %[b]\n 1: fxrstor %[fx]\n 2: stmxcsr %[a]\n"
+                     : [b] "=m"(before), [a] "=m"(after)
+                     : [fx] "m"(fx)
+                     : DX, "memory");
+    printf("%-28s mxcsr %04x -> %04x", "fxrstor, MXCSR bit 16 set", before, after);
+    if (trap_count) printf(" fault %u at +%ld", trap_vector, trap_offset);
+    printf("\n");
+}
+
 static void part_b(void) {
     printf("-- B. unmasked: #XM\n");
     CASE("divsd 1 / 0, ZM clear", "divsd %%xmm1, %%xmm0", ONE, 0, 0, 0, D & ~MXCSR_ZM);
@@ -191,6 +208,7 @@ static void part_b(void) {
     CASE("cvttsd2si 1e10, IM clear", "cvttsd2si %%xmm0, %%eax", E10, 0, 0, 0, D & ~MXCSR_IM);
     CASE("addsd 1 + 1, ZE set, ZM clr", "addsd %%xmm1, %%xmm0", ONE, 0, ONE, 0, (D & ~MXCSR_ZM) | MXCSR_ZE);
     CASE("ldmxcsr reserved bit 16", "ldmxcsr 56(%[io])", ONE, 0, 0, 0, D);
+    fxrstor_case();
 }
 
 #ifndef HOST_CHECK
