@@ -143,9 +143,8 @@ int info_command(const InfoOptions& options) {
   if (rec.version >= journal::kOldestReplayableVersion)
     fmt::print("devices        {}\n", kPcDevices);
   else
-    fmt::print("devices        an older PC's (recorded before format {}: no APICs, MP tables, 8042 or CGA; this "
-               "rewind does not replay it)\n",
-               journal::kOldestReplayableVersion);
+    fmt::print("devices        an older machine's ({}; this rewind does not replay it)\n",
+               journal::older_machine(rec.version));
   static const char* const kPositions[] = {"primary master", "primary slave", "secondary master", "secondary slave"};
   for (size_t i = 0; i < h.disks.size() && i < 4; ++i)
     if (!h.disks[i].path.empty())

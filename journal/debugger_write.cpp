@@ -11,10 +11,7 @@ namespace {
 
 // The registers cpu::write_register takes (selectors and control registers it refuses).
 bool writable(uint64_t reg) {
-  const auto r = static_cast<cpu::Reg>(reg);
-  return reg < static_cast<uint64_t>(cpu::Reg::kCount) &&
-         (r <= cpu::Reg::kR15 || r == cpu::Reg::kRip || r == cpu::Reg::kRflags ||
-          (r >= cpu::Reg::kEsBase && r <= cpu::Reg::kGsBase));
+  return reg < static_cast<uint64_t>(cpu::Reg::kCount) && cpu::writable_register(static_cast<cpu::Reg>(reg));
 }
 
 }  // namespace

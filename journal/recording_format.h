@@ -57,9 +57,18 @@ inline constexpr char kMagic[8] = {'R', 'W', 'N', 'D', 'R', 'E', 'C', '\0'};
 // 6: recorded on the PC with a local APIC, an I/O APIC, MP tables, the 8042 and the CGA
 // (their state in digests and snapshots, the tables in guest memory): the layout is 5's, but
 // a replay of an older file on this machine would diverge, so versions 2 to 5 are read (by
-// `rewind info`) and not replayed (kOldestReplayableVersion).
-inline constexpr uint32_t kFormatVersion = 6;
-inline constexpr uint32_t kOldestReplayableVersion = 6;
+// `rewind info`) and not replayed (kOldestReplayableVersion). 7: recorded on the CPU with SSE
+// and SSE2 (CPUID says so, the instructions run; XMM registers, MXCSR and the x87 state FXSAVE
+// carries in digests and snapshots): version 6 is read and not replayed.
+inline constexpr uint32_t kFormatVersion = 7;
+inline constexpr uint32_t kOldestReplayableVersion = 7;
+
+// What the machine a recording of an older version ran on lacked (why it is not replayed).
+inline const char* older_machine(uint32_t version) {
+  return version < 6 ? "a PC without the local APIC, the I/O APIC, the MP tables, the 8042 and the CGA, and a CPU "
+                       "without SSE"
+                     : "a CPU without SSE and SSE2";
+}
 inline constexpr uint32_t kOldestReadableVersion = 2;
 inline constexpr uint32_t kChunkTag = 0x4B4E4843;  // "CHNK": events
 inline constexpr uint32_t kRequestsTag = 0x53514552;  // "REQS": disk request starts (version 4)

@@ -205,10 +205,9 @@ std::unique_ptr<Session> Session::replay(const ReplaySpec& spec) {
   }
   if (rec.version < journal::kOldestReplayableVersion)
     throw SessionError(kExitBadRecording,
-                       fmt::format("{}: recorded by an older rewind (format version {}), on a PC without the local "
-                                   "APIC, the I/O APIC and the MP tables this rewind's has: a replay here would "
-                                   "diverge (`rewind info` still reads it; record it again)",
-                                   spec.recording, rec.version));
+                       fmt::format("{}: recorded by an older rewind (format version {}), on {}: a replay on this "
+                                   "rewind's machine would diverge (`rewind info` still reads it; record it again)",
+                                   spec.recording, rec.version, journal::older_machine(rec.version)));
   if (!rec.end) {
     s->warnings_.push_back(fmt::format("{}: the recording was cut short; {} events recovered{}", spec.recording,
                                        rec.events.size(), rec.damage.empty() ? "" : " (" + rec.damage + ")"));

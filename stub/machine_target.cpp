@@ -150,19 +150,23 @@ bool MachineTarget::read_register(size_t regno, std::span<uint8_t> out) {
   if (regno >= regs.size() || out.size() != regs[regno].bytes) return false;
   const X86RegInfo& r = regs[regno];
   cpu::Cpu& c = machine_.cpu();
+  std::fill(out.begin(), out.end(), 0);
+  if (r.kind == X86Reg::kXmm) {
+    std::memcpy(out.data(), c.xmm[r.index].q, 16);
+    return true;
+  }
   uint64_t v = 0;
   switch (r.kind) {
     case X86Reg::kGpr: v = c.gpr[r.index]; break;
     case X86Reg::kPc: v = c.rip; break;
     case X86Reg::kFlags: v = cpu::get_rflags(c); break;
     case X86Reg::kSeg: v = c.seg[r.index].selector; break;
-    case X86Reg::kFctrl: v = 0x37f; break;
-    case X86Reg::kMxcsr: v = 0x1f80; break;
+    case X86Reg::kFctrl: v = c.x87.fcw; break;
+    case X86Reg::kMxcsr: v = c.mxcsr; break;
     case X86Reg::kSegBase: v = c.seg[r.index].base; break;
     case X86Reg::kX87:
     case X86Reg::kXmm: break;
   }
-  std::fill(out.begin(), out.end(), 0);
   for (size_t i = 0; i < out.size() && i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
   return true;
 }
@@ -171,6 +175,14 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
   const auto& regs = x86_registers(is64_);
   if (regno >= regs.size() || in.size() != regs[regno].bytes) return false;
   const X86RegInfo& r = regs[regno];
+  auto write = [this](cpu::Reg reg, uint64_t v) {
+    return writers_.reg ? writers_.reg(reg, v) : cpu::write_register(machine_.cpu(), reg, v);
+  };
+  if (r.kind == X86Reg::kXmm) {
+    uint64_t half[2];
+    std::memcpy(half, in.data(), 16);
+    return write(cpu::xmm_reg(r.index, false), half[0]) && write(cpu::xmm_reg(r.index, true), half[1]);
+  }
   uint64_t v = 0;
   for (size_t i = 0; i < in.size() && i < 8; ++i) v |= uint64_t{in[i]} << (8 * i);
   cpu::Reg reg;
@@ -179,16 +191,15 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
     case X86Reg::kPc: reg = cpu::Reg::kRip; break;
     case X86Reg::kFlags: reg = cpu::Reg::kRflags; break;
     case X86Reg::kSegBase: reg = cpu::segment_base_reg(r.index); break;
-    // Loading a selector needs a descriptor and its checks; there is no x87/SSE state yet.
-    // Writes to these are accepted and ignored, so that `G` packets work.
+    case X86Reg::kMxcsr: reg = cpu::Reg::kMxcsr; break;
+    // Loading a selector needs a descriptor and its checks; there are no x87 instructions
+    // yet. Writes to these are accepted and ignored, so that `G` packets work.
     case X86Reg::kSeg:
     case X86Reg::kX87:
-    case X86Reg::kFctrl:
-    case X86Reg::kXmm:
-    case X86Reg::kMxcsr: return true;
+    case X86Reg::kFctrl: return true;
     default: return false;
   }
-  return writers_.reg ? writers_.reg(reg, v) : cpu::write_register(machine_.cpu(), reg, v);
+  return write(reg, v);
 }
 
 bool MachineTarget::read_memory(uint64_t addr, std::span<uint8_t> out) {

@@ -37,7 +37,7 @@ std::vector<X86RegInfo> make_layout(bool is64) {
   for (const char* name : kFpCtl) r.push_back({name, 4, X86Reg::kX87, 0});
   static const char* const kXmm[] = {"xmm0", "xmm1", "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",
                                      "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"};
-  for (int i = 0; i < (is64 ? 16 : 8); ++i) r.push_back({kXmm[i], 16, X86Reg::kXmm, 0});
+  for (uint8_t i = 0; i < (is64 ? 16 : 8); ++i) r.push_back({kXmm[i], 16, X86Reg::kXmm, i});
   r.push_back({"mxcsr", 4, X86Reg::kMxcsr, 0});
   const uint8_t base_bytes = is64 ? 8 : 4;
   r.push_back({"fs_base", base_bytes, X86Reg::kSegBase, kFs});

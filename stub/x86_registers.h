@@ -15,10 +15,10 @@ enum class X86Reg : uint8_t {
   kPc,
   kFlags,
   kSeg,     // index = ES, CS, SS, DS, FS, GS
-  kX87,     // st0-st7 and the x87 control registers: no x87 yet, reads zero
-  kFctrl,   // reads 0x37f (the x87 control word after FNINIT)
-  kXmm,     // no SSE yet: reads zero
-  kMxcsr,   // reads 0x1f80 (its reset value)
+  kX87,     // st0-st7 and the x87 control registers but fctrl: no x87 yet, read zero
+  kFctrl,   // the x87 control word (FXRSTOR loads it)
+  kXmm,     // index = the register's number
+  kMxcsr,
   kSegBase, // index = FS or GS
 };
 

@@ -58,7 +58,8 @@ struct X87State {
 
 namespace mxcsr {
 constexpr uint32_t IE = 1u << 0, DE = 1u << 1, ZE = 1u << 2, OE = 1u << 3, UE = 1u << 4, PE = 1u << 5,
-                   DAZ = 1u << 6, IM = 1u << 7, FZ = 1u << 15, kFlags = 0x3F, kMasks = 0x1F80, kRc = 3u << 13;
+                   DAZ = 1u << 6, IM = 1u << 7, DM = 1u << 8, ZM = 1u << 9, OM = 1u << 10, UM = 1u << 11,
+                   PM = 1u << 12, FZ = 1u << 15, kFlags = 0x3F, kMasks = 0x1F80, kRc = 3u << 13;
 // The bits a guest may set (FXSAVE's MXCSR_MASK): all of 0-15, DAZ included.
 constexpr uint32_t kWritable = 0xFFFF;
 constexpr uint32_t kReset = 0x1F80;

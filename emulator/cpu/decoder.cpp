@@ -76,6 +76,8 @@ class Decoder {
   void group45(uint8_t op);
   void group6();
   void group7();
+  void group15();
+  void sse(uint8_t op);
   void alu_form(AluOp op, uint8_t low3);
 
   Cpu& c_;
@@ -373,6 +375,44 @@ void Decoder::group7() {  // 0F 01
     default:
       unimplemented();  // MONITOR/MWAIT, XGETBV, VMX and friends
   }
+}
+
+void Decoder::group15() {  // 0F AE
+  modrm();
+  if (!mem_) {
+    if (reg_raw_ >= 5 && !rep_ && !opsize_prefix_) {  // LFENCE, MFENCE, SFENCE
+      i_.fn = op_nop;
+      return;
+    }
+    return unimplemented();  // RDFSBASE and friends
+  }
+  if (rep_ || opsize_prefix_) return unimplemented();  // CLFLUSHOPT, CLWB, PTWRITE
+  if (reg_raw_ <= 3) {  // FXSAVE, FXRSTOR, LDMXCSR, STMXCSR
+    i_.fn = select_sse_state(reg_raw_, rex_w_);
+    return;
+  }
+  if (reg_raw_ == 7) {
+    i_.fn = select_clflush();
+    return;
+  }
+  return unimplemented();  // XSAVE, XRSTOR, XSAVEOPT
+}
+
+// SSE and SSE2 (0F 10-17, 28-2F, 50-7F, C2-C6, D0-FF): the mandatory prefix (F3 or F2, the
+// last one given, else 66) picks the form; ModRM.reg is an XMM register (or, for conversions
+// to an integer, a general one), ModRM.rm an XMM register, a general one or memory.
+void Decoder::sse(uint8_t op) {
+  modrm();
+  const unsigned prefix = rep_ == 0xF3 ? 2 : rep_ == 0xF2 ? 3 : opsize_prefix_ ? 1 : 0;
+  const bool has_imm = (op >= 0x70 && op <= 0x73) || op == 0xC2 || op == 0xC4 || op == 0xC5 || op == 0xC6;
+  if (has_imm) i_.imm = next();
+  i_.reg = reg_;
+  if (!mem_) i_.rm = rm_;
+  Handler fn = select_sse_fp(op, prefix, mem_, rex_w_, has_imm ? static_cast<uint8_t>(i_.imm) : 0);
+  if (!fn) fn = select_sse_int(op, prefix, mem_, rex_w_, reg_raw_);
+  if (!fn) return unimplemented();  // MMX, SSE3 and later
+  i_.fn = fn;
+  if (fn == op_invalid) ends_ = true;
 }
 
 DecodeInfo Decoder::run() {
@@ -904,13 +944,7 @@ void Decoder::two_byte(uint8_t op) {
       if (!(op & 1)) i_.imm = next();
       i_.fn = select_shift_double(op >= 0xAC, (op & 1) ? Count::Cl : Count::Imm, osize_, mem_);
       return;
-    case 0xAE:
-      modrm();
-      if (!mem_ && reg_raw_ >= 5) {  // LFENCE, MFENCE, SFENCE
-        i_.fn = op_nop;
-        return;
-      }
-      return unimplemented();  // FXSAVE and friends: no SSE/x87 state yet
+    case 0xAE: return group15();
     case 0xAF:
       modrm();
       set_reg_operand(osize_);
@@ -994,8 +1028,13 @@ void Decoder::two_byte(uint8_t op) {
       return;
     case 0xFF:
       return invalid();  // UD0
+    case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17:
+    case 0x28: case 0x29: case 0x2A: case 0x2B: case 0x2C: case 0x2D: case 0x2E: case 0x2F:
+    case 0xC2: case 0xC3: case 0xC4: case 0xC5: case 0xC6:
+      return sse(op);
     default:
-      return unimplemented();
+      if ((op >= 0x50 && op <= 0x7F && op != 0x77 && op != 0x78 && op != 0x79) || op >= 0xD0) return sse(op);
+      return unimplemented();  // EMMS, VMREAD/VMWRITE, ...
   }
 }
 

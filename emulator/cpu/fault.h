@@ -9,7 +9,7 @@ namespace rw::cpu {
 
 namespace vec {
 constexpr uint8_t DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8, TS = 10, NP = 11,
-                  SS = 12, GP = 13, PF = 14, MF = 16, AC = 17;
+                  SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, XM = 19;
 }
 
 struct GuestFault {

@@ -99,6 +99,16 @@ Handler select_mov_from_seg(unsigned size, bool mem);
 Handler select_load_far_pointer(unsigned size);  // LDS/LES/LSS/LFS/LGS; ext = SegReg
 Handler select_lar_lsl(bool lsl, unsigned size, bool mem);
 
+// --- sse_fp.cpp, sse_int.cpp: SSE and SSE2 ---
+// By opcode (0F op) and mandatory prefix (0 none, 1 66, 2 F3, 3 F2); nullptr when the
+// encoding is not an SSE or SSE2 instruction (MMX, SSE3 and later: not implemented), op_invalid
+// when it is an invalid form of one. `wide`: REX.W; `imm`: the immediate (CMPPS's predicate);
+// `group`: ModRM.reg (the shift groups 0F 71-73).
+Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t imm);
+Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigned group);
+Handler select_sse_state(unsigned op, bool wide);  // 0F AE /0-/3: FXSAVE FXRSTOR LDMXCSR STMXCSR
+Handler select_clflush();
+
 // --- io.cpp ---
 Handler select_in(unsigned size, bool imm_port);
 Handler select_out(unsigned size, bool imm_port);

@@ -9,6 +9,10 @@ uint64_t read_register(const Cpu& c, Reg r) {
   if (r <= Reg::kR15) return c.gpr[n];
   if (r >= Reg::kEs && r <= Reg::kGs) return c.seg[n - static_cast<unsigned>(Reg::kEs)].selector;
   if (r >= Reg::kEsBase && r <= Reg::kGsBase) return c.seg[n - static_cast<unsigned>(Reg::kEsBase)].base;
+  if (r >= Reg::kXmm0Lo && r <= Reg::kXmm15Hi) {
+    const unsigned x = n - static_cast<unsigned>(Reg::kXmm0Lo);
+    return c.xmm[x / 2].q[x % 2];
+  }
   switch (r) {
     case Reg::kRip: return c.rip;
     case Reg::kRflags: return get_rflags(c);
@@ -17,6 +21,7 @@ uint64_t read_register(const Cpu& c, Reg r) {
     case Reg::kCr3: return c.cr3;
     case Reg::kCr4: return c.cr4;
     case Reg::kEfer: return c.efer;
+    case Reg::kMxcsr: return c.mxcsr;
     default: return 0;
   }
 }
@@ -32,11 +37,25 @@ bool write_register(Cpu& c, Reg r, uint64_t value) {
     update_mode(c);  // the effective bases used for addressing
     return true;
   }
+  if (r >= Reg::kXmm0Lo && r <= Reg::kXmm15Hi) {
+    const unsigned x = n - static_cast<unsigned>(Reg::kXmm0Lo);
+    c.xmm[x / 2].q[x % 2] = value;
+    return true;
+  }
   switch (r) {
     case Reg::kRip: c.rip = value; return true;
     case Reg::kRflags: set_rflags(c, value); return true;
+    case Reg::kMxcsr:
+      if (value & ~uint64_t{mxcsr::kWritable}) return false;
+      c.mxcsr = static_cast<uint32_t>(value);
+      return true;
     default: return false;
   }
+}
+
+bool writable_register(Reg r) {
+  return r <= Reg::kR15 || r == Reg::kRip || r == Reg::kRflags || (r >= Reg::kEsBase && r <= Reg::kGsBase) ||
+         r == Reg::kMxcsr || (r >= Reg::kXmm0Lo && r <= Reg::kXmm15Hi);
 }
 
 }  // namespace rw::cpu

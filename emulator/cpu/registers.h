@@ -31,18 +31,25 @@ enum class Reg : uint8_t {
   kEs, kCs, kSs, kDs, kFs, kGs,                          // selectors
   kEsBase, kCsBase, kSsBase, kDsBase, kFsBase, kGsBase,  // the segments' bases
   kCr0, kCr2, kCr3, kCr4, kEfer,
+  kMxcsr,
+  kXmm0Lo,                    // xmm0-15 as two quadwords each: xmm(n) low half is kXmm0Lo + 2n
+  kXmm15Hi = kXmm0Lo + 31,
   kCount
 };
 inline Reg gpr_reg(unsigned n) { return static_cast<Reg>(static_cast<unsigned>(Reg::kRax) + n); }
 inline Reg selector_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEs) + seg); }
 inline Reg segment_base_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEsBase) + seg); }
+inline Reg xmm_reg(unsigned n, bool high) { return static_cast<Reg>(static_cast<unsigned>(Reg::kXmm0Lo) + 2 * n + high); }
 
 uint64_t read_register(const Cpu& c, Reg r);
 
-// A debugger's write, between runs. General registers, RIP and RFLAGS (as set_rflags) take
-// the value; a segment base is loaded as a debugger sets FS or GS base, and the CPU's mode
+// A debugger's write, between runs. General registers, RIP, RFLAGS (as set_rflags) and the
+// XMM halves take the value; MXCSR takes one with no reserved bit set (else false, as LDMXCSR
+// would fault); a segment base is loaded as a debugger sets FS or GS base, and the CPU's mode
 // and effective bases follow it. Selectors and control registers would need a descriptor
 // load or a mode switch with the guest's own checks: false, and nothing changes.
 bool write_register(Cpu& c, Reg r, uint64_t value);
+// The registers write_register may take (whatever the value).
+bool writable_register(Reg r);
 
 }  // namespace rw::cpu

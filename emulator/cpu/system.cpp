@@ -53,7 +53,8 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: no x87, no SSE; the local APIC (xAPIC).
+// What CPUID says is exactly what we implement: SSE and SSE2 with FXSAVE, no x87 or MMX
+// yet; the local APIC (xAPIC).
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
   uint32_t sub = static_cast<uint32_t>(c.gpr[RCX]);

@@ -267,13 +267,13 @@ OldRecording record_as_version_3(const std::string& elf, const std::string& appe
   return rec;
 }
 
-// Recordings before format 6 were made on a PC without the APICs, the MP tables, the 8042 and
-// the CGA: they are read (each with its version's checksums) and described, but a replay is
+// Recordings before format 7 were made on a PC without the APICs, the MP tables, the 8042 and
+// the CGA (before 6) or on a CPU without SSE (6): they are read (each with its version's checksums) and described, but a replay is
 // refused with a message saying why, not left to diverge.
 TEST(OlderFormats, AreReadButNotReplayed) {
   const OldRecording old = record_as_version_3("hello.elf");
   ASSERT_GE(old.events.size(), 1u);
-  for (uint32_t version : {2u, 3u, 4u, 5u}) {
+  for (uint32_t version : {2u, 3u, 4u, 5u, 6u}) {
     TempFile rec("rewind_v" + std::to_string(version) + ".rwr");
     write_bytes(rec.path, recording_file(version, old.header, old.events, old.end));
     const journal::Recording r = journal::read_recording(rec.path);
@@ -287,6 +287,9 @@ TEST(OlderFormats, AreReadButNotReplayed) {
     } catch (const SessionError& e) {
       EXPECT_EQ(e.status(), kExitBadRecording) << e.what();
       EXPECT_NE(std::string(e.what()).find("recorded by an older rewind (format version " + std::to_string(version) + ")"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find(version < 6 ? "without the local APIC" : "a CPU without SSE and SSE2"),
                 std::string::npos)
           << e.what();
     }

@@ -260,7 +260,7 @@ TEST(RecordingFile, RejectsOtherFiles) {
     FAIL() << "version 1 accepted";
   } catch (const RecordingError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("version 1 is not supported (this rewind reads versions 2 to 6)"), std::string::npos) << what;
+    EXPECT_NE(what.find("version 1 is not supported (this rewind reads versions 2 to 7)"), std::string::npos) << what;
     EXPECT_NE(what.find("older rewind"), std::string::npos) << what;
   }
   bytes[8] = 0;

@@ -1,0 +1,123 @@
+// What the SSE and SSE2 handlers share (sse_fp.cpp, sse_int.cpp): the CR0/CR4 checks, XMM
+// memory operands, and running a host SSE instruction under the guest's MXCSR.
+//
+// Results come from the host's own SSE instructions: what they compute (IEEE arithmetic,
+// conversions, NaN propagation, integer SIMD) is defined by the architecture and the same
+// on every x86-64 processor. Each floating-point instruction runs on the host with the
+// guest's rounding, FTZ and DAZ controls and every exception masked, and the host's MXCSR is
+// put back before the handler returns; the guest's exception flags and masks are applied
+// here (fp_flags), so an unmasked exception raises #XM without the host ever trapping.
+// What the vendors compute differently (RCPPS and RSQRTPS) is computed by rewind's own
+// rule instead (docs/cpu.md).
+#pragma once
+
+#include <emmintrin.h>
+
+#include <cstring>
+
+#include "cpu/operands.h"
+
+namespace rw::cpu {
+
+// An SSE instruction needs CR0.EM clear and CR4.OSFXSR set (else #UD), and CR0.TS clear
+// (else #NM: the lazy context switch of an operating system).
+[[noreturn]] void sse_unavailable(const Cpu& c);
+inline void sse_available(const Cpu& c) {
+  if (((c.cr0 & (cr0::EM | cr0::TS)) | (~c.cr4 & cr4::OSFXSR)) != 0) [[unlikely]]
+    sse_unavailable(c);
+}
+
+// --- XMM memory operands ---
+
+// The width of an instruction's XMM memory operand: 16 bytes that must be aligned (#GP(0)
+// otherwise: the packed legacy-SSE forms), 16 bytes anywhere (MOVUPS, MOVDQU), or the low 8
+// or 4 bytes of the register (scalar and half-register forms).
+enum class Width : uint8_t { k16Aligned, k16, k8, k4 };
+
+inline void check_aligned16(uint64_t lin) {
+  if (lin & 15) raise_fault(vec::GP, 0);
+}
+
+inline Xmm read128(Cpu& c, uint64_t lin) {
+  Xmm v;
+  v.q[0] = mem_read<u64>(c, lin);
+  v.q[1] = mem_read<u64>(c, (lin + 8) & c.lin_mask);
+  return v;
+}
+
+// Nothing is written unless all 16 bytes can be.
+inline void write128(Cpu& c, uint64_t lin, const Xmm& v) {
+  if ((lin & 4095) > 4096 - 16) probe_write(c, lin, 16);
+  mem_write<u64>(c, lin, v.q[0]);
+  mem_write<u64>(c, (lin + 8) & c.lin_mask, v.q[1]);
+}
+
+// The source operand: a register, or memory of width W (the bytes above a narrow memory
+// operand read as zero; scalar instructions never look at them).
+template <Width W, bool Mem>
+inline Xmm xmm_source(Cpu& c, const Insn& i) {
+  if constexpr (!Mem) {
+    return c.xmm[i.rm];
+  } else {
+    const uint64_t lin = linear_address(c, i);
+    Xmm v;
+    if constexpr (W == Width::k4) {
+      v.q[0] = mem_read<u32>(c, lin);
+    } else if constexpr (W == Width::k8) {
+      v.q[0] = mem_read<u64>(c, lin);
+    } else {
+      if constexpr (W == Width::k16Aligned) check_aligned16(lin);
+      v = read128(c, lin);
+    }
+    return v;
+  }
+}
+
+inline __m128i to_host(const Xmm& x) { return _mm_load_si128(reinterpret_cast<const __m128i*>(x.q)); }
+inline Xmm from_host(__m128i v) {
+  Xmm x;
+  _mm_store_si128(reinterpret_cast<__m128i*>(x.q), v);
+  return x;
+}
+
+// --- floating point under the guest's MXCSR ---
+
+// The MXCSR a host instruction runs under: the guest's rounding, FTZ and DAZ, no flags, all
+// exceptions masked. FTZ applies only while underflow is masked (SDM vol. 1, 10.2.3.3).
+inline uint32_t host_mxcsr(uint32_t guest) {
+  const uint32_t m = (guest & ~mxcsr::kFlags) | mxcsr::kMasks;
+  static_assert(mxcsr::UM << 4 == mxcsr::FZ);
+  return m & ~((~guest & mxcsr::UM) << 4);  // UM clear: FZ off
+}
+
+// Which lanes of a result can be tiny (underflow), for the unmasked-underflow check.
+enum class Tiny : uint8_t { kNone, kPs, kPd, kSs, kSd, kPdToPs };
+
+// The exception flags an instruction raised: with none unmasked, they join MXCSR's sticky
+// flags and the result is written. Otherwise #XM (or #UD when CR4.OSXMMEXCPT is clear), the
+// destination unchanged (fp_exception).
+void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, __m128i result);
+template <Tiny T>
+inline void fp_flags(Cpu& c, uint32_t raised, __m128i result) {
+  const bool unmasked = raised & ~(c.mxcsr >> 7) & mxcsr::kFlags;
+  // An exact tiny result raises no flag while underflow is masked, but faults when it is not.
+  const bool underflow_unmasked = T != Tiny::kNone && !(c.mxcsr & mxcsr::UM);
+  if (unmasked || underflow_unmasked) [[unlikely]]
+    fp_exception(c, raised, T, result);
+  else
+    c.mxcsr |= raised;
+}
+
+// Runs one host SSE instruction "INSN src, dst" on host registers under `csr`; returns the
+// MXCSR it left (its flags are the instruction's, since `csr` has none). One asm statement,
+// so the compiler cannot move the arithmetic out from between the two LDMXCSRs.
+#define RW_HOST_FP(INSN, csr, dst, src)                                                                \
+  ([&] {                                                                                             \
+    uint32_t rw_save = 0, rw_out = 0, rw_csr = (csr);                                               \
+    asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[d]\n\tstmxcsr %[out]\n\tldmxcsr %[save]" \
+                 : [d] "+x"(dst), [save] "+m"(rw_save), [out] "=m"(rw_out)                          \
+                 : [s] "x"(src), [in] "m"(rw_csr));                                                  \
+    return rw_out & mxcsr::kFlags;                                                                   \
+  }())
+
+}  // namespace rw::cpu

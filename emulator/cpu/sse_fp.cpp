@@ -1,0 +1,468 @@
+// SSE and SSE2 floating point: arithmetic, comparisons, conversions, MXCSR, and the
+// FXSAVE/FXRSTOR image (Intel SDM vol. 1 ch. 10-11, vol. 2 for each instruction).
+#include "cpu/handlers.h"
+#include "cpu/sse.h"
+
+namespace rw::cpu {
+
+[[noreturn]] void sse_unavailable(const Cpu& c) {
+  if ((c.cr0 & cr0::EM) || !(c.cr4 & cr4::OSFXSR)) raise_fault(vec::UD);
+  raise_fault(vec::NM);
+}
+
+namespace {
+
+bool lane_tiny32(uint32_t bits) { return (bits & 0x7F800000) == 0 && (bits & 0x007FFFFF) != 0; }
+bool lane_tiny64(uint64_t bits) {
+  return (bits & 0x7FF0000000000000ull) == 0 && (bits & 0x000FFFFFFFFFFFFFull) != 0;
+}
+
+bool has_tiny_lane(Tiny tiny, const Xmm& r) {
+  uint32_t s[4];
+  std::memcpy(s, r.q, 16);
+  switch (tiny) {
+    case Tiny::kNone: return false;
+    case Tiny::kPs: return lane_tiny32(s[0]) || lane_tiny32(s[1]) || lane_tiny32(s[2]) || lane_tiny32(s[3]);
+    case Tiny::kPd: return lane_tiny64(r.q[0]) || lane_tiny64(r.q[1]);
+    case Tiny::kSs: return lane_tiny32(s[0]);
+    case Tiny::kSd: return lane_tiny64(r.q[0]);
+    case Tiny::kPdToPs: return lane_tiny32(s[0]) || lane_tiny32(s[1]);
+  }
+  return false;
+}
+
+}  // namespace
+
+void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, __m128i result) {
+  // With underflow unmasked, a tiny result underflows even when exact (SDM vol. 1,
+  // 4.9.1.5); the host ran with FTZ off then, so a tiny result is still a denormal here.
+  if (!(c.mxcsr & mxcsr::UM) && has_tiny_lane(tiny, from_host(result))) raised |= mxcsr::UE;
+  const uint32_t unmasked = raised & ~(c.mxcsr >> 7) & mxcsr::kFlags;
+  if (!unmasked) {
+    c.mxcsr |= raised;
+    return;
+  }
+  // An unmasked invalid-operation, denormal or divide-by-zero exception is found before the
+  // computation, which then does not happen: only those flags are set (SDM vol. 1, 11.5.2.1).
+  constexpr uint32_t kPre = mxcsr::IE | mxcsr::DE | mxcsr::ZE;
+  c.mxcsr |= (unmasked & kPre) ? (raised & kPre) : raised;
+  raise_fault((c.cr4 & cr4::OSXMMEXCPT) ? vec::XM : vec::UD);
+}
+
+namespace {
+
+// --- operations between XMM registers: arithmetic, square root, min/max, compares,
+// conversions. Each is the host instruction of the same name. ---
+
+#define RW_FP_OP(NAME, INSN, TINY)                                                               \
+  struct NAME {                                                                                  \
+    static constexpr Tiny kTiny = TINY;                                                          \
+    static uint32_t run(uint32_t csr, __m128i& d, __m128i s) { return RW_HOST_FP(INSN, csr, d, s); } \
+  };
+
+// The packed and scalar forms of one operation; UNDERFLOWS: its result can be tiny.
+#define RW_FP_FOUR(NAME, INSN, UNDERFLOWS)                            \
+  RW_FP_OP(NAME##Ps, INSN "ps", UNDERFLOWS ? Tiny::kPs : Tiny::kNone) \
+  RW_FP_OP(NAME##Pd, INSN "pd", UNDERFLOWS ? Tiny::kPd : Tiny::kNone) \
+  RW_FP_OP(NAME##Ss, INSN "ss", UNDERFLOWS ? Tiny::kSs : Tiny::kNone) \
+  RW_FP_OP(NAME##Sd, INSN "sd", UNDERFLOWS ? Tiny::kSd : Tiny::kNone)
+
+RW_FP_FOUR(Add, "add", true)
+RW_FP_FOUR(Sub, "sub", true)
+RW_FP_FOUR(Mul, "mul", true)
+RW_FP_FOUR(Div, "div", true)
+RW_FP_FOUR(Min, "min", false)
+RW_FP_FOUR(Max, "max", false)
+RW_FP_FOUR(Sqrt, "sqrt", false)
+
+// CMPccPS and friends: the predicate is imm8[2:0] (the legacy encoding has no more).
+RW_FP_FOUR(CmpEq, "cmpeq", false)
+RW_FP_FOUR(CmpLt, "cmplt", false)
+RW_FP_FOUR(CmpLe, "cmple", false)
+RW_FP_FOUR(CmpUnord, "cmpunord", false)
+RW_FP_FOUR(CmpNeq, "cmpneq", false)
+RW_FP_FOUR(CmpNlt, "cmpnlt", false)
+RW_FP_FOUR(CmpNle, "cmpnle", false)
+RW_FP_FOUR(CmpOrd, "cmpord", false)
+
+RW_FP_OP(CvtPs2Pd, "cvtps2pd", Tiny::kNone)
+RW_FP_OP(CvtPd2Ps, "cvtpd2ps", Tiny::kPdToPs)
+RW_FP_OP(CvtSs2Sd, "cvtss2sd", Tiny::kNone)
+RW_FP_OP(CvtSd2Ss, "cvtsd2ss", Tiny::kSs)
+RW_FP_OP(CvtDq2Ps, "cvtdq2ps", Tiny::kNone)
+RW_FP_OP(CvtPs2Dq, "cvtps2dq", Tiny::kNone)
+RW_FP_OP(CvttPs2Dq, "cvttps2dq", Tiny::kNone)
+RW_FP_OP(CvtDq2Pd, "cvtdq2pd", Tiny::kNone)
+RW_FP_OP(CvtPd2Dq, "cvtpd2dq", Tiny::kNone)
+RW_FP_OP(CvttPd2Dq, "cvttpd2dq", Tiny::kNone)
+
+#undef RW_FP_FOUR
+#undef RW_FP_OP
+
+template <class Op, Width W, bool Mem>
+void fp_op(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<W, Mem>(c, i);
+  __m128i d = to_host(c.xmm[i.reg]);
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, to_host(s));
+  fp_flags<Op::kTiny>(c, raised, d);
+  c.xmm[i.reg] = from_host(d);
+}
+
+template <class Op>
+Handler fp(Width w, bool mem) {
+  if (!mem) return chain<fp_op<Op, Width::k16, false>>;
+  switch (w) {
+    case Width::k16Aligned: return chain<fp_op<Op, Width::k16Aligned, true>>;
+    case Width::k16: return chain<fp_op<Op, Width::k16, true>>;
+    case Width::k8: return chain<fp_op<Op, Width::k8, true>>;
+    default: return chain<fp_op<Op, Width::k4, true>>;
+  }
+}
+
+// Packed single, packed double, scalar single, scalar double: by mandatory prefix (none,
+// 66, F3, F2).
+template <class Ps, class Pd, class Ss, class Sd>
+Handler fp_four(unsigned prefix, bool mem) {
+  switch (prefix) {
+    case 0: return fp<Ps>(Width::k16Aligned, mem);
+    case 1: return fp<Pd>(Width::k16Aligned, mem);
+    case 2: return fp<Ss>(Width::k4, mem);
+    default: return fp<Sd>(Width::k8, mem);
+  }
+}
+
+#define RW_FOUR(NAME) NAME##Ps, NAME##Pd, NAME##Ss, NAME##Sd
+
+Handler compare(unsigned prefix, bool mem, unsigned predicate) {
+  switch (predicate & 7) {
+    case 0: return fp_four<RW_FOUR(CmpEq)>(prefix, mem);
+    case 1: return fp_four<RW_FOUR(CmpLt)>(prefix, mem);
+    case 2: return fp_four<RW_FOUR(CmpLe)>(prefix, mem);
+    case 3: return fp_four<RW_FOUR(CmpUnord)>(prefix, mem);
+    case 4: return fp_four<RW_FOUR(CmpNeq)>(prefix, mem);
+    case 5: return fp_four<RW_FOUR(CmpNlt)>(prefix, mem);
+    case 6: return fp_four<RW_FOUR(CmpNle)>(prefix, mem);
+    default: return fp_four<RW_FOUR(CmpOrd)>(prefix, mem);
+  }
+}
+
+// --- COMISS, UCOMISS, COMISD, UCOMISD: ZF PF CF from the comparison, OF SF AF cleared ---
+
+#define RW_COMI(NAME, INSN)                                                                          \
+  struct NAME {                                                                                      \
+    static uint32_t run(uint32_t csr, __m128i d, __m128i s, uint8_t& zf, uint8_t& pf, uint8_t& cf) { \
+      uint32_t save = 0, out = 0;                                                                    \
+      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[d]\n\t"                     \
+                   "setz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]\n\tstmxcsr %[out]\n\tldmxcsr %[save]"     \
+                   : [save] "+m"(save), [out] "=m"(out), [zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf) \
+                   : [d] "x"(d), [s] "x"(s), [in] "m"(csr)                                           \
+                   : "cc");                                                                          \
+      return out & mxcsr::kFlags;                                                                    \
+    }                                                                                                \
+  };
+RW_COMI(Comiss, "comiss")
+RW_COMI(Ucomiss, "ucomiss")
+RW_COMI(Comisd, "comisd")
+RW_COMI(Ucomisd, "ucomisd")
+#undef RW_COMI
+
+template <class Op, Width W, bool Mem>
+void comi(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<W, Mem>(c, i);
+  const __m128i d = to_host(c.xmm[i.reg]);
+  uint8_t zf, pf, cf;
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, to_host(s), zf, pf, cf);
+  fp_flags<Tiny::kNone>(c, raised, d);
+  set_arith_flags(c, uint64_t{cf} | uint64_t{pf} << 2 | uint64_t{zf} << 6);
+}
+
+template <class Op, Width W>
+Handler comi_form(bool mem) {
+  return mem ? chain<comi<Op, W, true>> : chain<comi<Op, W, false>>;
+}
+
+// --- conversions between XMM and general registers ---
+
+// CVTSI2SS, CVTSI2SD: a 32- or 64-bit integer into the low lane.
+#define RW_CVT_FROM_INT(NAME, INSN)                                                                  \
+  struct NAME {                                                                                      \
+    template <class T>                                                                               \
+    static uint32_t run(uint32_t csr, __m128i& d, T v) {                                             \
+      uint32_t save = 0, out = 0;                                                                    \
+      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN "%z[v] %[v], %[d]\n\t"               \
+                   "stmxcsr %[out]\n\tldmxcsr %[save]"                                               \
+                   : [d] "+x"(d), [save] "+m"(save), [out] "=m"(out)                                 \
+                   : [v] "r"(v), [in] "m"(csr));                                                     \
+      return out & mxcsr::kFlags;                                                                    \
+    }                                                                                                \
+  };
+RW_CVT_FROM_INT(CvtSi2Ss, "cvtsi2ss")
+RW_CVT_FROM_INT(CvtSi2Sd, "cvtsi2sd")
+#undef RW_CVT_FROM_INT
+
+template <class Op, class T, bool Mem>
+void cvt_from_int(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const T v = Mem ? mem_read<T>(c, linear_address(c, i)) : static_cast<T>(c.gpr[i.rm]);
+  __m128i d = to_host(c.xmm[i.reg]);
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, static_cast<std::make_signed_t<T>>(v));
+  fp_flags<Tiny::kNone>(c, raised, d);
+  c.xmm[i.reg] = from_host(d);
+}
+
+// CVTSS2SI, CVTTSS2SI, CVTSD2SI, CVTTSD2SI: the low lane into a 32- or 64-bit register
+// (out of range or NaN: the integer indefinite, 1 followed by zeros, and IE).
+#define RW_CVT_TO_INT(NAME, INSN)                                                                    \
+  struct NAME {                                                                                      \
+    template <class T>                                                                               \
+    static uint32_t run(uint32_t csr, __m128i s, T& r) {                                             \
+      uint32_t save = 0, out = 0;                                                                    \
+      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[r]\n\t"                     \
+                   "stmxcsr %[out]\n\tldmxcsr %[save]"                                               \
+                   : [r] "=r"(r), [save] "+m"(save), [out] "=m"(out)                                 \
+                   : [s] "x"(s), [in] "m"(csr));                                                     \
+      return out & mxcsr::kFlags;                                                                    \
+    }                                                                                                \
+  };
+RW_CVT_TO_INT(CvtSs2Si, "cvtss2si")
+RW_CVT_TO_INT(CvttSs2Si, "cvttss2si")
+RW_CVT_TO_INT(CvtSd2Si, "cvtsd2si")
+RW_CVT_TO_INT(CvttSd2Si, "cvttsd2si")
+#undef RW_CVT_TO_INT
+
+template <class Op, Width W, class T, bool Mem>
+void cvt_to_int(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<W, Mem>(c, i);
+  T r;
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), to_host(s), r);
+  fp_flags<Tiny::kNone>(c, raised, _mm_setzero_si128());
+  reg_set<T>(c, i.reg, r);
+}
+
+template <class Op, Width W>
+Handler cvt_to_int_form(bool wide, bool mem) {
+  if (wide) return mem ? chain<cvt_to_int<Op, W, u64, true>> : chain<cvt_to_int<Op, W, u64, false>>;
+  return mem ? chain<cvt_to_int<Op, W, u32, true>> : chain<cvt_to_int<Op, W, u32, false>>;
+}
+
+// --- RCPPS, RCPSS, RSQRTPS, RSQRTSS ---
+// The manual bounds their error (1.5 * 2^-12) and Intel and AMD return different
+// approximations, so a recording would replay differently on the other vendor. rewind
+// computes 1/x and 1/sqrt(x) (the square root rounded first) correctly rounded to single
+// precision under MXCSR's rounding, FTZ and DAZ, as QEMU does, and leaves MXCSR's flags
+// alone (docs/cpu.md).
+
+template <bool Sqrt, bool Scalar, bool Mem>
+void reciprocal(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<Scalar ? Width::k4 : Width::k16Aligned, Mem>(c, i);
+  const uint32_t csr = (c.mxcsr & ~mxcsr::kFlags) | mxcsr::kMasks;
+  __m128i x = to_host(s);
+  if constexpr (Sqrt) (void)RW_HOST_FP("sqrtps", csr, x, x);
+  __m128i r = _mm_castps_si128(_mm_set1_ps(1.0f));
+  (void)RW_HOST_FP("divps", csr, r, x);
+  if constexpr (Scalar) {
+    Xmm d = c.xmm[i.reg];
+    const Xmm lanes = from_host(r);
+    d.q[0] = (d.q[0] & ~uint64_t{0xFFFFFFFF}) | (lanes.q[0] & 0xFFFFFFFF);
+    c.xmm[i.reg] = d;
+  } else {
+    c.xmm[i.reg] = from_host(r);
+  }
+}
+
+template <bool Sqrt>
+Handler reciprocal_form(unsigned prefix, bool mem) {
+  if (prefix == 0) return mem ? chain<reciprocal<Sqrt, false, true>> : chain<reciprocal<Sqrt, false, false>>;
+  if (prefix == 2) return mem ? chain<reciprocal<Sqrt, true, true>> : chain<reciprocal<Sqrt, true, false>>;
+  return op_invalid;
+}
+
+// --- MXCSR ---
+
+void ldmxcsr(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const uint32_t v = mem_read<u32>(c, linear_address(c, i));
+  if (v & ~mxcsr::kWritable) raise_fault(vec::GP, 0);
+  c.mxcsr = v;
+}
+
+void stmxcsr(Cpu& c, const Insn& i) {
+  sse_available(c);
+  mem_write<u32>(c, linear_address(c, i), c.mxcsr);
+}
+
+// --- FXSAVE, FXRSTOR: the 512-byte image (SDM vol. 1, table 10-2 and 10-3) ---
+//
+//   0 FCW   2 FSW   4 abridged FTW   6 FOP   8 FIP (32 bits) 12 FCS, or FIP (64 bits)
+//  16 FDP (32 bits) 20 FDS, or FDP (64 bits)   24 MXCSR   28 MXCSR_MASK
+//  32 + 16 * i: ST(i), 10 bytes   160 + 16 * i: XMMi
+//
+// The 64-bit pointer format is FXSAVE64 (REX.W). Without CR4.OSFXSR, MXCSR and the XMM
+// registers are neither saved nor restored (implementation-dependent; as QEMU). XMM8-15
+// only in 64-bit mode. Bytes 416-511, and 288-415 outside 64-bit mode, are not touched.
+
+constexpr unsigned kFxImage = 512;
+
+unsigned fx_xmm_count(const Cpu& c) { return c.code_size == CodeSize::k64 ? 16 : 8; }
+
+void fx_available(const Cpu& c, uint64_t lin) {
+  if (c.cr0 & (cr0::EM | cr0::TS)) raise_fault(vec::NM);
+  check_aligned16(lin);
+}
+
+template <class T>
+void put(uint8_t* p, unsigned at, T v) { std::memcpy(p + at, &v, sizeof v); }
+template <class T>
+T get(const uint8_t* p, unsigned at) {
+  T v;
+  std::memcpy(&v, p + at, sizeof v);
+  return v;
+}
+
+template <bool Wide>
+void fxsave(Cpu& c, const Insn& i) {
+  const uint64_t lin = linear_address(c, i);
+  fx_available(c, lin);
+  const bool sse = c.cr4 & cr4::OSFXSR;
+  const unsigned end = sse ? 160 + 16 * fx_xmm_count(c) : 160;
+  uint8_t img[416] = {};
+  const X87State& x = c.x87;
+  put<u16>(img, 0, x.fcw);
+  put<u16>(img, 2, x.fsw);
+  put<u8>(img, 4, x.ftw);
+  put<u16>(img, 6, x.fop);
+  if (Wide) {
+    put<u64>(img, 8, x.fip);
+    put<u64>(img, 16, x.fdp);
+  } else {
+    put<u32>(img, 8, static_cast<u32>(x.fip));
+    put<u16>(img, 12, x.fcs);
+    put<u32>(img, 16, static_cast<u32>(x.fdp));
+    put<u16>(img, 20, x.fds);
+  }
+  if (sse) {
+    put<u32>(img, 24, c.mxcsr);
+    put<u32>(img, 28, mxcsr::kWritable);
+  }
+  for (unsigned r = 0; r < 8; ++r) {
+    put<u64>(img, 32 + 16 * r, x.st[r].significand);
+    put<u16>(img, 40 + 16 * r, x.st[r].sign_exponent);
+  }
+  for (unsigned r = 0; 160 + 16 * r < end; ++r) std::memcpy(img + 160 + 16 * r, c.xmm[r].q, 16);
+  // Where MXCSR is not saved, its bytes are left as they are: write around them.
+  probe_write(c, lin, end);
+  for (unsigned at = 0; at < end; at += 8) {
+    if (!sse && at == 24) {
+      continue;
+    }
+    mem_write<u64>(c, (lin + at) & c.lin_mask, get<u64>(img, at));
+  }
+}
+
+template <bool Wide>
+void fxrstor(Cpu& c, const Insn& i) {
+  const uint64_t lin = linear_address(c, i);
+  fx_available(c, lin);
+  const bool sse = c.cr4 & cr4::OSFXSR;
+  const unsigned end = sse ? 160 + 16 * fx_xmm_count(c) : 160;
+  uint8_t img[416];
+  for (unsigned at = 0; at < end; at += 8) put<u64>(img, at, mem_read<u64>(c, (lin + at) & c.lin_mask));
+  if (sse && (get<u32>(img, 24) & ~mxcsr::kWritable)) raise_fault(vec::GP, 0);
+  X87State& x = c.x87;
+  x.fcw = get<u16>(img, 0);
+  x.fsw = get<u16>(img, 2);
+  x.ftw = get<u8>(img, 4);
+  x.fop = get<u16>(img, 6) & 0x7FF;
+  if (Wide) {
+    x.fip = get<u64>(img, 8);
+    x.fdp = get<u64>(img, 16);
+    x.fcs = x.fds = 0;
+  } else {
+    x.fip = get<u32>(img, 8);
+    x.fcs = get<u16>(img, 12);
+    x.fdp = get<u32>(img, 16);
+    x.fds = get<u16>(img, 20);
+  }
+  for (unsigned r = 0; r < 8; ++r) {
+    x.st[r].significand = get<u64>(img, 32 + 16 * r);
+    x.st[r].sign_exponent = get<u16>(img, 40 + 16 * r);
+  }
+  if (!sse) return;
+  c.mxcsr = get<u32>(img, 24);
+  for (unsigned r = 0; 160 + 16 * r < end; ++r) std::memcpy(c.xmm[r].q, img + 160 + 16 * r, 16);
+}
+
+}  // namespace
+
+Handler select_sse_state(unsigned op, bool wide) {  // 0F AE /0 /1 /2 /3 (memory)
+  switch (op) {
+    case 0: return wide ? chain<fxsave<true>> : chain<fxsave<false>>;
+    case 1: return wide ? chain<fxrstor<true>> : chain<fxrstor<false>>;
+    case 2: return chain<ldmxcsr>;
+    default: return chain<stmxcsr>;
+  }
+}
+
+Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t imm) {
+  switch (op) {
+    case 0x2A:  // CVTSI2SS, CVTSI2SD (no prefix, 66: the MMX forms)
+      if (prefix < 2) return nullptr;
+      if (prefix == 2)
+        return wide ? (mem ? chain<cvt_from_int<CvtSi2Ss, u64, true>> : chain<cvt_from_int<CvtSi2Ss, u64, false>>)
+                    : (mem ? chain<cvt_from_int<CvtSi2Ss, u32, true>> : chain<cvt_from_int<CvtSi2Ss, u32, false>>);
+      return wide ? (mem ? chain<cvt_from_int<CvtSi2Sd, u64, true>> : chain<cvt_from_int<CvtSi2Sd, u64, false>>)
+                  : (mem ? chain<cvt_from_int<CvtSi2Sd, u32, true>> : chain<cvt_from_int<CvtSi2Sd, u32, false>>);
+    case 0x2C:
+      if (prefix < 2) return nullptr;
+      return prefix == 2 ? cvt_to_int_form<CvttSs2Si, Width::k4>(wide, mem)
+                         : cvt_to_int_form<CvttSd2Si, Width::k8>(wide, mem);
+    case 0x2D:
+      if (prefix < 2) return nullptr;
+      return prefix == 2 ? cvt_to_int_form<CvtSs2Si, Width::k4>(wide, mem)
+                         : cvt_to_int_form<CvtSd2Si, Width::k8>(wide, mem);
+    case 0x2E:
+      if (prefix > 1) return op_invalid;
+      return prefix == 0 ? comi_form<Ucomiss, Width::k4>(mem) : comi_form<Ucomisd, Width::k8>(mem);
+    case 0x2F:
+      if (prefix > 1) return op_invalid;
+      return prefix == 0 ? comi_form<Comiss, Width::k4>(mem) : comi_form<Comisd, Width::k8>(mem);
+    case 0x51: return fp_four<RW_FOUR(Sqrt)>(prefix, mem);
+    case 0x52: return reciprocal_form<true>(prefix, mem);
+    case 0x53: return reciprocal_form<false>(prefix, mem);
+    case 0x58: return fp_four<RW_FOUR(Add)>(prefix, mem);
+    case 0x59: return fp_four<RW_FOUR(Mul)>(prefix, mem);
+    case 0x5A:
+      switch (prefix) {
+        case 0: return fp<CvtPs2Pd>(Width::k8, mem);
+        case 1: return fp<CvtPd2Ps>(Width::k16Aligned, mem);
+        case 2: return fp<CvtSs2Sd>(Width::k4, mem);
+        default: return fp<CvtSd2Ss>(Width::k8, mem);
+      }
+    case 0x5B:
+      switch (prefix) {
+        case 0: return fp<CvtDq2Ps>(Width::k16Aligned, mem);
+        case 1: return fp<CvtPs2Dq>(Width::k16Aligned, mem);
+        case 2: return fp<CvttPs2Dq>(Width::k16Aligned, mem);
+        default: return op_invalid;
+      }
+    case 0x5C: return fp_four<RW_FOUR(Sub)>(prefix, mem);
+    case 0x5D: return fp_four<RW_FOUR(Min)>(prefix, mem);
+    case 0x5E: return fp_four<RW_FOUR(Div)>(prefix, mem);
+    case 0x5F: return fp_four<RW_FOUR(Max)>(prefix, mem);
+    case 0xC2: return compare(prefix, mem, imm);
+    case 0xE6:
+      switch (prefix) {
+        case 1: return fp<CvttPd2Dq>(Width::k16Aligned, mem);
+        case 2: return fp<CvtDq2Pd>(Width::k8, mem);
+        case 3: return fp<CvtPd2Dq>(Width::k16Aligned, mem);
+        default: return op_invalid;
+      }
+    default: return nullptr;
+  }
+}
+
+}  // namespace rw::cpu
