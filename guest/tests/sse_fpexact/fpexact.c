@@ -6,7 +6,9 @@
 //      returns (the first source operand, quieted; MINSD/MAXSD: the second, as it is),
 //      NaN conversions, tininess detected after rounding, COMISD/UCOMISD on NaNs;
 //   B. unmasked exceptions raise #XM (vector 19) at the instruction, before anything is
-//      written: the destination keeps its value, MXCSR gets the flag; a flag already set
+//      written: the destination keeps its value, MXCSR gets the flag (with an unmasked
+//      overflow or underflow, PE only if the result with an unbounded exponent would have
+//      been inexact); a flag already set
 //      in MXCSR raises nothing by itself; LDMXCSR and FXRSTOR with a reserved MXCSR bit
 //      raise #GP(0);
 //   C. (not on the host: ring 0) with CR4.OSXMMEXCPT clear, an unmasked exception raises
@@ -196,10 +198,12 @@ static void part_b(void) {
     CASE("divpd same, PM clear", "divpd %%xmm1, %%xmm0", ONE, ONE, THREE, 0, D & ~MXCSR_PM);
     CASE("sqrtsd -1, IM clear", "sqrtsd %%xmm1, %%xmm0", ONE, 0, MONE, 0, D & ~MXCSR_IM);
     CASE("addsd max + max, OM clear", "addsd %%xmm1, %%xmm0", MAXD, 0, MAXD, 0, D & ~MXCSR_OM);
+    CASE("mulsd max * 3, OM clear", "mulsd %%xmm1, %%xmm0", MAXD, 0, THREE, 0, D & ~MXCSR_OM);
     CASE("addsd max + max, PM clear", "addsd %%xmm1, %%xmm0", MAXD, 0, MAXD, 0, D & ~MXCSR_PM);
     CASE("mulsd tiny * tiny, UM clear", "mulsd %%xmm1, %%xmm0", TINY, 0, TINY, 0, D & ~MXCSR_UM);
     CASE("mulsd tiny*(1-2^-53), UM", "mulsd %%xmm1, %%xmm0", TINY, 0, BELOW1, 0, D & ~MXCSR_UM);
     CASE("mulsd 2^-1022*(1-2^-104), UM", "mulsd %%xmm1, %%xmm0", TINYUP, 0, BELOW1B, 0, D & ~MXCSR_UM);
+    CASE("divsd tiny / 3, UM clear", "divsd %%xmm1, %%xmm0", TINY, 0, THREE, 0, D & ~MXCSR_UM);
     CASE("divsd 1 / 3, PM clear", "divsd %%xmm1, %%xmm0", ONE, 0, THREE, 0, D & ~MXCSR_PM);
     CASE("addsd den + 0, DM clear", "addsd %%xmm1, %%xmm0", DEN, 0, 0, 0, D & ~MXCSR_DM);
     CASE("addsd snan + 1, IM clear", "addsd %%xmm1, %%xmm0", SNAN1, 0, ONE, 0, D & ~MXCSR_IM);
