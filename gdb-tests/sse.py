@@ -18,6 +18,10 @@ MXCSR; `p $xmm0`, `p $xmm1.v2_double[0]`, `p/x $mxcsr`; `set var $xmm2.v4_int32[
 the frontier is what the guest then stores and prints, and is kept in the recording (the
 replay without gdb prints it too); after reverse-stepi the same write is refused.
 
+Both widths, backwards over lazy SSE switching: a recording of sse_tasks (timer-preempted
+tasks, CR0.TS, #NM, FXSAVE/FXRSTOR) replayed with frequent snapshots; the registers at a
+breakpoint are the same after going on and coming back with reverse-continue.
+
 The forward expectations were checked against QEMU 7.2's gdbstub (--qemu: `p` of the xmm
 registers and MXCSR, the write seen by the guest). With QEMU's target description gdb 13
 has no vector group (`info vector`: "No vector information") and hits an internal error
@@ -230,6 +234,55 @@ def registers_and_writes():
                 f"live:\n{r.stdout}\nreplay:\n{rep.stdout}{rep.stderr}")
 
 
+def reverse_lazy_switching():
+    """The recording of sse_tasks (tasks preempted by the timer, SSE state switched lazily
+    with CR0.TS, #NM, FXSAVE and FXRSTOR), replayed with snapshots every 300000 instructions:
+    the xmm registers and MXCSR at the 6th call of spin_loop, then after going on and coming
+    back to that call with reverse-continue (from a snapshot, re-executing the switches), are
+    the same; the replay without gdb prints what the guest printed."""
+    elf = os.path.join(GUEST_DIR, f"sse_tasks{BITS}.elf")
+    expected_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "guests",
+                                 f"sse_tasks{BITS}.expected")
+    with open(expected_file) as f:
+        expected = f.read()
+    regs = ["p/x $xmm0.v2_int64[0]", "p/x $xmm3.uint128", "p/x $xmm5.uint128", "p/x $xmm7.uint128", "p/x $mxcsr"]
+    if BITS == "64":
+        regs += ["p/x $xmm15.uint128"]
+    state = ["echo <<<\\n", "bt 2"] + regs + ["monitor when", "echo >>>\\n"]
+    with tempfile.TemporaryDirectory() as tmp:
+        recording = os.path.join(tmp, "tasks.rwr")
+        rec = subprocess.run([REWIND, "record", elf, "-o", recording], capture_output=True, text=True, timeout=60)
+        t.check(rec.returncode == 1 and rec.stdout == expected,
+                f"rewind record of sse_tasks{BITS} prints the expected output (status {rec.returncode})",
+                rec.stdout + rec.stderr)
+        rep = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
+        t.check(rep.returncode == 1 and rep.stdout == expected,
+                f"its replay prints it again (status {rep.returncode})", rep.stdout + rep.stderr)
+        r = Rewind(REWIND, elf, replay=recording, extra=["--snapshot-interval", "300000"])
+        out = gdb_until_exit(r, elf, ["break spin_loop"] + ["continue"] * 6 + state + ["continue"] * 3 +
+                             ["reverse-continue"] * 3 + state + ["delete", "continue", "continue"], 1)
+    blocks = re.findall(r"^<<<\n(.*?)^>>>$", out, re.M | re.S)
+    if t.check(len(blocks) == 2, f"two register dumps (got {len(blocks)})", out):
+        a, b = (re.sub(r"^\$\d+ = ", "", blk, flags=re.M).replace("\n", " | ") for blk in blocks)
+        a = re.sub(r"\d+ snapshots.*", "", a)
+        b = re.sub(r"\d+ snapshots.*", "", b)
+        t.check(a == b, f"the same registers after reverse-continue\n  forward:  {a}\n  backward: {b}", out)
+        t.check("in spin_task" in a and "icount" in a, "the dumps are at spin_loop, with an icount", out)
+    t.expect_in_order(out, [r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
+                            r"\[Inferior 1 \(Remote target\) exited with code 01\]"], "the replay's end")
+
+
+def gdb_until_exit(r, elf, commands, status):
+    try:
+        out = run_gdb(elf, r.port, commands, timeout=90)
+    except Exception:
+        r.close()
+        raise
+    got = r.wait()
+    t.check(got == status, f"rewind exits {status} (got {got})", "\n".join(r.stderr_lines))
+    return out
+
+
 def qemu_forward():
     """The forward part against QEMU's gdbstub (the 64-bit guest's ELF32 copy boots there)."""
     port = free_port()
@@ -265,4 +318,5 @@ else:
     if BITS == "64":
         finish_and_reverse()
     registers_and_writes()
+    reverse_lazy_switching()
 t.finish()
