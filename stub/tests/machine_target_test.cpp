@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "cpu/debug.h"
 #include "machine/machine.h"
 #include "stub/machine_target.h"
+#include "stub/x86_registers.h"
 
 namespace rw::stub {
 namespace {
@@ -70,6 +72,41 @@ TEST_F(MachineTargetTest, ManyBreakpointChangesFlushTheCodeCacheOnceWhenTheGuest
   EXPECT_EQ(stop->why, StopEvent::Why::kSwBreak);
   EXPECT_EQ(machine_.cpu().rip, 0x10000au);
   EXPECT_EQ(flushes(), before + 3);
+}
+
+size_t regno_of(bool is64, const char* name) {
+  const auto& regs = x86_registers(is64);
+  for (size_t i = 0; i < regs.size(); ++i)
+    if (std::string_view(regs[i].name) == name) return i;
+  return regs.size();
+}
+
+TEST_F(MachineTargetTest, XmmRegistersAndMxcsrReadAndWriteTheMachine) {
+  cpu::Cpu& c = machine_.cpu();
+  c.xmm[1] = cpu::Xmm{{0x0706050403020100ull, 0x0F0E0D0C0B0A0908ull}};
+  const size_t xmm1 = regno_of(false, "xmm1"), mxcsr = regno_of(false, "mxcsr");
+  ASSERT_EQ(target_.register_size(xmm1), 16u);
+  std::vector<uint8_t> bytes(16);
+  ASSERT_TRUE(target_.read_register(xmm1, bytes));
+  for (unsigned i = 0; i < 16; ++i) EXPECT_EQ(bytes[i], i);
+  for (auto& b : bytes) b ^= 0xA5;
+  ASSERT_TRUE(target_.write_register(xmm1, bytes));
+  EXPECT_EQ(c.xmm[1].q[0], 0x0706050403020100ull ^ 0xA5A5A5A5A5A5A5A5ull);
+  EXPECT_EQ(c.xmm[1].q[1], 0x0F0E0D0C0B0A0908ull ^ 0xA5A5A5A5A5A5A5A5ull);
+
+  std::vector<uint8_t> word(4);
+  ASSERT_TRUE(target_.read_register(mxcsr, word));
+  EXPECT_EQ(word, (std::vector<uint8_t>{0x80, 0x1F, 0, 0}));
+  word = {0x80, 0x7F, 0, 0};  // round toward zero
+  ASSERT_TRUE(target_.write_register(mxcsr, word));
+  EXPECT_EQ(c.mxcsr, 0x7F80u);
+  word = {0x80, 0x1F, 1, 0};  // bit 16 is reserved: LDMXCSR would raise #GP
+  EXPECT_FALSE(target_.write_register(mxcsr, word));
+  EXPECT_EQ(c.mxcsr, 0x7F80u);
+
+  // A 32-bit target has xmm0-7; a 64-bit one xmm0-15.
+  EXPECT_EQ(regno_of(false, "xmm8"), x86_registers(false).size());
+  EXPECT_LT(regno_of(true, "xmm15"), x86_registers(true).size());
 }
 
 TEST_F(MachineTargetTest, BreakpointsAreLimited) {

@@ -224,11 +224,13 @@ TEST(RecordingRules, AMalformedDebuggerWriteIsDamage) {
   const Event memory = memory_write_event(0x1ffe, std::span<const uint8_t>(bytes, 2));
   const Event reg = register_write_event(cpu::Reg::kRip, 0x1234);
   Recording good = CraftedRecording()
-                       .chunk({at(10, memory), at(10, reg), at(11, memory_write_event(0x2000, bytes)), digest(1000)})
+                       .chunk({at(10, memory), at(10, reg), at(11, memory_write_event(0x2000, bytes)),
+                               at(12, register_write_event(cpu::xmm_reg(15, true), ~uint64_t{0})),
+                               at(12, register_write_event(cpu::Reg::kMxcsr, 0x7F80)), digest(1000)})
                        .end(1000)
                        .read();
   EXPECT_TRUE(good.damage.empty()) << good.damage;
-  ASSERT_EQ(good.events.size(), 4u);
+  ASSERT_EQ(good.events.size(), 6u);
   EXPECT_EQ(good.events[2].data, (std::vector<uint64_t>{0x0504030201}));
 
   std::vector<std::pair<std::string, Event>> bad;
