@@ -1,6 +1,6 @@
 # Guest SDK build helpers: freestanding multiboot ELF guests built with the host gcc.
 #
-#   add_guest(NAME BITS 32|64 SOURCES src... [LIBS lib...] [INCLUDE_DIRS dir...])
+#   add_guest(NAME BITS 32|64 [SSE] SOURCES src... [LIBS lib...] [INCLUDE_DIRS dir...])
 #
 # builds target guest_NAME -> ${CMAKE_BINARY_DIR}/guest/NAME.elf (ELF32 for BITS 32,
 # ELF64 for BITS 64). For BITS 64 a copy converted to ELF32 (objcopy -O elf32-i386,
@@ -8,7 +8,21 @@
 # NAME.qemu.elf. Target properties: GUEST_BITS, GUEST_ELF, GUEST_QEMU_ELF.
 # The names of all guests are collected in the global property REWIND_GUESTS.
 #
-#   guest_target_flags(TARGET BITS)
+# SSE: the guest's own sources may use SSE/SSE2 floating point and vector code (without it
+# every guest is built -mgeneral-regs-only). Its entry code makes SSE usable before sdk_start
+# the way an OS does (CR0.EM = 0, CR0.MP = 1, CR0.TS = 0, CR4.OSFXSR | OSXMMEXCPT, MXCSR =
+# 0x1F80) and, for 32-bit, hands sdk_start a 16-byte aligned stack; SDK_SSE=1 is defined.
+# The SDK libraries stay integer-only (guests without SSE boot exactly as before). 32-bit
+# SSE guests are built -msse2 -mfpmath=sse -msseregparm (and -mtune=generic, without which
+# -march=i686 keeps struct copies in general registers): float and double are passed and
+# returned in xmm registers, not on the x87 stack, so that they run no x87 instruction at
+# all (beware: gdb assumes the i386 ABI and reads a returned double from st0; and gcc still
+# uses the x87 to convert between double and 64-bit integers in 32-bit code, which such
+# guests avoid). They also assume only 4-byte stack alignment on entry
+# (-mincoming-stack-boundary=2): interrupt handlers are entered with whatever alignment the
+# interrupted code had. -fno-math-errno lets __builtin_sqrt be a single sqrtsd.
+#
+#   guest_target_flags(TARGET BITS [SSE])
 #
 # applies the guest compile flags to any (library) target.
 
@@ -17,24 +31,36 @@ set(REWIND_GUEST_SDK_DIR "${REWIND_GUEST_DIR}/sdk")
 set(REWIND_GUEST_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guest")
 
 function(guest_target_flags TARGET BITS)
+  cmake_parse_arguments(F "SSE" "" "" ${ARGN})
   if(BITS EQUAL 64)
     set(arch -m64 -mno-red-zone -mcmodel=small)
   else()
     set(arch -m32 -march=i686)
   endif()
+  set(defs REWIND_GUEST=1 GUEST_BITS=${BITS})
+  if(F_SSE)
+    if(BITS EQUAL 64)
+      set(fp -fno-math-errno)
+    else()
+      set(fp -msse2 -mtune=generic -mfpmath=sse -msseregparm -mincoming-stack-boundary=2 -fno-math-errno)
+    endif()
+    list(APPEND defs SDK_SSE=1)
+  else()
+    set(fp -mgeneral-regs-only)
+  endif()
   # The target's own options replace the directory-level ones (host warnings etc.).
   set_property(TARGET ${TARGET} PROPERTY COMPILE_OPTIONS
     ${arch} -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector
-    -mgeneral-regs-only -fno-asynchronous-unwind-tables -fno-omit-frame-pointer
+    ${fp} -fno-asynchronous-unwind-tables -fno-omit-frame-pointer
     -O2 -g -Wall -Wextra -Wno-unused-parameter
     $<$<COMPILE_LANGUAGE:C>:-std=gnu11>)
-  set_property(TARGET ${TARGET} PROPERTY COMPILE_DEFINITIONS REWIND_GUEST=1 GUEST_BITS=${BITS})
+  set_property(TARGET ${TARGET} PROPERTY COMPILE_DEFINITIONS ${defs})
   target_include_directories(${TARGET} PRIVATE "${REWIND_GUEST_SDK_DIR}/include")
   set_property(TARGET ${TARGET} PROPERTY INTERPROCEDURAL_OPTIMIZATION OFF)
 endfunction()
 
 function(add_guest NAME)
-  cmake_parse_arguments(G "" "BITS" "SOURCES;LIBS;INCLUDE_DIRS" ${ARGN})
+  cmake_parse_arguments(G "SSE" "BITS" "SOURCES;LIBS;INCLUDE_DIRS" ${ARGN})
   if(NOT G_BITS)
     set(G_BITS 32)
   endif()
@@ -43,8 +69,15 @@ function(add_guest NAME)
   endif()
   set(tgt guest_${NAME})
   set(ld "${REWIND_GUEST_SDK_DIR}/ld/link${G_BITS}.ld")
-  add_executable(${tgt} ${G_SOURCES} $<TARGET_OBJECTS:guest_boot${G_BITS}>)
-  guest_target_flags(${tgt} ${G_BITS})
+  if(G_SSE)
+    set(boot guest_boot${G_BITS}_sse)
+    set(sse SSE)
+  else()
+    set(boot guest_boot${G_BITS})
+    set(sse)
+  endif()
+  add_executable(${tgt} ${G_SOURCES} $<TARGET_OBJECTS:${boot}>)
+  guest_target_flags(${tgt} ${G_BITS} ${sse})
   if(G_INCLUDE_DIRS)
     target_include_directories(${tgt} PRIVATE ${G_INCLUDE_DIRS})
   endif()

@@ -90,20 +90,29 @@ inline uint32_t host_mxcsr(uint32_t guest) {
   return m & ~((~guest & mxcsr::UM) << 4);  // UM clear: FZ off
 }
 
-// Which lanes of a result can be tiny (underflow), for the unmasked-underflow check.
+// The lanes of an operation whose result can overflow or underflow (arithmetic and narrowing
+// conversions), and the operation: what an unmasked overflow or underflow needs to know.
 enum class Tiny : uint8_t { kNone, kPs, kPd, kSs, kSd, kPdToPs };
+enum class Kind : uint8_t { kNone, kAdd, kSub, kMul, kDiv, kNarrow };
 
-// The exception flags an instruction raised: with none unmasked, they join MXCSR's sticky
-// flags and the result is written. Otherwise #XM (or #UD when CR4.OSXMMEXCPT is clear), the
-// destination unchanged (fp_exception).
-void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, __m128i result);
-template <Tiny T>
-inline void fp_flags(Cpu& c, uint32_t raised, __m128i result) {
+// How an operation ran on the host (an Op::run), for the slow path to run it again lane by lane.
+using HostOp = uint32_t (*)(uint32_t csr, __m128i& d, __m128i s);
+
+// The exception flags an instruction raised (`d` its destination's value before, `s` its
+// source, `result` what it computed): with none unmasked, they join MXCSR's sticky flags and
+// the result is written. Otherwise #XM (or #UD when CR4.OSXMMEXCPT is clear), the destination
+// unchanged (fp_exception).
+struct FpOperands {
+  __m128i d, s, result;
+};
+void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, Kind kind, const FpOperands& ops, HostOp run);
+template <Tiny T = Tiny::kNone, Kind K = Kind::kNone>
+inline void fp_flags(Cpu& c, uint32_t raised, __m128i d, __m128i s, __m128i result, HostOp run = nullptr) {
   const bool unmasked = raised & ~(c.mxcsr >> 7) & mxcsr::kFlags;
   // An exact tiny result raises no flag while underflow is masked, but faults when it is not.
   const bool underflow_unmasked = T != Tiny::kNone && !(c.mxcsr & mxcsr::UM);
   if (unmasked || underflow_unmasked) [[unlikely]]
-    fp_exception(c, raised, T, result);
+    fp_exception(c, raised, T, K, FpOperands{d, s, result}, run);
   else
     c.mxcsr |= raised;
 }

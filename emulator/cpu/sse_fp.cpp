@@ -1,5 +1,7 @@
 // SSE and SSE2 floating point: arithmetic, comparisons, conversions, MXCSR, and the
 // FXSAVE/FXRSTOR image (Intel SDM vol. 1 ch. 10-11, vol. 2 for each instruction).
+#include <algorithm>
+
 #include "cpu/handlers.h"
 #include "cpu/sse.h"
 
@@ -12,41 +14,157 @@ namespace rw::cpu {
 
 namespace {
 
-bool lane_tiny32(uint32_t bits) { return (bits & 0x7F800000) == 0 && (bits & 0x007FFFFF) != 0; }
-bool lane_tiny64(uint64_t bits) {
-  return (bits & 0x7FF0000000000000ull) == 0 && (bits & 0x000FFFFFFFFFFFFFull) != 0;
+// --- the slow path: unmasked exceptions ---
+
+// A finite binary floating-point value as an exact rational: odd * 2^exponent (odd = 0 for
+// zero), so that the exactness of a result can be decided without rounding anything.
+struct Exact {
+  bool negative = false;
+  uint64_t odd = 0;
+  int exponent = 0;
+};
+
+Exact exact_of(uint64_t bits, bool is_double, bool daz) {
+  const unsigned mant_bits = is_double ? 52 : 23;
+  const unsigned exp_bits = is_double ? 11 : 8;
+  const int bias = is_double ? 1023 : 127;
+  Exact e;
+  e.negative = (bits >> (mant_bits + exp_bits)) & 1;
+  const uint64_t biased = (bits >> mant_bits) & ((uint64_t{1} << exp_bits) - 1);
+  uint64_t m = bits & ((uint64_t{1} << mant_bits) - 1);
+  int exponent = 1 - bias - static_cast<int>(mant_bits);
+  if (biased != 0) {
+    m |= uint64_t{1} << mant_bits;
+    exponent = static_cast<int>(biased) - bias - static_cast<int>(mant_bits);
+  } else if (daz) {
+    m = 0;
+  }
+  if (m == 0) return e;
+  const int tz = __builtin_ctzll(m);
+  e.odd = m >> tz;
+  e.exponent = exponent + tz;
+  return e;
 }
 
-bool has_tiny_lane(Tiny tiny, const Xmm& r) {
-  uint32_t s[4];
-  std::memcpy(s, r.q, 16);
-  switch (tiny) {
-    case Tiny::kNone: return false;
-    case Tiny::kPs: return lane_tiny32(s[0]) || lane_tiny32(s[1]) || lane_tiny32(s[2]) || lane_tiny32(s[3]);
-    case Tiny::kPd: return lane_tiny64(r.q[0]) || lane_tiny64(r.q[1]);
-    case Tiny::kSs: return lane_tiny32(s[0]);
-    case Tiny::kSd: return lane_tiny64(r.q[0]);
-    case Tiny::kPdToPs: return lane_tiny32(s[0]) || lane_tiny32(s[1]);
+unsigned bit_length(unsigned __int128 v) {
+  const uint64_t hi = static_cast<uint64_t>(v >> 64);
+  return hi ? 128 - __builtin_clzll(hi) : (v ? 64 - __builtin_clzll(static_cast<uint64_t>(v)) : 0);
+}
+
+// Whether `odd` (odd, or zero) fits a significand of `precision` bits.
+bool fits(unsigned __int128 odd, unsigned precision) { return bit_length(odd) <= precision; }
+
+// Is the operation's result inexact when rounded to `precision` bits with an unbounded
+// exponent? What an unmasked overflow or underflow sets PE by (SDM vol. 1, 4.9.1.4-5): the
+// masked response's flags say it about the result squeezed into the format's range instead.
+bool inexact_unbounded(Kind kind, const Exact& a, const Exact& b, unsigned precision) {
+  using U = unsigned __int128;
+  switch (kind) {
+    case Kind::kNarrow: return !fits(a.odd, precision);
+    case Kind::kMul: return !fits(U{a.odd} * b.odd, precision);
+    case Kind::kDiv:
+      if (b.odd == 0 || a.odd == 0) return false;
+      return a.odd % b.odd != 0 || !fits(a.odd / b.odd, precision);
+    case Kind::kAdd:
+    case Kind::kSub: {
+      if (a.odd == 0 || b.odd == 0) return false;  // the other operand, exactly
+      const bool b_negative = b.negative != (kind == Kind::kSub);
+      const int low = std::min(a.exponent, b.exponent);
+      const int shift_a = a.exponent - low, shift_b = b.exponent - low;
+      // Beyond this the sum spans more bits than any precision: it cannot cancel to fit.
+      if (shift_a > 70 || shift_b > 70) return true;
+      const U ma = U{a.odd} << shift_a, mb = U{b.odd} << shift_b;
+      U sum;
+      if (a.negative == b_negative)
+        sum = ma + mb;
+      else
+        sum = ma > mb ? ma - mb : mb - ma;
+      if (sum == 0) return false;
+      while (!(sum & 1)) sum >>= 1;
+      return !fits(sum, precision);
+    }
+    case Kind::kNone: break;
   }
   return false;
 }
 
+bool lane_tiny(uint64_t bits, bool is_double) {
+  return is_double ? (bits & 0x7FF0000000000000ull) == 0 && (bits & 0x000FFFFFFFFFFFFFull) != 0
+                   : (bits & 0x7F800000) == 0 && (bits & 0x007FFFFF) != 0;
+}
+
+uint64_t lane_bits(__m128i v, unsigned lane, bool is_double) {
+  const Xmm x = from_host(v);
+  if (is_double) return x.q[lane];
+  uint32_t w[4];
+  std::memcpy(w, x.q, 16);
+  return w[lane];
+}
+
+// Every lane but `lane` set to 1.0, which no operation here raises a flag for.
+__m128i only_lane(__m128i v, unsigned lane, bool is_double) {
+  Xmm x = from_host(v);
+  if (is_double) {
+    x.q[1 - lane] = 0x3FF0000000000000ull;
+  } else {
+    uint32_t w[4];
+    std::memcpy(w, x.q, 16);
+    for (unsigned k = 0; k < 4; ++k)
+      if (k != lane) w[k] = 0x3F800000;
+    std::memcpy(x.q, w, 16);
+  }
+  return to_host(x);
+}
+
+// The flags of one operation with an unmasked overflow or underflow in view, lane by lane: a
+// lane that overflows or underflows (an exact tiny result underflows too, when unmasked) sets
+// PE only if its result is inexact with an unbounded exponent.
+uint32_t unbounded_flags(const Cpu& c, Tiny tiny, Kind kind, const FpOperands& ops, HostOp run) {
+  const bool um = !(c.mxcsr & mxcsr::UM), om = !(c.mxcsr & mxcsr::OM);
+  const bool daz = c.mxcsr & mxcsr::DAZ;
+  // Result lanes, and whether sources and results are doubles.
+  const bool packed = tiny == Tiny::kPs || tiny == Tiny::kPd || tiny == Tiny::kPdToPs;
+  const unsigned lanes = tiny == Tiny::kPs ? 4 : tiny == Tiny::kPd || tiny == Tiny::kPdToPs ? 2 : 1;
+  const bool source_double = tiny == Tiny::kPd || tiny == Tiny::kSd || tiny == Tiny::kPdToPs ||
+                             (tiny == Tiny::kSs && kind == Kind::kNarrow);
+  const bool result_double = tiny == Tiny::kPd || tiny == Tiny::kSd;
+  const unsigned precision = result_double ? 53 : 24;
+  uint32_t total = 0;
+  for (unsigned lane = 0; lane < lanes; ++lane) {
+    __m128i d = ops.d, s = ops.s;
+    if (packed) {
+      d = only_lane(d, lane, source_double);
+      s = only_lane(s, lane, source_double);
+    }
+    __m128i r = d;
+    uint32_t f = run(host_mxcsr(c.mxcsr), r, s);
+    const bool exact_tiny = um && lane_tiny(lane_bits(r, lane, result_double), result_double);
+    if ((um && ((f & mxcsr::UE) || exact_tiny)) || (om && (f & mxcsr::OE))) {
+      if (exact_tiny) f |= mxcsr::UE;
+      const Exact a = exact_of(lane_bits(kind == Kind::kNarrow ? s : d, lane, source_double), source_double, daz);
+      const Exact b = exact_of(lane_bits(s, lane, source_double), source_double, daz);
+      f = (f & ~mxcsr::PE) | (inexact_unbounded(kind, a, b, precision) ? mxcsr::PE : 0);
+    }
+    total |= f;
+  }
+  return total;
+}
+
 }  // namespace
 
-void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, __m128i result) {
-  // With underflow unmasked, a tiny result underflows even when exact (SDM vol. 1,
-  // 4.9.1.5); the host ran with FTZ off then, so a tiny result is still a denormal here.
-  if (!(c.mxcsr & mxcsr::UM) && has_tiny_lane(tiny, from_host(result))) raised |= mxcsr::UE;
-  const uint32_t unmasked = raised & ~(c.mxcsr >> 7) & mxcsr::kFlags;
-  if (!unmasked) {
-    c.mxcsr |= raised;
-    return;
-  }
+void fp_exception(Cpu& c, uint32_t raised, Tiny tiny, Kind kind, const FpOperands& ops, HostOp run) {
+  const uint32_t masked = (c.mxcsr >> 7) & mxcsr::kFlags;
+  constexpr uint32_t kPre = mxcsr::IE | mxcsr::DE | mxcsr::ZE;
   // An unmasked invalid-operation, denormal or divide-by-zero exception is found before the
   // computation, which then does not happen: only those flags are set (SDM vol. 1, 11.5.2.1).
-  constexpr uint32_t kPre = mxcsr::IE | mxcsr::DE | mxcsr::ZE;
-  c.mxcsr |= (unmasked & kPre) ? (raised & kPre) : raised;
-  raise_fault((c.cr4 & cr4::OSXMMEXCPT) ? vec::XM : vec::UD);
+  if (raised & kPre & ~masked) {
+    c.mxcsr |= raised & kPre;
+    raise_fault((c.cr4 & cr4::OSXMMEXCPT) ? vec::XM : vec::UD);
+  }
+  if (tiny != Tiny::kNone && (masked & (mxcsr::OE | mxcsr::UE)) != (mxcsr::OE | mxcsr::UE))
+    raised = (raised & kPre) | unbounded_flags(c, tiny, kind, ops, run);
+  c.mxcsr |= raised;
+  if (raised & ~masked) raise_fault((c.cr4 & cr4::OSXMMEXCPT) ? vec::XM : vec::UD);
 }
 
 namespace {
@@ -54,47 +172,49 @@ namespace {
 // --- operations between XMM registers: arithmetic, square root, min/max, compares,
 // conversions. Each is the host instruction of the same name. ---
 
-#define RW_FP_OP(NAME, INSN, TINY)                                                               \
+#define RW_FP_OP(NAME, INSN, TINY, KIND)                                                         \
   struct NAME {                                                                                  \
     static constexpr Tiny kTiny = TINY;                                                          \
+    static constexpr Kind kKind = KIND;                                                          \
     static uint32_t run(uint32_t csr, __m128i& d, __m128i s) { return RW_HOST_FP(INSN, csr, d, s); } \
   };
 
-// The packed and scalar forms of one operation; UNDERFLOWS: its result can be tiny.
-#define RW_FP_FOUR(NAME, INSN, UNDERFLOWS)                            \
-  RW_FP_OP(NAME##Ps, INSN "ps", UNDERFLOWS ? Tiny::kPs : Tiny::kNone) \
-  RW_FP_OP(NAME##Pd, INSN "pd", UNDERFLOWS ? Tiny::kPd : Tiny::kNone) \
-  RW_FP_OP(NAME##Ss, INSN "ss", UNDERFLOWS ? Tiny::kSs : Tiny::kNone) \
-  RW_FP_OP(NAME##Sd, INSN "sd", UNDERFLOWS ? Tiny::kSd : Tiny::kNone)
+// The packed and scalar forms of one operation; KIND: the arithmetic whose result can
+// overflow or underflow (Kind::kNone: it cannot).
+#define RW_FP_FOUR(NAME, INSN, KIND)                                                    \
+  RW_FP_OP(NAME##Ps, INSN "ps", KIND == Kind::kNone ? Tiny::kNone : Tiny::kPs, KIND)   \
+  RW_FP_OP(NAME##Pd, INSN "pd", KIND == Kind::kNone ? Tiny::kNone : Tiny::kPd, KIND)   \
+  RW_FP_OP(NAME##Ss, INSN "ss", KIND == Kind::kNone ? Tiny::kNone : Tiny::kSs, KIND)   \
+  RW_FP_OP(NAME##Sd, INSN "sd", KIND == Kind::kNone ? Tiny::kNone : Tiny::kSd, KIND)
 
-RW_FP_FOUR(Add, "add", true)
-RW_FP_FOUR(Sub, "sub", true)
-RW_FP_FOUR(Mul, "mul", true)
-RW_FP_FOUR(Div, "div", true)
-RW_FP_FOUR(Min, "min", false)
-RW_FP_FOUR(Max, "max", false)
-RW_FP_FOUR(Sqrt, "sqrt", false)
+RW_FP_FOUR(Add, "add", Kind::kAdd)
+RW_FP_FOUR(Sub, "sub", Kind::kSub)
+RW_FP_FOUR(Mul, "mul", Kind::kMul)
+RW_FP_FOUR(Div, "div", Kind::kDiv)
+RW_FP_FOUR(Min, "min", Kind::kNone)
+RW_FP_FOUR(Max, "max", Kind::kNone)
+RW_FP_FOUR(Sqrt, "sqrt", Kind::kNone)
 
 // CMPccPS and friends: the predicate is imm8[2:0] (the legacy encoding has no more).
-RW_FP_FOUR(CmpEq, "cmpeq", false)
-RW_FP_FOUR(CmpLt, "cmplt", false)
-RW_FP_FOUR(CmpLe, "cmple", false)
-RW_FP_FOUR(CmpUnord, "cmpunord", false)
-RW_FP_FOUR(CmpNeq, "cmpneq", false)
-RW_FP_FOUR(CmpNlt, "cmpnlt", false)
-RW_FP_FOUR(CmpNle, "cmpnle", false)
-RW_FP_FOUR(CmpOrd, "cmpord", false)
+RW_FP_FOUR(CmpEq, "cmpeq", Kind::kNone)
+RW_FP_FOUR(CmpLt, "cmplt", Kind::kNone)
+RW_FP_FOUR(CmpLe, "cmple", Kind::kNone)
+RW_FP_FOUR(CmpUnord, "cmpunord", Kind::kNone)
+RW_FP_FOUR(CmpNeq, "cmpneq", Kind::kNone)
+RW_FP_FOUR(CmpNlt, "cmpnlt", Kind::kNone)
+RW_FP_FOUR(CmpNle, "cmpnle", Kind::kNone)
+RW_FP_FOUR(CmpOrd, "cmpord", Kind::kNone)
 
-RW_FP_OP(CvtPs2Pd, "cvtps2pd", Tiny::kNone)
-RW_FP_OP(CvtPd2Ps, "cvtpd2ps", Tiny::kPdToPs)
-RW_FP_OP(CvtSs2Sd, "cvtss2sd", Tiny::kNone)
-RW_FP_OP(CvtSd2Ss, "cvtsd2ss", Tiny::kSs)
-RW_FP_OP(CvtDq2Ps, "cvtdq2ps", Tiny::kNone)
-RW_FP_OP(CvtPs2Dq, "cvtps2dq", Tiny::kNone)
-RW_FP_OP(CvttPs2Dq, "cvttps2dq", Tiny::kNone)
-RW_FP_OP(CvtDq2Pd, "cvtdq2pd", Tiny::kNone)
-RW_FP_OP(CvtPd2Dq, "cvtpd2dq", Tiny::kNone)
-RW_FP_OP(CvttPd2Dq, "cvttpd2dq", Tiny::kNone)
+RW_FP_OP(CvtPs2Pd, "cvtps2pd", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvtPd2Ps, "cvtpd2ps", Tiny::kPdToPs, Kind::kNarrow)
+RW_FP_OP(CvtSs2Sd, "cvtss2sd", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvtSd2Ss, "cvtsd2ss", Tiny::kSs, Kind::kNarrow)
+RW_FP_OP(CvtDq2Ps, "cvtdq2ps", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvtPs2Dq, "cvtps2dq", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvttPs2Dq, "cvttps2dq", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvtDq2Pd, "cvtdq2pd", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvtPd2Dq, "cvtpd2dq", Tiny::kNone, Kind::kNone)
+RW_FP_OP(CvttPd2Dq, "cvttpd2dq", Tiny::kNone, Kind::kNone)
 
 #undef RW_FP_FOUR
 #undef RW_FP_OP
@@ -103,9 +223,10 @@ template <class Op, Width W, bool Mem>
 void fp_op(Cpu& c, const Insn& i) {
   sse_available(c);
   const Xmm s = xmm_source<W, Mem>(c, i);
-  __m128i d = to_host(c.xmm[i.reg]);
-  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, to_host(s));
-  fp_flags<Op::kTiny>(c, raised, d);
+  const __m128i before = to_host(c.xmm[i.reg]), source = to_host(s);
+  __m128i d = before;
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, source);
+  fp_flags<Op::kTiny, Op::kKind>(c, raised, before, source, d, &Op::run);
   c.xmm[i.reg] = from_host(d);
 }
 
@@ -174,7 +295,7 @@ void comi(Cpu& c, const Insn& i) {
   const __m128i d = to_host(c.xmm[i.reg]);
   uint8_t zf, pf, cf;
   const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, to_host(s), zf, pf, cf);
-  fp_flags<Tiny::kNone>(c, raised, d);
+  fp_flags(c, raised, d, d, d);
   set_arith_flags(c, uint64_t{cf} | uint64_t{pf} << 2 | uint64_t{zf} << 6);
 }
 
@@ -208,7 +329,7 @@ void cvt_from_int(Cpu& c, const Insn& i) {
   const T v = Mem ? mem_read<T>(c, linear_address(c, i)) : static_cast<T>(c.gpr[i.rm]);
   __m128i d = to_host(c.xmm[i.reg]);
   const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, static_cast<std::make_signed_t<T>>(v));
-  fp_flags<Tiny::kNone>(c, raised, d);
+  fp_flags(c, raised, d, d, d);
   c.xmm[i.reg] = from_host(d);
 }
 
@@ -238,7 +359,8 @@ void cvt_to_int(Cpu& c, const Insn& i) {
   const Xmm s = xmm_source<W, Mem>(c, i);
   T r;
   const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), to_host(s), r);
-  fp_flags<Tiny::kNone>(c, raised, _mm_setzero_si128());
+  const __m128i none = _mm_setzero_si128();
+  fp_flags(c, raised, none, none, none);
   reg_set<T>(c, i.reg, r);
 }
 

@@ -178,6 +178,10 @@ TEST(MachineState, LocalApicLate) { round_trip({"apic32.elf", "", false, ""}, 10
 TEST(MachineState, IoApicWithDiskInterrupts) {
   round_trip({"ioapic32.elf", "", true, ""}, 150'000, 2'000'000'000, /*want_in_flight=*/true);
 }
+// Tasks switching their XMM registers and MXCSR lazily (CR0.TS, #NM, FXSAVE/FXRSTOR), timer
+// preempted: saved in the middle of it.
+TEST(MachineState, SseLazySwitching64) { round_trip({"sse_tasks64.elf", "", false, ""}, 9'000'000, 20'000'000); }
+TEST(MachineState, SseLazySwitching32) { round_trip({"sse_tasks32.elf", "", false, ""}, 9'000'000, 20'000'000); }
 TEST(MachineState, PagingAndLongMode) { round_trip({"paging64.elf", "", false, ""}, 200'000, 5'000'000'000); }
 
 TEST(MachineState, UartInputPolledAndByInterrupt) {

@@ -30,8 +30,12 @@ _start:
     sub %edi, %ecx
     xor %eax, %eax
     rep stosb
+#include "sse_enable.inc"
     mov $sdk_stack_top, %esp
     xor %ebp, %ebp
+#ifdef SDK_SSE
+    sub $8, %esp                /* %esp 16-byte aligned at the call, as the i386 ABI says */
+#endif
     push %ebx
     push %esi
     call sdk_start

@@ -38,6 +38,7 @@ _start:
     sub %edi, %ecx
     xor %eax, %eax
     rep stosb
+#include "sse_enable.inc"
 
     mov $sdk_boot_pdpt + 3, %eax          /* PML4[0] -> PDPT, present + writable */
     mov %eax, sdk_boot_pml4
