@@ -83,7 +83,8 @@ TEST(SseHarnessDeathTest, AFaultElsewhereStillKillsTheProcess) {
   EXPECT_DEATH(
       {
         NativeFaultCatcher catcher;
-        *reinterpret_cast<volatile int*>(uintptr_t{16}) = 1;  // not in the bytes under test
+        volatile uintptr_t unmapped = 16;  // not in the bytes under test
+        *reinterpret_cast<volatile int*>(unmapped) = 1;
       },
       "");
 }

@@ -9,21 +9,19 @@ uint32_t reciprocal(uint32_t x, uint32_t mxcsr, bool root) {
   // exception masked; the host's MXCSR is put back afterwards. In assembly, so that
   // the compiler neither folds nor moves the arithmetic across the MXCSR loads.
   const uint32_t csr = (mxcsr | cpu::mxcsr::kMasks) & ~cpu::mxcsr::kFlags & cpu::mxcsr::kWritable;
-  const double one = 1.0;
+  const float one = 1.0f;
   const uint32_t with_root = root;
   uint32_t saved, out;
   asm volatile(
       "stmxcsr %[saved]\n\t"
       "ldmxcsr %[csr]\n\t"
       "movd %[x], %%xmm0\n\t"
-      "cvtss2sd %%xmm0, %%xmm0\n\t"
       "test %[root], %[root]\n\t"
       "jz 1f\n\t"
-      "sqrtsd %%xmm0, %%xmm0\n"
+      "sqrtss %%xmm0, %%xmm0\n"
       "1:\n\t"
-      "movsd %[one], %%xmm1\n\t"
-      "divsd %%xmm0, %%xmm1\n\t"
-      "cvtsd2ss %%xmm1, %%xmm1\n\t"
+      "movss %[one], %%xmm1\n\t"
+      "divss %%xmm0, %%xmm1\n\t"
       "movd %%xmm1, %[out]\n\t"
       "ldmxcsr %[saved]\n\t"
       : [saved] "=m"(saved), [out] "=r"(out)

@@ -8,13 +8,11 @@
 namespace rw::cputest::sse_reference {
 
 // RCPSS/RCPPS (root = false) and RSQRTSS/RSQRTPS (root = true) of one single-precision
-// lane under `mxcsr`: 1/x or 1/sqrt(x) computed in double precision and rounded to single
-// precision, both under MXCSR's rounding mode, DAZ and FTZ; no exception is raised and
-// MXCSR's flags stay as they were (the tests compare MXCSR with the host, which changes
-// nothing either). This is rewind's rule as issue 15 states it. docs/cpu.md's row rounds
-// the square root to single precision first, as QEMU 7.2 does: for RCP the two are the
-// same (1/x rounded once either way), for RSQRT they differ in the last bit for many
-// inputs, and SseDiff.ReciprocalsFollowRewindsRule fails there until they are reconciled.
+// lane under `mxcsr`: 1/x, or 1/sqrt(x) with the square root rounded to single precision
+// first (as QEMU 7.2 computes them), each operation in single precision under MXCSR's
+// rounding mode, DAZ and FTZ; no exception is raised and MXCSR's flags stay as they were
+// (the tests compare MXCSR with the host, which changes nothing either). rewind's rule,
+// docs/cpu.md's row.
 uint32_t reciprocal(uint32_t x, uint32_t mxcsr, bool root);
 
 // FXSAVE's MXCSR_MASK (bytes 28-31): the MXCSR bits rewind lets a guest set; LDMXCSR

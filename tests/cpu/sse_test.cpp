@@ -57,15 +57,8 @@ class Builder {
   unsigned reg_variants = 3, mem_variants = 2;
 
   void add(const Sse& s) {
-    std::vector<int> imms(s.imms.begin(), s.imms.end());
-    if (imms.empty()) imms.push_back(-1);
-    for (int imm : imms)
-      for (unsigned size = 4; size <= (s.wide ? 8u : 4u); size += 4) {
-        if (s.forms & kReg)
-          for (unsigned k = 0; k < reg_variants; ++k) add_reg(s, size, imm, k);
-        if (s.forms & kMem)
-          for (unsigned k = 0; k < mem_variants; ++k) add_mem(s, size, imm);
-      }
+    if (s.imms.empty()) return add_with_imm(s, -1);
+    for (unsigned imm : s.imms) add_with_imm(s, static_cast<int>(imm));
   }
   void add(std::initializer_list<Sse> list) {
     for (const Sse& s : list) add(s);
@@ -75,6 +68,15 @@ class Builder {
   std::vector<Form>& forms() { return v_; }
 
  private:
+  void add_with_imm(const Sse& s, int imm) {
+    for (unsigned size = 4; size <= (s.wide ? 8u : 4u); size += 4) {
+      if (s.forms & kReg)
+        for (unsigned k = 0; k < reg_variants; ++k) add_reg(s, size, imm, k);
+      if (s.forms & kMem)
+        for (unsigned k = 0; k < mem_variants; ++k) add_mem(s, size, imm);
+    }
+  }
+
   Enc encoding(const Sse& s, unsigned size, int imm) const {
     Enc e;
     e.size = size;
