@@ -117,16 +117,25 @@ inline void fp_flags(Cpu& c, uint32_t raised, __m128i d, __m128i s, __m128i resu
     c.mxcsr |= raised;
 }
 
-// Runs one host SSE instruction "INSN src, dst" on host registers under `csr`; returns the
-// MXCSR it left (its flags are the instruction's, since `csr` has none). One asm statement,
-// so the compiler cannot move the arithmetic out from between the two LDMXCSRs.
-#define RW_HOST_FP(INSN, csr, dst, src)                                                                \
-  ([&] {                                                                                             \
-    uint32_t rw_save = 0, rw_out = 0, rw_csr = (csr);                                               \
-    asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[d]\n\tstmxcsr %[out]\n\tldmxcsr %[save]" \
-                 : [d] "+x"(dst), [save] "+m"(rw_save), [out] "=m"(rw_out)                          \
-                 : [s] "x"(src), [in] "m"(rw_csr));                                                  \
-    return rw_out & mxcsr::kFlags;                                                                   \
+// Runs the assembly BODY (host SSE instructions) under `csr` and returns the exception flags
+// it raised (`csr` has none); the host's MXCSR is put back after. OUTPUTS and INPUTS are its
+// operand lists, each wrapped in RW_OPERANDS(...). One asm statement, so the compiler cannot
+// move the arithmetic out from between the two LDMXCSRs.
+#define RW_OPERANDS(...) __VA_ARGS__
+#define RW_UNDER_MXCSR(csr, BODY, OUTPUTS, INPUTS)                                                  \
+  ([&] {                                                                                           \
+    uint32_t rw_save = 0, rw_out = 0;                                                              \
+    const uint32_t rw_csr = (csr);                                                                 \
+    asm volatile("stmxcsr %[rw_save]\n\tldmxcsr %[rw_in]\n\t" BODY                                \
+                 "\n\tstmxcsr %[rw_out]\n\tldmxcsr %[rw_save]"                                      \
+                 : [rw_save] "+m"(rw_save), [rw_out] "=m"(rw_out), OUTPUTS                          \
+                 : [rw_in] "m"(rw_csr), INPUTS                                                      \
+                 : "cc");                                                                          \
+    return rw_out & mxcsr::kFlags;                                                                 \
   }())
+
+// One host instruction "INSN src, dst" on host registers.
+#define RW_HOST_FP(INSN, csr, dst, src) \
+  RW_UNDER_MXCSR(csr, INSN " %[s], %[d]", RW_OPERANDS([d] "+x"(dst)), RW_OPERANDS([s] "x"(src)))
 
 }  // namespace rw::cpu

@@ -273,13 +273,9 @@ Handler compare(unsigned prefix, bool mem, unsigned predicate) {
 #define RW_COMI(NAME, INSN)                                                                          \
   struct NAME {                                                                                      \
     static uint32_t run(uint32_t csr, __m128i d, __m128i s, uint8_t& zf, uint8_t& pf, uint8_t& cf) { \
-      uint32_t save = 0, out = 0;                                                                    \
-      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[d]\n\t"                     \
-                   "setz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]\n\tstmxcsr %[out]\n\tldmxcsr %[save]"     \
-                   : [save] "+m"(save), [out] "=m"(out), [zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf) \
-                   : [d] "x"(d), [s] "x"(s), [in] "m"(csr)                                           \
-                   : "cc");                                                                          \
-      return out & mxcsr::kFlags;                                                                    \
+      return RW_UNDER_MXCSR(csr, INSN " %[s], %[d]\n\tsetz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]",          \
+                            RW_OPERANDS([zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf)),                 \
+                            RW_OPERANDS([d] "x"(d), [s] "x"(s)));                                    \
     }                                                                                                \
   };
 RW_COMI(Comiss, "comiss")
@@ -307,17 +303,12 @@ Handler comi_form(bool mem) {
 // --- conversions between XMM and general registers ---
 
 // CVTSI2SS, CVTSI2SD: a 32- or 64-bit integer into the low lane.
-#define RW_CVT_FROM_INT(NAME, INSN)                                                                  \
-  struct NAME {                                                                                      \
-    template <class T>                                                                               \
-    static uint32_t run(uint32_t csr, __m128i& d, T v) {                                             \
-      uint32_t save = 0, out = 0;                                                                    \
-      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN "%z[v] %[v], %[d]\n\t"               \
-                   "stmxcsr %[out]\n\tldmxcsr %[save]"                                               \
-                   : [d] "+x"(d), [save] "+m"(save), [out] "=m"(out)                                 \
-                   : [v] "r"(v), [in] "m"(csr));                                                     \
-      return out & mxcsr::kFlags;                                                                    \
-    }                                                                                                \
+#define RW_CVT_FROM_INT(NAME, INSN)                                                                \
+  struct NAME {                                                                                    \
+    template <class T>                                                                             \
+    static uint32_t run(uint32_t csr, __m128i& d, T v) {                                           \
+      return RW_UNDER_MXCSR(csr, INSN "%z[v] %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
+    }                                                                                              \
   };
 RW_CVT_FROM_INT(CvtSi2Ss, "cvtsi2ss")
 RW_CVT_FROM_INT(CvtSi2Sd, "cvtsi2sd")
@@ -335,17 +326,12 @@ void cvt_from_int(Cpu& c, const Insn& i) {
 
 // CVTSS2SI, CVTTSS2SI, CVTSD2SI, CVTTSD2SI: the low lane into a 32- or 64-bit register
 // (out of range or NaN: the integer indefinite, 1 followed by zeros, and IE).
-#define RW_CVT_TO_INT(NAME, INSN)                                                                    \
-  struct NAME {                                                                                      \
-    template <class T>                                                                               \
-    static uint32_t run(uint32_t csr, __m128i s, T& r) {                                             \
-      uint32_t save = 0, out = 0;                                                                    \
-      asm volatile("stmxcsr %[save]\n\tldmxcsr %[in]\n\t" INSN " %[s], %[r]\n\t"                     \
-                   "stmxcsr %[out]\n\tldmxcsr %[save]"                                               \
-                   : [r] "=r"(r), [save] "+m"(save), [out] "=m"(out)                                 \
-                   : [s] "x"(s), [in] "m"(csr));                                                     \
-      return out & mxcsr::kFlags;                                                                    \
-    }                                                                                                \
+#define RW_CVT_TO_INT(NAME, INSN)                                                                  \
+  struct NAME {                                                                                    \
+    template <class T>                                                                             \
+    static uint32_t run(uint32_t csr, __m128i s, T& r) {                                           \
+      return RW_UNDER_MXCSR(csr, INSN " %[s], %[r]", RW_OPERANDS([r] "=r"(r)), RW_OPERANDS([s] "x"(s))); \
+    }                                                                                              \
   };
 RW_CVT_TO_INT(CvtSs2Si, "cvtss2si")
 RW_CVT_TO_INT(CvttSs2Si, "cvttss2si")
