@@ -388,7 +388,7 @@ void Decoder::group15() {  // 0F AE
   }
   if (rep_ || opsize_prefix_) return unimplemented();  // CLFLUSHOPT, CLWB, PTWRITE
   if (reg_raw_ <= 3) {  // FXSAVE, FXRSTOR, LDMXCSR, STMXCSR
-    i_.fn = select_sse_state(reg_raw_, rex_w_);
+    i_.fn = reg_raw_ <= 1 ? select_fxsave(reg_raw_ == 1, rex_w_) : select_mxcsr(reg_raw_ == 3);
     return;
   }
   if (reg_raw_ == 7) {

@@ -106,7 +106,8 @@ Handler select_lar_lsl(bool lsl, unsigned size, bool mem);
 // `group`: ModRM.reg (the shift groups 0F 71-73).
 Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t imm);
 Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigned group);
-Handler select_sse_state(unsigned op, bool wide);  // 0F AE /0-/3: FXSAVE FXRSTOR LDMXCSR STMXCSR
+Handler select_mxcsr(bool store);                 // 0F AE /2 /3: LDMXCSR, STMXCSR
+Handler select_fxsave(bool restore, bool wide);   // 0F AE /0 /1: FXSAVE, FXRSTOR (fxsave.cpp)
 Handler select_clflush();
 
 // --- io.cpp ---
