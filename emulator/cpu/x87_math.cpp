@@ -796,7 +796,8 @@ Result f2xm1(F80 xv, unsigned rc) {
   if (x.kind == Kind::kUnsupported) return invalid(cc);
   if (x.nan()) {
     uint16_t st = 0;
-    return exact(nan_result(x, x, st), st, cc);
+    F80 n = nan_result(x, x, st);
+    return exact(n, st, cc);
   }
   if (x.zero()) return exact(xv, 0, cc);
   // Outside -1..1 (infinities too) the SDM leaves the result undefined: invalid, as QEMU.
