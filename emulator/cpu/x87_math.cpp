@@ -323,8 +323,26 @@ constexpr XF add(XF a, XF b) {
 }
 constexpr XF sub(const XF& a, const XF& b) { return add(a, negate(b)); }
 
-// a / b (b nonzero), by restoring division. nearest: rounded to nearest, else truncated;
-// *inexact (if given): the quotient was not exact.
+// One 64-bit digit of the long division r * 2^64 / d (r < d, bit 127 of d set): returns
+// floor(r * 2^64 / d) and leaves the remainder in r. The estimate from the top digits is at
+// most 2 too large (Knuth, TAOCP 4.3.1, algorithm D).
+constexpr uint64_t div_digit(u128& r, u128 d) {
+  uint64_t d1 = hi64(d), d0 = lo64(d);
+  uint64_t q = hi64(r) >= d1 ? ~0ull : uint64_t(r / d1);
+  u128 lo = u128(q) * d0;
+  u128 ph = u128(q) * d1 + (lo >> 64);  // q * d = ph:pl (192 bits)
+  uint64_t pl = lo64(lo);
+  while (ph > r || (ph == r && pl != 0)) {  // q * d > r * 2^64
+    --q;
+    ph -= u128(d1) + (pl < d0 ? 1 : 0);
+    pl -= d0;
+  }
+  r = ((r - ph) << 64) - pl;  // r * 2^64 - q * d, below d
+  return q;
+}
+
+// a / b (b nonzero). nearest: rounded to nearest, else truncated; *inexact (if given): the
+// quotient was not exact.
 constexpr XF div(const XF& a, const XF& b, bool nearest = true, bool* inexact = nullptr) {
   if (a.zero()) {
     if (inexact) *inexact = false;
@@ -332,25 +350,20 @@ constexpr XF div(const XF& a, const XF& b, bool nearest = true, bool* inexact = 
   }
   u128 r = a.m, d = b.m;
   int32_t e = a.e - b.e;
-  bool top = false;  // bit 128 of the partial remainder
-  if (r < d) {       // quotient below 1: divide 2a instead
-    e -= 1;
-    top = true;
-    r <<= 1;
+  bool ge = r >= d;  // quotient in [1, 2): its first bit now, 127 more below
+  if (ge) r -= d;
+  uint64_t q1 = div_digit(r, d), q2 = div_digit(r, d), q3 = div_digit(r, d);
+  u128 q = make128(q1, q2);
+  bool round, sticky;
+  if (ge) {
+    round = q & 1;
+    sticky = q3 != 0 || r != 0;
+    q = (q >> 1) | kTop;
+  } else {  // a/b in [1/2, 1): q has its top bit set
+    --e;
+    round = (q3 >> 63) != 0;
+    sticky = (q3 << 1) != 0 || r != 0;
   }
-  u128 q = 0;
-  for (int i = 0; i < 128; ++i) {  // invariant: d <= top:r < 2d on entry
-    q <<= 1;
-    if (top || r >= d) {
-      r -= d;
-      q |= 1;
-    }
-    top = (r >> 127) != 0;
-    r <<= 1;
-  }
-  bool round = top || r >= d;
-  if (round) r -= d;
-  bool sticky = r != 0 || (round && top);
   if (inexact) *inexact = round || sticky;
   if (nearest) round_nearest128(q, e, round, sticky);
   return XF{q, e, a.neg != b.neg};
@@ -667,9 +680,14 @@ Result trig(F80 xv, unsigned rc, Trig which) {
   } else {
     Reduced red = ax.e >= 0 || (ax.e == -1 && hi64(ax.m) >= 0xC90FDAA22168C234ull)
                       ? reduce(ax) : Reduced{ax, 0};
-    Approx sr{sin_kernel(red.r)}, cr{cos_kernel(red.r)};
+    // Only the kernels the result needs: FSIN wants sin r in the even quadrants and cos r in
+    // the odd ones, FCOS the reverse.
+    bool odd = (red.k & 1) != 0;
+    bool need_sin = which != Trig::kSin && which != Trig::kCos ? true : (which == Trig::kSin) != odd;
+    bool need_cos = which != Trig::kSin && which != Trig::kCos ? true : (which == Trig::kSin) == odd;
+    Approx sr{need_sin ? sin_kernel(red.r) : XF{}}, cr{need_cos ? cos_kernel(red.r) : XF{}};
     if (which == Trig::kTan) {  // tan r, or -cot r in the odd quadrants
-      s = Approx{(red.k & 1) ? negate(div(cr.v, sr.v)) : div(sr.v, cr.v)};
+      s = Approx{odd ? negate(div(cr.v, sr.v)) : div(sr.v, cr.v)};
     } else {
       // Near a multiple of pi/2 (|r| < 2^-32), cos r lies within half an ulp below 1.
       if (red.r.e <= kTinyTrig) cr = just_below(kXOne);

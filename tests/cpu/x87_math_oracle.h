@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 
 #include "cpu/cpu.h"
 
@@ -182,6 +183,47 @@ inline int ylog2_generic(mpfr_ptr out, mpfr_srcptr x, mpfr_srcptr y, mpfr_rnd_t 
     mpfr_clears(l, z, static_cast<mpfr_ptr>(nullptr));
     if (done) return r;
   }
+}
+
+// Random operands, for the test and the accuracy tool alike.
+struct Rng {
+  std::mt19937_64 g;
+  explicit Rng(uint64_t seed) : g(seed) {}
+  uint64_t bits() { return g(); }
+  int range(int lo, int hi) { return lo + int(g() % uint64_t(hi - lo + 1)); }
+  bool coin() { return g() & 1; }
+  unsigned rc() { return unsigned(g() & 3); }
+};
+
+// A finite nonzero value with unbiased exponent in [emin, emax] (below -16382: a denormal).
+inline F80 rand_finite(Rng& r, int emin, int emax, bool negative) {
+  int e = r.range(emin, emax);
+  uint64_t sig = r.bits() | (1ull << 63);
+  if (r.range(0, 7) == 0) sig &= ~((1ull << r.range(1, 62)) - 1) | (1ull << 63);  // short significands
+  if (e < -16382) {
+    int shift = -16382 - e;
+    sig = shift >= 64 ? 1 : sig >> shift;
+    return F80{sig ? sig : 1, uint16_t(negative ? 0x8000 : 0)};
+  }
+  return F80{sig, uint16_t((negative ? 0x8000 : 0) | (e + 16383))};
+}
+
+// The F80 nearest to k * pi/2 (k > 0), moved by delta ulps.
+inline F80 near_pi_multiple(uint64_t k, int delta) {
+  mpfr_t z;
+  mpfr_init2(z, 64);
+  mpfr_const_pi(z, MPFR_RNDN);
+  mpfr_t p;
+  mpfr_init2(p, 256);
+  mpfr_const_pi(p, MPFR_RNDN);
+  mpfr_mul_ui(p, p, k, MPFR_RNDN);
+  mpfr_div_2ui(p, p, 1, MPFR_RNDN);
+  mpfr_set(z, p, MPFR_RNDN);
+  F80 v = get_f80(z);
+  mpfr_clears(z, p, static_cast<mpfr_ptr>(nullptr));
+  uint64_t s = v.significand + uint64_t(int64_t(delta));
+  if (s >> 63) v.significand = s;
+  return v;
 }
 
 }  // namespace rw::cpu::x87::oracle
