@@ -2,7 +2,7 @@
 // arguments per function: the largest and mean error in ulps of the 64-bit significand (to
 // nearest, and in all four rounding modes), the share of results correctly rounded, and the
 // time per call. Figures in docs/PERFORMANCE.md ("Issue 16: x87 transcendental accuracy").
-//   x87_math_accuracy [--count N] [--seed S] [--only NAME]
+//   x87_math_accuracy [--count N] [--seed S] [--only NAME] [--show]
 // N arguments per function (default 1000000), spread over the four rounding modes and biased
 // to the hard places as tests/cpu/x87_math_test.cpp is (near multiples of pi/2, near 1 for
 // the logarithms, tiny and huge values, denormals). FSINCOS is FSIN and FCOS together (the
@@ -192,12 +192,14 @@ int main(int argc, char** argv) {
   long count = 1000000;
   unsigned long seed = 1;
   std::string only;
+  bool show = false;  // print the arguments of every result not correctly rounded
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--count") && i + 1 < argc) count = std::atol(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) seed = std::strtoul(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--show")) show = true;
     else {
-      std::fprintf(stderr, "usage: %s [--count N] [--seed S] [--only NAME]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--count N] [--seed S] [--only NAME] [--show]\n", argv[0]);
       return 2;
     }
   }
@@ -236,6 +238,10 @@ int main(int argc, char** argv) {
       }
       bool equal = got.significand == e.value.significand && got.sign_exponent == e.value.sign_exponent;
       correct += equal;
+      if (!equal && show)
+        std::printf("  %s(%04x:%016lx, %04x:%016lx) rc %u: %04x:%016lx, correctly rounded %04x:%016lx\n", spec.name,
+                    c.a.sign_exponent, c.a.significand, c.b.sign_exponent, c.b.significand, c.rc, got.sign_exponent,
+                    got.significand, e.value.sign_exponent, e.value.significand);
       if (e.overflow || (got.sign_exponent & 0x7FFF) == 0x7FFF || (e.value.sign_exponent & 0x7FFF) == 0x7FFF) {
         if (!equal) ++status;  // the masked overflow response, an infinity: no error in ulps
         continue;

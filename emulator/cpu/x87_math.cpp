@@ -266,11 +266,17 @@ constexpr XF mul(const XF& a, const XF& b) {
   return XF{m, e, a.neg != b.neg};
 }
 
-// a + b, rounded to nearest (the sum is formed exactly in 256 bits when the exponents are
-// less than 256 apart, so a cancellation loses nothing).
-constexpr XF add(XF a, XF b) {
-  if (b.zero()) return a.zero() ? XF{0, 0, a.neg && b.neg} : a;
-  if (a.zero()) return b;
+// a + b formed exactly in 256 bits when the exponents are less than 256 apart (so a
+// cancellation loses nothing): hi:lo normalized, and sticky when b had bits further down
+// (then the exact sum lies strictly between hi:lo and the next unit of lo).
+struct Sum {
+  u128 hi = 0, lo = 0;
+  int32_t e = 0;
+  bool neg = false, sticky = false;
+};
+constexpr Sum add_exact(XF a, XF b) {
+  if (b.zero()) return Sum{a.m, 0, a.e, a.zero() ? a.neg && b.neg : a.neg, false};
+  if (a.zero()) return Sum{b.m, 0, b.e, b.neg, false};
   if (a.e < b.e || (a.e == b.e && a.m < b.m)) std::swap(a, b);  // |a| >= |b|
   int64_t d = int64_t(a.e) - b.e;
   u128 bh = 0, bl = 0;  // b aligned to a: bh:bl, 256 bits
@@ -306,7 +312,7 @@ constexpr XF add(XF a, XF b) {
       if (rl == 0) --rh;
       --rl;
     }
-    if (rh == 0 && rl == 0) return XF{0, 0, false};
+    if (rh == 0 && rl == 0) return Sum{};
     int s = rh ? clz128(rh) : 128 + clz128(rl);
     if (s >= 128) {
       rh = rl << (s - 128);
@@ -317,9 +323,15 @@ constexpr XF add(XF a, XF b) {
     }
     e -= s;
   }
-  u128 m = rh;
-  round_nearest128(m, e, (rl >> 127) != 0, sticky || (rl << 1) != 0);
-  return XF{m, e, a.neg};
+  return Sum{rh, rl, e, a.neg, sticky};
+}
+
+// a + b, rounded to nearest.
+constexpr XF add(const XF& a, const XF& b) {
+  Sum s = add_exact(a, b);
+  if (s.hi == 0) return XF{0, 0, s.neg};
+  round_nearest128(s.hi, s.e, (s.lo >> 127) != 0, s.sticky || (s.lo << 1) != 0);
+  return XF{s.hi, s.e, s.neg};
 }
 constexpr XF sub(const XF& a, const XF& b) { return add(a, negate(b)); }
 
@@ -436,6 +448,12 @@ Approx just_below(XF v) {
   return Approx{v, true};
 }
 Approx just_above(XF v) { return Approx{v, true}; }
+
+// a + b for exact a and b: the exact sum truncated to 128 bits, and whether anything was cut.
+Approx add_truncated(const XF& a, const XF& b) {
+  Sum s = add_exact(a, b);
+  return Approx{XF{s.hi, s.hi ? s.e : 0, s.neg}, s.lo != 0 || s.sticky};
+}
 
 struct Rounded {
   F80 v;
@@ -789,12 +807,20 @@ Result fpatan(F80 yv, F80 xv, unsigned rc) {
   if (swapped) std::swap(a, b);
   Approx res;
   bool inexact = true;
-  XF q = div(a, b, false, &inexact);
-  if (!swapped && !x.neg && q.e <= -66) {
-    // arctan q = q (1 - q^2/3 + ...) lies within 2^-131 q below q, and q, a ratio of 64-bit
-    // significands, is either exact or more than 2^-129 q away from any point where the
-    // rounding changes.
-    res = inexact ? Approx{q, true} : just_below(q);
+  XF q = div(a, b, false, &inexact);  // truncated
+  if (!swapped && !x.neg && q.e <= -6) {
+    // A small ratio, q < 1/32: arctan q = q + q^3 h(q^2), h = -1/3 + q^2/5 - ..., lies just
+    // below q, closer to it than the 128-bit arithmetic sees when q < 2^-63. When q is
+    // exact, the exact sum q + q^3 h says on which side of q's neighbours it lies. When it
+    // is not, q (a ratio of 64-bit significands) is more than 2^-129 q away from any point
+    // where the rounding changes, so for q < 2^-64 (q^3/3 < 2^-129.5 q) the quotient's own
+    // truncation and sticky round as arctan q does; above, the correction is large enough
+    // for the 128-bit sum.
+    XF q2 = mul(q, q);
+    XF corr = mul(mul(q, q2), horner(q2, kAtanCoefs.c + 1, 13));
+    if (!inexact) res = add_truncated(q, corr);
+    else if (q.e <= -65) res = Approx{q, true};
+    else res = Approx{add(q, corr), true};
   } else {
     XF base = q.e <= -66 ? q : atan_ratio(a, b);
     if (swapped) base = sub(pi2, base);

@@ -315,7 +315,7 @@ TEST(X87Math, FpatanRandom) {
   for (int i = 0; i < 30000; ++i) {
     F80 y, x;
     int ex = r.range(-70, 70);
-    switch (i % 6) {
+    switch (i % 7) {
       case 0: case 1:  // comparable magnitudes
         y = rand_finite(r, ex - 3, ex + 3, r.coin());
         x = rand_finite(r, ex, ex, r.coin());
@@ -335,10 +335,21 @@ TEST(X87Math, FpatanRandom) {
         y = rand_finite(r, -16445, 16383, r.coin());
         x = rand_finite(r, -16445, 16383, r.coin());
         break;
-      default:  // results that underflow
+      case 5:  // results that underflow
         y = rand_finite(r, -16445, -16000, r.coin());
         x = rand_finite(r, -100, 100, false);
         break;
+      default: {  // exact small ratios (x a power of two, or 1.5 times one): arctan just below
+        F80 q = rand_finite(r, -70, -4, r.coin());
+        bool three = r.coin();
+        if (three) q.significand = (q.significand >> 3) | (1ull << 63);  // below 2^64 / 1.5
+        int k = r.range(-40, 40);
+        x = make(false, unsigned(0x3FFF + k), three ? 0xC000000000000000ull : 1ull << 63);
+        // y = q x exactly: q's significand (times 1.5) at q's exponent plus k.
+        uint64_t ys = three ? q.significand + (q.significand >> 1) : q.significand;
+        y = make((q.sign_exponent & 0x8000) != 0, unsigned((q.sign_exponent & 0x7FFF) + k), ys);
+        break;
+      }
     }
     unsigned rc = r.rc();
     M my(y), mx(x);
@@ -349,12 +360,49 @@ TEST(X87Math, FpatanRandom) {
   expect_stats("fpatan", stats);
 }
 
-// ---------------------------------------------------------------------------------------
-// F2XM1
-
 Fn exp2m1_fn(const M& x) {
   return [&x](mpfr_ptr out, mpfr_rnd_t rnd) { return mpfr_exp2m1(out, x.v, rnd); };
 }
+
+TEST(X87Math, PowersOfTwo) {
+  // Powers of two and their neighbours: where exact arithmetic puts results at, or next to,
+  // rounding boundaries (sin, tan, cos and arctan beside x or 1, ...).
+  Stats sin_s, cos_s, tan_s, atan_s, exp_s;
+  for (int k = -90; k <= 62; ++k) {
+    for (int delta : {-1, 0, 1}) {
+      for (bool negative : {false, true}) {
+        F80 x = make(negative, unsigned(0x3FFF + k), (1ull << 63) + uint64_t(delta));
+        if (delta < 0) x = make(negative, unsigned(0x3FFF + k - 1), ~0ull);
+        M mx(x);
+        for (unsigned rc = 0; rc < 4; ++rc) {
+          Result s = fsin(x, rc), c = fcos(x, rc), t = fptan(x, rc);
+          compare("fsin", hex(x), rc, s.value, s.status, trig_fn(mx, TrigFn::kSin), false, sin_s);
+          compare("fcos", hex(x), rc, c.value, c.status, trig_fn(mx, TrigFn::kCos), false, cos_s);
+          compare("fptan", hex(x), rc, t.value, t.status, trig_fn(mx, TrigFn::kTan), false, tan_s);
+          for (int j : {0, 1, 5, 40}) {  // arctan(x / 2^j), arctan(2^j / x)
+            F80 p = make(false, unsigned(0x3FFF + j), 1ull << 63);
+            M mp(p);
+            Result a = fpatan(x, p, rc), b = fpatan(p, x, rc);
+            compare("fpatan", hex(x) + ", " + hex(p), rc, a.value, a.status, atan2_fn(mx, mp), false, atan_s);
+            compare("fpatan", hex(p) + ", " + hex(x), rc, b.value, b.status, atan2_fn(mp, mx), false, atan_s);
+          }
+          if (k < 0 || (k == 0 && delta <= 0)) {
+            Result e = f2xm1(x, rc);
+            compare("f2xm1", hex(x), rc, e.value, e.status, exp2m1_fn(mx), false, exp_s);
+          }
+        }
+      }
+    }
+  }
+  for (const Stats* s : {&sin_s, &cos_s, &tan_s, &atan_s, &exp_s}) {
+    EXPECT_EQ(s->failures, 0);
+    EXPECT_EQ(s->correctly_rounded, s->cases);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// F2XM1
+
 
 TEST(X87Math, F2xm1SpecialOperands) {
   for (unsigned rc = 0; rc < 4; ++rc) {
@@ -604,6 +652,30 @@ TEST(X87Math, FscaleSpecialOperands) {
   EXPECT_EQ(fscale(f, ld(1e9L), 3).status, kOE | kPE);
   EXPECT_TRUE(same(fscale(f, ld(-1e9L), 2).value, make(false, 0, 1)));
   EXPECT_EQ(fscale(f, ld(-1e9L), 2).status, kUE | kPE | kC1);
+}
+
+TEST(X87Math, FscaleAtTheDenormalBoundary) {
+  // Results around 2^-16382, the smallest normal: (2 - 2^-63) 2^-16383 rounds to it to
+  // nearest (tiny all the same: tininess is decided before the denormalization's rounding,
+  // on the 64-bit result with unbounded exponent, which is exact here), and so on.
+  Stats stats;
+  for (uint64_t sig : {~0ull, ~0ull - 1, (1ull << 63) | 1, 1ull << 63, 0xC000000000000001ull}) {
+    for (int n = -16385; n <= -16380; ++n) {
+      for (unsigned rc = 0; rc < 4; ++rc) {
+        for (bool negative : {false, true}) {
+          F80 x = make(negative, 0x3FFF, sig), y = ld((long double)n);
+          M mx(x);
+          Result r = fscale(x, y, rc);
+          Fn f = [&mx, n](mpfr_ptr out, mpfr_rnd_t rnd) { return mpfr_mul_2si(out, mx.v, n, rnd); };
+          compare("fscale", hex(x) + ", " + hex(y), rc, r.value, r.status, f, false, stats, true);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(stats.correctly_rounded, stats.cases);
+  Result r = fscale(make(false, 0x3FFF, ~0ull), ld(-16383.0L), 0);
+  EXPECT_TRUE(same(r.value, make(false, 1, 1ull << 63))) << hex(r.value);
+  EXPECT_EQ(r.status, kUE | kPE | kC1);
 }
 
 TEST(X87Math, FscaleRandom) {
