@@ -53,7 +53,7 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: SSE to SSE4.2 with FXSAVE, no x87 or MMX
+// What CPUID says is exactly what we implement: the x87 FPU, SSE to SSE4.2 with FXSAVE, no MMX
 // yet; the local APIC (xAPIC).
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
