@@ -416,7 +416,12 @@ void crc32(Cpu& c, const Insn& i) {
     c.gpr[i.reg] = crc;
   } else {
     uint32_t crc = static_cast<uint32_t>(c.gpr[i.reg]);
-    asm("crc32%z[v] %[v], %[crc]" : [crc] "+r"(crc) : [v] "r"(v));
+    if constexpr (sizeof(T) == 1)
+      asm("crc32b %[v], %[crc]" : [crc] "+r"(crc) : [v] "q"(v));
+    else if constexpr (sizeof(T) == 2)
+      asm("crc32w %[v], %[crc]" : [crc] "+r"(crc) : [v] "r"(v));
+    else
+      asm("crc32l %[v], %[crc]" : [crc] "+r"(crc) : [v] "r"(v));
     c.gpr[i.reg] = crc;
   }
 }

@@ -360,7 +360,10 @@ Handler comi_form(bool mem) {
   struct NAME {                                                                                    \
     template <class T>                                                                             \
     static uint32_t run(uint32_t csr, __m128i& d, T v) {                                           \
-      return RW_UNDER_MXCSR(csr, INSN "%z[v] %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
+      if constexpr (sizeof(T) == 8)                                                                \
+        return RW_UNDER_MXCSR(csr, INSN "q %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
+      else                                                                                         \
+        return RW_UNDER_MXCSR(csr, INSN "l %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
     }                                                                                              \
   };
 RW_CVT_FROM_INT(CvtSi2Ss, "cvtsi2ss")
