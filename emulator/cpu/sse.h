@@ -1,4 +1,4 @@
-// What the SSE and SSE2 handlers share (sse_fp.cpp, sse_int.cpp): the CR0/CR4 checks, XMM
+// What the SSE handlers share (sse_fp.cpp, sse_int.cpp, sse4.cpp): the CR0/CR4 checks, XMM
 // memory operands, and running a host SSE instruction under the guest's MXCSR.
 //
 // Results come from the host's own SSE instructions: what they compute (IEEE arithmetic,

@@ -1,4 +1,4 @@
-// SSE and SSE2 floating point: arithmetic, comparisons, conversions, MXCSR, and the
+// SSE, SSE2 and SSE3 floating point: arithmetic, comparisons, conversions, MXCSR, and the
 // FXSAVE/FXRSTOR image (Intel SDM vol. 1 ch. 10-11, vol. 2 for each instruction).
 #include <algorithm>
 
