@@ -53,7 +53,7 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: SSE and SSE2 with FXSAVE, no x87 or MMX
+// What CPUID says is exactly what we implement: the x87 FPU, SSE to SSE4.2 with FXSAVE, no MMX
 // yet; the local APIC (xAPIC).
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
@@ -66,7 +66,8 @@ void cpuid(Cpu& c, const Insn&) {
   switch (leaf) {
     case 0: return set_abcd(c, 7, v[0], v[2], v[1]);
     case 1: {
-      constexpr uint32_t ecx = (1u << 13) | (1u << 23) | (1u << 31);
+      // SSE3 (0), SSSE3 (9), CMPXCHG16B (13), SSE4.1 (19), SSE4.2 (20), POPCNT (23), hypervisor (31).
+      constexpr uint32_t ecx = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 31);
       return set_abcd(c, kCpuidSignature, (1u << 16) | (8u << 8), ecx, kCpuidFeaturesEdx);
     }
     case 0x80000000: return set_abcd(c, 0x80000008, 0, 0, 0);
