@@ -54,9 +54,9 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: SSE and SSE2 with FXSAVE, XSAVE for x87 and
-// SSE state (leaf 0xD, xsave.cpp), no x87 instructions or MMX yet; the local APIC (xAPIC).
-// Leaves 2-0xC but 0xD are all zero.
+// What CPUID says is exactly what we implement: SSE and SSE2 with FXSAVE, XSAVE for the x87
+// and SSE state (leaf 0xD, xsave.cpp), no MMX yet; the local APIC (xAPIC). Leaves 2-0xC but
+// 0xD are all zero.
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
   uint32_t sub = static_cast<uint32_t>(c.gpr[RCX]);

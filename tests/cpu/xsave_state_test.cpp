@@ -277,11 +277,19 @@ TEST_F(XsaveState, TsRaisesDeviceNotAvailableButEmDoesNot) {
   in_.gpr[RCX] = 0;
   EXPECT_EQ(run_mask(kXgetbv, 0), -1);
   EXPECT_EQ(run_mask(kXsetbv, 3), -1);
-  // CR0.EM does not matter either (unlike FXSAVE).
+  // CR0.EM does not matter either (unlike FXSAVE), nor does CR4.OSFXSR: MXCSR and the XMM
+  // registers are saved and loaded all the same (FXSAVE leaves them out).
   emu_.cpu().cr0 = (emu_.cpu().cr0 & ~cpu::cr0::TS) | cpu::cr0::EM;
+  emu_.cpu().cr4 &= ~cpu::cr4::OSFXSR;
   EXPECT_EQ(run_mask(kXsave, 3), -1);
   EXPECT_EQ(at<uint16_t>(kArea), 0x027F);
+  EXPECT_EQ(at<uint32_t>(kArea + 24), 0x3F80u | cpu::mxcsr::PE);
+  EXPECT_EQ(at<uint64_t>(kArea + 160 + 16 * 15), emu_.cpu().xmm[15].q[0]);
+  put<uint32_t>(kArea + 24, 0x7F80);
+  put<uint64_t>(kArea + 160, 0x1234);
   EXPECT_EQ(run_mask(kXrstor, 3), -1);
+  EXPECT_EQ(emu_.cpu().mxcsr, 0x7F80u);
+  EXPECT_EQ(emu_.cpu().xmm[0].q[0], 0x1234u);
 }
 
 TEST_F(XsaveState, AnAreaNotAlignedTo64BytesRaisesGp) {
