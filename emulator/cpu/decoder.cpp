@@ -354,6 +354,16 @@ void Decoder::group7() {  // 0F 01
   }
   unsigned low = rm_ & 7;
   switch (reg_raw_) {
+    case 2:
+      if (low == 0) {
+        i_.fn = op_xgetbv;
+      } else if (low == 1) {
+        i_.fn = op_xsetbv;
+        ends_ = true;
+      } else {
+        unimplemented();  // VMFUNC, XEND, XTEST, ENCLU
+      }
+      break;
     case 4:
       set_rm_operand(osize_);
       i_.fn = select_store_selector(2, osize_, false);
@@ -375,7 +385,7 @@ void Decoder::group7() {  // 0F 01
       }
       break;
     default:
-      unimplemented();  // MONITOR/MWAIT, XGETBV, VMX and friends
+      unimplemented();  // MONITOR/MWAIT, VMX and friends
   }
 }
 
@@ -397,7 +407,7 @@ void Decoder::group15() {  // 0F AE
     i_.fn = select_clflush();
     return;
   }
-  return unimplemented();  // XSAVE, XRSTOR, XSAVEOPT
+  i_.fn = select_xsave(reg_raw_, rex_w_);  // XSAVE, XRSTOR, XSAVEOPT
 }
 
 // x87 (D8-DF): ModRM.reg and, for register forms, the whole ModRM byte pick the instruction.

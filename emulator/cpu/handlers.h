@@ -108,6 +108,9 @@ Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t 
 Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigned group);
 Handler select_mxcsr(bool store);                 // 0F AE /2 /3: LDMXCSR, STMXCSR
 Handler select_fxsave(bool restore, bool wide);   // 0F AE /0 /1: FXSAVE, FXRSTOR (fxsave.cpp)
+// --- xsave.cpp: the XSAVE feature set ---
+Handler select_xsave(unsigned digit, bool wide);  // 0F AE /4 /5 /6 (memory): XSAVE, XRSTOR, XSAVEOPT
+extern const Handler op_xgetbv, op_xsetbv;        // 0F 01 D0, 0F 01 D1
 Handler select_clflush();
 // sse4.cpp: SSSE3, SSE4.1, SSE4.2 on XMM registers, 0F 38 op (map 0x38) and 0F 3A op ib (map
 // 0x3A); nullptr when rewind has no such instruction (the MMX forms, MOVBE, AES...). CRC32

@@ -104,7 +104,7 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
 namespace {
 
 // 2: without the loop's target; 3: named fields, no next_rip; 4: the local APIC, I/O APIC,
-// kbc and cga parts; 5: the CPU's XMM registers, MXCSR and x87 state, the fpu-error part.
+// kbc and cga parts; 5: the CPU's XMM registers, MXCSR, x87 state and XCR0, the fpu-error part.
 constexpr uint32_t kFormatVersion = 5;
 
 bool page_is_zero(const uint8_t* p) {
