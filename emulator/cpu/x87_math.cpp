@@ -12,7 +12,8 @@
 // a few units of 2^-127 relative, so the 64-bit result is correctly rounded unless the exact
 // value lies within about 2^-120 (relative) of a rounding boundary: a random argument does
 // that with probability about 2^-55. Values that do lie at a boundary by construction (sin x,
-// tan x, cos x and arctan x for tiny x, just beside x or 1) take exact paths.
+// tan x and cos x for tiny x, cos r for a tiny reduced argument, just beside x or 1; arctan
+// of a small exact ratio, just below it; log2 of a power of two) take exact paths.
 #include "cpu/x87_math.h"
 
 #include <bit>
