@@ -537,7 +537,6 @@ struct Op {
   bool nan() const { return kind == Kind::kQNaN || kind == Kind::kSNaN; }
   bool zero() const { return kind == Kind::kZero; }
   bool inf() const { return kind == Kind::kInf; }
-  uint64_t sig() const { return hi64(x.m); }  // the normalized 64-bit significand
 };
 
 Op classify(F80 v) {
