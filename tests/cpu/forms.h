@@ -86,6 +86,18 @@ struct Form {
   std::function<void(uint8_t* operand)> vendor_operand;
   // The XMM registers the instruction names: a report shows them.
   std::vector<int> xmm_named;
+
+  // x87 (implies `simd`): the x87 state is an input (random_x87, then `fixup`) and a result,
+  // compared bit for bit: FCW, FSW, the abridged tag word and all eight registers (empty
+  // ones too). FOP, FIP and FDP only where an exception is pending afterwards (FSW.ES), the
+  // one case where both vendors keep them alike: FIP as an offset into the bytes when it
+  // points there, FDP only for forms with a memory operand or an exception already pending
+  // on input (a register form leaves it vendor-dependent).
+  bool x87 = false;
+  // Called after the run on both memory operands (native and emulated, with each run's
+  // inputs): clears the bytes whose value the SDM leaves to the vendor or that hold
+  // run-dependent addresses (FNSTENV's instruction pointer and selectors).
+  std::function<void(const Regs& in, uint8_t* operand)> unchecked_operand;
 };
 
 struct RunStats {
