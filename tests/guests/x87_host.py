@@ -23,8 +23,12 @@ GUESTS = {
     "x87_ldouble64": (64, ["x87_ldouble.c", "f80fmt.c"], "x87_ldouble64.expected"),
     "x87_fpexact32": (32, ["x87_fpexact.c", "f80fmt.c", "host_trap.c"], "x87_fpexact32.rewind.expected"),
     "x87_fpexact64": (64, ["x87_fpexact.c", "f80fmt.c", "host_trap.c"], "x87_fpexact64.rewind.expected"),
+    "x87_mf32": (32, ["-DX87_MF_ONLY", "x87_fpexact.c", "f80fmt.c", "host_trap.c"], "x87_mf32.expected"),
+    "x87_mf64": (64, ["-DX87_MF_ONLY", "x87_fpexact.c", "f80fmt.c", "host_trap.c"], "x87_mf64.expected"),
 }
 bits, sources, expected_name = GUESTS[guest]
+defines = [s for s in sources if s.startswith("-D")]
+sources = [s for s in sources if not s.startswith("-D")]
 paths = [os.path.join(src, "guest", s[1:]) if s.startswith("@") else os.path.join(x87, s) for s in sources]
 # The guest's code generation (cmake/Guest.cmake, X87), without its freestanding link.
 flags = (["-m32", "-march=i686", "-mfpmath=387"] if bits == 32 else ["-m64", "-mno-red-zone"]) + [
@@ -32,7 +36,7 @@ flags = (["-m32", "-march=i686", "-mfpmath=387"] if bits == 32 else ["-m64", "-m
     "-fno-stack-protector", "-fno-omit-frame-pointer", "-fno-asynchronous-unwind-tables"]
 os.makedirs(work, exist_ok=True)
 exe = os.path.join(work, f"{guest}_host")
-build = subprocess.run([cc, *flags, "-DHOST_CHECK", "-I", os.path.join(src, "guest", "sdk", "include"), "-I", x87,
+build = subprocess.run([cc, *flags, "-DHOST_CHECK", *defines, "-I", os.path.join(src, "guest", "sdk", "include"), "-I", x87,
                         "-o", exe, *paths], capture_output=True, text=True)
 if build.returncode != 0:
     print(f"cannot build the host check:\n{build.stdout}{build.stderr}")
