@@ -44,16 +44,15 @@ struct F80 {
   uint16_t sign_exponent = 0;
 };
 
-// The x87 state as FXSAVE stores it. There are no x87 instructions yet: FXRSTOR loads it,
-// FXSAVE stores it back, gdb shows it. Values after FNINIT (as QEMU starts a PC).
+// The x87 FPU's state (x87.cpp). Values after FNINIT (as QEMU starts a PC).
 struct X87State {
   uint16_t fcw = 0x37F;  // control word
   uint16_t fsw = 0;      // status word (TOP in bits 11-13)
   uint8_t ftw = 0;       // abridged tag word: bit i set = physical register i not empty
-  uint16_t fop = 0;      // last instruction's opcode (11 bits)
-  uint64_t fip = 0, fdp = 0;  // last instruction and operand pointers (offsets)
+  uint16_t fop = 0;      // last non-control instruction's opcode (11 bits)
+  uint64_t fip = 0, fdp = 0;  // its instruction and operand pointers (offsets)
   uint16_t fcs = 0, fds = 0;  // and their selectors
-  F80 st[8];                  // ST(0)-ST(7) in stack order (ST(i), as FXSAVE stores them)
+  F80 regs[8];                // the physical registers R0-R7: ST(i) is regs[(TOP + i) & 7]
 };
 
 namespace mxcsr {
@@ -200,6 +199,10 @@ struct Cpu {
   // nobody listens (Machine::set_event_taken_observer).
   void (*event_taken)(void* context, const TakenEvent& event) = nullptr;
   void* event_taken_context = nullptr;
+  // The x87's FERR# output (an unmasked x87 exception reported with CR0.NE clear): the PC
+  // raises IRQ 13 with it. Null: not wired.
+  void (*raise_ferr)(void* context) = nullptr;
+  void* ferr_context = nullptr;
 
   // --- wiring ---
   PhysicalMemory* mem = nullptr;

@@ -65,13 +65,13 @@ void architectural_state(Archive& ar, Cpu& c, uint64_t& rflags) {
       {"xmm4.lo", "xmm4.hi"},   {"xmm5.lo", "xmm5.hi"},   {"xmm6.lo", "xmm6.hi"},   {"xmm7.lo", "xmm7.hi"},
       {"xmm8.lo", "xmm8.hi"},   {"xmm9.lo", "xmm9.hi"},   {"xmm10.lo", "xmm10.hi"}, {"xmm11.lo", "xmm11.hi"},
       {"xmm12.lo", "xmm12.hi"}, {"xmm13.lo", "xmm13.hi"}, {"xmm14.lo", "xmm14.hi"}, {"xmm15.lo", "xmm15.hi"}};
-  static constexpr const char* kSt[8] = {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"};
+  static constexpr const char* kFpr[8] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"};  // physical
   for (unsigned i = 0; i < 16; ++i) ar(make_nvp(kXmm[i][0], c.xmm[i].q[0]), make_nvp(kXmm[i][1], c.xmm[i].q[1]));
   ar(make_nvp("mxcsr", c.mxcsr));
   X87State& x = c.x87;
   ar(make_nvp("fcw", x.fcw), make_nvp("fsw", x.fsw), make_nvp("ftw", x.ftw), make_nvp("fop", x.fop),
      make_nvp("fip", x.fip), make_nvp("fdp", x.fdp), make_nvp("fcs", x.fcs), make_nvp("fds", x.fds));
-  for (unsigned i = 0; i < 8; ++i) ar(make_nvp(kSt[i], x.st[i]));
+  for (unsigned i = 0; i < 8; ++i) ar(make_nvp(kFpr[i], x.regs[i]));
   ar(make_nvp("cpl", c.cpl), make_nvp("code_size", c.code_size), make_nvp("linear_mask", c.lin_mask));
   for (unsigned i = 0; i < 8; ++i) ar(make_nvp(kSegBase[i], c.seg_base[i]));
   ar(make_nvp("icount", c.icount), make_nvp("halted", c.halted), make_nvp("intr", c.intr),

@@ -78,6 +78,7 @@ class Decoder {
   void group7();
   void group15();
   void sse(uint8_t op);
+  void x87(uint8_t op);
   void alu_form(AluOp op, uint8_t low3);
 
   Cpu& c_;
@@ -398,6 +399,20 @@ void Decoder::group15() {  // 0F AE
   return unimplemented();  // XSAVE, XRSTOR, XSAVEOPT
 }
 
+// x87 (D8-DF): ModRM.reg and, for register forms, the whole ModRM byte pick the instruction.
+void Decoder::x87(uint8_t op) {
+  const unsigned at = pos_;
+  modrm();
+  const uint8_t byte = buf_[at];
+  i_.imm2 = static_cast<uint16_t>(((op & 7) << 8) | byte);  // FOP
+  i_.rm = rm_ & 7;
+  i_.ext = static_cast<uint8_t>(reg_raw_ | (op == 0xDB ? 8 : 0));  // FCMOVcc's condition
+  const Handler fn = x87::select(op, byte, mem_, osize_);
+  if (!fn) return unimplemented();
+  i_.fn = fn;
+  if (fn == op_invalid) ends_ = true;
+}
+
 // SSE and SSE2 (0F 10-17, 28-2F, 50-7F, C2-C6, D0-FF): the mandatory prefix (F3 or F2, the
 // last one given, else 66) picks the form; ModRM.reg is an XMM register (or, for conversions
 // to an integer, a general one), ModRM.rm an XMM register, a general one or memory.
@@ -666,7 +681,7 @@ void Decoder::one_byte(uint8_t op) {
       i_.fn = select_far_ptr(true, osize_);
       ends_ = true;
       return;
-    case 0x9B: i_.fn = op_nop; return;  // FWAIT: no FPU exceptions pending, ever
+    case 0x9B: i_.fn = x87::op_fwait; return;  // FWAIT
     case 0x9C:
       i_.osize = osize_default64();
       i_.fn = select_pushf(i_.osize);
@@ -785,8 +800,7 @@ void Decoder::one_byte(uint8_t op) {
       return unimplemented();
     case 0xD7: i_.seg = seg_override_ >= 0 ? seg_override_ : DS; i_.fn = select_xlat(asize_); return;
     case 0xD8: case 0xD9: case 0xDA: case 0xDB: case 0xDC: case 0xDD: case 0xDE: case 0xDF:
-      modrm();  // x87: consume the operand so the length is right, then #UD
-      return unimplemented();
+      return x87(op);
     case 0xE0: case 0xE1: case 0xE2:
       rel(static_cast<int8_t>(next()));
       rel_size_ = m64 ? 8 : osize_;

@@ -35,9 +35,10 @@ void save_x87_region(const Cpu& c, uint8_t* img, bool wide) {
     put<u32>(img, 16, static_cast<u32>(x.fdp));
     put<u16>(img, 20, x.fds);
   }
-  for (unsigned r = 0; r < 8; ++r) {
-    put<u64>(img, 32 + 16 * r, x.st[r].significand);
-    put<u16>(img, 40 + 16 * r, x.st[r].sign_exponent);
+  const unsigned top = (x.fsw >> 11) & 7;
+  for (unsigned i = 0; i < 8; ++i) {  // in stack order: ST(i)
+    put<u64>(img, 32 + 16 * i, x.regs[(top + i) & 7].significand);
+    put<u16>(img, 40 + 16 * i, x.regs[(top + i) & 7].sign_exponent);
   }
 }
 
@@ -57,9 +58,10 @@ void load_x87_region(Cpu& c, const uint8_t* img, bool wide) {
     x.fdp = get<u32>(img, 16);
     x.fds = get<u16>(img, 20);
   }
-  for (unsigned r = 0; r < 8; ++r) {
-    x.st[r].significand = get<u64>(img, 32 + 16 * r);
-    x.st[r].sign_exponent = get<u16>(img, 40 + 16 * r);
+  const unsigned top = (x.fsw >> 11) & 7;
+  for (unsigned i = 0; i < 8; ++i) {
+    x.regs[(top + i) & 7].significand = get<u64>(img, 32 + 16 * i);
+    x.regs[(top + i) & 7].sign_exponent = get<u16>(img, 40 + 16 * i);
   }
 }
 

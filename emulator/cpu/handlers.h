@@ -110,6 +110,15 @@ Handler select_mxcsr(bool store);                 // 0F AE /2 /3: LDMXCSR, STMXC
 Handler select_fxsave(bool restore, bool wide);   // 0F AE /0 /1: FXSAVE, FXRSTOR (fxsave.cpp)
 Handler select_clflush();
 
+// --- x87.cpp, x87_env.cpp: the x87 FPU ---
+namespace x87 {
+// D8-DF by the ModRM byte (register forms: ST(i) in Insn::rm, FCMOVcc's condition in ext;
+// Insn::imm2 holds the 11-bit opcode FOP records). `osize`: the environment formats' operand
+// size. nullptr: not implemented.
+Handler select(uint8_t op, uint8_t modrm, bool mem, unsigned osize);
+extern const Handler op_fwait;
+}  // namespace x87
+
 // --- io.cpp ---
 Handler select_in(unsigned size, bool imm_port);
 Handler select_out(unsigned size, bool imm_port);

@@ -43,6 +43,12 @@ inline Reg xmm_reg(unsigned n, bool high) { return static_cast<Reg>(static_cast<
 
 uint64_t read_register(const Cpu& c, Reg r);
 
+// The x87 tag word as FSTENV stores it (two bits per physical register: 00 valid, 01 zero,
+// 10 special, 11 empty), from the abridged tags the CPU keeps and the registers' contents;
+// and back (the abridged form: not empty).
+uint16_t x87_tag_word(const Cpu& c);
+uint8_t x87_abridged_tags(uint16_t tag_word);
+
 // A debugger's write, between runs. General registers, RIP, RFLAGS (as set_rflags) and the
 // XMM halves take the value; MXCSR takes one with no reserved bit set (else false, as LDMXCSR
 // would fault); a segment base is loaded as a debugger sets FS or GS base, and the CPU's mode

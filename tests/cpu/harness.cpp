@@ -531,10 +531,16 @@ void NativeRunner::load(std::span<const uint8_t> code, bool simd, bool x87) {
     // The host's x87/SSE state aside, a clean x87 (FNINIT, as the emulator's), then
     // XMM0-15 and MXCSR.
     emit_fx(s, 0, host_state_);
-    if (x87)
+    if (x87) {
       emit_fx(s, 1, x87_in_);  // the x87 state under test (its MXCSR and XMM replaced next)
-    else
-      emit(s, {0xDB, 0xE3});  // fninit
+    } else {
+      // fninit, and the eight physical registers zeroed (FXSAVE stores them whatever their
+      // tags; the emulator's are zero): fldz and fstp st(0) eight times each.
+      emit(s, {0xDB, 0xE3});
+      for (int k = 0; k < 8; ++k) emit(s, {0xD9, 0xEE});
+      for (int k = 0; k < 8; ++k) emit(s, {0xDD, 0xD8});
+      emit(s, {0xDB, 0xE3});
+    }
     for (unsigned x = 0; x < 16; ++x) emit_rdi_movdqu(s, false, x, kXmmOffset + 16 * x);
     emit_rdi_mxcsr(s, 2, kMxcsrOffset);
   }

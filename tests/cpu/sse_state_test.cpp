@@ -159,7 +159,9 @@ void fill_x87(cpu::X87State& x) {
   x.fcs = 0x1B;
   x.fdp = 0x99AABBCCDDEEFF00ull;
   x.fds = 0x23;
-  for (unsigned i = 0; i < 8; ++i) x.st[i] = cpu::F80{0x8000000000000000ull | i, static_cast<uint16_t>(0x3FFF + i)};
+  // TOP = 7 (FSW 0x3800): ST(i) is physical register (7 + i) & 7.
+  for (unsigned i = 0; i < 8; ++i)
+    x.regs[(7 + i) & 7] = cpu::F80{0x8000000000000000ull | i, static_cast<uint16_t>(0x3FFF + i)};
 }
 
 TEST_F(SseState, FxsaveWritesTheImageInBothPointerFormats) {
@@ -216,7 +218,7 @@ TEST_F(SseState, FxrstorLoadsWhatFxsaveStoredAndChecksItsOperand) {
   EXPECT_EQ(emu_.cpu().mxcsr, 0x5F80u);
   EXPECT_EQ(emu_.cpu().x87.fip, saved.x87.fip);
   EXPECT_EQ(emu_.cpu().x87.fdp, saved.x87.fdp);
-  EXPECT_EQ(emu_.cpu().x87.st[7].sign_exponent, saved.x87.st[7].sign_exponent);
+  for (unsigned r = 0; r < 8; ++r) EXPECT_EQ(emu_.cpu().x87.regs[r].sign_exponent, saved.x87.regs[r].sign_exponent);
   // A reserved MXCSR bit in the image: #GP(0), nothing loaded.
   const uint32_t bad = 0x20000 | cpu::mxcsr::kReset;
   emu_.memory().write(kArea + 24, &bad, 4);
