@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace rw::cputest {
@@ -383,7 +384,14 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   std::string mismatching;  // a line per form with mismatches
   const auto t0 = std::chrono::steady_clock::now();
   Regs in, nin, ein, nout, eout, expect;  // without SIMD, only their GPRs and RFLAGS are used
+  // REWIND_CPU_FORMS=text: only the forms whose name contains it (to look at one closely).
+  const char* only = std::getenv("REWIND_CPU_FORMS");
+  // REWIND_CPU_REPORT=n: the first n mismatches of every form in detail (default: two of
+  // each, twelve in all).
+  const char* more = std::getenv("REWIND_CPU_REPORT");
+  const unsigned per_form = more ? static_cast<unsigned>(std::atoi(more)) : 2, max_printed = more ? ~0u : 12;
   for (const Form& f : forms) {
+    if (only && f.name.find(only) == std::string::npos) continue;
     const bool simd = f.simd || f.x87;
     p.native.load(f.bytes, simd, f.x87);
     const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
@@ -491,19 +499,21 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       const Check c = native_vector != kNoFault ? Check{} : f.check ? f.check(in) : Check{};
       copy_regs(expect, ein, simd);
       if (f.table && native_vector == kNoFault) f.table(ein, operand, expect);
+      if (f.vendor_state) f.vendor_state(nin, nout, native_vector, p.native.last_fault().offset);
       const X87Places places{p.native.code_address(), rip, p.native.window_address(), EmuRunner::window_address()};
       Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs, places);
       verdict.end_rip = !rip_ok;
       if (f.vendor_operand && native_vector == kNoFault) f.vendor_operand(p.native.window() + off);
-      if (f.unchecked_operand) {
-        f.unchecked_operand(nin, p.native.window() + off);
-        f.unchecked_operand(ein, p.emu.window() + off);
+      // (Not when the host faulted at the first instruction: nothing was stored.)
+      if (f.unchecked_operand && (native_vector == kNoFault || p.native.last_fault().offset > 0)) {
+        f.unchecked_operand(nin, p.native.window() + off, true);
+        f.unchecked_operand(ein, p.emu.window() + off, false);
       }
       verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
       if (!verdict.bad() && frame_mismatch.empty()) continue;
       ++st.failures;
       if (form_failures++ == 0) first_failure = it;
-      if (report && printed < 12 && form_failures <= 2) {
+      if (report && printed < max_printed && form_failures <= per_form) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
                       << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector, off)

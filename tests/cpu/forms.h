@@ -95,9 +95,14 @@ struct Form {
   // on input (a register form leaves it vendor-dependent).
   bool x87 = false;
   // Called after the run on both memory operands (native and emulated, with each run's
-  // inputs): clears the bytes whose value the SDM leaves to the vendor or that hold
-  // run-dependent addresses (FNSTENV's instruction pointer and selectors).
-  std::function<void(const Regs& in, uint8_t* operand)> unchecked_operand;
+  // inputs, `native` saying which): clears the bytes that hold run-dependent addresses
+  // (FNSTENV's instruction pointer and selectors) in both, and writes rewind's value over
+  // the host's where the SDM leaves the bytes to the vendor (FNSTENV's reserved halves).
+  std::function<void(const Regs& in, uint8_t* operand, bool native)> unchecked_operand;
+  // Where the x87 results of Intel and AMD differ (x87_test.cpp's table): writes rewind's
+  // values over the host's in `native_out` before the comparison, from the inputs, the
+  // host's exception vector (or kNoFault) and the offset of its fault in the bytes.
+  std::function<void(const Regs& in, Regs& native_out, int native_vector, unsigned fault_offset)> vendor_state;
 };
 
 struct RunStats {
