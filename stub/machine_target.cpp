@@ -145,6 +145,15 @@ size_t MachineTarget::register_size(size_t regno) const {
   return regno < regs.size() ? regs[regno].bytes : 0;
 }
 
+namespace {
+// gdb's fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop.
+cpu::Reg fpu_reg(unsigned index) {
+  static constexpr cpu::Reg kRegs[8] = {cpu::Reg::kFcw, cpu::Reg::kFsw, cpu::Reg::kFtw, cpu::Reg::kFcs,
+                                        cpu::Reg::kFip, cpu::Reg::kFds, cpu::Reg::kFdp, cpu::Reg::kFop};
+  return kRegs[index & 7];
+}
+}  // namespace
+
 bool MachineTarget::read_register(size_t regno, std::span<uint8_t> out) {
   const auto& regs = x86_registers(is64_);
   if (regno >= regs.size() || out.size() != regs[regno].bytes) return false;
@@ -155,16 +164,22 @@ bool MachineTarget::read_register(size_t regno, std::span<uint8_t> out) {
     std::memcpy(out.data(), c.xmm[r.index].q, 16);
     return true;
   }
+  if (r.kind == X86Reg::kSt) {
+    const cpu::F80& f = c.x87.regs[(((c.x87.fsw >> 11) & 7) + r.index) & 7];
+    std::memcpy(out.data(), &f.significand, 8);
+    std::memcpy(out.data() + 8, &f.sign_exponent, 2);
+    return true;
+  }
   uint64_t v = 0;
   switch (r.kind) {
     case X86Reg::kGpr: v = c.gpr[r.index]; break;
     case X86Reg::kPc: v = c.rip; break;
     case X86Reg::kFlags: v = cpu::get_rflags(c); break;
     case X86Reg::kSeg: v = c.seg[r.index].selector; break;
-    case X86Reg::kFctrl: v = c.x87.fcw; break;
+    case X86Reg::kFpu: v = cpu::read_register(c, fpu_reg(r.index)); break;
     case X86Reg::kMxcsr: v = c.mxcsr; break;
     case X86Reg::kSegBase: v = c.seg[r.index].base; break;
-    case X86Reg::kX87:
+    case X86Reg::kSt:
     case X86Reg::kXmm: break;
   }
   for (size_t i = 0; i < out.size() && i < 8; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -183,6 +198,15 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
     std::memcpy(half, in.data(), 16);
     return write(cpu::xmm_reg(r.index, false), half[0]) && write(cpu::xmm_reg(r.index, true), half[1]);
   }
+  if (r.kind == X86Reg::kSt) {  // the physical register ST(i) is now
+    const cpu::Cpu& c = machine_.cpu();
+    const unsigned physical = (((c.x87.fsw >> 11) & 7) + r.index) & 7;
+    uint64_t significand = 0;
+    uint16_t sign_exponent = 0;
+    std::memcpy(&significand, in.data(), 8);
+    std::memcpy(&sign_exponent, in.data() + 8, 2);
+    return write(cpu::fpr_reg(physical, false), significand) && write(cpu::fpr_reg(physical, true), sign_exponent);
+  }
   uint64_t v = 0;
   for (size_t i = 0; i < in.size() && i < 8; ++i) v |= uint64_t{in[i]} << (8 * i);
   cpu::Reg reg;
@@ -192,11 +216,10 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
     case X86Reg::kFlags: reg = cpu::Reg::kRflags; break;
     case X86Reg::kSegBase: reg = cpu::segment_base_reg(r.index); break;
     case X86Reg::kMxcsr: reg = cpu::Reg::kMxcsr; break;
-    // Loading a selector needs a descriptor and its checks; there are no x87 instructions
-    // yet. Writes to these are accepted and ignored, so that `G` packets work.
-    case X86Reg::kSeg:
-    case X86Reg::kX87:
-    case X86Reg::kFctrl: return true;
+    case X86Reg::kFpu: reg = fpu_reg(r.index); break;
+    // Loading a selector needs a descriptor and its checks. Writes to selectors are accepted
+    // and ignored, so that `G` packets work.
+    case X86Reg::kSeg: return true;
     default: return false;
   }
   return write(reg, v);

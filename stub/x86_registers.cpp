@@ -31,10 +31,9 @@ std::vector<X86RegInfo> make_layout(bool is64) {
                                                   {"es", kEs}, {"fs", kFs}, {"gs", kGs}};
   for (auto [name, index] : segs) r.push_back({name, 4, X86Reg::kSeg, index});
   static const char* const kSt[] = {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"};
-  for (const char* name : kSt) r.push_back({name, 10, X86Reg::kX87, 0});
-  r.push_back({"fctrl", 4, X86Reg::kFctrl, 0});
-  static const char* const kFpCtl[] = {"fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"};
-  for (const char* name : kFpCtl) r.push_back({name, 4, X86Reg::kX87, 0});
+  for (uint8_t i = 0; i < 8; ++i) r.push_back({kSt[i], 10, X86Reg::kSt, i});
+  static const char* const kFpu[] = {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"};
+  for (uint8_t i = 0; i < 8; ++i) r.push_back({kFpu[i], 4, X86Reg::kFpu, i});
   static const char* const kXmm[] = {"xmm0", "xmm1", "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",
                                      "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"};
   for (uint8_t i = 0; i < (is64 ? 16 : 8); ++i) r.push_back({kXmm[i], 16, X86Reg::kXmm, i});
@@ -108,8 +107,8 @@ const char* reg_type(const X86RegInfo& r, bool is64) {
     case X86Reg::kPc: return "code_ptr";
     case X86Reg::kFlags: return "i386_eflags";
     case X86Reg::kSeg: return "int32";
-    case X86Reg::kX87: return r.bytes == 10 ? "i387_ext" : "int";
-    case X86Reg::kFctrl: return "int";
+    case X86Reg::kSt: return "i387_ext";
+    case X86Reg::kFpu: return "int";
     case X86Reg::kXmm: return "vec128";
     case X86Reg::kMxcsr: return "i386_mxcsr";
     case X86Reg::kSegBase: return is64 ? "int" : "int";
@@ -119,8 +118,7 @@ const char* reg_type(const X86RegInfo& r, bool is64) {
 
 const char* reg_group(const X86RegInfo& r) {
   switch (r.kind) {
-    case X86Reg::kX87: return r.bytes == 10 ? nullptr : "float";
-    case X86Reg::kFctrl: return "float";
+    case X86Reg::kFpu: return "float";
     case X86Reg::kMxcsr: return "vector";
     default: return nullptr;
   }

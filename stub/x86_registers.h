@@ -15,8 +15,8 @@ enum class X86Reg : uint8_t {
   kPc,
   kFlags,
   kSeg,     // index = ES, CS, SS, DS, FS, GS
-  kX87,     // st0-st7 and the x87 control registers but fctrl: no x87 yet, read zero
-  kFctrl,   // the x87 control word (FXRSTOR loads it)
+  kSt,      // index = i of ST(i)
+  kFpu,     // index = fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop in that order
   kXmm,     // index = the register's number
   kMxcsr,
   kSegBase, // index = FS or GS

@@ -109,7 +109,13 @@ constexpr uint64_t PE = 1u << 0, MP = 1u << 1, EM = 1u << 2, TS = 1u << 3, ET = 
 }
 namespace cr4 {
 constexpr uint64_t PSE = 1u << 4, PAE = 1u << 5, PGE = 1u << 7, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10,
-                   FSGSBASE = 1u << 16;
+                   FSGSBASE = 1u << 16, OSXSAVE = 1u << 18;
+}
+// XCR0, the state components XSAVE manages (SDM vol. 1, 13.3): x87 and SSE, nothing else.
+namespace xcr0 {
+constexpr uint64_t X87 = 1u << 0, SSE = 1u << 1;
+constexpr uint64_t kSupported = X87 | SSE;
+constexpr uint64_t kReset = X87;
 }
 
 class CodeCache;
@@ -167,6 +173,7 @@ struct Cpu {
   Segment ldtr, tr;
   TableRegister gdtr, idtr;
   uint64_t cr0 = cr0::ET, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
+  uint64_t xcr0 = xcr0::kReset;  // XSETBV, XGETBV: what XSAVE and XRSTOR manage (xsave.cpp)
   uint64_t dr[8] = {0, 0, 0, 0, 0, 0, 0xFFFF0FF0, 0x400};
   uint64_t efer = 0, star = 0, lstar = 0, cstar = 0, sfmask = 0, kernel_gs_base = 0;
   uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0, pat = 0x0007040600070406ull, tsc_aux = 0;

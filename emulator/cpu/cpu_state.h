@@ -55,6 +55,7 @@ void architectural_state(Archive& ar, Cpu& c, uint64_t& rflags) {
   ar(make_nvp("ldtr", c.ldtr), make_nvp("tr", c.tr), make_nvp("gdtr", c.gdtr), make_nvp("idtr", c.idtr));
   ar(make_nvp("cr0", c.cr0), make_nvp("cr2", c.cr2), make_nvp("cr3", c.cr3), make_nvp("cr4", c.cr4),
      make_nvp("cr8", c.cr8));
+  ar(make_nvp("xcr0", c.xcr0));
   for (unsigned i = 0; i < 8; ++i) ar(make_nvp(kDr[i], c.dr[i]));
   ar(make_nvp("efer", c.efer), make_nvp("star", c.star), make_nvp("lstar", c.lstar), make_nvp("cstar", c.cstar),
      make_nvp("sfmask", c.sfmask), make_nvp("kernel_gs_base", c.kernel_gs_base), make_nvp("sysenter_cs", c.sysenter_cs),

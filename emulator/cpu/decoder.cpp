@@ -78,6 +78,7 @@ class Decoder {
   void group7();
   void group15();
   void sse(uint8_t op);
+  void three_byte(uint8_t map);
   void x87(uint8_t op);
   void alu_form(AluOp op, uint8_t low3);
 
@@ -353,6 +354,16 @@ void Decoder::group7() {  // 0F 01
   }
   unsigned low = rm_ & 7;
   switch (reg_raw_) {
+    case 2:
+      if (low == 0) {
+        i_.fn = op_xgetbv;
+      } else if (low == 1) {
+        i_.fn = op_xsetbv;
+        ends_ = true;
+      } else {
+        unimplemented();  // VMFUNC, XEND, XTEST, ENCLU
+      }
+      break;
     case 4:
       set_rm_operand(osize_);
       i_.fn = select_store_selector(2, osize_, false);
@@ -374,7 +385,7 @@ void Decoder::group7() {  // 0F 01
       }
       break;
     default:
-      unimplemented();  // MONITOR/MWAIT, XGETBV, VMX and friends
+      unimplemented();  // MONITOR/MWAIT, VMX and friends
   }
 }
 
@@ -396,7 +407,7 @@ void Decoder::group15() {  // 0F AE
     i_.fn = select_clflush();
     return;
   }
-  return unimplemented();  // XSAVE, XRSTOR, XSAVEOPT
+  i_.fn = select_xsave(reg_raw_, rex_w_);  // XSAVE, XRSTOR, XSAVEOPT
 }
 
 // x87 (D8-DF): ModRM.reg and, for register forms, the whole ModRM byte pick the instruction.
@@ -413,7 +424,7 @@ void Decoder::x87(uint8_t op) {
   if (fn == op_invalid) ends_ = true;
 }
 
-// SSE and SSE2 (0F 10-17, 28-2F, 50-7F, C2-C6, D0-FF): the mandatory prefix (F3 or F2, the
+// SSE, SSE2 and SSE3 (0F 10-17, 28-2F, 50-7F, C2-C6, D0-FF): the mandatory prefix (F3 or F2, the
 // last one given, else 66) picks the form; ModRM.reg is an XMM register (or, for conversions
 // to an integer, a general one), ModRM.rm an XMM register, a general one or memory.
 void Decoder::sse(uint8_t op) {
@@ -425,7 +436,31 @@ void Decoder::sse(uint8_t op) {
   if (!mem_) i_.rm = rm_;
   Handler fn = select_sse_fp(op, prefix, mem_, rex_w_, has_imm ? static_cast<uint8_t>(i_.imm) : 0);
   if (!fn) fn = select_sse_int(op, prefix, mem_, rex_w_, reg_raw_);
-  if (!fn) return unimplemented();  // MMX, SSE3 and later
+  if (!fn) return unimplemented();  // MMX
+  i_.fn = fn;
+  if (fn == op_invalid) ends_ = true;
+}
+
+// The three-byte maps 0F 38 and 0F 3A (the latter with an imm8): SSSE3, SSE4.1 and SSE4.2 with
+// the mandatory prefix 66, and CRC32 (F2 0F 38 F0/F1), whose operands are general registers:
+// a byte source (F0; REX gives SPL..DIL, none AH..BH) or a word, dword or qword one (F1, by 66
+// and REX.W), into a 32- or 64-bit register.
+void Decoder::three_byte(uint8_t map) {
+  const uint8_t op = next();
+  modrm();
+  if (map == 0x3A) i_.imm = next();
+  if (map == 0x38 && (op == 0xF0 || op == 0xF1) && rep_ == 0xF2) {
+    const unsigned size = op == 0xF0 ? 1 : osize_;
+    i_.reg = reg_;
+    set_rm_operand(size);
+    i_.fn = select_crc32(size, mem_);
+    return;
+  }
+  const unsigned prefix = rep_ == 0xF3 ? 2 : rep_ == 0xF2 ? 3 : opsize_prefix_ ? 1 : 0;
+  i_.reg = reg_;
+  if (!mem_) i_.rm = rm_;
+  const Handler fn = select_sse4(map, op, prefix, mem_, rex_w_);
+  if (!fn) return unimplemented();  // MMX forms, and instructions rewind does not have
   i_.fn = fn;
   if (fn == op_invalid) ends_ = true;
 }
@@ -913,6 +948,7 @@ void Decoder::two_byte(uint8_t op) {
     case 0x32: i_.fn = op_rdmsr; return;
     case 0x34: i_.fn = op_sysenter; ends_ = true; return;
     case 0x35: i_.fn = select_sysexit(rex_w_ ? 8 : 4); ends_ = true; return;
+    case 0x38: case 0x3A: return three_byte(op);
     case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
     case 0x48: case 0x49: case 0x4A: case 0x4B: case 0x4C: case 0x4D: case 0x4E: case 0x4F:
       modrm();

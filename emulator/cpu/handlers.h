@@ -99,16 +99,24 @@ Handler select_mov_from_seg(unsigned size, bool mem);
 Handler select_load_far_pointer(unsigned size);  // LDS/LES/LSS/LFS/LGS; ext = SegReg
 Handler select_lar_lsl(bool lsl, unsigned size, bool mem);
 
-// --- sse_fp.cpp, sse_int.cpp: SSE and SSE2 ---
+// --- sse_fp.cpp, sse_int.cpp: SSE, SSE2 and SSE3 ---
 // By opcode (0F op) and mandatory prefix (0 none, 1 66, 2 F3, 3 F2); nullptr when the
-// encoding is not an SSE or SSE2 instruction (MMX, SSE3 and later: not implemented), op_invalid
+// encoding is not an SSE, SSE2 or SSE3 instruction (MMX: not implemented), op_invalid
 // when it is an invalid form of one. `wide`: REX.W; `imm`: the immediate (CMPPS's predicate);
 // `group`: ModRM.reg (the shift groups 0F 71-73).
 Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t imm);
 Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigned group);
 Handler select_mxcsr(bool store);                 // 0F AE /2 /3: LDMXCSR, STMXCSR
 Handler select_fxsave(bool restore, bool wide);   // 0F AE /0 /1: FXSAVE, FXRSTOR (fxsave.cpp)
+// --- xsave.cpp: the XSAVE feature set ---
+Handler select_xsave(unsigned digit, bool wide);  // 0F AE /4 /5 /6 (memory): XSAVE, XRSTOR, XSAVEOPT
+extern const Handler op_xgetbv, op_xsetbv;        // 0F 01 D0, 0F 01 D1
 Handler select_clflush();
+// sse4.cpp: SSSE3, SSE4.1, SSE4.2 on XMM registers, 0F 38 op (map 0x38) and 0F 3A op ib (map
+// 0x3A); nullptr when rewind has no such instruction (the MMX forms, MOVBE, AES...). CRC32
+// (F2 0F 38 F0/F1): `size` the source's, 1 to 8.
+Handler select_sse4(uint8_t map, uint8_t op, unsigned prefix, bool mem, bool wide);
+Handler select_crc32(unsigned size, bool mem);
 
 // --- x87.cpp, x87_env.cpp: the x87 FPU ---
 namespace x87 {

@@ -1,6 +1,7 @@
 #include "cpu/registers.h"
 
 #include "cpu/segments.h"
+#include "cpu/x87.h"
 
 namespace rw::cpu {
 
@@ -13,6 +14,10 @@ uint64_t read_register(const Cpu& c, Reg r) {
     const unsigned x = n - static_cast<unsigned>(Reg::kXmm0Lo);
     return c.xmm[x / 2].q[x % 2];
   }
+  if (r >= Reg::kFpr0Significand && r <= Reg::kFpr7SignExponent) {
+    const unsigned x = n - static_cast<unsigned>(Reg::kFpr0Significand);
+    return x % 2 ? c.x87.regs[x / 2].sign_exponent : c.x87.regs[x / 2].significand;
+  }
   switch (r) {
     case Reg::kRip: return c.rip;
     case Reg::kRflags: return get_rflags(c);
@@ -22,6 +27,14 @@ uint64_t read_register(const Cpu& c, Reg r) {
     case Reg::kCr4: return c.cr4;
     case Reg::kEfer: return c.efer;
     case Reg::kMxcsr: return c.mxcsr;
+    case Reg::kFcw: return c.x87.fcw;
+    case Reg::kFsw: return c.x87.fsw;
+    case Reg::kFtw: return x87_tag_word(c);
+    case Reg::kFop: return c.x87.fop;
+    case Reg::kFip: return c.x87.fip;
+    case Reg::kFcs: return c.x87.fcs;
+    case Reg::kFdp: return c.x87.fdp;
+    case Reg::kFds: return c.x87.fds;
     default: return 0;
   }
 }
@@ -42,6 +55,25 @@ bool write_register(Cpu& c, Reg r, uint64_t value) {
     c.xmm[x / 2].q[x % 2] = value;
     return true;
   }
+  if (r >= Reg::kFpr0Significand && r <= Reg::kFpr7SignExponent) {
+    const unsigned x = n - static_cast<unsigned>(Reg::kFpr0Significand);
+    if (x % 2)
+      c.x87.regs[x / 2].sign_exponent = static_cast<uint16_t>(value);
+    else
+      c.x87.regs[x / 2].significand = value;
+    return true;
+  }
+  switch (r) {
+    case Reg::kFcw: c.x87.fcw = static_cast<uint16_t>(value); x87::update_summary(c); return true;
+    case Reg::kFsw: c.x87.fsw = static_cast<uint16_t>(value); x87::update_summary(c); return true;
+    case Reg::kFtw: c.x87.ftw = x87_abridged_tags(static_cast<uint16_t>(value)); return true;
+    case Reg::kFop: c.x87.fop = value & 0x7FF; return true;
+    case Reg::kFip: c.x87.fip = value; return true;
+    case Reg::kFcs: c.x87.fcs = static_cast<uint16_t>(value); return true;
+    case Reg::kFdp: c.x87.fdp = value; return true;
+    case Reg::kFds: c.x87.fds = static_cast<uint16_t>(value); return true;
+    default: break;
+  }
   switch (r) {
     case Reg::kRip: c.rip = value; return true;
     case Reg::kRflags: set_rflags(c, value); return true;
@@ -55,7 +87,7 @@ bool write_register(Cpu& c, Reg r, uint64_t value) {
 
 bool writable_register(Reg r) {
   return r <= Reg::kR15 || r == Reg::kRip || r == Reg::kRflags || (r >= Reg::kEsBase && r <= Reg::kGsBase) ||
-         r == Reg::kMxcsr || (r >= Reg::kXmm0Lo && r <= Reg::kXmm15Hi);
+         r == Reg::kMxcsr || (r >= Reg::kXmm0Lo && r <= Reg::kXmm15Hi) || (r >= Reg::kFcw && r < Reg::kCount);
 }
 
 }  // namespace rw::cpu

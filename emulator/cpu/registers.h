@@ -34,12 +34,21 @@ enum class Reg : uint8_t {
   kMxcsr,
   kXmm0Lo,                    // xmm0-15 as two quadwords each: xmm(n) low half is kXmm0Lo + 2n
   kXmm15Hi = kXmm0Lo + 31,
+  // The x87: control, status (with TOP), the tag word (full form, as FSTENV stores it),
+  // FOP, FIP, FCS, FDP, FDS, and the physical registers R0-R7 as significand and
+  // sign:exponent (R(n)'s significand is kFpr0Significand + 2n).
+  kFcw, kFsw, kFtw, kFop, kFip, kFcs, kFdp, kFds,
+  kFpr0Significand,
+  kFpr7SignExponent = kFpr0Significand + 15,
   kCount
 };
 inline Reg gpr_reg(unsigned n) { return static_cast<Reg>(static_cast<unsigned>(Reg::kRax) + n); }
 inline Reg selector_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEs) + seg); }
 inline Reg segment_base_reg(unsigned seg) { return static_cast<Reg>(static_cast<unsigned>(Reg::kEsBase) + seg); }
 inline Reg xmm_reg(unsigned n, bool high) { return static_cast<Reg>(static_cast<unsigned>(Reg::kXmm0Lo) + 2 * n + high); }
+inline Reg fpr_reg(unsigned physical, bool sign_exponent) {
+  return static_cast<Reg>(static_cast<unsigned>(Reg::kFpr0Significand) + 2 * physical + sign_exponent);
+}
 
 uint64_t read_register(const Cpu& c, Reg r);
 
@@ -49,8 +58,9 @@ uint64_t read_register(const Cpu& c, Reg r);
 uint16_t x87_tag_word(const Cpu& c);
 uint8_t x87_abridged_tags(uint16_t tag_word);
 
-// A debugger's write, between runs. General registers, RIP, RFLAGS (as set_rflags) and the
-// XMM halves take the value; MXCSR takes one with no reserved bit set (else false, as LDMXCSR
+// A debugger's write, between runs. General registers, RIP, RFLAGS (as set_rflags), the
+// XMM halves and the x87's registers take the value (FSW's exception summary and the tags
+// follow); MXCSR takes one with no reserved bit set (else false, as LDMXCSR
 // would fault); a segment base is loaded as a debugger sets FS or GS base, and the CPU's mode
 // and effective bases follow it. Selectors and control registers would need a descriptor
 // load or a mode switch with the guest's own checks: false, and nothing changes.

@@ -1,4 +1,4 @@
-// What the SSE and SSE2 handlers share (sse_fp.cpp, sse_int.cpp): the CR0/CR4 checks, XMM
+// What the SSE handlers share (sse_fp.cpp, sse_int.cpp, sse4.cpp): the CR0/CR4 checks, XMM
 // memory operands, and running a host SSE instruction under the guest's MXCSR.
 //
 // Results come from the host's own SSE instructions: what they compute (IEEE arithmetic,
@@ -30,9 +30,9 @@ inline void sse_available(const Cpu& c) {
 // --- XMM memory operands ---
 
 // The width of an instruction's XMM memory operand: 16 bytes that must be aligned (#GP(0)
-// otherwise: the packed legacy-SSE forms), 16 bytes anywhere (MOVUPS, MOVDQU), or the low 8
-// or 4 bytes of the register (scalar and half-register forms).
-enum class Width : uint8_t { k16Aligned, k16, k8, k4 };
+// otherwise: the packed legacy-SSE forms), 16 bytes anywhere (MOVUPS, MOVDQU), or the low 8,
+// 4 or 2 bytes of the register (scalar and half-register forms; PMOVSXBQ's 2).
+enum class Width : uint8_t { k16Aligned, k16, k8, k4, k2 };
 
 inline void check_aligned16(uint64_t lin) {
   if (lin & 15) raise_fault(vec::GP, 0);
@@ -61,7 +61,9 @@ inline Xmm xmm_source(Cpu& c, const Insn& i) {
   } else {
     const uint64_t lin = linear_address(c, i);
     Xmm v;
-    if constexpr (W == Width::k4) {
+    if constexpr (W == Width::k2) {
+      v.q[0] = mem_read<u16>(c, lin);
+    } else if constexpr (W == Width::k4) {
       v.q[0] = mem_read<u32>(c, lin);
     } else if constexpr (W == Width::k8) {
       v.q[0] = mem_read<u64>(c, lin);

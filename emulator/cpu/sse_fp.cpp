@@ -1,4 +1,4 @@
-// SSE and SSE2 floating point: arithmetic, comparisons, conversions, MXCSR, and the
+// SSE, SSE2 and SSE3 floating point: arithmetic, comparisons, conversions, MXCSR, and the
 // FXSAVE/FXRSTOR image (Intel SDM vol. 1 ch. 10-11, vol. 2 for each instruction).
 #include <algorithm>
 
@@ -268,6 +268,59 @@ Handler compare(unsigned prefix, bool mem, unsigned predicate) {
   }
 }
 
+// --- SSE3: ADDSUBPS/PD, HADDPS/PD, HSUBPS/PD ---
+// Each result lane is one addition or subtraction of two lanes, as ADDPS or SUBPS computes
+// it; only which lanes pair up differs. The slow path of an unmasked exception (fp_flags)
+// goes lane by lane, so it is handed the operands rearranged for that plain operation
+// (`lanes`): the same lane values, the same flags. ADDSUB's subtracting lanes become
+// additions of the negated source, which computes the same (x - y is x + -y) but for the
+// sign of a NaN, which the slow path does not look at.
+
+__m128 ps(__m128i v) { return _mm_castsi128_ps(v); }
+__m128i bits(__m128 v) { return _mm_castps_si128(v); }
+
+#define RW_FP_PAIRS(NAME, INSN, PLAIN, TINY, LANES)                                                   \
+  struct NAME {                                                                                      \
+    using Plain = PLAIN;                                                                             \
+    static constexpr Tiny kTiny = TINY;                                                              \
+    static uint32_t run(uint32_t csr, __m128i& d, __m128i s) { return RW_HOST_FP(INSN, csr, d, s); } \
+    static void lanes(__m128i d, __m128i s, __m128i& a, __m128i& b) { LANES; }                       \
+  };
+
+// HADDPS: (d0+d1, d2+d3, s0+s1, s2+s3); HADDPD: (d0+d1, s0+s1); HSUB alike.
+RW_FP_PAIRS(HaddPs, "haddps", AddPs, Tiny::kPs,
+            (a = bits(_mm_shuffle_ps(ps(d), ps(s), 0x88)), b = bits(_mm_shuffle_ps(ps(d), ps(s), 0xDD))))
+RW_FP_PAIRS(HsubPs, "hsubps", SubPs, Tiny::kPs,
+            (a = bits(_mm_shuffle_ps(ps(d), ps(s), 0x88)), b = bits(_mm_shuffle_ps(ps(d), ps(s), 0xDD))))
+RW_FP_PAIRS(HaddPd, "haddpd", AddPd, Tiny::kPd, (a = _mm_unpacklo_epi64(d, s), b = _mm_unpackhi_epi64(d, s)))
+RW_FP_PAIRS(HsubPd, "hsubpd", SubPd, Tiny::kPd, (a = _mm_unpacklo_epi64(d, s), b = _mm_unpackhi_epi64(d, s)))
+// ADDSUBPS: (d0-s0, d1+s1, d2-s2, d3+s3); ADDSUBPD: (d0-s0, d1+s1).
+RW_FP_PAIRS(AddsubPs, "addsubps", AddPs, Tiny::kPs,
+            (a = d, b = _mm_xor_si128(s, _mm_set_epi32(0, INT32_MIN, 0, INT32_MIN))))
+RW_FP_PAIRS(AddsubPd, "addsubpd", AddPd, Tiny::kPd, (a = d, b = _mm_xor_si128(s, _mm_set_epi64x(0, INT64_MIN))))
+#undef RW_FP_PAIRS
+
+template <class Op, bool Mem>
+void fp_pairs(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<Width::k16Aligned, Mem>(c, i);
+  const __m128i before = to_host(c.xmm[i.reg]), source = to_host(s);
+  __m128i d = before;
+  const uint32_t raised = Op::run(host_mxcsr(c.mxcsr), d, source);
+  __m128i a, b;
+  Op::lanes(before, source, a, b);
+  fp_flags<Op::kTiny, Op::Plain::kKind>(c, raised, a, b, d, &Op::Plain::run);
+  c.xmm[i.reg] = from_host(d);
+}
+
+// By mandatory prefix: 66 the PD form, F2 the PS form; no other.
+template <class Ps, class Pd>
+Handler fp_pairs_form(unsigned prefix, bool mem) {
+  if (prefix == 1) return mem ? chain<fp_pairs<Pd, true>> : chain<fp_pairs<Pd, false>>;
+  if (prefix == 3) return mem ? chain<fp_pairs<Ps, true>> : chain<fp_pairs<Ps, false>>;
+  return op_invalid;
+}
+
 // --- COMISS, UCOMISS, COMISD, UCOMISD: ZF PF CF from the comparison, OF SF AF cleared ---
 
 #define RW_COMI(NAME, INSN)                                                                          \
@@ -307,7 +360,10 @@ Handler comi_form(bool mem) {
   struct NAME {                                                                                    \
     template <class T>                                                                             \
     static uint32_t run(uint32_t csr, __m128i& d, T v) {                                           \
-      return RW_UNDER_MXCSR(csr, INSN "%z[v] %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
+      if constexpr (sizeof(T) == 8)                                                                \
+        return RW_UNDER_MXCSR(csr, INSN "q %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
+      else                                                                                         \
+        return RW_UNDER_MXCSR(csr, INSN "l %[v], %[d]", RW_OPERANDS([d] "+x"(d)), RW_OPERANDS([v] "r"(v))); \
     }                                                                                              \
   };
 RW_CVT_FROM_INT(CvtSi2Ss, "cvtsi2ss")
@@ -453,7 +509,10 @@ Handler select_sse_fp(uint8_t op, unsigned prefix, bool mem, bool wide, uint8_t 
     case 0x5D: return fp_four<RW_FOUR(Min)>(prefix, mem);
     case 0x5E: return fp_four<RW_FOUR(Div)>(prefix, mem);
     case 0x5F: return fp_four<RW_FOUR(Max)>(prefix, mem);
+    case 0x7C: return fp_pairs_form<HaddPs, HaddPd>(prefix, mem);
+    case 0x7D: return fp_pairs_form<HsubPs, HsubPd>(prefix, mem);
     case 0xC2: return compare(prefix, mem, imm);
+    case 0xD0: return fp_pairs_form<AddsubPs, AddsubPd>(prefix, mem);
     case 0xE6:
       switch (prefix) {
         case 1: return fp<CvttPd2Dq>(Width::k16Aligned, mem);

@@ -1,5 +1,5 @@
-// SSE and SSE2 data movement, logic, shuffles and integer SIMD on XMM registers (Intel SDM
-// vol. 2). Nothing here depends on MXCSR. The integer operations are the host's
+// SSE and SSE2 data movement, logic, shuffles and integer SIMD on XMM registers, and SSE3's
+// moves (Intel SDM vol. 2). Nothing here depends on MXCSR. The integer operations are the host's
 // instructions of the same name (sse.h).
 #include "cpu/handlers.h"
 #include "cpu/sse.h"
@@ -278,6 +278,23 @@ Handler shuffle_form(bool mem) {
   return mem ? chain<with_source<F, true>> : chain<with_source<F, false>>;
 }
 
+// SSE3: MOVSLDUP (the even single-precision lanes twice), MOVSHDUP (the odd ones),
+// MOVDDUP (the low quadword twice, from an m64).
+template <unsigned First>
+void move_dup32(Cpu& c, const Insn& i, const Xmm& s) {
+  uint32_t in[4], out[4];
+  std::memcpy(in, s.q, 16);
+  for (unsigned k = 0; k < 4; ++k) out[k] = in[(k & ~1u) + First];
+  std::memcpy(c.xmm[i.reg].q, out, 16);
+}
+
+template <bool Mem>
+void movddup(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const uint64_t v = xmm_source<Width::k8, Mem>(c, i).q[0];
+  c.xmm[i.reg] = Xmm{{v, v}};
+}
+
 // PINSRW xmm, r32/m16, imm8.
 template <bool Mem>
 void pinsrw(Cpu& c, const Insn& i) {
@@ -324,7 +341,7 @@ Handler store_form(bool mem) {
 Handler select_clflush() { return chain<clflush>; }
 
 // prefix: 0 none, 1 66, 2 F3, 3 F2. `group`: ModRM.reg for the shift groups. nullptr: not an
-// SSE or SSE2 form (MMX, SSE3 and later: not implemented).
+// SSE, SSE2 or SSE3 form (MMX: not implemented).
 Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigned group) {
   const bool none = prefix == 0, p66 = prefix == 1, f3 = prefix == 2, f2 = prefix == 3;
   switch (op) {
@@ -337,7 +354,8 @@ Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigne
       if (mem) return f3 ? chain<store_part<4, false>> : chain<store_part<8, false>>;
       return f3 ? chain<move_low_lane<4, true>> : chain<move_low_lane<8, true>>;
     case 0x12:
-      if (prefix > 1) return nullptr;  // MOVSLDUP, MOVDDUP (SSE3)
+      if (f3) return shuffle_form<move_dup32<0>>(mem);  // MOVSLDUP
+      if (f2) return mem ? chain<movddup<true>> : chain<movddup<false>>;
       if (mem) return chain<load_half<false>>;
       return none ? chain<move_half<true>> : op_invalid;
     case 0x13:
@@ -346,7 +364,8 @@ Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigne
     case 0x14: return prefix > 1 ? op_invalid : none ? int_form<Unpcklps>(mem) : int_form<Unpcklpd>(mem);
     case 0x15: return prefix > 1 ? op_invalid : none ? int_form<Unpckhps>(mem) : int_form<Unpckhpd>(mem);
     case 0x16:
-      if (prefix > 1) return nullptr;  // MOVSHDUP (SSE3)
+      if (f3) return shuffle_form<move_dup32<1>>(mem);  // MOVSHDUP
+      if (f2) return op_invalid;
       if (mem) return chain<load_half<true>>;
       return none ? chain<move_half<false>> : op_invalid;
     case 0x17:
@@ -428,10 +447,9 @@ Handler select_sse_int(uint8_t op, unsigned prefix, bool mem, bool wide, unsigne
     case 0xF7:
       if (!p66) return none ? nullptr : op_invalid;
       return mem ? op_invalid : chain<maskmovdqu>;
-    case 0x7C: case 0x7D: case 0xD0:  // HADDPD/PS, HSUBPD/PS, ADDSUBPD/PS (SSE3)
-      return p66 || f2 ? nullptr : op_invalid;
-    case 0xF0:  // LDDQU (SSE3)
-      return f2 ? nullptr : op_invalid;
+    case 0xF0:  // LDDQU (SSE3): any alignment, memory only
+      if (!f2) return op_invalid;
+      return mem ? chain<load_full<Width::k16, true>> : op_invalid;
     default: break;
   }
   // The rest: 66 0F op, xmm, xmm/m128 (without 66: MMX, not implemented).

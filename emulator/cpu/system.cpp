@@ -8,6 +8,7 @@
 #include "cpu/interrupts.h"
 #include "cpu/operands.h"
 #include "cpu/segments.h"
+#include "cpu/xsave.h"
 
 namespace rw::cpu {
 namespace {
@@ -53,21 +54,27 @@ void set_abcd(Cpu& c, uint32_t a, uint32_t b, uint32_t cc, uint32_t d) {
   c.gpr[RDX] = d;
 }
 
-// What CPUID says is exactly what we implement: SSE and SSE2 with FXSAVE, no x87 or MMX
-// yet; the local APIC (xAPIC).
+// What CPUID says is exactly what we implement: the x87 FPU, SSE to SSE4.2 with FXSAVE, XSAVE
+// for the x87 and SSE state (leaf 0xD, xsave.cpp), no MMX yet; the local APIC (xAPIC). Leaves
+// 2-0xC but 0xD are all zero.
 void cpuid(Cpu& c, const Insn&) {
   uint32_t leaf = static_cast<uint32_t>(c.gpr[RAX]);
   uint32_t sub = static_cast<uint32_t>(c.gpr[RCX]);
-  (void)sub;
   static const char kVendor[] = "RewindX86CPU";
   static const char kBrand[48] = "rewind deterministic x86-64";
   uint32_t v[3];
   std::memcpy(v, kVendor, 12);
   switch (leaf) {
-    case 0: return set_abcd(c, 7, v[0], v[2], v[1]);
+    case 0: return set_abcd(c, 0xD, v[0], v[2], v[1]);
     case 1: {
-      constexpr uint32_t ecx = (1u << 13) | (1u << 23) | (1u << 31);
-      return set_abcd(c, kCpuidSignature, (1u << 16) | (8u << 8), ecx, kCpuidFeaturesEdx);
+      // SSE3 (0), SSSE3 (9), CMPXCHG16B (13), SSE4.1 (19), SSE4.2 (20), POPCNT (23), hypervisor (31);
+      // XSAVE and OSXSAVE from xsave.cpp.
+      constexpr uint32_t ecx = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 31);
+      return set_abcd(c, kCpuidSignature, (1u << 16) | (8u << 8), ecx | xsave_cpuid_ecx(c), kCpuidFeaturesEdx);
+    }
+    case 0xD: {
+      const XsaveLeaf x = xsave_cpuid_leaf(c, sub);
+      return set_abcd(c, x.eax, x.ebx, x.ecx, x.edx);
     }
     case 0x80000000: return set_abcd(c, 0x80000008, 0, 0, 0);
     case 0x80000001: {
@@ -366,7 +373,7 @@ void set_cr0(Cpu& c, uint64_t v) {
 
 void set_cr4(Cpu& c, uint64_t v) {
   constexpr uint64_t kSupported = 0x1 | 0x2 | 0x4 | 0x8 | cr4::PSE | cr4::PAE | 0x40 | cr4::PGE | 0x100 |
-                                  cr4::OSFXSR | 0x400 | 0x800 | cr4::FSGSBASE;
+                                  cr4::OSFXSR | 0x400 | 0x800 | cr4::FSGSBASE | cr4::OSXSAVE;
   if (v & ~kSupported) raise_fault(vec::GP, 0);
   if (c.long_mode() && !(v & cr4::PAE)) raise_fault(vec::GP, 0);
   c.cr4 = v;

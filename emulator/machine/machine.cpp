@@ -13,6 +13,7 @@
 #include "block/disks.h"
 #include "devices/ata.h"
 #include "devices/cga.h"
+#include "devices/fpu_error.h"
 #include "devices/debug_exit.h"
 #include "devices/io_apic.h"
 #include "devices/local_apic.h"

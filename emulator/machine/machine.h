@@ -30,6 +30,7 @@ struct DebugState;
 struct WordDescription;
 class Uart16550;
 class ResetControl;
+class FpuError;
 class Pic8259;
 class LocalApic;
 class IoApic;
@@ -54,8 +55,8 @@ struct MachineConfig {
 // The devices the machine has, for `rewind info` and `--stats` (docs/devices.md).
 inline constexpr const char* kPcDevices =
     "8259A PIC pair, 8254 PIT, CMOS RTC, 16550A UART (COM1), ATA (2 channels), local APIC (0xFEE00000), "
-    "I/O APIC (0xFEC00000), IMCR, 8042 keyboard controller (A20, port 0x92), CGA text mode, isa-debug-exit; "
-    "MP tables";
+    "I/O APIC (0xFEC00000), IMCR, 8042 keyboard controller (A20, port 0x92), CGA text mode, x87 FERR# on IRQ 13 "
+    "(port 0xF0), isa-debug-exit; MP tables";
 
 inline constexpr int64_t kDefaultRtcBaseUnixSeconds = 946'684'800;  // 2000-01-01 00:00:00 UTC
 
@@ -265,6 +266,7 @@ class Machine {
   std::unique_ptr<Uart16550> uart_;
   std::function<void(const cpu::TakenEvent&)> event_taken_observer_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<FpuError> fpu_error_;  // the x87's FERR# on IRQ 13, cleared by port 0xF0
   RunResult pending_;
   Scheduler scheduler_;
   std::vector<ExternalSource*> sources_;

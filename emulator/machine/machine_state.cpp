@@ -27,6 +27,7 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/reset_control.h"
+#include "devices/fpu_error.h"
 #include "devices/rtc_cmos.h"
 #include "devices/uart16550.h"
 #include "machine/bounded_archive.h"
@@ -97,12 +98,13 @@ void Machine::visit_device_parts(HeldDeviceParts& held, Visit&& visit) {
   visit("ata-secondary", ata_->channel(1));
   visit("kbc", *kbc_);
   visit("cga", *cga_);
+  visit("fpu-error", *fpu_error_);
 }
 
 namespace {
 
 // 2: without the loop's target; 3: named fields, no next_rip; 4: the local APIC, I/O APIC,
-// kbc and cga parts; 5: the CPU's XMM registers, MXCSR and x87 state.
+// kbc and cga parts; 5: the CPU's XMM registers, MXCSR, x87 state and XCR0, the fpu-error part.
 constexpr uint32_t kFormatVersion = 5;
 
 bool page_is_zero(const uint8_t* p) {

@@ -8,6 +8,7 @@
 #include "devices/local_apic.h"
 #include "cpu/code_cache.h"
 #include "devices/cga.h"
+#include "devices/fpu_error.h"
 #include "devices/kbc8042.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -94,6 +95,10 @@ void Machine::wire_pc_devices() {
   kbc_->attach(io_);
   cga_ = std::make_unique<Cga>(clock);
   cga_->attach(io_);
+  fpu_error_ = std::make_unique<FpuError>(irq_line(13));
+  fpu_error_->attach(io_);
+  cpu_.raise_ferr = FpuError::raise_thunk;
+  cpu_.ferr_context = fpu_error_.get();
 
   // Last, so that the older devices' timers keep their order (ties fire in it).
   lapic_->attach(io_, mmio_);

@@ -1,6 +1,6 @@
 // What the host cannot check for the SSE state: CR0.EM/TS and CR4.OSFXSR/OSXMMEXCPT (#UD,
 // #NM, #XM), the FXSAVE image byte by byte in each format, FXRSTOR's checks, and
-// RIP-relative XMM operands (the host's RIP differs from the guest's).
+// RIP-relative XMM operands with an immediate after them (the host's RIP differs from the guest's).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -246,6 +246,25 @@ TEST_F(SseState, RipRelativeOperandsCountTheImmediate) {
   EXPECT_EQ(emu_.run(rip, 1, in_, out), rip + code.size());
   EXPECT_EQ(emu_.cpu().xmm[0].q[0], 0x00000000FFFFFFFFull);
   EXPECT_EQ(emu_.cpu().xmm[0].q[1], 0x00000000FFFFFFFFull);
+}
+
+TEST_F(SseState, RipRelativeOperandsOfThe0F3AMapCountTheImmediate) {
+  // blendps xmm0, [rip+disp32], 5: lanes 0 and 2 from the operand after the 10-byte instruction.
+  Bytes code = {0x66, 0x0F, 0x3A, 0x0C, 0x05, 0x00, 0x00, 0x00, 0x00, 0x05};
+  const uint64_t rip = emu_.place(code);
+  const float v[4] = {10.0f, 20.0f, 30.0f, 40.0f};
+  set_lanes(0, 1.0f, 2.0f, 3.0f, 4.0f);
+  const uint64_t operand = (rip + code.size() + 1 + 15) & ~uint64_t{15};
+  const int32_t disp = static_cast<int32_t>(operand - (rip + code.size()));
+  std::memcpy(&code[5], &disp, 4);
+  emu_.memory().write(rip, code.data(), code.size());
+  emu_.memory().write(operand, v, 16);
+  Regs out;
+  EXPECT_EQ(emu_.run(rip, 1, in_, out), rip + code.size());
+  EXPECT_EQ(lane(0, 0), 10.0f);
+  EXPECT_EQ(lane(0, 1), 2.0f);
+  EXPECT_EQ(lane(0, 2), 30.0f);
+  EXPECT_EQ(lane(0, 3), 4.0f);
 }
 
 }  // namespace

@@ -18,158 +18,14 @@
 #include <cstring>
 
 #include "cpu/fault.h"
-#include "forms.h"
+#include "sse_forms.h"
 #include "sse_reference.h"
 
 namespace rw::cputest {
 namespace {
 
-constexpr uint8_t kReg = 1, kMem = 2;  // the ModRM forms an instruction has
-
-// A family of forms: mandatory prefix, opcode after 0F, operands, inputs.
-struct Sse {
-  std::string name;
-  uint8_t prefix = 0;  // 0x66, 0xF3, 0xF2, or 0 for none
-  uint8_t opcode = 0;
-  char reg = 'x';      // ModRM.reg: 'x' an XMM register, 'g' a GPR, '0'..'7' a /digit
-  char rm = 'x';       // ModRM.rm when a register: 'x' or 'g'
-  uint8_t forms = kReg | kMem;
-  Lanes lanes = Lanes::Int;
-  unsigned mem = 16;   // bytes of the memory operand; 0: the GPR operand's size
-  bool aligned = false;
-  std::vector<unsigned> imms = {};  // one form per imm8 value; none: no immediate
-  bool wide = false;                // a GPR operand: forms with and without REX.W
-};
-
 // Iterations per form (about 1.5 s for the SseDiff tests on a 2-core machine).
 constexpr unsigned kIters = 1000;
-
-std::string operand_name(char kind, int reg, unsigned size) {
-  return kind == 'g' ? reg_name(reg, size) : "xmm" + std::to_string(reg);
-}
-
-// Builds the forms of Sse families: for each immediate and GPR size, register forms
-// (XMM0-7 only; with REX registers; the same register twice; one with a REX.W the
-// instruction ignores) and memory forms (random addressing, some with a 32-bit address).
-class Builder {
- public:
-  explicit Builder(const char* group) : r_(group_seed(group)) {}
-  unsigned reg_variants = 3, mem_variants = 2;
-
-  void add(const Sse& s) {
-    if (s.imms.empty()) return add_with_imm(s, -1);
-    for (unsigned imm : s.imms) add_with_imm(s, static_cast<int>(imm));
-  }
-  void add(std::initializer_list<Sse> list) {
-    for (const Sse& s : list) add(s);
-  }
-
-  Rng& rng() { return r_; }
-  std::vector<Form>& forms() { return v_; }
-
- private:
-  void add_with_imm(const Sse& s, int imm) {
-    for (unsigned size = 4; size <= (s.wide ? 8u : 4u); size += 4) {
-      if (s.forms & kReg)
-        for (unsigned k = 0; k < reg_variants; ++k) add_reg(s, size, imm, k);
-      if (s.forms & kMem)
-        for (unsigned k = 0; k < mem_variants; ++k) add_mem(s, size, imm);
-    }
-  }
-
-  Enc encoding(const Sse& s, unsigned size, int imm) const {
-    Enc e;
-    e.size = size;
-    if (s.prefix) e.prefix = {s.prefix};
-    e.opcode = {0x0F, s.opcode};
-    if (s.reg >= '0' && s.reg <= '7') {
-      e.reg = s.reg - '0';
-      e.reg_digit = true;
-    }
-    if (imm >= 0) e.imm = imm_bytes(static_cast<unsigned>(imm), 1);
-    return e;
-  }
-
-  // A register for an operand: XMM0-15 or a GPR but RSP; `legacy`: without REX.
-  int any(char kind, bool legacy) {
-    if (kind == 'g') return pick(r_, 8, legacy);
-    return static_cast<int>(r_.below(legacy ? 8 : 16));
-  }
-
-  Form finish(const Sse& s, const Enc& e, std::string operands, int imm) {
-    Form f;
-    f.name = s.name + " " + operands;
-    if (imm >= 0) f.name += "," + std::to_string(imm);
-    if (s.wide) f.name += e.size == 8 ? " /64" : " /32";
-    f.bytes = encode(e);
-    f.simd = true;
-    f.lanes = s.lanes;
-    return f;
-  }
-
-  void add_reg(const Sse& s, unsigned size, int imm, unsigned k) {
-    Enc e = encoding(s, size, imm);
-    const bool digit = e.reg_digit;
-    int reg = digit ? e.reg : any(s.reg, k == 0), rm = any(s.rm, k == 0);
-    if (k == 1 && !digit) {
-      // At least one REX register.
-      while (reg < 8 && rm < 8) reg = any(s.reg, false), rm = any(s.rm, false);
-      if (!s.wide && r_.chance(3)) e.size = 8;  // a REX.W the instruction ignores
-    }
-    if (k == 2 && !digit && s.reg == s.rm) rm = reg;
-    e.reg = reg;
-    e.rm = rm;
-    std::string ops = digit ? operand_name(s.rm, rm, size) : operand_name(s.reg, reg, size) + "," + operand_name(s.rm, rm, size);
-    if (e.size == 8 && !s.wide) ops += " rex.w";
-    Form f = finish(s, e, ops, imm);
-    if (s.reg == 'x' && !digit) f.xmm_named.push_back(reg);
-    if (s.rm == 'x') f.xmm_named.push_back(rm);
-    v_.push_back(std::move(f));
-  }
-
-  void add_mem(const Sse& s, unsigned size, int imm) {
-    Enc e = encoding(s, size, imm);
-    const bool digit = e.reg_digit;
-    const int reg = digit ? e.reg : any(s.reg, r_.chance(2));
-    uint32_t avoid = 1u << cpu::RSP;
-    if (s.reg == 'g') avoid |= 1u << reg;  // the GPR operand is no address register
-    const bool a32 = r_.chance(6);
-    Mem m = random_operand_address(r_, a32, avoid, false);
-    if (s.aligned && m.base < 0) m.disp &= ~15;  // [index*s + disp32] can be aligned too
-    e.reg = reg;
-    e.mem = &m;
-    e.addr32 = a32;
-    const unsigned bytes = s.mem ? s.mem : size;
-    std::string ops = "m" + std::to_string(8 * bytes) + (a32 ? " a32" : "");
-    if (!digit) ops = operand_name(s.reg, reg, size) + "," + ops;
-    Form f = finish(s, e, ops, imm);
-    f.mem = m;
-    f.mem_bytes = bytes;
-    f.addr32 = a32;
-    if (s.aligned) {
-      f.mem_align = 16;
-      f.misalign = 6;
-    }
-    if (s.reg == 'x' && !digit) f.xmm_named.push_back(reg);
-    v_.push_back(std::move(f));
-  }
-
-  Rng r_;
-  std::vector<Form> v_;
-};
-
-// The four types of a floating-point operation: PS (no prefix), PD (66), SS (F3), SD (F2).
-void four_types(Builder& b, const std::string& name, uint8_t opcode, std::vector<unsigned> imms = {}) {
-  b.add({name + "PS", 0, opcode, 'x', 'x', kReg | kMem, Lanes::F32, 16, true, imms});
-  b.add({name + "PD", 0x66, opcode, 'x', 'x', kReg | kMem, Lanes::F64, 16, true, imms});
-  b.add({name + "SS", 0xF3, opcode, 'x', 'x', kReg | kMem, Lanes::F32, 4, false, imms});
-  b.add({name + "SD", 0xF2, opcode, 'x', 'x', kReg | kMem, Lanes::F64, 8, false, imms});
-}
-
-// An integer operation of SSE2: 66 0F opcode xmm, xmm/m128 (aligned).
-Sse integer(const char* name, uint8_t opcode, Lanes lanes = Lanes::Int) {
-  return {name, 0x66, opcode, 'x', 'x', kReg | kMem, lanes, 16, true};
-}
 
 // --- moves ---
 
@@ -666,9 +522,7 @@ TEST(SseDiff, InvalidEncodings) { run_group("invalid SSE encodings (#UD)", inval
 // --- what the host cannot show: the SSE state unavailable, MMX ---
 
 // With CR0.TS set every SSE form raises #NM; with CR0.EM set or CR4.OSFXSR clear, #UD
-// (FXSAVE and FXRSTOR: #NM for EM, and they run without OSFXSR, so they are not tried
-// then). These are decode-time faults: they come before any memory access (the address
-// registers are wild here) and before any SIMD exception, and change nothing.
+// (expect_unavailable_sse_state_faults_first, sse_forms.h).
 TEST(SseException, UnavailableSseStateFaultsFirst) {
   std::vector<Form> forms;
   for (auto make : {moves_forms, masked_store_forms, float_arithmetic_forms, logic_forms, compare_forms, convert_forms,
@@ -677,44 +531,7 @@ TEST(SseException, UnavailableSseStateFaultsFirst) {
     for (Form& f : v)
       if (f.name.rfind("MOVNTI", 0) != 0) forms.push_back(std::move(f));  // a GPR store: no SSE state
   }
-  struct Setting {
-    const char* what;
-    uint64_t cr0_set, cr4_clear;
-    int vector, fx_vector;  // for the SSE forms, for FXSAVE/FXRSTOR (kNoFault: not tried)
-  };
-  const Setting settings[] = {
-      {"CR0.TS", cpu::cr0::TS, 0, cpu::vec::NM, cpu::vec::NM},
-      {"CR0.EM", cpu::cr0::EM, 0, cpu::vec::UD, cpu::vec::NM},
-      {"CR0.EM and CR0.TS", cpu::cr0::EM | cpu::cr0::TS, 0, cpu::vec::UD, cpu::vec::NM},
-      {"CR4.OSFXSR clear", 0, cpu::cr4::OSFXSR, cpu::vec::UD, kNoFault},
-  };
-  EmuRunner emu;
-  const uint64_t cr0 = emu.cpu().cr0, cr4 = emu.cpu().cr4;
-  Rng r(group_seed("sse-unavailable"));
-  unsigned tried = 0, failed = 0;
-  for (const Setting& s : settings)
-    for (const Form& f : forms) {
-      const bool fx = f.name.rfind("FX", 0) == 0;
-      const int want = fx ? s.fx_vector : s.vector;
-      if (want == kNoFault) continue;
-      emu.cpu().cr0 = cr0 | s.cr0_set;
-      emu.cpu().cr4 = cr4 & ~s.cr4_clear;
-      Regs in = random_regs(r), out;
-      random_simd(in, r, f.lanes, 0xFFFF);
-      const uint64_t rip = emu.place(f.bytes);
-      const int got = EmuRunner::vector_at(emu.run(rip, f.count, in, out, true));
-      bool same = out.mxcsr == in.mxcsr && ((out.rflags ^ in.rflags) & cpu::rflags::kArith) == 0;
-      for (unsigned k = 0; k < 16; ++k) same &= (k == cpu::RSP || out.gpr[k] == in.gpr[k]) && out.xmm[k] == in.xmm[k];
-      ++tried;
-      if (got == want && same) continue;
-      if (++failed <= 10)
-        ADD_FAILURE() << s.what << ": " << f.name << " [" << hex_bytes(f.bytes) << "]: vector " << got << ", expected " << want
-                      << (same ? "" : "; the state changed");
-    }
-  emu.cpu().cr0 = cr0;
-  emu.cpu().cr4 = cr4;
-  std::printf("  %u cases, %u wrong\n", tried, failed);
-  EXPECT_EQ(failed, 0u);
+  expect_unavailable_sse_state_faults_first(forms, "sse-unavailable");
 }
 
 // The fences, CLFLUSH and MOVNTI use no SSE state: they run whatever CR0.TS, CR0.EM and

@@ -182,6 +182,11 @@ TEST(MachineState, IoApicWithDiskInterrupts) {
 // preempted: saved in the middle of it.
 TEST(MachineState, SseLazySwitching64) { round_trip({"sse_tasks64.elf", "", false, ""}, 9'000'000, 20'000'000); }
 TEST(MachineState, SseLazySwitching32) { round_trip({"sse_tasks32.elf", "", false, ""}, 9'000'000, 20'000'000); }
+// Saved with XCR0 = 3 (after the guest's XSETBV), before its tasks switch with XSAVE/XRSTOR:
+// a restore that lost XCR0 would save and load the x87 state only, and the tasks' xmm
+// registers would not survive.
+TEST(MachineState, XsaveTaskSwitching64) { round_trip({"xsave64.elf", "", false, ""}, 200'000, 400'000); }
+TEST(MachineState, XsaveTaskSwitching32) { round_trip({"xsave32.elf", "", false, ""}, 180'000, 400'000); }
 TEST(MachineState, PagingAndLongMode) { round_trip({"paging64.elf", "", false, ""}, 200'000, 5'000'000'000); }
 
 TEST(MachineState, UartInputPolledAndByInterrupt) {
