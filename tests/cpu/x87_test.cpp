@@ -644,7 +644,10 @@ void vendor_table(std::vector<Form>& forms) {
   for (Form& f : forms) {
     const unsigned family = family_of(f.name);
     if (!family) continue;
-    f.vendor_state = [family](const Regs& in, Regs& out, int vector, unsigned offset) {
+    // The register a push reads (FLD ST(i), FXTRACT ST(0)): when it is empty, the stack
+    // underflows (C1 = 0) and rule 3 does not apply.
+    const int source = starts(f.name, "FLD st") ? f.name[6] - '0' : starts(f.name, "FXTRACT") ? 0 : -1;
+    f.vendor_state = [family, source](const Regs& in, Regs& out, int vector, unsigned offset) {
       using namespace x87b;
       if (vector != kNoFault && offset == 0) return;  // faulted before the instruction ran
       const X87Regs& x = in.x87;
@@ -661,7 +664,8 @@ void vendor_table(std::vector<Form>& forms) {
         fsw &= ~C1;
         if (family & kCompareFlags) out.rflags = (out.rflags & ~fl::kAll) | (in.rflags & fl::kAll);
       }
-      if ((family & kPush) && (x.fcw & IE) && !x.empty(7) && !(x.fsw & ES)) fsw |= C1;
+      if ((family & kPush) && (x.fcw & IE) && !x.empty(7) && !(x.fsw & ES) && (source < 0 || !x.empty(source)))
+        fsw |= C1;
       if ((family & kLoadFloat) && (raised & DE)) {
         fsw = static_cast<uint16_t>((fsw & ~kTop) | (x.fsw & kTop));
         out.x87.ftw = x.ftw;
