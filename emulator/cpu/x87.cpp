@@ -644,31 +644,6 @@ void fxtract(Cpu& c, const Insn& i) {
   push(c, significand);
 }
 
-// Two-operand operations on ST(0) and ST(1) with a host instruction: FSCALE, FPREM, FPREM1
-// (their results are exact).
-#define RW_X87_BINARY01(NAME, MNEM)                                                                  \
-  u16 NAME(u16 cw, const F80& a, const F80& b, F80& r) {                                              \
-    return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\t" MNEM "\n\tfstpt %[r]\n\tfstp %%st(0)",       \
-                        RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));      \
-  }
-RW_X87_BINARY01(host_fscale, "fscale")
-RW_X87_BINARY01(host_fprem, "fprem")
-RW_X87_BINARY01(host_fprem1, "fprem1")
-#undef RW_X87_BINARY01
-
-template <u16 (*F)(u16, const F80&, const F80&, F80&), bool Remainder>
-void binary01(Cpu& c, const Insn& i) {
-  begin(c, i, Begin::kNormal);
-  F80 a, b;
-  if (!two_operands(c, 0, 1, a, b, 0)) return;
-  F80 r;
-  const u16 status = F(host_cw(c), a, b, r);
-  if (!take_status(c, status & ~(Remainder ? sw::C1 : 0))) return;
-  if (Remainder)  // the quotient's low bits in C0 C3 C1, C2: incomplete
-    c.x87.fsw = static_cast<u16>((c.x87.fsw & ~sw::kConditions) | (status & sw::kConditions));
-  set_st(c, 0, r);
-}
-
 // --- register housekeeping ---
 
 void fxch(Cpu& c, const Insn& i) {
@@ -820,12 +795,13 @@ Handler sti_st0_op(unsigned op) {  // DC/DE C0-FF: the destination is ST(i)
 
 }  // namespace
 
-// The environment and save images (x87_env.cpp).
+// The environment and save images (x87_env.cpp); the instructions computed in software
+// (x87_trans.cpp).
 Handler select_env(bool save, bool whole, unsigned osize);
+Handler select_math(uint8_t modrm);
 
 // D8-DF. `modrm`: the whole ModRM byte; memory forms by ModRM.reg, register forms by the
-// byte (ST(i) in Insn::rm, set by the decoder). nullptr: not implemented (the transcendental
-// instructions, computed in software, x87_math.h).
+// byte (ST(i) in Insn::rm, set by the decoder).
 Handler select(uint8_t op, uint8_t modrm, bool mem, unsigned osize) {
   const unsigned reg = (modrm >> 3) & 7;
   if (mem) {
@@ -912,15 +888,13 @@ Handler select(uint8_t op, uint8_t modrm, bool mem, unsigned osize) {
         case 0xED: return chain<load_constant<5>>;
         case 0xEE: return chain<load_constant<6>>;
         case 0xF4: return chain<fxtract>;
-        case 0xF5: return chain<binary01<host_fprem1, true>>;
         case 0xF6: return chain<fdecstp>;
         case 0xF7: return chain<fincstp>;
-        case 0xF8: return chain<binary01<host_fprem, true>>;
         case 0xFA: return chain<unary<host_fsqrt>>;
         case 0xFC: return chain<unary<host_frndint>>;
-        case 0xFD: return chain<binary01<host_fscale, false>>;
-        case 0xF0: case 0xF1: case 0xF2: case 0xF3: case 0xF9: case 0xFB: case 0xFE: case 0xFF:
-          return nullptr;  // F2XM1 FYL2X FPTAN FPATAN FYL2XP1 FSINCOS FSIN FCOS
+        case 0xF0: case 0xF1: case 0xF2: case 0xF3: case 0xF5: case 0xF8: case 0xF9: case 0xFB: case 0xFD:
+        case 0xFE: case 0xFF:
+          return select_math(modrm);  // x87_trans.cpp: computed in software
         default: return op_invalid;
       }
     case 0xDA:

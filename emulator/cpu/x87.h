@@ -11,6 +11,7 @@
 #pragma once
 
 #include "cpu/operands.h"
+#include "cpu/x87_math.h"
 
 namespace rw::cpu::x87 {
 
@@ -20,7 +21,6 @@ constexpr uint16_t IE = 1, DE = 2, ZE = 4, OE = 8, UE = 0x10, PE = 0x20, SF = 0x
                    kConditions = C0 | C1 | C2 | C3;
 }
 
-inline constexpr F80 kIndefinite{0xC000000000000000ull, 0xFFFF};  // the real indefinite (a QNaN)
 
 inline unsigned top(const Cpu& c) { return (c.x87.fsw >> 11) & 7; }
 inline unsigned phys(const Cpu& c, unsigned i) { return (top(c) + i) & 7; }
