@@ -610,6 +610,9 @@ std::vector<Form> alias_forms() {
 //     (SDM vol. 1, 8.5.2); AMD loads the value (TOP decremented) and then reports it.
 //  5. FPREM and FPREM1 with an unmasked denormal operand: not executed, the condition codes
 //     unchanged; AMD clears C0 C1 C2 C3.
+//  6. FPREM and FPREM1 with no quotient (a NaN result: NaN or invalid operands, a stack
+//     underflow): C0 and C3 cleared (the SDM gives no quotient bits then); AMD leaves them.
+//     C1 and C2 are compared with the host (cleared: complete, no Q0).
 // These cells of the host's result are replaced with rewind's before the comparison.
 enum Family : unsigned {
   kCompare = 1, kCompareFlags = 2, kPush = 4, kLoadFloat = 8, kPrem = 16,
@@ -672,6 +675,9 @@ void vendor_table(std::vector<Form>& forms) {
         for (unsigned i = 0; i < 8; ++i) out.x87.st[i] = x.st[i];
       }
       if ((family & kPrem) && (raised & DE)) keep(kCc);
+      if ((family & kPrem) && !(raised & DE) && (out.x87.st[0].sign_exponent & 0x7FFF) == 0x7FFF &&
+          (out.x87.st[0].significand << 1) != 0)
+        fsw &= ~(C0 | C3);
     };
   }
 }
