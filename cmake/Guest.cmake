@@ -1,6 +1,6 @@
 # Guest SDK build helpers: freestanding multiboot ELF guests built with the host gcc.
 #
-#   add_guest(NAME BITS 32|64 [SSE] SOURCES src... [LIBS lib...] [INCLUDE_DIRS dir...])
+#   add_guest(NAME BITS 32|64 [SSE | X87] SOURCES src... [LIBS lib...] [INCLUDE_DIRS dir...])
 #
 # builds target guest_NAME -> ${CMAKE_BINARY_DIR}/guest/NAME.elf (ELF32 for BITS 32,
 # ELF64 for BITS 64). For BITS 64 a copy converted to ELF32 (objcopy -O elf32-i386,
@@ -22,7 +22,17 @@
 # (-mincoming-stack-boundary=2): interrupt handlers are entered with whatever alignment the
 # interrupted code had. -fno-math-errno lets __builtin_sqrt be a single sqrtsd.
 #
-#   guest_target_flags(TARGET BITS [SSE])
+# X87: the guest's own sources may use x87 floating point (the SDK libraries stay
+# integer-only). Its entry code makes the x87 usable before sdk_start the way an OS does
+# (CR0.EM = 0, CR0.MP = 1, CR0.NE = 1: unmasked x87 exceptions raise #MF, vector 16, rather
+# than the PC's IRQ 13, CR0.TS = 0; FNINIT); SDK_X87=1 is defined. 32-bit X87 guests are
+# built -mfpmath=387 -mno-sse -mno-mmx (with -march=i686: FCOMI and FCMOVcc): float and double
+# live in x87 registers, are passed on the stack and returned in st0 (the i386 ABI, which gdb
+# expects). 64-bit X87 guests are built -mno-sse -mno-mmx: only long double (the x87's own
+# format, returned in st0) may be used, since the x86-64 ABI passes float and double in xmm
+# registers. Both: -fno-math-errno, so that __builtin_sqrt is a single FSQRT.
+#
+#   guest_target_flags(TARGET BITS [SSE | X87])
 #
 # applies the guest compile flags to any (library) target.
 
@@ -31,7 +41,7 @@ set(REWIND_GUEST_SDK_DIR "${REWIND_GUEST_DIR}/sdk")
 set(REWIND_GUEST_OUTPUT_DIR "${CMAKE_BINARY_DIR}/guest")
 
 function(guest_target_flags TARGET BITS)
-  cmake_parse_arguments(F "SSE" "" "" ${ARGN})
+  cmake_parse_arguments(F "SSE;X87" "" "" ${ARGN})
   if(BITS EQUAL 64)
     set(arch -m64 -mno-red-zone -mcmodel=small)
   else()
@@ -45,6 +55,13 @@ function(guest_target_flags TARGET BITS)
       set(fp -msse2 -mtune=generic -mfpmath=sse -msseregparm -mincoming-stack-boundary=2 -fno-math-errno)
     endif()
     list(APPEND defs SDK_SSE=1)
+  elseif(F_X87)
+    if(BITS EQUAL 64)
+      set(fp -mno-sse -mno-mmx -fno-math-errno)
+    else()
+      set(fp -mfpmath=387 -mno-sse -mno-mmx -fno-math-errno)
+    endif()
+    list(APPEND defs SDK_X87=1)
   else()
     set(fp -mgeneral-regs-only)
   endif()
@@ -60,7 +77,7 @@ function(guest_target_flags TARGET BITS)
 endfunction()
 
 function(add_guest NAME)
-  cmake_parse_arguments(G "SSE" "BITS" "SOURCES;LIBS;INCLUDE_DIRS" ${ARGN})
+  cmake_parse_arguments(G "SSE;X87" "BITS" "SOURCES;LIBS;INCLUDE_DIRS" ${ARGN})
   if(NOT G_BITS)
     set(G_BITS 32)
   endif()
@@ -69,9 +86,15 @@ function(add_guest NAME)
   endif()
   set(tgt guest_${NAME})
   set(ld "${REWIND_GUEST_SDK_DIR}/ld/link${G_BITS}.ld")
+  if(G_SSE AND G_X87)
+    message(FATAL_ERROR "add_guest(${NAME}): SSE and X87 are alternatives")
+  endif()
   if(G_SSE)
     set(boot guest_boot${G_BITS}_sse)
     set(sse SSE)
+  elseif(G_X87)
+    set(boot guest_boot${G_BITS}_x87)
+    set(sse X87)
   else()
     set(boot guest_boot${G_BITS})
     set(sse)

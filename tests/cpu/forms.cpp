@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace rw::cputest {
@@ -141,11 +142,15 @@ struct Verdict {
   bool mem = false;
   bool no_table = false;
   bool mxcsr = false;
+  // x87: the fields that differ, a bit each: 0 FCW, 1 FSW, 2 FTW, 3 FOP, 4 FIP, 5 FDP,
+  // 8 + i ST(i).
+  uint32_t x87 = 0;
   uint64_t flags_host = 0, flags_table = 0;  // mismatching flag bits
   uint16_t gpr_host = 0, gpr_table = 0;      // mismatching registers
   uint16_t xmm_host = 0, xmm_table = 0;      // mismatching XMM registers
   bool bad() const {
-    return end_rip || mem || no_table || mxcsr || flags_host || flags_table || gpr_host || gpr_table || xmm_host || xmm_table;
+    return end_rip || mem || no_table || mxcsr || x87 || flags_host || flags_table || gpr_host || gpr_table || xmm_host ||
+           xmm_table;
   }
 };
 
@@ -158,9 +163,38 @@ bool differ(const cpu::Xmm& a, const cpu::Xmm& b, const cpu::Xmm& mask, bool out
   return false;
 }
 
+// Where the x87 pointers are compared, a value that points into the bytes under test or
+// into the data window becomes an offset from them (both runs have their own addresses).
+struct X87Places {
+  uint64_t native_code = 0, emu_code = 0, native_window = 0, emu_window = 0;
+};
+
+uint64_t x87_place(uint64_t v, uint64_t code, uint64_t window) {
+  if (v - code < EmuRunner::kSlotBytes) return 0xC0DE000000000000ull + (v - code);
+  if (v - window < kWindowBytes) return 0xDA7A000000000000ull + (v - window);
+  return v;
+}
+
+uint32_t judge_x87(const Form& f, const Regs& nin, const Regs& nout, const Regs& eout, const X87Places& at) {
+  const X87Regs &n = nout.x87, &e = eout.x87;
+  uint32_t bad = 0;
+  bad |= (n.fcw != e.fcw) << 0;
+  bad |= (n.fsw != e.fsw) << 1;
+  bad |= (n.ftw != e.ftw) << 2;
+  if ((n.fsw | e.fsw) & x87b::ES) {
+    bad |= (n.fop != e.fop) << 3;
+    bad |= (x87_place(n.fip, at.native_code, at.native_window) != x87_place(e.fip, at.emu_code, at.emu_window)) << 4;
+    if (f.mem || (nin.x87.fsw & x87b::ES))
+      bad |= (x87_place(n.fdp, at.native_code, at.native_window) != x87_place(e.fdp, at.emu_code, at.emu_window)) << 5;
+  }
+  for (unsigned i = 0; i < 8; ++i) bad |= static_cast<uint32_t>(!(n.st[i] == e.st[i])) << (8 + i);
+  return bad;
+}
+
 Verdict judge(const Form& f, const Check& c, const Regs& nin, const Regs& ein, const Regs& nout, const Regs& eout,
-              const Regs& expect, uint16_t addr_regs) {
+              const Regs& expect, uint16_t addr_regs, const X87Places& at) {
   Verdict v;
+  if (f.x87) v.x87 = judge_x87(f, nin, nout, eout, at);
   const uint64_t undefined_flags = fl::kAll & ~c.flags;
   bool has_undefined = undefined_flags != 0;
   v.flags_host = (nout.rflags ^ eout.rflags) & c.flags;
@@ -179,7 +213,7 @@ Verdict judge(const Form& f, const Check& c, const Regs& nin, const Regs& ein, c
     v.gpr_host |= static_cast<uint16_t>(host << r);
     v.gpr_table |= static_cast<uint16_t>(table << r);
   }
-  if (f.simd) {
+  if (f.simd || f.x87) {
     v.mxcsr = nout.mxcsr != eout.mxcsr;
     for (unsigned x = 0; x < 16; ++x) {
       const cpu::Xmm& u = c.xmm_undefined[x];
@@ -228,6 +262,60 @@ std::string describe_simd(const Form& f, const Check& c, const Regs& nin, const 
   return s;
 }
 
+std::string f80_string(const X87Regs::Reg& r) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%04x:%016llx", r.sign_exponent, static_cast<unsigned long long>(r.significand));
+  return b;
+}
+
+std::string fsw_string(uint16_t fsw) {
+  using namespace x87b;
+  static const char* const kNames[] = {"IE", "DE", "ZE", "OE", "UE", "PE", "SF", "ES"};
+  std::string s;
+  char b[48];
+  std::snprintf(b, sizeof b, "%04x [TOP=%u C3..C0=%d%d%d%d", fsw, (fsw >> 11) & 7, !!(fsw & C3), !!(fsw & C2), !!(fsw & C1),
+                !!(fsw & C0));
+  s = b;
+  for (unsigned k = 0; k < 8; ++k)
+    if (fsw & (1u << k)) s += std::string(" ") + kNames[k];
+  if (fsw & B) s += " B";
+  return s + "]";
+}
+
+std::string fcw_string(uint16_t fcw) {
+  static const char* const kRc[] = {"nearest", "down", "up", "zero"};
+  static const char* const kPc[] = {"single", "reserved", "double", "extended"};
+  char b[96];
+  std::snprintf(b, sizeof b, "%04x [%s, %s, unmasked %02x]", fcw, kRc[(fcw >> 10) & 3], kPc[(fcw >> 8) & 3], ~fcw & 0x3F);
+  return b;
+}
+
+// The x87 state before and after on both, the differing fields marked.
+std::string describe_x87(const Regs& nin, const Regs& nout, const Regs& eout, uint32_t bad) {
+  std::string s;
+  char b[320];
+  auto mark = [&](unsigned bit) { return ((bad >> bit) & 1) ? "   <-- MISMATCH with the host" : ""; };
+  const X87Regs &i = nin.x87, &n = nout.x87, &e = eout.x87;
+  std::snprintf(b, sizeof b, "  fcw in=%s native=%04x emulated=%04x%s\n", fcw_string(i.fcw).c_str(), n.fcw, e.fcw, mark(0));
+  s += b;
+  s += "  fsw in=" + fsw_string(i.fsw) + "\n     native=" + fsw_string(n.fsw) + "\n   emulated=" + fsw_string(e.fsw) + mark(1) + "\n";
+  std::snprintf(b, sizeof b, "  ftw in=%02x native=%02x emulated=%02x%s\n", i.ftw, n.ftw, e.ftw, mark(2));
+  s += b;
+  std::snprintf(b, sizeof b, "  fop in=%03x native=%03x emulated=%03x%s\n  fip in=%llx native=%llx emulated=%llx%s\n"
+                "  fdp in=%llx native=%llx emulated=%llx%s\n",
+                i.fop, n.fop, e.fop, mark(3), static_cast<unsigned long long>(i.fip), static_cast<unsigned long long>(n.fip),
+                static_cast<unsigned long long>(e.fip), mark(4), static_cast<unsigned long long>(i.fdp),
+                static_cast<unsigned long long>(n.fdp), static_cast<unsigned long long>(e.fdp), mark(5));
+  s += b;
+  for (unsigned k = 0; k < 8; ++k) {
+    std::snprintf(b, sizeof b, "  st%u in=%s%s native=%s%s emulated=%s%s%s\n", k, f80_string(i.st[k]).c_str(), i.empty(k) ? " (empty)" : "",
+                  f80_string(n.st[k]).c_str(), n.empty(k) ? " (empty)" : "", f80_string(e.st[k]).c_str(), e.empty(k) ? " (empty)" : "",
+                  mark(8 + k));
+    s += b;
+  }
+  return s;
+}
+
 std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Regs& eout, const Regs& expect, const Check& c, const Verdict& v, uint64_t end_rip, uint64_t want_rip,
                      uint16_t addr_regs, int native_vector, unsigned operand_off) {
   std::string s;
@@ -248,7 +336,7 @@ std::string describe(const Form& f, const Regs& nin, const Regs& nout, const Reg
     if (r == cpu::RSP) continue;
     const bool addr = addr_regs & (1u << r);
     // SIMD forms: only the GPRs that matter (addresses, changes, mismatches).
-    if (f.simd && !addr && !c.undefined[r] && !(((v.gpr_host | v.gpr_table) >> r) & 1) && nout.gpr[r] == nin.gpr[r] &&
+    if ((f.simd || f.x87) && !addr && !c.undefined[r] && !(((v.gpr_host | v.gpr_table) >> r) & 1) && nout.gpr[r] == nin.gpr[r] &&
         eout.gpr[r] == nin.gpr[r])
       continue;
     std::string note = addr ? " (address)" : "";
@@ -291,13 +379,21 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
   RunStats st;
   // SIMD forms fault natively (#XM, #GP): catch those for the whole run.
   std::optional<NativeFaultCatcher> catcher;
-  if (std::any_of(forms.begin(), forms.end(), [](const Form& f) { return f.simd; })) catcher.emplace();
+  if (std::any_of(forms.begin(), forms.end(), [](const Form& f) { return f.simd || f.x87; })) catcher.emplace();
   unsigned printed = 0;
   std::string mismatching;  // a line per form with mismatches
   const auto t0 = std::chrono::steady_clock::now();
   Regs in, nin, ein, nout, eout, expect;  // without SIMD, only their GPRs and RFLAGS are used
+  // REWIND_CPU_FORMS=text: only the forms whose name contains it (to look at one closely).
+  const char* only = std::getenv("REWIND_CPU_FORMS");
+  // REWIND_CPU_REPORT=n: the first n mismatches of every form in detail (default: two of
+  // each, twelve in all).
+  const char* more = std::getenv("REWIND_CPU_REPORT");
+  const unsigned per_form = more ? static_cast<unsigned>(std::atoi(more)) : 2, max_printed = more ? ~0u : 12;
   for (const Form& f : forms) {
-    p.native.load(f.bytes, f.simd);
+    if (only && f.name.find(only) == std::string::npos) continue;
+    const bool simd = f.simd || f.x87;
+    p.native.load(f.bytes, simd, f.x87);
     const uint64_t rip = p.emu.place(f.emu_bytes.empty() ? f.bytes : f.emu_bytes, f.page_split);
     const uint64_t want_rip = rip + f.bytes.size();
     unsigned form_failures = 0, first_failure = 0;
@@ -305,14 +401,15 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
     for (int x : f.xmm_named) operands |= static_cast<uint16_t>(1u << x);
     for (unsigned it = 0; it < iterations; ++it) {
       fill_random_regs(in, rng);
-      if (f.simd) random_simd(in, rng, f.lanes, operands);
+      if (simd) random_simd(in, rng, f.lanes, operands);
+      if (f.x87) random_x87(in.x87, rng);
       if (f.fixup) f.fixup(in, rng);
       if (f.skip && f.skip(in)) {
         ++st.skipped;
         continue;
       }
-      copy_regs(nin, in, f.simd);
-      copy_regs(ein, in, f.simd);
+      copy_regs(nin, in, simd);
+      copy_regs(ein, in, simd);
       uint16_t addr_regs = 0;
       Operand operand;  // the memory operand's first bytes, for the table
       uint8_t operand_in[32] = {};
@@ -353,7 +450,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
           }
         }
         uint8_t* const window = p.native.window();
-        if (f.simd) {
+        if (simd) {
           for (unsigned k = 0; k < kWindowBytes; k += 8) {
             const uint64_t v = rng.next();
             std::memcpy(window + k, &v, 8);
@@ -380,7 +477,7 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
         std::memcpy(operand_in, window + off, std::min(32u, kWindowBytes - off));
       }
       const int native_vector = p.native.run(nin, nout);
-      const uint64_t end_rip = p.emu.run(rip, f.count, ein, eout, f.simd);
+      const uint64_t end_rip = p.emu.run(rip, f.count, ein, eout, simd, f.x87);
       // Where the emulator should end: after the bytes, or in the handler of the host's
       // exception (its HLT retired or not).
       bool rip_ok = end_rip == want_rip || (f.ends_early && end_rip == want_rip + 1);
@@ -400,23 +497,31 @@ RunStats run_forms(const std::vector<Form>& forms, unsigned iterations, uint64_t
       ++st.cases;
       // A fault changes nothing: then all of the state is the host's, undefined parts included.
       const Check c = native_vector != kNoFault ? Check{} : f.check ? f.check(in) : Check{};
-      copy_regs(expect, ein, f.simd);
+      copy_regs(expect, ein, simd);
       if (f.table && native_vector == kNoFault) f.table(ein, operand, expect);
-      Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs);
+      if (f.vendor_state) f.vendor_state(nin, nout, native_vector, p.native.last_fault().offset);
+      const X87Places places{p.native.code_address(), rip, p.native.window_address(), EmuRunner::window_address()};
+      Verdict verdict = judge(f, c, nin, ein, nout, eout, expect, addr_regs, places);
       verdict.end_rip = !rip_ok;
       if (f.vendor_operand && native_vector == kNoFault) f.vendor_operand(p.native.window() + off);
+      // (Not when the host faulted at the first instruction: nothing was stored.)
+      if (f.unchecked_operand && (native_vector == kNoFault || p.native.last_fault().offset > 0)) {
+        f.unchecked_operand(nin, p.native.window() + off, true);
+        f.unchecked_operand(ein, p.emu.window() + off, false);
+      }
       verdict.mem = f.mem && std::memcmp(p.native.window(), p.emu.window(), kWindowBytes) != 0;
       if (!verdict.bad() && frame_mismatch.empty()) continue;
       ++st.failures;
       if (form_failures++ == 0) first_failure = it;
-      if (report && printed < 12 && form_failures <= 2) {
+      if (report && printed < max_printed && form_failures <= per_form) {
         ++printed;
         ADD_FAILURE() << "seed " << seed << ", iteration " << it << ":\n"
                       << describe(f, nin, nout, eout, expect, c, verdict, end_rip, want_rip, addr_regs, native_vector, off)
                       << frame_mismatch
-                      << (f.simd ? describe_simd(f, c, nin, nout, eout, expect, verdict, operand_in, p.native.window() + off,
-                                                 p.emu.window() + off)
-                                 : "");
+                      << (simd ? describe_simd(f, c, nin, nout, eout, expect, verdict, operand_in, p.native.window() + off,
+                                               p.emu.window() + off)
+                               : "")
+                      << (f.x87 ? describe_x87(nin, nout, eout, verdict.x87) : "");
       }
     }
     if (form_failures) {

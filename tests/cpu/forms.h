@@ -86,6 +86,23 @@ struct Form {
   std::function<void(uint8_t* operand)> vendor_operand;
   // The XMM registers the instruction names: a report shows them.
   std::vector<int> xmm_named;
+
+  // x87 (implies `simd`): the x87 state is an input (random_x87, then `fixup`) and a result,
+  // compared bit for bit: FCW, FSW, the abridged tag word and all eight registers (empty
+  // ones too). FOP, FIP and FDP only where an exception is pending afterwards (FSW.ES), the
+  // one case where both vendors keep them alike: FIP as an offset into the bytes when it
+  // points there, FDP only for forms with a memory operand or an exception already pending
+  // on input (a register form leaves it vendor-dependent).
+  bool x87 = false;
+  // Called after the run on both memory operands (native and emulated, with each run's
+  // inputs, `native` saying which): clears the bytes that hold run-dependent addresses
+  // (FNSTENV's instruction pointer and selectors) in both, and writes rewind's value over
+  // the host's where the SDM leaves the bytes to the vendor (FNSTENV's reserved halves).
+  std::function<void(const Regs& in, uint8_t* operand, bool native)> unchecked_operand;
+  // Where the x87 results of Intel and AMD differ (x87_test.cpp's table): writes rewind's
+  // values over the host's in `native_out` before the comparison, from the inputs, the
+  // host's exception vector (or kNoFault) and the offset of its fault in the bytes.
+  std::function<void(const Regs& in, Regs& native_out, int native_vector, unsigned fault_offset)> vendor_state;
 };
 
 struct RunStats {

@@ -5,6 +5,7 @@
 #include <ucontext.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "cpu/code_cache.h"
 #include "cpu/exec.h"
 #include "cpu/operands.h"
+#include "cpu/save_area.h"
 #include "cpu/segments.h"
 
 namespace rw::cputest {
@@ -239,6 +241,155 @@ void random_simd(Regs& s, Rng& r, Lanes lanes, uint16_t operands) {
   }
 }
 
+// --- x87 inputs ---
+
+namespace {
+
+X87Regs::Reg f80(uint16_t sign_exponent, uint64_t significand) {
+  X87Regs::Reg r;
+  r.significand = significand;
+  r.sign_exponent = sign_exponent;
+  return r;
+}
+
+X87Regs::Reg from_long_double(long double v) {
+  X87Regs::Reg r;
+  std::memcpy(&r.significand, &v, 8);
+  std::memcpy(&r.sign_exponent, reinterpret_cast<const uint8_t*>(&v) + 8, 2);
+  return r;
+}
+
+constexpr uint64_t kJ = uint64_t{1} << 63, kQuiet = uint64_t{1} << 62;
+constexpr int kBias80 = 16383;
+
+uint16_t exp80(int64_t e) { return static_cast<uint16_t>(std::clamp<int64_t>(e, 1, 0x7FFE)); }
+
+}  // namespace
+
+X87Regs::Reg edge_f80(Rng& r, int exponent) {
+  const uint16_t sign = r.chance(2) ? 0x8000 : 0;
+  const uint64_t m = r.next();
+  switch (r.below(24)) {
+    case 0: return f80(sign, 0);                                              // ±0
+    case 1: return f80(sign, (m & ~kJ) ? m & ~kJ : 1);                         // denormal
+    case 2: return f80(sign, r.chance(2) ? 1 : kJ - 1 - r.below(2));           // smallest, largest denormals
+    case 3: return f80(sign, kJ | (r.chance(3) ? 0 : m));                      // pseudo-denormal (exponent 0, J set)
+    case 4: return f80(sign | 1, kJ | r.below(4));                             // smallest normals
+    case 5: return f80(sign | 0x7FFE, ~uint64_t{0} - r.below(4));             // largest normals
+    case 6: return f80(sign | 0x7FFF, kJ);                                     // infinity
+    case 7:                                                                    // QNaN (the indefinite among them)
+      return f80(sign | 0x7FFF, kJ | kQuiet | (r.chance(3) ? 0 : m & (kQuiet - 1)));
+    case 8: return f80(sign | 0x7FFF, kJ | ((m & (kQuiet - 1)) ? m & (kQuiet - 1) : 1));  // SNaN
+    case 9:
+      // What the x87 refuses as an operand: unnormals (J clear with an exponent),
+      // pseudo-NaNs and pseudo-infinities (exponent all ones, J clear).
+      switch (r.below(3)) {
+        case 0: return f80(sign | exp80(static_cast<int64_t>(r.below(0x7FFE)) + 1), m & ~kJ);
+        case 1: return f80(sign | 0x7FFF, (m & ~kJ) ? m & ~kJ : 1);
+        default: return f80(sign | 0x7FFF, 0);
+      }
+    case 10: {
+      const unsigned k = static_cast<unsigned>(r.below(3));                    // 1.0 and its neighbours
+      return k == 2 ? f80(sign | (kBias80 - 1), ~uint64_t{0}) : f80(sign | kBias80, kJ + k);
+    }
+    case 11: {
+      // Integers and halves where FIST and FRNDINT round and overflow, and where single and
+      // double precision stop holding every integer.
+      static constexpr int kPowers[] = {0, 1, 2, 15, 16, 23, 24, 31, 32, 52, 53, 62, 63, 64};
+      const int n = kPowers[r.below(std::size(kPowers))];
+      long double v = std::ldexp(1.0L, n) + static_cast<long double>(static_cast<int>(r.below(5)) - 2);
+      if (r.chance(2)) v += r.chance(2) ? 0.5L : -0.5L;
+      if (r.chance(4)) v = r.chance(2) ? std::nextafter(v, 0.0L) : std::nextafter(v, 1e30L);
+      X87Regs::Reg x = from_long_double(v);
+      x.sign_exponent = static_cast<uint16_t>((x.sign_exponent & 0x7FFF) | sign);
+      return x;
+    }
+    case 12: case 13: case 14: {
+      // The case's magnitude: operands near each other.
+      const uint64_t mm = r.chance(4) ? ((r.chance(2) ? ~uint64_t{0} : kJ) ^ r.below(8)) : m;
+      return f80(sign | exp80(kBias80 + exponent + static_cast<int>(r.below(5)) - 2), mm | kJ);
+    }
+    case 15: return f80(sign | exp80(1 + static_cast<int64_t>(r.below(70))), m | kJ);        // tiny: products underflow
+    case 16: return f80(sign | exp80(0x7FFE - static_cast<int64_t>(r.below(70))), m | kJ);   // huge: products overflow
+    case 17: {
+      // Short significands (exact products and sums), anywhere or at the case's magnitude.
+      const uint16_t e = r.chance(2) ? exp80(static_cast<int64_t>(r.below(0x7FFE)) + 1) : exp80(kBias80 + exponent);
+      return f80(sign | e, kJ | (r.chance(2) ? 0 : (m >> 56) << 56));
+    }
+    case 18: case 19: {
+      // Exactly a single or a double, or half an ulp of one away (± the last bit): where
+      // FST m32/m64 and precision control round.
+      const unsigned keep = r.chance(2) ? 24 : 53;
+      const uint64_t exact = (m | kJ) & ~((uint64_t{1} << (64 - keep)) - 1);
+      const uint64_t half = uint64_t{1} << (63 - keep);
+      uint64_t v = exact;
+      if (!r.chance(3)) v = exact + half + r.below(3) - 1;
+      const uint16_t e = r.chance(3) ? exp80(static_cast<int64_t>(r.below(0x7FFE)) + 1) : exp80(kBias80 + exponent);
+      return f80(sign | e, v | kJ);
+    }
+    case 20: {
+      // Where single and double precision overflow and become denormal or zero.
+      const bool single = r.chance(2);
+      const int emax = single ? 127 : 1023, emin = single ? -126 : -1022, mbits = single ? 23 : 52;
+      int64_t e;
+      switch (r.below(3)) {
+        case 0: e = kBias80 + emax + static_cast<int>(r.below(3)) - 1; break;
+        case 1: e = kBias80 + emin - static_cast<int64_t>(r.below(mbits + 3)); break;
+        default: e = kBias80 + emin + static_cast<int>(r.below(3)) - 1; break;
+      }
+      const uint64_t mm = r.chance(3) ? ~uint64_t{0} - r.below(4) : r.chance(2) ? kJ : m | kJ;
+      return f80(sign | exp80(e), mm);
+    }
+    default: return f80(static_cast<uint16_t>(r.next()), m);                 // random bits
+  }
+}
+
+uint16_t x87_consistent_fsw(uint16_t fsw, uint16_t fcw) {
+  if (fsw & ~fcw & x87b::kFlags) return static_cast<uint16_t>(fsw | x87b::ES | x87b::B);
+  return static_cast<uint16_t>(fsw & ~(x87b::ES | x87b::B));
+}
+
+void random_x87(X87Regs& x, Rng& r, unsigned pending_one_in) {
+  using namespace x87b;
+  x = X87Regs{};
+  static constexpr uint16_t kPcs[] = {0, 2, 3};  // precision control 1 is reserved
+  auto fcw = static_cast<uint16_t>((r.next() & kRc) | kPcs[r.below(3)] << 8 | 0x40 | kFlags);
+  if (r.chance(4)) fcw = static_cast<uint16_t>(fcw & ~(r.next() & kFlags));
+  if (r.chance(8)) fcw |= 0x1000;  // infinity control: kept, meaningless since the 387
+  auto fsw = static_cast<uint16_t>((r.next() & kCc) | r.below(8) << 11);
+  if (r.chance(2)) fsw = static_cast<uint16_t>(fsw | (r.next() & fcw & kFlags));
+  if ((fsw & IE) && r.chance(3)) fsw |= SF;
+  const bool pending = pending_one_in && r.chance(pending_one_in);
+  if (pending) {
+    const auto bit = static_cast<uint16_t>(1u << r.below(6));
+    fcw = static_cast<uint16_t>(fcw & ~bit);
+    fsw |= bit;
+    if (bit == IE && r.chance(2)) fsw |= SF;
+  }
+  x.fcw = fcw;
+  x.fsw = x87_consistent_fsw(fsw, fcw);
+  // Mostly a stack: ST(0)..ST(n-1) in use, the rest empty; now and then any tags.
+  if (r.chance(5)) {
+    x.ftw = static_cast<uint8_t>(r.next());
+  } else {
+    const unsigned n = r.chance(6) ? static_cast<unsigned>(r.below(9)) : 2 + static_cast<unsigned>(r.below(6));
+    for (unsigned i = 0; i < 8; ++i) x.set_empty(i, i >= n);
+  }
+  const int exponent = r.chance(2) ? static_cast<int>(r.below(9)) - 4 : static_cast<int>(r.below(600)) - 300;
+  for (auto& st : x.st) st = edge_f80(r, exponent);
+  // ST(1) like ST(0), or a few low bits apart: sums that cancel, comparisons on the edge.
+  if (r.chance(5)) {
+    x.st[1] = x.st[0];
+    if (r.chance(2)) x.st[1].significand ^= r.below(4);
+    if (r.chance(4)) x.st[1].sign_exponent ^= 0x8000;
+  }
+  if (pending) {
+    x.fop = static_cast<uint16_t>(r.next() & 0x7FF);
+    x.fip = 0x00005A5A00000000ull | (r.next() & 0xFFFFFFF0ull);
+    x.fdp = 0x00005B5B00000000ull | (r.next() & 0xFFFFFFFFull);
+  }
+}
+
 // --- NativeRunner ---
 
 namespace {
@@ -290,6 +441,7 @@ struct FaultCatch {
   uint64_t begin = 0, end = 0;  // their addresses
   Regs* out = nullptr;
   bool simd = false;
+  bool x87 = false;
   int vector = kNoFault;
   uint64_t rip = 0, error = 0;
 };
@@ -322,6 +474,11 @@ void on_fault(int signal, siginfo_t* info, void* context) {
     o.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
     for (unsigned x = 0; x < 16; ++x) std::memcpy(o.xmm[x].q, &uc->uc_mcontext.fpregs->_xmm[x], 16);
   }
+  if (g_catch.x87 && uc->uc_mcontext.fpregs) {
+    // The signal frame's FXSAVE-format area: the x87 state at the fault.
+    std::memcpy(static_cast<void*>(&o.x87), uc->uc_mcontext.fpregs, sizeof o.x87);
+    o.x87.unused[0] = o.x87.unused[1] = 0;
+  }
   g_catch.vector = static_cast<int>(g[REG_TRAPNO]);
   g_catch.rip = rip;
   g_catch.error = static_cast<uint64_t>(g[REG_ERR]);
@@ -350,16 +507,23 @@ NativeRunner::NativeRunner() {
   if (d == MAP_FAILED) throw std::runtime_error("cannot map a data window below 4 GiB");
   data_ = static_cast<uint8_t*>(d);
   host_state_ = static_cast<uint8_t*>(std::aligned_alloc(64, 512));
-  if (!host_state_) throw std::bad_alloc();
+  x87_in_ = static_cast<uint8_t*>(std::aligned_alloc(64, 512));
+  x87_out_ = static_cast<uint8_t*>(std::aligned_alloc(64, 512));
+  if (!host_state_ || !x87_in_ || !x87_out_) throw std::bad_alloc();
+  std::memset(x87_in_, 0, 512);
+  std::memset(x87_out_, 0, 512);
 }
 
 NativeRunner::~NativeRunner() {
   munmap(code_, 4096);
   munmap(data_, 8192);
   std::free(host_state_);
+  std::free(x87_in_);
+  std::free(x87_out_);
 }
 
-void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
+void NativeRunner::load(std::span<const uint8_t> code, bool simd, bool x87) {
+  simd |= x87;
   std::vector<uint8_t> s;
   // Callee-saved registers, then the state pointer.
   emit(s, {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, 0x57});
@@ -367,12 +531,16 @@ void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
     // The host's x87/SSE state aside, a clean x87 (FNINIT, as the emulator's), then
     // XMM0-15 and MXCSR.
     emit_fx(s, 0, host_state_);
-    // fninit, and the eight physical registers zeroed (FXSAVE stores them whatever their
-    // tags; the emulator's are zero): fldz and fstp st(0) eight times each.
-    emit(s, {0xDB, 0xE3});
-    for (int k = 0; k < 8; ++k) emit(s, {0xD9, 0xEE});
-    for (int k = 0; k < 8; ++k) emit(s, {0xDD, 0xD8});
-    emit(s, {0xDB, 0xE3});
+    if (x87) {
+      emit_fx(s, 1, x87_in_);  // the x87 state under test (its MXCSR and XMM replaced next)
+    } else {
+      // fninit, and the eight physical registers zeroed (FXSAVE stores them whatever their
+      // tags; the emulator's are zero): fldz and fstp st(0) eight times each.
+      emit(s, {0xDB, 0xE3});
+      for (int k = 0; k < 8; ++k) emit(s, {0xD9, 0xEE});
+      for (int k = 0; k < 8; ++k) emit(s, {0xDD, 0xD8});
+      emit(s, {0xDB, 0xE3});
+    }
     for (unsigned x = 0; x < 16; ++x) emit_rdi_movdqu(s, false, x, kXmmOffset + 16 * x);
     emit_rdi_mxcsr(s, 2, kMxcsrOffset);
   }
@@ -395,6 +563,7 @@ void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
   if (simd) {
     emit_rdi_mxcsr(s, 3, kMxcsrOffset);
     for (unsigned x = 0; x < 16; ++x) emit_rdi_movdqu(s, true, x, kXmmOffset + 16 * x);
+    if (x87) emit_fx(s, 0, x87_out_);  // FXSAVE does not wait: a pending exception stays pending
     emit_fx(s, 1, host_state_);  // the host's own x87 state and MXCSR again
   }
   emit(s, {0x5F, 0x41, 0x5F, 0x41, 0x5E, 0x41, 0x5D, 0x41, 0x5C, 0x5D, 0x5B, 0xC3});
@@ -402,14 +571,27 @@ void NativeRunner::load(std::span<const uint8_t> code, bool simd) {
   std::memcpy(code_, s.data(), s.size());
   entry_ = reinterpret_cast<void (*)(Regs*)>(code_);
   simd_ = simd;
+  x87_ = x87;
 }
 
 int NativeRunner::run(const Regs& in, Regs& out) {
   static_assert(offsetof(Regs, rflags) == 128 && kMxcsrOffset == 136 && kXmmOffset == 144);
   copy_regs(out, in, simd_);
   out.rflags = (in.rflags & cpu::rflags::kArith) | 0x202;
+  if (x87_) {
+    std::memcpy(x87_in_, &in.x87, sizeof in.x87);
+    const uint32_t mxcsr = cpu::mxcsr::kReset, mask = 0;  // valid for FXRSTOR; LDMXCSR loads in.mxcsr after it
+    std::memcpy(x87_in_ + 24, &mxcsr, 4);
+    std::memcpy(x87_in_ + 28, &mask, 4);
+  }
+  auto x87_result = [&] {
+    if (!x87_) return;
+    std::memcpy(static_cast<void*>(&out.x87), x87_out_, sizeof out.x87);
+    out.x87.unused[0] = out.x87.unused[1] = 0;
+  };
   if (!g_catch.installed) {
     entry_(&out);
+    x87_result();
     return kNoFault;
   }
   sigjmp_buf jump;
@@ -417,6 +599,7 @@ int NativeRunner::run(const Regs& in, Regs& out) {
   g_catch.end = reinterpret_cast<uint64_t>(code_) + code_end_;
   g_catch.out = &out;
   g_catch.simd = simd_;
+  g_catch.x87 = x87_;
   g_catch.vector = kNoFault;
   // The host's x87 state and MXCSR, which a signal resets: a SIMD stub keeps them itself.
   if (!simd_) save_host_state(host_state_);
@@ -431,6 +614,7 @@ int NativeRunner::run(const Regs& in, Regs& out) {
   g_catch.jump = &jump;
   entry_(&out);
   g_catch.jump = nullptr;
+  x87_result();
   return kNoFault;
 }
 
@@ -496,7 +680,8 @@ uint64_t EmuRunner::place(std::span<const uint8_t> code, unsigned page_split) {
   return rip;
 }
 
-uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out, bool simd) {
+uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out, bool simd, bool x87) {
+  simd |= x87;
   for (unsigned r = 0; r < 16; ++r) cpu_.gpr[r] = in.gpr[r];
   cpu_.gpr[cpu::RSP] = kStackTop;
   cpu::set_rflags(cpu_, (in.rflags & cpu::rflags::kArith) | 0x2);
@@ -504,6 +689,12 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out,
     for (unsigned x = 0; x < 16; ++x) cpu_.xmm[x] = in.xmm[x];
     cpu_.mxcsr = in.mxcsr;
     cpu_.x87 = cpu::X87State{};  // FNINIT's state, as the native stub's
+    if (x87) {
+      // As FXRSTOR64 loads an image (save_area.h: the emulator's own mapping of it).
+      alignas(16) uint8_t image[512] = {};
+      std::memcpy(image, &in.x87, sizeof in.x87);
+      cpu::load_x87_region(cpu_, image, true);
+    }
   }
   cpu_.rip = rip;
   cpu_.halted = false;
@@ -513,6 +704,12 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out,
   if (simd) {
     for (unsigned x = 0; x < 16; ++x) out.xmm[x] = cpu_.xmm[x];
     out.mxcsr = cpu_.mxcsr;
+    if (x87) {
+      alignas(16) uint8_t image[512] = {};
+      cpu::save_x87_region(cpu_, image, true);
+      std::memcpy(static_cast<void*>(&out.x87), image, sizeof out.x87);
+      out.x87.unused[0] = out.x87.unused[1] = 0;
+    }
   }
   return cpu_.rip;
 }

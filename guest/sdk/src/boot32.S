@@ -31,6 +31,7 @@ _start:
     xor %eax, %eax
     rep stosb
 #include "sse_enable.inc"
+#include "x87_enable.inc"
     mov $sdk_stack_top, %esp
     xor %ebp, %ebp
 #ifdef SDK_SSE

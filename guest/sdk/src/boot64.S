@@ -39,6 +39,7 @@ _start:
     xor %eax, %eax
     rep stosb
 #include "sse_enable.inc"
+#include "x87_enable.inc"
 
     mov $sdk_boot_pdpt + 3, %eax          /* PML4[0] -> PDPT, present + writable */
     mov %eax, sdk_boot_pml4
