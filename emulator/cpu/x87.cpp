@@ -32,9 +32,16 @@ void record_pointers(Cpu& c, const Insn& i, bool memory) {
 bool take_status(Cpu& c, uint16_t status) {
   X87State& x = c.x87;
   const uint16_t raised = status & sw::kExceptions;
+  constexpr uint16_t kPre = sw::IE | sw::DE | sw::ZE;
+  if (const uint16_t unmasked = raised & ~x.fcw & kPre) {
+    // Found before the operation, which does not happen: only that exception's flag, C1 clear.
+    x.fsw = static_cast<uint16_t>((x.fsw & ~sw::C1) | unmasked);
+    update_summary(c);
+    return false;
+  }
   x.fsw = static_cast<uint16_t>((x.fsw & ~sw::C1) | (status & sw::C1) | raised);
   update_summary(c);
-  return !(raised & ~x.fcw & (sw::IE | sw::DE | sw::ZE));
+  return true;
 }
 
 bool stack_fault(Cpu& c, bool overflow) {
@@ -55,23 +62,23 @@ using u16 = uint16_t;
 #define RW_X87_ARITH(NAME, MNEM, IMNEM)                                                                   \
   struct NAME {                                                                                      \
     static u16 run(u16 cw, const F80& a, const F80& b, F80& r) {                                     \
-      return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\t" MNEM " %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)", \
+      return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\t" MNEM " %%st(1), %%st" RW_FNSTSW "fstpt %[r]\n\tfstp %%st(0)", \
                           RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));   \
     }                                                                                                \
     static u16 run(u16 cw, const F80& a, uint32_t m, F80& r) {                                       \
-      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM "s %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
+      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM "s %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
                           RW_X87_OPERANDS([a] "m"(a), [m] "m"(m)));                                  \
     }                                                                                                \
     static u16 run(u16 cw, const F80& a, uint64_t m, F80& r) {                                       \
-      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM "l %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
+      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM "l %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
                           RW_X87_OPERANDS([a] "m"(a), [m] "m"(m)));                                  \
     }                                                                                                \
     static u16 run(u16 cw, const F80& a, int16_t m, F80& r) {                                        \
-      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" IMNEM "s %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
+      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" IMNEM "s %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
                           RW_X87_OPERANDS([a] "m"(a), [m] "m"(m)));                                  \
     }                                                                                                \
     static u16 run(u16 cw, const F80& a, int32_t m, F80& r) {                                        \
-      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" IMNEM "l %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
+      return RW_UNDER_FCW(cw, "fldt %[a]\n\t" IMNEM "l %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), \
                           RW_X87_OPERANDS([a] "m"(a), [m] "m"(m)));                                  \
     }                                                                                                \
   };
@@ -101,32 +108,50 @@ typename MemOf<M>::T read_operand(Cpu& c, const Insn& i) {
 
 // A memory operand as an extended-precision value (exact), for the scaled computation below.
 u16 load_exact(u16 cw, uint32_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "flds %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
+  return RW_UNDER_FCW(cw, "flds %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
 }
 u16 load_exact(u16 cw, uint64_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "fldl %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
+  return RW_UNDER_FCW(cw, "fldl %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
 }
 u16 load_exact(u16 cw, int16_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "filds %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
+  return RW_UNDER_FCW(cw, "filds %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
 }
 u16 load_exact(u16 cw, int32_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "fildl %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
+  return RW_UNDER_FCW(cw, "fildl %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
 }
 u16 load_exact(u16, const F80& m, F80& r) {
   r = m;
   return 0;
 }
 
-F80 scaled(const F80& v, int by) {
-  const int e = v.sign_exponent & 0x7FFF;
-  F80 r = v;
-  r.sign_exponent = static_cast<uint16_t>((v.sign_exponent & 0x8000) | ((e + by) & 0x7FFF));
-  return r;
+// v * 2^by, exactly, normalized (denormals and pseudo-denormals too); false when v is zero,
+// not finite, unsupported, or the result would be out of the format's normal range.
+bool scaled(const F80& v, int by, F80& r) {
+  int e = v.sign_exponent & 0x7FFF;
+  uint64_t m = v.significand;
+  if (e == 0x7FFF) return false;
+  if (m == 0 || by == 0) {  // zero stays zero; an operand not scaled stays as it is
+    r = v;
+    return true;
+  }
+  if (e == 0) {
+    e = 1;  // a denormal's (and a pseudo-denormal's) exponent
+    const int shift = __builtin_clzll(m);
+    m <<= shift;
+    e -= shift;
+  } else if (!(m >> 63)) {
+    return false;  // unnormal: unsupported
+  }
+  e += by;
+  if (e < 1 || e > 0x7FFE) return false;
+  r.significand = m;
+  r.sign_exponent = static_cast<uint16_t>((v.sign_exponent & 0x8000) | e);
+  return true;
 }
 
-bool finite_nonzero(const F80& v) {
-  const unsigned e = v.sign_exponent & 0x7FFF;
-  return e != 0x7FFF && (v.significand >> 63);
+int exponent_of(const F80& v) {
+  const int e = v.sign_exponent & 0x7FFF;
+  return e == 0 ? 1 - __builtin_clzll(v.significand | 1) : e;
 }
 
 // An unmasked overflow or underflow (SDM vol. 1, 8.5.4-5): the result stored is the rounded
@@ -135,23 +160,44 @@ bool finite_nonzero(const F80& v) {
 // unbounded result's).
 constexpr int kBias = 24576;
 template <class Op, class M>
-u16 unmasked_range(u16 cw, const F80& a, const M& b, F80& r, bool overflow) {
+bool unmasked_range(u16 cw, const F80& a, const M& b, F80& r, u16& status, bool overflow) {
   F80 bx;
   load_exact(cw, b, bx);
   const int s = overflow ? -kBias : kBias;
-  const bool scale_both = std::is_same_v<Op, Add> || std::is_same_v<Op, Sub> || std::is_same_v<Op, Subr>;
-  const bool b_divides = std::is_same_v<Op, Div>;  // a / b: scale a; b / a (Divr): scale b
-  F80 as = a, bs = bx;
-  if (scale_both) {
-    as = scaled(a, s);
-    bs = scaled(bx, s);
-  } else if (std::is_same_v<Op, Divr>) {
-    bs = scaled(bx, s);
-  } else if (b_divides || std::is_same_v<Op, Mul>) {
-    as = scaled(a, s);
+  F80 as, bs;
+  bool ok;
+  if constexpr (std::is_same_v<Op, Add> || std::is_same_v<Op, Sub> || std::is_same_v<Op, Subr>) {
+    // An operand too small to scale is far below the other's last bit: any tiny value of its
+    // sign rounds the same (it only makes the sum inexact).
+    const F80 kTiny{0x8000000000000000ull, 1};
+    auto scale_or_tiny = [&](const F80& v, F80& out) {
+      if (scaled(v, s, out)) return true;
+      if ((v.sign_exponent & 0x7FFF) == 0x7FFF) return false;
+      out = F80{kTiny.significand, static_cast<uint16_t>((v.sign_exponent & 0x8000) | 1)};
+      return true;
+    };
+    ok = scale_or_tiny(a, as) && scale_or_tiny(bx, bs);
+  } else if constexpr (std::is_same_v<Op, Mul>) {
+    // The factor goes to the operand it keeps in range: the larger one for an overflow.
+    const bool on_a = (exponent_of(a) >= exponent_of(bx)) == overflow;
+    ok = on_a ? scaled(a, s, as) && scaled(bx, 0, bs) : scaled(a, 0, as) && scaled(bx, s, bs);
+  } else {
+    // A quotient: the dividend times the factor, or the divisor over it.
+    const F80& dividend = std::is_same_v<Op, Div> ? a : bx;
+    const F80& divisor = std::is_same_v<Op, Div> ? bx : a;
+    F80 n, d;
+    ok = (scaled(dividend, s, n) && scaled(divisor, 0, d)) || (scaled(dividend, 0, n) && scaled(divisor, -s, d));
+    if (std::is_same_v<Op, Div>) {
+      as = n;
+      bs = d;
+    } else {
+      as = d;
+      bs = n;
+    }
   }
-  if (!finite_nonzero(as) || !finite_nonzero(bs)) return 0;
-  return Op::run(cw, as, bs, r);
+  if (!ok) return false;
+  status = Op::run(cw, as, bs, r);
+  return true;
 }
 
 // dest = a OP b with the x87's exception responses; false: nothing is to be written.
@@ -162,8 +208,8 @@ bool arith(Cpu& c, const F80& a, const M& b, F80& out) {
   const u16 unmasked = status & ~c.x87.fcw;
   if (unmasked & (sw::OE | sw::UE)) [[unlikely]] {
     F80 r;
-    const u16 s = unmasked_range<Op>(cw, a, b, r, unmasked & sw::OE);
-    if (s) {
+    u16 s;
+    if (unmasked_range<Op>(cw, a, b, r, s, unmasked & sw::OE)) {
       out = r;
       status = static_cast<u16>((status & ~(sw::PE | sw::C1)) | (s & (sw::PE | sw::C1)));
     }
@@ -171,9 +217,10 @@ bool arith(Cpu& c, const F80& a, const M& b, F80& out) {
              out.significand != 0) [[unlikely]] {
     // An exact tiny result: no flag while underflow is masked, an underflow when it is not.
     F80 r;
-    if (unmasked_range<Op>(cw, a, b, r, false)) {
+    u16 s;
+    if (unmasked_range<Op>(cw, a, b, r, s, false)) {
       out = r;
-      status |= sw::UE;
+      status = static_cast<u16>((status & ~(sw::PE | sw::C1)) | (s & (sw::PE | sw::C1)) | sw::UE);
     }
   }
   return take_status(c, status);
@@ -242,9 +289,9 @@ void arith_sti_st0(Cpu& c, const Insn& i) {  // ST(i) = ST(i) op ST(0), then pop
 u16 host_compare(u16 cw, const F80& a, const F80& b, bool unordered_quiet) {
   uint16_t dummy = 0;
   if (unordered_quiet)
-    return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\tfucompp", RW_X87_OPERANDS([d] "+m"(dummy)),
+    return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\tfucompp" RW_FNSTSW, RW_X87_OPERANDS([d] "+m"(dummy)),
                         RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));
-  return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\tfcompp", RW_X87_OPERANDS([d] "+m"(dummy)),
+  return RW_UNDER_FCW(cw, "fldt %[b]\n\tfldt %[a]\n\tfcompp" RW_FNSTSW, RW_X87_OPERANDS([d] "+m"(dummy)),
                       RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));
 }
 template <class T>
@@ -253,7 +300,7 @@ u16 host_compare_mem(u16 cw, const F80& a, T m);
   template <>                                                                                         \
   u16 host_compare_mem<T>(u16 cw, const F80& a, T m) {                                                \
     uint16_t dummy = 0;                                                                               \
-    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]", RW_X87_OPERANDS([d] "+m"(dummy)),           \
+    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]" RW_FNSTSW, RW_X87_OPERANDS([d] "+m"(dummy)),           \
                         RW_X87_OPERANDS([a] "m"(a), [m] "m"(m)));                                     \
   }
 RW_X87_COMPARE_MEM(uint32_t, "fcomps")
@@ -311,11 +358,11 @@ void compare_eflags(Cpu& c, const Insn& i) {
     const F80 a = st(c, 0), b = st(c, i.rm);
     u16 status;
     if (Quiet)
-      status = RW_UNDER_FCW(host_cw(c), "fldt %[b]\n\tfldt %[a]\n\tfucomip %%st(1), %%st\n\tfstp %%st(0)\n\tsetz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]",
+      status = RW_UNDER_FCW(host_cw(c), "fldt %[b]\n\tfldt %[a]\n\tfucomip %%st(1), %%st" RW_FNSTSW "fstp %%st(0)\n\tsetz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]",
                             RW_X87_OPERANDS([zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf)),
                             RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));
     else
-      status = RW_UNDER_FCW(host_cw(c), "fldt %[b]\n\tfldt %[a]\n\tfcomip %%st(1), %%st\n\tfstp %%st(0)\n\tsetz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]",
+      status = RW_UNDER_FCW(host_cw(c), "fldt %[b]\n\tfldt %[a]\n\tfcomip %%st(1), %%st" RW_FNSTSW "fstp %%st(0)\n\tsetz %[zf]\n\tsetp %[pf]\n\tsetc %[cf]",
                             RW_X87_OPERANDS([zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf)),
                             RW_X87_OPERANDS([a] "m"(a), [b] "m"(b)));
     c.x87.fsw &= ~sw::C1;
@@ -335,7 +382,7 @@ void ftst(Cpu& c, const Insn& i) {
   }
   const F80 a = st(c, 0);
   uint16_t dummy = 0;
-  const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tftst\n\tfstp %%st(0)", RW_X87_OPERANDS([d] "+m"(dummy)),
+  const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tftst" RW_FNSTSW "fstp %%st(0)", RW_X87_OPERANDS([d] "+m"(dummy)),
                                   RW_X87_OPERANDS([a] "m"(a)));
   if (!take_status(c, status & sw::kExceptions)) return;
   set_compare(c, status);
@@ -379,7 +426,7 @@ u16 host_load(u16 cw, T m, F80& r);
 #define RW_X87_LOAD(T, MNEM)                                                                          \
   template <>                                                                                         \
   u16 host_load<T>(u16 cw, T m, F80& r) {                                                             \
-    return RW_UNDER_FCW(cw, MNEM " %[m]\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m))); \
+    return RW_UNDER_FCW(cw, MNEM " %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m))); \
   }
 RW_X87_LOAD(uint32_t, "flds")
 RW_X87_LOAD(uint64_t, "fldl")
@@ -443,8 +490,9 @@ void fbld(Cpu& c, const Insn& i) {
 void fld_sti(Cpu& c, const Insn& i) {
   begin(c, i, Begin::kNormal);
   F80 v;
-  if (!operand(c, i.rm, v)) {
-    if (!stack_fault(c, false)) return;
+  if (!operand(c, i.rm, v)) {  // an empty source is the fault reported, full stack or not
+    if (stack_fault(c, false)) push(c, kIndefinite);
+    return;
   }
   push_checked(c, v);
 }
@@ -484,7 +532,7 @@ u16 host_store(u16 cw, const F80& a, T& m);
 #define RW_X87_STORE(T, MNEM)                                                                         \
   template <>                                                                                         \
   u16 host_store<T>(u16 cw, const F80& a, T& m) {                                                     \
-    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]", RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
+    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]" RW_FNSTSW, RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
   }
 RW_X87_STORE(uint32_t, "fstps")
 RW_X87_STORE(uint64_t, "fstpl")
@@ -498,7 +546,7 @@ u16 host_store_truncating(u16 cw, const F80& a, T& m);
 #define RW_X87_STORE_T(T, MNEM)                                                                       \
   template <>                                                                                         \
   u16 host_store_truncating<T>(u16 cw, const F80& a, T& m) {                                          \
-    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]", RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
+    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]" RW_FNSTSW, RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
   }
 RW_X87_STORE_T(int16_t, "fisttps")
 RW_X87_STORE_T(int32_t, "fisttpl")
@@ -529,8 +577,21 @@ void store_mem(Cpu& c, const Insn& i) {
       status = host_store_truncating<T>(host_cw(c), st(c, 0), m);
     else
       status = host_store<T>(host_cw(c), st(c, 0), m);
+    if constexpr (std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>) {
+      // Out of the format's range with the exception unmasked: nothing stored, only OE or UE
+      // (an exact tiny result underflows too), C1 clear.
+      constexpr int kMantBits = std::is_same_v<T, uint32_t> ? 23 : 52;
+      const uint64_t bits = static_cast<uint64_t>(m);
+      const bool tiny = ((bits >> kMantBits) & (std::is_same_v<T, uint32_t> ? 0xFF : 0x7FF)) == 0 &&
+                        (bits & ((uint64_t{1} << kMantBits) - 1)) != 0;
+      const u16 range = (status & (sw::OE | sw::UE)) | (tiny ? sw::UE : 0);
+      if (range & ~c.x87.fcw & (sw::OE | sw::UE) && !(status & ~c.x87.fcw & (sw::IE | sw::DE | sw::ZE))) {
+        c.x87.fsw = static_cast<u16>((c.x87.fsw & ~sw::C1) | (range & ~c.x87.fcw & (sw::OE | sw::UE)));
+        update_summary(c);
+        return;
+      }
+    }
     if (!take_status(c, status)) return;
-    if (status & ~c.x87.fcw & (sw::OE | sw::UE)) return;  // out of the format's range: not stored
   }
   mem_write<U>(c, lin, static_cast<U>(m));
   if (Pop) pop(c);
@@ -559,7 +620,7 @@ void fbstp(Cpu& c, const Insn& i) {
     std::memcpy(bcd, indefinite, 10);
   } else {
     const F80 a = st(c, 0);
-    const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tfbstp %[m]", RW_X87_OPERANDS([m] "=m"(bcd)),
+    const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tfbstp %[m]" RW_FNSTSW, RW_X87_OPERANDS([m] "=m"(bcd)),
                                     RW_X87_OPERANDS([a] "m"(a)));
     if (!take_status(c, status)) return;
   }
@@ -598,7 +659,7 @@ void fabs(Cpu& c, const Insn& i) { fchs_fabs(c, i, true); }
 
 #define RW_X87_UNARY(NAME, MNEM)                                                                     \
   u16 NAME(u16 cw, const F80& a, F80& r) {                                                            \
-    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM "\n\tfstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)),     \
+    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)),     \
                         RW_X87_OPERANDS([a] "m"(a)));                                                 \
   }
 RW_X87_UNARY(host_fsqrt, "fsqrt")
@@ -620,10 +681,10 @@ void unary(Cpu& c, const Insn& i) {  // FSQRT, FRNDINT
 // FXTRACT: ST(0) = exponent, then the significand pushed.
 void fxtract(Cpu& c, const Insn& i) {
   begin(c, i, Begin::kNormal);
-  if (empty(c, 0)) {
+  if (empty(c, 0)) {  // the underflow is what is reported, full stack or not
     if (stack_fault(c, false)) {
       set_st(c, 0, kIndefinite);
-      push_checked(c, kIndefinite);
+      push(c, kIndefinite);
     }
     return;
   }
@@ -636,7 +697,7 @@ void fxtract(Cpu& c, const Insn& i) {
   }
   F80 exponent, significand;
   const F80 a = st(c, 0);
-  const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tfxtract\n\tfstpt %[s]\n\tfstpt %[e]",
+  const u16 status = RW_UNDER_FCW(host_cw(c), "fldt %[a]\n\tfxtract" RW_FNSTSW "fstpt %[s]\n\tfstpt %[e]",
                                   RW_X87_OPERANDS([s] "=m"(significand), [e] "=m"(exponent)),
                                   RW_X87_OPERANDS([a] "m"(a)));
   if (!take_status(c, status)) return;
@@ -679,7 +740,7 @@ template <bool Pop>
 void ffree(Cpu& c, const Insn& i) {  // FFREE, FFREEP (undocumented: also pops)
   begin(c, i, Begin::kNormal);
   c.x87.ftw &= static_cast<uint8_t>(~(1u << phys(c, i.rm)));
-  if (Pop) set_top(c, top(c) + 1);
+  if (Pop) pop(c);
 }
 
 void fnop(Cpu& c, const Insn& i) { begin(c, i, Begin::kNormal); }
@@ -688,7 +749,7 @@ void fnop(Cpu& c, const Insn& i) { begin(c, i, Begin::kNormal); }
 void fcmov(Cpu& c, const Insn& i) {
   begin(c, i, Begin::kNormal);
   if (empty(c, 0) || empty(c, i.rm)) {
-    if (stack_fault(c, false) && empty(c, 0)) set_st(c, 0, kIndefinite);
+    if (stack_fault(c, false)) set_st(c, 0, kIndefinite);  // whatever the condition
     return;
   }
   c.x87.fsw &= ~sw::C1;

@@ -77,15 +77,17 @@ bool take_status(Cpu& c, uint16_t status);
 bool stack_fault(Cpu& c, bool overflow);
 
 // Runs BODY on the host x87 with the guest's control word `cw` (exceptions masked) and an
-// empty stack before and after; returns the host's status word after it (its exception flags
-// and condition codes). OUTPUTS and INPUTS as RW_OPERANDS(...) lists (sse.h's convention).
+// empty stack before and after; returns the host's status word as RW_FNSTSW, placed in BODY
+// right after the instruction that computes, read it (its exception flags and condition
+// codes: a later FSTP would clear C1). OUTPUTS and INPUTS as RW_X87_OPERANDS(...) lists.
 #define RW_X87_OPERANDS(...) __VA_ARGS__
+#define RW_FNSTSW "\n\tfnstsw %[rw_status]\n\t"
 #define RW_UNDER_FCW(cw, BODY, OUTPUTS, INPUTS)                                                        \
   ([&] {                                                                                              \
     uint16_t rw_save = 0, rw_status = 0;                                                              \
     const uint16_t rw_cw = (cw);                                                                      \
     asm volatile("fnstcw %[rw_save]\n\tfldcw %[rw_cw]\n\tfnclex\n\t" BODY                              \
-                 "\n\tfnstsw %[rw_status]\n\tfnclex\n\tfldcw %[rw_save]"                               \
+                 "\n\tfnclex\n\tfldcw %[rw_save]"                                                        \
                  : [rw_save] "+m"(rw_save), [rw_status] "=m"(rw_status), OUTPUTS                       \
                  : [rw_cw] "m"(rw_cw), INPUTS                                                          \
                  : "st", "st(1)", "cc");                                                              \

@@ -127,7 +127,16 @@ void store_state(Cpu& c, const Insn& i) {
       mem_write<u64>(c, at, v.significand);
       mem_write<u16>(c, (at + 8) & c.lin_mask, v.sign_exponent);
     }
-    x = X87State{};
+    // Then as FNINIT: the control state reset, the registers' contents kept.
+    const X87State init;
+    x.fcw = init.fcw;
+    x.fsw = init.fsw;
+    x.ftw = init.ftw;
+    x.fop = init.fop;
+    x.fip = init.fip;
+    x.fdp = init.fdp;
+    x.fcs = init.fcs;
+    x.fds = init.fds;
     return;
   }
   x.fcw |= sw::kExceptions;
