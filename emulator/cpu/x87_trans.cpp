@@ -133,7 +133,7 @@ void on_st0_with_st1(Cpu& c, const Insn& i) {
   const unsigned e = value.sign_exponent & 0x7FFF;
   if (e == 0 && (value.significand >> 63)) value.sign_exponent |= 1;  // a pseudo-denormal: canonical
   const uint16_t pre = r.status & ~c.x87.fcw & (sw::IE | sw::DE | sw::ZE);
-  const bool tiny = e == 0 && value.significand != 0;
+  const bool tiny = (value.sign_exponent & 0x7FFF) == 0 && value.significand != 0;
   uint16_t unmasked = r.status & ~c.x87.fcw & (sw::OE | sw::UE);
   if (tiny && !(c.x87.fcw & sw::UE)) unmasked |= sw::UE;  // an exact tiny result underflows too
   if (unmasked && !pre) {
