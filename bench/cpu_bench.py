@@ -8,6 +8,7 @@ ELF32 copy for 64-bit guests). Prints a Markdown table.
 
     bench/cpu_bench.py --build build [--repeat 3] [--guests intloop64,sort64]
     bench/cpu_bench.py --build build --guests fpkernel64,fpkernel32    # SSE2 floating point
+    bench/cpu_bench.py --build build --guests fpkernel87               # x87 floating point
 """
 import argparse
 import os
@@ -26,6 +27,7 @@ GUESTS = {  # name: (large iteration count, tiny iteration count)
     # Floating point (SSE2): not in the default set, which is the integer figures' own.
     "fpkernel64": (20000, 1),
     "fpkernel32": (20000, 1),
+    "fpkernel87": (20000, 1),  # the same with x87 floating point
 }
 DEFAULT_GUESTS = [g for g in GUESTS if not g.startswith("fpkernel")]
 
