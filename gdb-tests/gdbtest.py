@@ -148,3 +148,59 @@ class Checker:
     def finish(self):
         print(f"{self.name}: {'PASS' if self.failures == 0 else f'{self.failures} FAILED'}")
         sys.exit(1 if self.failures else 0)
+
+
+# The end of a session whose guest exits with status 1: `continue` from the end stop ends it.
+EXIT_1 = [r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
+          r"\[Inferior 1 \(Remote target\) exited with code 01\]"]
+
+
+def source_lines(path):
+    """line_of(text, after=0) for the source file `path`: the number of the first line after
+    line `after` that contains `text`."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+
+    def line_of(text, after=0):
+        for i in range(after, len(lines)):
+            if text in lines[i]:
+                return i + 1
+        raise AssertionError(f"{text!r} not in {path}")
+
+    return line_of
+
+
+def finish_commands(function, prints, again=False):
+    """gdb commands out of `function` and back: break at it, continue, finish (gdb prints the
+    value returned), delete the breakpoints (reverse-finish would stop at them); with `again`,
+    reverse-step back into it (at its end) and finish again (the same value); reverse-step and
+    reverse-finish back to the call, `p` each of `prints`, step into it and finish once more."""
+    return ([f"break {function}", "continue", "finish", "delete"] + (["reverse-step", "finish"] if again else [])
+            + ["reverse-step", "reverse-finish"] + [f"p {p}" for p in prints] + ["step", "finish"])
+
+
+def gdb_session(r, elf, commands, timeout=30):
+    """run_gdb against the Rewind `r` (killed if gdb fails), then rewind's exit: (gdb's output,
+    rewind's status)."""
+    try:
+        out = run_gdb(elf, r.port, commands, timeout=timeout)
+    except Exception:
+        r.close()
+        raise
+    return out, r.wait()
+
+
+def check_exit_1(t, r, status):
+    """The Checker `t`: the Rewind `r` exited with `status` 1, the guest's."""
+    t.check(status == 1, f"rewind exits with the guest's status 1 (got {status})", "\n".join(r.stderr_lines))
+
+
+def check_replay(t, rewind, recording, r, status):
+    """The recorded session `r` (which exited with `status`): the guest's status 1, and `rewind
+    replay` of its recording (without gdb) prints what the guest printed live, writes made by
+    gdb included."""
+    check_exit_1(t, r, status)
+    rep = subprocess.run([rewind, "replay", recording], capture_output=True, text=True, timeout=60)
+    t.check(rep.returncode == 1 and rep.stdout == r.stdout,
+            f"the recording replays the write (status {rep.returncode})",
+            f"live:\n{r.stdout}\nreplay:\n{rep.stdout}{rep.stderr}")

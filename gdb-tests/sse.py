@@ -37,7 +37,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbtest import Checker, Rewind, free_port, run_gdb  # noqa: E402
+from gdbtest import (EXIT_1, Checker, Rewind, check_exit_1, check_replay, finish_commands,  # noqa: E402
+                     free_port, gdb_session, run_gdb, source_lines)
 
 ARGS = sys.argv[1:]
 QEMU = None
@@ -50,18 +51,7 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest",
 SRC = r"sse_debug\.c"
 t = Checker(f"gdb.sse{'.qemu' if QEMU else ''}.{BITS}")
 
-with open(SOURCE) as f:
-    LINES = f.read().split("\n")
-
-
-def line_of(text, after=0):
-    """The number of the first source line after line `after` that contains `text`."""
-    for i in range(after, len(LINES)):
-        if text in LINES[i]:
-            return i + 1
-    raise AssertionError(f"{text!r} not in {SOURCE}")
-
-
+line_of = source_lines(SOURCE)
 SCALE_BODY = line_of("float r = x * k;")
 SCALE_END = line_of("}", SCALE_BODY)
 SUM_BODY = line_of("double s = a + b;")
@@ -87,38 +77,21 @@ XMM2_AFTER = "xmm2 after xmm_ready: 22222222 00000007 22222224 22222225\n"
 def finish_and_reverse():
     """64-bit: finish out of float and double functions, back in and out again."""
     r = Rewind(REWIND, ELF)
-    try:
-        out = run_gdb(ELF, r.port, [
-            "break scale", "continue",
-            "finish",                              # $1: the float returned in xmm0
-            "delete",                              # (reverse-finish would stop at the breakpoint)
-            "reverse-step",                        # back into scale, at its end
-            "finish",                              # $2: the same value again
-            "reverse-step", "reverse-finish",      # back to the call in kmain
-            "p g_scaled",                          # $3: not assigned yet
-            "step", "finish",                      # into scale again and out: $4
-            "break sum", "continue",
-            "finish",                              # $5: a double
-            "delete",
-            "reverse-step", "reverse-finish",
-            "p g_sum", "p g_scaled",               # $6, $7
-            "step", "finish",                      # $8
-            f"break {SRC_FILE}:{PRINT}", f"break {SRC_FILE}:{CALL_SUM}",
-            "continue",                            # to the printf line
-            "reverse-next",                        # back over g_poly = poly(1.5)
-            "p g_poly", "p g_sum",                 # $9, $10
-            "reverse-continue",                    # to the start of the g_sum line
-            "p g_sum", "p g_scaled",               # $11, $12
-            "next", "p g_sum",                     # $13
-            "next", "p g_poly",                    # $14
-            "break poly", "reverse-continue",      # back into poly
-            "finish",                              # $15
-            "delete", "continue", "continue",      # the end stop, then the exit
-        ], timeout=90)
-    except Exception:
-        r.close()
-        raise
-    status = r.wait()
+    # $1, $2: the float returned in xmm0 (again after reverse-step); $3: g_scaled not assigned
+    # yet at the call; $4; then $5: a double, $6, $7, $8.
+    cmds = finish_commands("scale", ["g_scaled"], again=True) + finish_commands("sum", ["g_sum", "g_scaled"])
+    cmds += [f"break {SRC_FILE}:{PRINT}", f"break {SRC_FILE}:{CALL_SUM}",
+             "continue",                            # to the printf line
+             "reverse-next",                        # back over g_poly = poly(1.5)
+             "p g_poly", "p g_sum",                 # $9, $10
+             "reverse-continue",                    # to the start of the g_sum line
+             "p g_sum", "p g_scaled",               # $11, $12
+             "next", "p g_sum",                     # $13
+             "next", "p g_poly",                    # $14
+             "break poly", "reverse-continue",      # back into poly
+             "finish",                              # $15
+             "delete", "continue", "continue"]      # the end stop, then the exit
+    out, status = gdb_session(r, ELF, cmds, timeout=90)
     t.expect_in_order(out, [
         rf"Breakpoint 1, scale \(x=2\.5, k=3\) at .*{SRC}:{SCALE_BODY}",
         rf"^0x[0-9a-f]+ in kmain \(.*\) at .*{SRC}:{CALL_SCALE}$",
@@ -146,16 +119,14 @@ def finish_and_reverse():
         rf"^{PRINT}\s+printf", r"^\$14 = 4\.25$",
         rf"Breakpoint 5, poly \(x=1\.5\) at .*{SRC}:{POLY_BODY}",
         r"^Value returned is \$15 = 4\.25$",
-        r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
-        r"\[Inferior 1 \(Remote target\) exited with code 01\]",
-    ], "finish, reverse-finish, reverse-step, reverse-next over float and double functions")
+    ] + EXIT_1, "finish, reverse-finish, reverse-step, reverse-next over float and double functions")
     # finish stops at the return address, reverse-finish at the call (5 bytes before it).
     stops = [int(a, 16) for a in re.findall(rf"^(0x[0-9a-f]+) in kmain \(.*\) at .*{SRC}:{CALL_SCALE}$", out, re.M)]
     if t.check(len(stops) >= 4, f"four stops in kmain at line {CALL_SCALE} (got {len(stops)})", out):
         t.check(stops[0] == stops[1] == stops[3] and stops[2] == stops[0] - 5,
                 f"finish returns to the return address, reverse-finish to the call ({[hex(a) for a in stops]})", out)
     t.check(r.stdout.count(RESULTS) == 1, "the guest printed its results once", r.stdout)
-    t.check(status == 1, f"rewind exits with the guest's status 1 (got {status})", "\n".join(r.stderr_lines))
+    check_exit_1(t, r, status)
 
 
 def register_commands():
@@ -202,18 +173,13 @@ def registers_and_writes():
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "sse.rwr")
         r = Rewind(REWIND, ELF, command="record", extra=["-o", recording])
-        try:
-            out = run_gdb(ELF, r.port, register_commands() + [
-                "reverse-stepi", "p/x $xmm2.v4_int32",   # $9: before the write (and the load)
-                "set var $xmm2.v4_int32[1] = 9",        # refused: the past
-                "p/x $xmm2.v4_int32",                   # $10: unchanged
-                "stepi", "p/x $xmm2.v4_int32",          # $11: at the frontier again, the write made again
-                "delete", "continue", "continue",
-            ], timeout=60)
-        except Exception:
-            r.close()
-            raise
-        status = r.wait()
+        out, status = gdb_session(r, ELF, register_commands() + [
+            "reverse-stepi", "p/x $xmm2.v4_int32",   # $9: before the write (and the load)
+            "set var $xmm2.v4_int32[1] = 9",        # refused: the past
+            "p/x $xmm2.v4_int32",                   # $10: unchanged
+            "stepi", "p/x $xmm2.v4_int32",          # $11: at the frontier again, the write made again
+            "delete", "continue", "continue",
+        ], timeout=60)
         check_registers(out, "registers")
         check_info_vector(out, "registers")
         t.expect_in_order(out, [
@@ -223,15 +189,9 @@ def registers_and_writes():
             r"^\$10 = \{0x22222222, 0x22222223, 0x22222224, 0x22222225\}$",
             r"Breakpoint 1, 0x[0-9a-f]+ in load_vectors \(\)",
             r"^\$11 = \{0x22222222, 0x7, 0x22222224, 0x22222225\}$",
-            r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
-            r"\[Inferior 1 \(Remote target\) exited with code 01\]",
-        ], "a write to xmm2 at the frontier, refused in the past")
+        ] + EXIT_1, "a write to xmm2 at the frontier, refused in the past")
         t.check(XMM2_AFTER in r.stdout, "the guest stored xmm2 as gdb wrote it", r.stdout)
-        t.check(status == 1, f"rewind exits with the guest's status 1 (got {status})", "\n".join(r.stderr_lines))
-        rep = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
-        t.check(rep.returncode == 1 and rep.stdout == r.stdout,
-                f"the recording replays the write (status {rep.returncode})",
-                f"live:\n{r.stdout}\nreplay:\n{rep.stdout}{rep.stderr}")
+        check_replay(t, REWIND, recording, r, status)
 
 
 def reverse_lazy_switching():
@@ -268,17 +228,11 @@ def reverse_lazy_switching():
         b = re.sub(r"\d+ snapshots.*", "", b)
         t.check(a == b, f"the same registers after reverse-continue\n  forward:  {a}\n  backward: {b}", out)
         t.check("in spin_task" in a and "icount" in a, "the dumps are at spin_loop, with an icount", out)
-    t.expect_in_order(out, [r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
-                            r"\[Inferior 1 \(Remote target\) exited with code 01\]"], "the replay's end")
+    t.expect_in_order(out, EXIT_1, "the replay's end")
 
 
 def gdb_until_exit(r, elf, commands, status):
-    try:
-        out = run_gdb(elf, r.port, commands, timeout=90)
-    except Exception:
-        r.close()
-        raise
-    got = r.wait()
+    out, got = gdb_session(r, elf, commands, timeout=90)
     t.check(got == status, f"rewind exits {status} (got {got})", "\n".join(r.stderr_lines))
     return out
 

@@ -33,7 +33,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbtest import Checker, Rewind, run_gdb  # noqa: E402
+from gdbtest import (EXIT_1, Checker, Rewind, check_exit_1, check_replay, finish_commands,  # noqa: E402
+                     gdb_session, source_lines)
 
 REWIND, GUEST_DIR, BITS = sys.argv[1:4]
 ELF = os.path.join(GUEST_DIR, f"x87_debug{BITS}.elf")
@@ -41,18 +42,7 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guest",
 SRC = r"x87_debug\.c"
 t = Checker(f"gdb.x87.{BITS}")
 
-with open(SOURCE) as f:
-    LINES = f.read().split("\n")
-
-
-def line_of(text, after=0):
-    """The number of the first source line after line `after` that contains `text`."""
-    for i in range(after, len(LINES)):
-        if text in LINES[i]:
-            return i + 1
-    raise AssertionError(f"{text!r} not in {SOURCE}")
-
-
+line_of = source_lines(SOURCE)
 THIRD_BODY = line_of("long double r = x / 3;")
 THIRD_END = line_of("}", THIRD_BODY)
 SUM_BODY = line_of("long double s = a + b;")
@@ -69,34 +59,14 @@ ST0_UNWRITTEN = "st0 after x87_ready: 3ffd:aaaaaaaaaaaaaaaa\n"  # 1/3 rounded do
 
 
 def finish_and_reverse():
-    cmds = ["break third", "continue",
-            "finish",                              # $1: the long double returned in st0
-            "delete",                              # (reverse-finish would stop at the breakpoint)
-            "reverse-step",                        # back into third, at its end
-            "finish",                              # $2: the same value again
-            "reverse-step", "reverse-finish",      # back to the call in kmain
-            "p g_third",                           # $3: not assigned yet
-            "step", "finish",                      # into third again and out: $4
-            "break lsum", "continue",
-            "finish",                              # $5: the sum
-            "delete",
-            "reverse-step", "reverse-finish",
-            "p g_sum", "p g_third",                # $6, $7
-            "step", "finish"]                      # $8
+    # $1, $2: the long double returned in st0 (again after reverse-step); $3: g_third not
+    # assigned yet at the call; $4; then $5: the sum, $6, $7, $8.
+    cmds = finish_commands("third", ["g_third"], again=True) + finish_commands("lsum", ["g_sum", "g_third"])
     if BITS == "32":
-        cmds += ["break half", "continue",
-                 "finish",                         # $9: a double returned in st0
-                 "delete", "reverse-step", "reverse-finish",
-                 "p g_half",                       # $10
-                 "step", "finish"]                 # $11
+        cmds += finish_commands("half", ["g_half"])  # $9: a double returned in st0, $10, $11
     cmds += ["delete", "continue", "continue"]     # the end stop, then the exit
     r = Rewind(REWIND, ELF)
-    try:
-        out = run_gdb(ELF, r.port, cmds, timeout=90)
-    except Exception:
-        r.close()
-        raise
-    status = r.wait()
+    out, status = gdb_session(r, ELF, cmds, timeout=90)
     expected = [
         rf"Breakpoint 1, third \(x=1\) at .*{SRC}:{THIRD_BODY}",
         rf"^(?:0x[0-9a-f]+ in )?kmain \(.*\) at .*{SRC}:{CALL_THIRD}$",
@@ -126,8 +96,7 @@ def finish_and_reverse():
             rf"^half \(x=5\) at .*{SRC}:{HALF_BODY}$",
             r"^Value returned is \$11 = 2\.5$",
         ]
-    expected += [r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
-                 r"\[Inferior 1 \(Remote target\) exited with code 01\]"]
+    expected += EXIT_1
     t.expect_in_order(out, expected, "finish and reverse-finish out of functions returning long double"
                       + (" and double" if BITS == "32" else "") + " in st0")
     # finish stops at the return address, reverse-finish at the call (gdb prints the address
@@ -141,7 +110,7 @@ def finish_and_reverse():
             t.check(stops[0] == stops[1] == stops[3] == "" and stops[2] != "",
                     f"finish returns to the start of a line, reverse-finish to the call inside it ({stops})", out)
     t.check(r.stdout.startswith(RESULTS), "the guest printed its results", r.stdout)
-    t.check(status == 1, f"rewind exits with the guest's status 1 (got {status})", "\n".join(r.stderr_lines))
+    check_exit_1(t, r, status)
 
 
 INFO_FLOAT = [
@@ -171,26 +140,21 @@ def registers_and_writes():
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "x87.rwr")
         r = Rewind(REWIND, ELF, command="record", extra=["-o", recording])
-        try:
-            out = run_gdb(ELF, r.port, [
-                "break *x87_ready", "continue",
-                "info float",
-                "p $st0", "p $st1", "p $st2", "p $st3",    # $1-$4
-                "p/x $fctrl", "p/x $fstat", "p/x $ftag",   # $5-$7
-                "p $fstat",                                # $8
-                "info registers st0",
-                "set var $st0 = 1.5", "p $st0",            # $9
-                "p $st1", "p/x $ftag",                     # $10, $11: nothing else changed
-                "reverse-stepi", "p $st0", "p $st1",       # $12, $13: before FDIVRP: 3, 1
-                "set var $st0 = 2",                        # refused: the past
-                "p $st0",                                  # $14: unchanged
-                "stepi", "p $st0",                         # $15: at the frontier again, the write made again
-                "delete", "continue", "continue",
-            ], timeout=60)
-        except Exception:
-            r.close()
-            raise
-        status = r.wait()
+        out, status = gdb_session(r, ELF, [
+            "break *x87_ready", "continue",
+            "info float",
+            "p $st0", "p $st1", "p $st2", "p $st3",    # $1-$4
+            "p/x $fctrl", "p/x $fstat", "p/x $ftag",   # $5-$7
+            "p $fstat",                                # $8
+            "info registers st0",
+            "set var $st0 = 1.5", "p $st0",            # $9
+            "p $st1", "p/x $ftag",                     # $10, $11: nothing else changed
+            "reverse-stepi", "p $st0", "p $st1",       # $12, $13: before FDIVRP: 3, 1
+            "set var $st0 = 2",                        # refused: the past
+            "p $st0",                                  # $14: unchanged
+            "stepi", "p $st0",                         # $15: at the frontier again, the write made again
+            "delete", "continue", "continue",
+        ], timeout=60)
         t.expect_in_order(out, [r"Breakpoint 1, 0x[0-9a-f]+ in load_stack \(\)"] + INFO_FLOAT + [
             r"^\$1 = 0\.333333333333333333315$", r"^\$2 = -2\.5$", r"^\$3 = inf$", r"^\$4 = 0$",
             r"^\$5 = 0x77f$", r"^\$6 = 0x1820$", r"^\$7 = 0x183f$", r"^\$8 = 6176$",
@@ -201,15 +165,9 @@ def registers_and_writes():
             r"^\$14 = 3$",
             r"Breakpoint 1, 0x[0-9a-f]+ in load_stack \(\)",
             r"^\$15 = 1\.5$",
-            r"^rewind: the guest is exiting with status 1: `continue` ends it", r"SIGTRAP",
-            r"\[Inferior 1 \(Remote target\) exited with code 01\]",
-        ], "info float and the x87 registers at x87_ready; a write to st0 at the frontier, refused in the past")
+        ] + EXIT_1, "info float and the x87 registers at x87_ready; a write to st0 at the frontier, refused in the past")
         t.check(ST0_WRITTEN in r.stdout, "the guest stored st0 as gdb wrote it", r.stdout)
-        t.check(status == 1, f"rewind exits with the guest's status 1 (got {status})", "\n".join(r.stderr_lines))
-        rep = subprocess.run([REWIND, "replay", recording], capture_output=True, text=True, timeout=60)
-        t.check(rep.returncode == 1 and rep.stdout == r.stdout,
-                f"the recording replays the write (status {rep.returncode})",
-                f"live:\n{r.stdout}\nreplay:\n{rep.stdout}{rep.stderr}")
+        check_replay(t, REWIND, recording, r, status)
     # Without gdb the guest stores 1/3 rounded down.
     run = subprocess.run([REWIND, "run", ELF], capture_output=True, text=True, timeout=60)
     t.check(run.returncode == 1 and run.stdout == RESULTS + ST0_UNWRITTEN,

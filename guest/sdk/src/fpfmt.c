@@ -3,14 +3,17 @@
 // (N = m << e for e >= 0; N = m * 5^-e, scale 10^e, for e < 0), N is written out in full in
 // decimal (up to 767 significant digits for the smallest subnormals), and that exact digit
 // string is rounded half to even: so the result is what a correct printf("%.*e") prints.
+// fmt_exact_decimal, the part that does this, also serves wider formats (the x87's 80 bits:
+// guest/tests/x87_math/f80fmt.c) with the caller's work space.
 #include <sdk/fpu.h>
 #include <sdk/printf.h>
 
-#define LIMBS 84  // 5^1074 * 2^53 < 2^2550 < 2^(32 * 80)
+#define LIMBS 84    // 5^1074 * 2^53 < 2^2550 < 2^(32 * 80)
+#define MAXDEC 800  // decimal digits of N: at most 767
 
 struct big {
-    uint32_t w[LIMBS];  // little-endian
-    int n;              // words in use, w[n - 1] != 0 (n == 0: zero)
+    uint32_t* w;  // little-endian
+    int n;        // words in use, w[n - 1] != 0 (n == 0: zero)
 };
 
 static void big_mul_small(struct big* b, uint32_t f) {
@@ -55,10 +58,18 @@ static uint32_t big_div_1e9(struct big* b) {
     return rem;
 }
 
-// Core: sign, m (< 2^53, nonzero) times 2^e2, `digits` significant digits.
-static char* fmt_finite(char* buf, int neg, uint64_t m, int e2, int digits) {
-    char dec[800];  // the exact digits of N, most significant first
-    struct big b;
+char* fmt_exact_decimal(char* p, uint64_t m, int e2, int digits, uint32_t* limbs, char* dec) {
+    digits = digits < 1 ? 1 : digits > 40 ? 40 : digits;
+    if (m == 0) {
+        *p++ = '0';
+        if (digits > 1) *p++ = '.';
+        for (int i = 1; i < digits; i++) *p++ = '0';
+        const char* s = "e+00";
+        while (*s) *p++ = *s++;
+        *p = 0;
+        return p;
+    }
+    struct big b = {limbs, 0};
     b.w[0] = (uint32_t)m;
     b.w[1] = (uint32_t)(m >> 32);
     b.n = b.w[1] ? 2 : 1;
@@ -68,23 +79,26 @@ static char* fmt_finite(char* buf, int neg, uint64_t m, int e2, int digits) {
     } else {
         int k = -e2;
         for (; k >= 13; k -= 13) big_mul_small(&b, 1220703125u);  // 5^13
-        uint32_t p = 1;
-        while (k-- > 0) p *= 5;
-        big_mul_small(&b, p);
+        uint32_t f = 1;
+        while (k-- > 0) f *= 5;
+        big_mul_small(&b, f);
         scale10 = e2;
     }
-    // Decimal digits of N, least significant chunk first, then reversed.
+    // Decimal digits of N, least significant chunk first, then reversed in place.
     int len = 0;
-    char tmp[800];
     while (b.n > 0) {
         uint32_t chunk = big_div_1e9(&b);
         for (int i = 0; i < 9; i++) {
-            tmp[len++] = (char)('0' + chunk % 10);
+            dec[len++] = (char)('0' + chunk % 10);
             chunk /= 10;
         }
     }
-    while (len > 1 && tmp[len - 1] == '0') len--;  // the last chunk's leading zeros
-    for (int i = 0; i < len; i++) dec[i] = tmp[len - 1 - i];
+    while (len > 1 && dec[len - 1] == '0') len--;  // the last chunk's leading zeros
+    for (int i = 0, j = len - 1; i < j; i++, j--) {
+        char t = dec[i];
+        dec[i] = dec[j];
+        dec[j] = t;
+    }
     int exp10 = len - 1 + scale10;  // value = d0.d1d2... * 10^exp10
 
     // Round the exact digits to `digits`, half to even.
@@ -110,64 +124,58 @@ static char* fmt_finite(char* buf, int neg, uint64_t m, int e2, int digits) {
             }
         }
     }
-    char* p = buf;
-    if (neg) *p++ = '-';
     *p++ = out[0];
     if (digits > 1) *p++ = '.';
     for (int i = 1; i < digits; i++) *p++ = out[i];
     *p++ = 'e';
     *p++ = exp10 < 0 ? '-' : '+';
     int ae = exp10 < 0 ? -exp10 : exp10;
-    if (ae >= 100) *p++ = (char)('0' + ae / 100);
-    *p++ = (char)('0' + ae / 10 % 10);
-    *p++ = (char)('0' + ae % 10);
+    char t[8];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + ae % 10);
+        ae /= 10;
+    } while (ae);
+    if (n < 2) t[n++] = '0';  // at least two digits
+    while (n) *p++ = t[--n];
     *p = 0;
+    return p;
+}
+
+// sign, m (< 2^53) times 2^e2, `digits` significant digits.
+static char* fmt_finite(char* buf, int neg, uint64_t m, int e2, int digits) {
+    uint32_t limbs[LIMBS];
+    char dec[MAXDEC];
+    char* p = buf;
+    if (neg) *p++ = '-';
+    fmt_exact_decimal(p, m, e2, digits, limbs, dec);
     return buf;
 }
 
-static char* fmt_special(char* buf, int neg, int nan, int digits) {
+static char* fmt_special(char* buf, int neg, int nan) {
     char* p = buf;
     if (neg) *p++ = '-';
     const char* s = nan ? "nan" : "inf";
     while (*s) *p++ = *s++;
     *p = 0;
-    (void)digits;
     return buf;
 }
-
-static char* fmt_zero(char* buf, int neg, int digits) {
-    char* p = buf;
-    if (neg) *p++ = '-';
-    *p++ = '0';
-    if (digits > 1) *p++ = '.';
-    for (int i = 1; i < digits; i++) *p++ = '0';
-    const char* s = "e+00";
-    while (*s) *p++ = *s++;
-    *p = 0;
-    return buf;
-}
-
-static int clamp_digits(int digits) { return digits < 1 ? 1 : digits > 40 ? 40 : digits; }
 
 char* fmt_f64(char* buf, uint64_t bits, int digits) {
-    digits = clamp_digits(digits);
     int neg = (int)(bits >> 63);
     int exp = (int)((bits >> 52) & 0x7FF);
     uint64_t frac = bits & ((1ull << 52) - 1);
-    if (exp == 0x7FF) return fmt_special(buf, neg, frac != 0, digits);
-    if (exp == 0 && frac == 0) return fmt_zero(buf, neg, digits);
-    if (exp == 0) return fmt_finite(buf, neg, frac, 1 - 1075, digits);
+    if (exp == 0x7FF) return fmt_special(buf, neg, frac != 0);
+    if (exp == 0) return fmt_finite(buf, neg, frac, 1 - 1075, digits);  // zero too
     return fmt_finite(buf, neg, frac | (1ull << 52), exp - 1075, digits);
 }
 
 char* fmt_f32(char* buf, uint32_t bits, int digits) {
-    digits = clamp_digits(digits);
     int neg = (int)(bits >> 31);
     int exp = (int)((bits >> 23) & 0xFF);
     uint32_t frac = bits & ((1u << 23) - 1);
-    if (exp == 0xFF) return fmt_special(buf, neg, frac != 0, digits);
-    if (exp == 0 && frac == 0) return fmt_zero(buf, neg, digits);
-    if (exp == 0) return fmt_finite(buf, neg, frac, 1 - 150, digits);
+    if (exp == 0xFF) return fmt_special(buf, neg, frac != 0);
+    if (exp == 0) return fmt_finite(buf, neg, frac, 1 - 150, digits);  // zero too
     return fmt_finite(buf, neg, frac | (1u << 23), exp - 150, digits);
 }
 

@@ -8,6 +8,8 @@
 #include <sdk/fpu.h>
 #include <stdint.h>
 
+#include "task_switch.h"
+
 #define MAX_TASKS 6
 #define MAIN_TASK 0  // kmain's context: the SSE state it had when sched_run was called
 
@@ -50,8 +52,4 @@ void sched_run(uint32_t hz);
 void yield(void);
 // The IDT handlers: #NM (lazy switching), set up by kernel_init.
 void kernel_init(void);
-// For the exception tests: the next fault (#UD, #NM, #GP) is recorded and resumes at `resume`.
-extern volatile unsigned fault_vector;
-extern volatile uintptr_t fault_ip;
-extern volatile int fault_count;
-void expect_fault(uintptr_t resume);
+// The exception tests' faults (#UD, #NM, #GP): expect_fault, report_fault (task_switch.h).

@@ -17,61 +17,7 @@
 #include <sdk/sdk.h>
 
 #include "kernel.h"
-
-#ifdef __x86_64__
-#define NXMM 16
-#else
-#define NXMM 8
-#endif
-
-struct xmmset {
-    uint32_t r[16][4];
-};
-
-// ---- all xmm registers to and from memory ----------------------------------------------
-
-__attribute__((noinline)) static void load_xmm(const struct xmmset* s) {
-    __asm__ volatile("movdqu 0x00(%0), %%xmm0\n movdqu 0x10(%0), %%xmm1\n movdqu 0x20(%0), %%xmm2\n"
-                     "movdqu 0x30(%0), %%xmm3\n movdqu 0x40(%0), %%xmm4\n movdqu 0x50(%0), %%xmm5\n"
-                     "movdqu 0x60(%0), %%xmm6\n movdqu 0x70(%0), %%xmm7\n"
-#ifdef __x86_64__
-                     "movdqu 0x80(%0), %%xmm8\n movdqu 0x90(%0), %%xmm9\n movdqu 0xa0(%0), %%xmm10\n"
-                     "movdqu 0xb0(%0), %%xmm11\n movdqu 0xc0(%0), %%xmm12\n movdqu 0xd0(%0), %%xmm13\n"
-                     "movdqu 0xe0(%0), %%xmm14\n movdqu 0xf0(%0), %%xmm15\n"
-#endif
-                     ::"r"(s)
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-#ifdef __x86_64__
-                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-#endif
-                       "memory");
-}
-
-__attribute__((noinline)) static void store_xmm(struct xmmset* s) {
-    __asm__ volatile("movdqu %%xmm0, 0x00(%0)\n movdqu %%xmm1, 0x10(%0)\n movdqu %%xmm2, 0x20(%0)\n"
-                     "movdqu %%xmm3, 0x30(%0)\n movdqu %%xmm4, 0x40(%0)\n movdqu %%xmm5, 0x50(%0)\n"
-                     "movdqu %%xmm6, 0x60(%0)\n movdqu %%xmm7, 0x70(%0)\n"
-#ifdef __x86_64__
-                     "movdqu %%xmm8, 0x80(%0)\n movdqu %%xmm9, 0x90(%0)\n movdqu %%xmm10, 0xa0(%0)\n"
-                     "movdqu %%xmm11, 0xb0(%0)\n movdqu %%xmm12, 0xc0(%0)\n movdqu %%xmm13, 0xd0(%0)\n"
-                     "movdqu %%xmm14, 0xe0(%0)\n movdqu %%xmm15, 0xf0(%0)\n"
-#endif
-                     ::"r"(s)
-                     : "memory");
-}
-
-static void make_pattern(struct xmmset* s, uint32_t seed) {
-    for (int i = 0; i < 16; i++)
-        for (int l = 0; l < 4; l++) s->r[i][l] = seed * 0x01010101u + (uint32_t)i * 0x100u + (uint32_t)l;
-}
-
-// Registers that differ from the pattern, as a bit mask.
-static uint32_t compare(const struct xmmset* a, const struct xmmset* b) {
-    uint32_t bad = 0;
-    for (int i = 0; i < NXMM; i++)
-        if (memcmp(a->r[i], b->r[i], 16) != 0) bad |= 1u << i;
-    return bad;
-}
+#include "xmm_regs.h"
 
 static const uint32_t modes[] = {MXCSR_DEFAULT | MXCSR_RC_DOWN, MXCSR_DEFAULT | MXCSR_RC_UP,
                                  MXCSR_DEFAULT | MXCSR_RC_ZERO, MXCSR_DEFAULT | MXCSR_RC_NEAREST};
@@ -250,17 +196,8 @@ static void phase_preemptive(void) {
 
 // ---- 3. faults ---------------------------------------------------------------------------
 
-#define LABEL(name) ".globl " #name "\n" #name ":\n"
 extern char nm_insn[], nm_resume[], em_insn[], em_resume[], fx_insn[], fx_resume[], al_insn[], al_resume[],
     mem_insn[], mem_resume[];
-
-static void report(const char* what, const char* insn) {
-    if (fault_count)
-        printf("%s: vector %u (%s) at %s%+ld\n", what, fault_vector, exception_name((int)fault_vector),
-               "insn", (long)(fault_ip - (uintptr_t)insn));
-    else
-        printf("%s: no fault\n", what);
-}
 
 static void phase_faults(void) {
     printf("-- 3. faults\n");
@@ -271,26 +208,26 @@ static void phase_faults(void) {
     expect_fault((uintptr_t)nm_resume);
     write_cr0(cr0 | CR0_TS);
     __asm__ volatile(LABEL(nm_insn) "addsd %%xmm1, %%xmm0\n" LABEL(nm_resume)::: "xmm0");
-    report("CR0.TS set, addsd", nm_insn);
+    report_fault("CR0.TS set, addsd", nm_insn);
     printf("  CR0.TS after the #NM handler's CLTS: %d\n", !!(read_cr0() & CR0_TS));
 
     expect_fault((uintptr_t)em_resume);
     __asm__ volatile("mov %0, %%cr0\n" LABEL(em_insn) "mulpd %%xmm1, %%xmm0\n" LABEL(em_resume) "mov %1, %%cr0\n"
                      ::"r"(cr0 | CR0_EM), "r"(cr0) : "xmm0");
-    report("CR0.EM set, mulpd", em_insn);
+    report_fault("CR0.EM set, mulpd", em_insn);
 
     expect_fault((uintptr_t)fx_resume);
     __asm__ volatile("mov %0, %%cr4\n" LABEL(fx_insn) "xorps %%xmm1, %%xmm0\n" LABEL(fx_resume) "mov %1, %%cr4\n"
                      ::"r"(cr4 & ~(uintptr_t)CR4_OSFXSR), "r"(cr4) : "xmm0");
-    report("CR4.OSFXSR clear, xorps", fx_insn);
+    report_fault("CR4.OSFXSR clear, xorps", fx_insn);
 
     expect_fault((uintptr_t)al_resume);
     __asm__ volatile(LABEL(al_insn) "movaps 8(%0), %%xmm0\n" LABEL(al_resume)::"r"(d) : "xmm0", "memory");
-    report("movaps from an address 8 mod 16", al_insn);
+    report_fault("movaps from an address 8 mod 16", al_insn);
 
     expect_fault((uintptr_t)mem_resume);
     __asm__ volatile(LABEL(mem_insn) "addpd 8(%0), %%xmm0\n" LABEL(mem_resume)::"r"(d) : "xmm0", "memory");
-    report("addpd with a memory operand 8 mod 16", mem_insn);
+    report_fault("addpd with a memory operand 8 mod 16", mem_insn);
 
     expect_fault(0);
     __asm__ volatile("movupd 8(%0), %%xmm0\n movsd 8(%0), %%xmm1\n addsd 8(%0), %%xmm1\n"

@@ -6,6 +6,8 @@
 #pragma once
 #include <stdint.h>
 
+#include "task_switch.h"
+
 #define MAX_TASKS 3
 #define MAIN_TASK 0
 #define AREA_MAX 4096  // bytes per task's XSAVE area (CPUID.(0xD,0):EBX must fit)
@@ -48,8 +50,4 @@ void task_create(int id, const char* name, void (*entry)(int), int arg, uint32_t
 void sched_run(void);
 void yield(void);
 void kernel_init(void);
-// For the exception tests: the next fault (#UD, #NM, #GP) is recorded and resumes at `resume`.
-extern volatile unsigned fault_vector;
-extern volatile uintptr_t fault_ip;
-extern volatile int fault_count;
-void expect_fault(uintptr_t resume);
+// The exception tests' faults (#UD, #NM, #GP): expect_fault, report_fault (task_switch.h).

@@ -18,63 +18,14 @@
 #include <sdk/sdk.h>
 
 #include "kernel.h"
+#include "xmm_regs.h"
 
 #ifdef __x86_64__
-#define NXMM 16
 #define XS "64"
 #else
-#define NXMM 8
 #define XS ""
 #endif
 
-struct xmmset {
-    uint32_t r[16][4];
-};
-
-// ---- all xmm registers to and from memory ----------------------------------------------
-
-__attribute__((noinline)) static void load_xmm(const struct xmmset* s) {
-    __asm__ volatile("movdqu 0x00(%0), %%xmm0\n movdqu 0x10(%0), %%xmm1\n movdqu 0x20(%0), %%xmm2\n"
-                     "movdqu 0x30(%0), %%xmm3\n movdqu 0x40(%0), %%xmm4\n movdqu 0x50(%0), %%xmm5\n"
-                     "movdqu 0x60(%0), %%xmm6\n movdqu 0x70(%0), %%xmm7\n"
-#ifdef __x86_64__
-                     "movdqu 0x80(%0), %%xmm8\n movdqu 0x90(%0), %%xmm9\n movdqu 0xa0(%0), %%xmm10\n"
-                     "movdqu 0xb0(%0), %%xmm11\n movdqu 0xc0(%0), %%xmm12\n movdqu 0xd0(%0), %%xmm13\n"
-                     "movdqu 0xe0(%0), %%xmm14\n movdqu 0xf0(%0), %%xmm15\n"
-#endif
-                     ::"r"(s)
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-#ifdef __x86_64__
-                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
-#endif
-                       "memory");
-}
-
-__attribute__((noinline)) static void store_xmm(struct xmmset* s) {
-    __asm__ volatile("movdqu %%xmm0, 0x00(%0)\n movdqu %%xmm1, 0x10(%0)\n movdqu %%xmm2, 0x20(%0)\n"
-                     "movdqu %%xmm3, 0x30(%0)\n movdqu %%xmm4, 0x40(%0)\n movdqu %%xmm5, 0x50(%0)\n"
-                     "movdqu %%xmm6, 0x60(%0)\n movdqu %%xmm7, 0x70(%0)\n"
-#ifdef __x86_64__
-                     "movdqu %%xmm8, 0x80(%0)\n movdqu %%xmm9, 0x90(%0)\n movdqu %%xmm10, 0xa0(%0)\n"
-                     "movdqu %%xmm11, 0xb0(%0)\n movdqu %%xmm12, 0xc0(%0)\n movdqu %%xmm13, 0xd0(%0)\n"
-                     "movdqu %%xmm14, 0xe0(%0)\n movdqu %%xmm15, 0xf0(%0)\n"
-#endif
-                     ::"r"(s)
-                     : "memory");
-}
-
-static void make_pattern(struct xmmset* s, uint32_t seed) {
-    for (int i = 0; i < 16; i++)
-        for (int l = 0; l < 4; l++) s->r[i][l] = seed * 0x01010101u + (uint32_t)i * 0x100u + (uint32_t)l;
-}
-
-// The registers (of xmm0..NXMM-1) that differ, as a bit mask.
-static uint32_t compare(const struct xmmset* a, const struct xmmset* b) {
-    uint32_t bad = 0;
-    for (int i = 0; i < NXMM; i++)
-        if (memcmp(a->r[i], b->r[i], 16) != 0) bad |= 1u << i;
-    return bad;
-}
 
 // The registers of an XSAVE area's legacy region that differ from `s`.
 static uint32_t compare_area(const uint8_t* area, const struct xmmset* s) {
@@ -118,16 +69,6 @@ static void put32(uint8_t* p, uint32_t v) { memcpy(p, &v, 4); }
 
 static volatile double one = 1.0, three = 3.0;
 
-#define LABEL(name) ".globl " #name "\n" #name ":\n"
-
-static void report(const char* what, const char* insn) {
-    if (fault_count)
-        printf("%s: vector %u (%s) at insn%+ld\n", what, fault_vector, exception_name((int)fault_vector),
-               (long)(fault_ip - (uintptr_t)insn));
-    else
-        printf("%s: no fault\n", what);
-}
-
 static uint8_t scratch[2][1024] __attribute__((aligned(64)));
 
 // ---- 1. enabling -------------------------------------------------------------------------
@@ -140,7 +81,7 @@ __attribute__((noinline)) static void try_xsetbv(const char* what, uint32_t xcr,
     __asm__ volatile(LABEL(sb_insn) "xsetbv\n" LABEL(sb_resume)::"c"(xcr), "a"((uint32_t)value),
                      "d"((uint32_t)(value >> 32))
                      : "memory");
-    report(what, sb_insn);
+    report_fault(what, sb_insn);
 }
 
 static void phase_enable(void) {
@@ -152,10 +93,10 @@ static void phase_enable(void) {
 
     expect_fault((uintptr_t)xg_resume);
     __asm__ volatile(LABEL(xg_insn) "xgetbv\n" LABEL(xg_resume)::"c"(0) : "eax", "edx");
-    report("xgetbv with CR4.OSXSAVE clear", xg_insn);
+    report_fault("xgetbv with CR4.OSXSAVE clear", xg_insn);
     expect_fault((uintptr_t)xs_resume);
     __asm__ volatile(LABEL(xs_insn) "xsave" XS " (%0)\n" LABEL(xs_resume)::"r"(scratch[0]), "a"(3), "d"(0) : "memory");
-    report("xsave with CR4.OSXSAVE clear", xs_insn);
+    report_fault("xsave with CR4.OSXSAVE clear", xs_insn);
 
     write_cr4(read_cr4() | CR4_OSXSAVE);
     cpuid(1, 0, &a, &b, &c, &d);
@@ -356,14 +297,14 @@ extern char mis_insn[], mis_resume[], rs_insn[], rs_resume[], lk_insn[], lk_resu
 __attribute__((noinline)) static void try_xrstor(const char* what, const uint8_t* area) {
     expect_fault((uintptr_t)rs_resume);
     __asm__ volatile(LABEL(rs_insn) "xrstor" XS " (%0)\n" LABEL(rs_resume)::"r"(area), "a"(3), "d"(0) : "memory");
-    report(what, rs_insn);
+    report_fault(what, rs_insn);
 }
 
 __attribute__((noinline)) static void try_misaligned(uint8_t* a, unsigned off) {
     expect_fault((uintptr_t)mis_resume);
     __asm__ volatile(LABEL(mis_insn) "xsave" XS " (%0)\n" LABEL(mis_resume)::"r"(a + off), "a"(3), "d"(0) : "memory");
     printf("area at +%u: ", off);
-    report("xsave", mis_insn);
+    report_fault("xsave", mis_insn);
 }
 
 static void phase_faults(void) {
@@ -393,7 +334,7 @@ static void phase_faults(void) {
     xsetbv(0, 3);
     expect_fault((uintptr_t)lk_resume);
     __asm__ volatile(LABEL(lk_insn) ".byte 0xf0\n xsave" XS " (%0)\n" LABEL(lk_resume)::"r"(a), "a"(3), "d"(0) : "memory");
-    report("lock xsave", lk_insn);
+    report_fault("lock xsave", lk_insn);
     ldmxcsr(MXCSR_DEFAULT);
 }
 

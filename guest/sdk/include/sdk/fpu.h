@@ -75,6 +75,12 @@ static inline void ldmxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0" ::"m"(v) 
 char* fmt_f64(char* buf, uint64_t bits, int digits);
 // The same for an IEEE single (its value, exactly, as a double would have it).
 char* fmt_f32(char* buf, uint32_t bits, int digits);
+// The core of both, for any binary format: m * 2^e2 (m == 0: zero) written at p as "d.ddde+XX"
+// with `digits` significant digits (clamped to 1-40), rounded half to even from the exact value; no sign.
+// The caller's work space: `limbs`, 32-bit words enough for m << e2 or m * 5^-e2 (84 for a
+// double), and `dec`, chars enough for that integer's decimal digits rounded up to a multiple
+// of 9 (800 for a double). Returns the end of the string (its NUL).
+char* fmt_exact_decimal(char* p, uint64_t m, int e2, int digits, uint32_t* limbs, char* dec);
 // Print "0x3ff8000000000000 1.5000000000000000e+00": the bits, then 17 significant digits
 // (enough to tell every double apart). No newline.
 void print_f64(uint64_t bits);
