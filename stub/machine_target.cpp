@@ -165,7 +165,7 @@ bool MachineTarget::read_register(size_t regno, std::span<uint8_t> out) {
     return true;
   }
   if (r.kind == X86Reg::kSt) {
-    const cpu::F80& f = c.x87.regs[(((c.x87.fsw >> 11) & 7) + r.index) & 7];
+    const cpu::F80& f = c.x87.regs[cpu::x87_physical(c, r.index)];
     std::memcpy(out.data(), &f.significand, 8);
     std::memcpy(out.data() + 8, &f.sign_exponent, 2);
     return true;
@@ -200,7 +200,7 @@ bool MachineTarget::write_register(size_t regno, std::span<const uint8_t> in) {
   }
   if (r.kind == X86Reg::kSt) {  // the physical register ST(i) is now
     const cpu::Cpu& c = machine_.cpu();
-    const unsigned physical = (((c.x87.fsw >> 11) & 7) + r.index) & 7;
+    const unsigned physical = cpu::x87_physical(c, r.index);
     uint64_t significand = 0;
     uint16_t sign_exponent = 0;
     std::memcpy(&significand, in.data(), 8);

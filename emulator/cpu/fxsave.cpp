@@ -2,6 +2,7 @@
 #include "cpu/save_area.h"
 
 #include "cpu/handlers.h"
+#include "cpu/registers.h"
 #include "cpu/sse.h"
 
 namespace rw::cpu {
@@ -35,10 +36,9 @@ void save_x87_region(const Cpu& c, uint8_t* img, bool wide) {
     put<u32>(img, 16, static_cast<u32>(x.fdp));
     put<u16>(img, 20, x.fds);
   }
-  const unsigned top = (x.fsw >> 11) & 7;
   for (unsigned i = 0; i < 8; ++i) {  // in stack order: ST(i)
-    put<u64>(img, 32 + 16 * i, x.regs[(top + i) & 7].significand);
-    put<u16>(img, 40 + 16 * i, x.regs[(top + i) & 7].sign_exponent);
+    put<u64>(img, 32 + 16 * i, x.regs[x87_physical(c, i)].significand);
+    put<u16>(img, 40 + 16 * i, x.regs[x87_physical(c, i)].sign_exponent);
   }
 }
 
@@ -58,10 +58,9 @@ void load_x87_region(Cpu& c, const uint8_t* img, bool wide) {
     x.fdp = get<u32>(img, 16);
     x.fds = get<u16>(img, 20);
   }
-  const unsigned top = (x.fsw >> 11) & 7;
-  for (unsigned i = 0; i < 8; ++i) {
-    x.regs[(top + i) & 7].significand = get<u64>(img, 32 + 16 * i);
-    x.regs[(top + i) & 7].sign_exponent = get<u16>(img, 40 + 16 * i);
+  for (unsigned i = 0; i < 8; ++i) {  // TOP from the FSW just loaded
+    x.regs[x87_physical(c, i)].significand = get<u64>(img, 32 + 16 * i);
+    x.regs[x87_physical(c, i)].sign_exponent = get<u16>(img, 40 + 16 * i);
   }
 }
 

@@ -56,6 +56,8 @@ uint64_t read_register(const Cpu& c, Reg r);
 // 10 special, 11 empty), from the abridged tags the CPU keeps and the registers' contents;
 // and back (the abridged form: not empty).
 uint16_t x87_tag_word(const Cpu& c);
+// The physical register ST(i) is now (TOP + i).
+inline unsigned x87_physical(const Cpu& c, unsigned i) { return (((c.x87.fsw >> 11) & 7) + i) & 7; }
 uint8_t x87_abridged_tags(uint16_t tag_word);
 
 // A debugger's write, between runs. General registers, RIP, RFLAGS (as set_rflags), the

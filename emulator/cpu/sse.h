@@ -82,6 +82,29 @@ inline Xmm from_host(__m128i v) {
   return x;
 }
 
+// --- integer operations "INSN xmm/m, xmm": the host instruction, no MXCSR ---
+
+#define RW_INT_OP(NAME, INSN)                                         \
+  struct NAME {                                                       \
+    static void run(__m128i& d, __m128i s) {                          \
+      asm(INSN " %[s], %[d]" : [d] "+x"(d) : [s] "x"(s));             \
+    }                                                                 \
+  };
+
+template <class Op, Width W, bool Mem>
+void int_op(Cpu& c, const Insn& i) {
+  sse_available(c);
+  const Xmm s = xmm_source<W, Mem>(c, i);
+  __m128i d = to_host(c.xmm[i.reg]);
+  Op::run(d, to_host(s));
+  c.xmm[i.reg] = from_host(d);
+}
+
+template <class Op, Width W = Width::k16Aligned>
+Handler int_form(bool mem) {
+  return mem ? chain<int_op<Op, W, true>> : chain<int_op<Op, W, false>>;
+}
+
 // --- floating point under the guest's MXCSR ---
 
 // The MXCSR a host instruction runs under: the guest's rounding, FTZ and DAZ, no flags, all

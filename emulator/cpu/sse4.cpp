@@ -16,13 +16,6 @@ namespace {
 
 // --- integer operations "INSN xmm/m, xmm" on host registers ---
 
-#define RW_INT_OP(NAME, INSN)                                         \
-  struct NAME {                                                       \
-    static void run(__m128i& d, __m128i s) {                          \
-      asm(INSN " %[s], %[d]" : [d] "+x"(d) : [s] "x"(s));             \
-    }                                                                 \
-  };
-
 // SSSE3
 RW_INT_OP(Pshufb, "pshufb")
 RW_INT_OP(Phaddw, "phaddw")
@@ -68,20 +61,6 @@ RW_INT_OP(Phminposuw, "phminposuw")
 // SSE4.2
 RW_INT_OP(Pcmpgtq, "pcmpgtq")
 #undef RW_INT_OP
-
-template <class Op, Width W, bool Mem>
-void int_op(Cpu& c, const Insn& i) {
-  sse_available(c);
-  const Xmm s = xmm_source<W, Mem>(c, i);
-  __m128i d = to_host(c.xmm[i.reg]);
-  Op::run(d, to_host(s));
-  c.xmm[i.reg] = from_host(d);
-}
-
-template <class Op, Width W = Width::k16Aligned>
-Handler int_form(bool mem) {
-  return mem ? chain<int_op<Op, W, true>> : chain<int_op<Op, W, false>>;
-}
 
 // The instances F<0>::run ... F<N-1>::run of a template taking the immediate as its
 // parameter (an "i" asm operand must be a constant), as a table: Table<F, N>::run[imm].

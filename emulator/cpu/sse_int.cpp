@@ -9,13 +9,6 @@ namespace {
 
 // --- operations "INSN xmm/m128, xmm" on host registers ---
 
-#define RW_INT_OP(NAME, INSN)                                         \
-  struct NAME {                                                       \
-    static void run(__m128i& d, __m128i s) {                          \
-      asm(INSN " %[s], %[d]" : [d] "+x"(d) : [s] "x"(s));             \
-    }                                                                 \
-  };
-
 RW_INT_OP(Andps, "andps")
 RW_INT_OP(Andnps, "andnps")
 RW_INT_OP(Orps, "orps")
@@ -82,20 +75,6 @@ RW_INT_OP(Paddb, "paddb")
 RW_INT_OP(Paddw, "paddw")
 RW_INT_OP(Paddd, "paddd")
 #undef RW_INT_OP
-
-template <class Op, bool Mem>
-void int_op(Cpu& c, const Insn& i) {
-  sse_available(c);
-  const Xmm s = xmm_source<Width::k16Aligned, Mem>(c, i);
-  __m128i d = to_host(c.xmm[i.reg]);
-  Op::run(d, to_host(s));
-  c.xmm[i.reg] = from_host(d);
-}
-
-template <class Op>
-Handler int_form(bool mem) {
-  return mem ? chain<int_op<Op, true>> : chain<int_op<Op, false>>;
-}
 
 // Shifts by an immediate (66 0F 71-73 /r ib): the count-in-a-register form with the count.
 template <class Op>

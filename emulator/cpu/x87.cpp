@@ -106,18 +106,25 @@ typename MemOf<M>::T read_operand(Cpu& c, const Insn& i) {
   return static_cast<T>(mem_read<U>(c, linear_address(c, i)));
 }
 
-// A memory operand as an extended-precision value (exact), for the scaled computation below.
-u16 load_exact(u16 cw, uint32_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "flds %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
-}
-u16 load_exact(u16 cw, uint64_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "fldl %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
-}
-u16 load_exact(u16 cw, int16_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "filds %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
-}
-u16 load_exact(u16 cw, int32_t m, F80& r) {
-  return RW_UNDER_FCW(cw, "fildl %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m)));
+// FLD m32/m64, FILD m16/m32/m64: the operand as an extended-precision value (exact).
+template <class T>
+u16 host_load(u16 cw, T m, F80& r);
+#define RW_X87_LOAD(T, MNEM)                                                                          \
+  template <>                                                                                         \
+  u16 host_load<T>(u16 cw, T m, F80& r) {                                                             \
+    return RW_UNDER_FCW(cw, MNEM " %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m))); \
+  }
+RW_X87_LOAD(uint32_t, "flds")
+RW_X87_LOAD(uint64_t, "fldl")
+RW_X87_LOAD(int16_t, "filds")
+RW_X87_LOAD(int32_t, "fildl")
+RW_X87_LOAD(int64_t, "fildll")
+#undef RW_X87_LOAD
+
+// A memory operand as an extended-precision value, for the scaled computation below.
+template <class T>
+u16 load_exact(u16 cw, T m, F80& r) {
+  return host_load<T>(cw, m, r);
 }
 u16 load_exact(u16, const F80& m, F80& r) {
   r = m;
@@ -421,19 +428,6 @@ bool push_checked(Cpu& c, const F80& v) {
   return true;
 }
 
-template <class T>
-u16 host_load(u16 cw, T m, F80& r);
-#define RW_X87_LOAD(T, MNEM)                                                                          \
-  template <>                                                                                         \
-  u16 host_load<T>(u16 cw, T m, F80& r) {                                                             \
-    return RW_UNDER_FCW(cw, MNEM " %[m]" RW_FNSTSW "fstpt %[r]", RW_X87_OPERANDS([r] "=m"(r)), RW_X87_OPERANDS([m] "m"(m))); \
-  }
-RW_X87_LOAD(uint32_t, "flds")
-RW_X87_LOAD(uint64_t, "fldl")
-RW_X87_LOAD(int16_t, "filds")
-RW_X87_LOAD(int32_t, "fildl")
-RW_X87_LOAD(int64_t, "fildll")
-#undef RW_X87_LOAD
 
 template <class T, class U>
 void load_mem(Cpu& c, const Insn& i) {  // FLD m32/m64, FILD m16/m32/m64
@@ -527,31 +521,23 @@ void load_constant(Cpu& c, const Insn& i) {
 
 // --- stores ---
 
-template <class T>
+// FST(P) m32/m64 and FIST(P) m16/m32/m64 round by RC; FISTTP (Truncate) truncates.
+template <class T, bool Truncate>
 u16 host_store(u16 cw, const F80& a, T& m);
-#define RW_X87_STORE(T, MNEM)                                                                         \
+#define RW_X87_STORE(T, TRUNCATE, MNEM)                                                               \
   template <>                                                                                         \
-  u16 host_store<T>(u16 cw, const F80& a, T& m) {                                                     \
+  u16 host_store<T, TRUNCATE>(u16 cw, const F80& a, T& m) {                                           \
     return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]" RW_FNSTSW, RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
   }
-RW_X87_STORE(uint32_t, "fstps")
-RW_X87_STORE(uint64_t, "fstpl")
-RW_X87_STORE(int16_t, "fistps")
-RW_X87_STORE(int32_t, "fistpl")
-RW_X87_STORE(int64_t, "fistpll")
+RW_X87_STORE(uint32_t, false, "fstps")
+RW_X87_STORE(uint64_t, false, "fstpl")
+RW_X87_STORE(int16_t, false, "fistps")
+RW_X87_STORE(int32_t, false, "fistpl")
+RW_X87_STORE(int64_t, false, "fistpll")
+RW_X87_STORE(int16_t, true, "fisttps")
+RW_X87_STORE(int32_t, true, "fisttpl")
+RW_X87_STORE(int64_t, true, "fisttpll")
 #undef RW_X87_STORE
-// FISTTP (truncating), by size.
-template <class T>
-u16 host_store_truncating(u16 cw, const F80& a, T& m);
-#define RW_X87_STORE_T(T, MNEM)                                                                       \
-  template <>                                                                                         \
-  u16 host_store_truncating<T>(u16 cw, const F80& a, T& m) {                                          \
-    return RW_UNDER_FCW(cw, "fldt %[a]\n\t" MNEM " %[m]" RW_FNSTSW, RW_X87_OPERANDS([m] "=m"(m)), RW_X87_OPERANDS([a] "m"(a))); \
-  }
-RW_X87_STORE_T(int16_t, "fisttps")
-RW_X87_STORE_T(int32_t, "fisttpl")
-RW_X87_STORE_T(int64_t, "fisttpll")
-#undef RW_X87_STORE_T
 
 // The value an empty ST(0) stores when IE is masked: the indefinite of the format.
 template <class T>
@@ -572,11 +558,7 @@ void store_mem(Cpu& c, const Insn& i) {
     if (!stack_fault(c, false)) return;
     m = indefinite_of<T>();
   } else {
-    u16 status;
-    if constexpr (Truncate)
-      status = host_store_truncating<T>(host_cw(c), st(c, 0), m);
-    else
-      status = host_store<T>(host_cw(c), st(c, 0), m);
+    const u16 status = host_store<T, Truncate>(host_cw(c), st(c, 0), m);
     if constexpr (std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>) {
       // Out of the format's range with the exception unmasked: nothing stored, only OE or UE
       // (an exact tiny result underflows too), C1 clear.

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "cpu/operands.h"
+#include "cpu/registers.h"
 #include "cpu/x87_math.h"
 
 namespace rw::cpu::x87 {
@@ -23,7 +24,7 @@ constexpr uint16_t IE = 1, DE = 2, ZE = 4, OE = 8, UE = 0x10, PE = 0x20, SF = 0x
 
 
 inline unsigned top(const Cpu& c) { return (c.x87.fsw >> 11) & 7; }
-inline unsigned phys(const Cpu& c, unsigned i) { return (top(c) + i) & 7; }
+inline unsigned phys(const Cpu& c, unsigned i) { return x87_physical(c, i); }
 inline F80& st(Cpu& c, unsigned i) { return c.x87.regs[phys(c, i)]; }
 inline bool empty(const Cpu& c, unsigned i) { return !((c.x87.ftw >> phys(c, i)) & 1); }
 inline void set_top(Cpu& c, unsigned t) { c.x87.fsw = static_cast<uint16_t>((c.x87.fsw & ~sw::kTop) | (t & 7) << 11); }

@@ -123,7 +123,7 @@ void store_state(Cpu& c, const Insn& i) {
   if (Whole) {
     for (unsigned k = 0; k < 8; ++k) {
       const uint64_t at = (lin + env_bytes<Wide>() + 10 * k) & c.lin_mask;
-      const F80& v = x.regs[(top(c) + k) & 7];
+      const F80& v = x.regs[phys(c, k)];
       mem_write<u64>(c, at, v.significand);
       mem_write<u16>(c, (at + 8) & c.lin_mask, v.sign_exponent);
     }
@@ -158,7 +158,7 @@ void load_state(Cpu& c, const Insn& i) {
     }
   load_env(c, e, Wide);
   if (Whole)
-    for (unsigned k = 0; k < 8; ++k) c.x87.regs[(top(c) + k) & 7] = regs[k];
+    for (unsigned k = 0; k < 8; ++k) c.x87.regs[phys(c, k)] = regs[k];
 }
 
 }  // namespace
