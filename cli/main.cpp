@@ -14,6 +14,7 @@
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/trim_command.h"
+#include "cpu/engine.h"
 #include "stub/server.h"
 #include "web/server.h"
 
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
                  "Store snapshots in the window every --snapshot-interval as well as at its start (default: no)");
   trim->add_option("--snapshot-interval", snapshot_interval_text, "Instructions between snapshots (default 50000000)");
 
+  std::string engine_text;
+  for (CLI::App* cmd : {run, record, replay, trim})
+    cmd->add_option("--engine", engine_text,
+                    "What runs guest code: interp (the interpreter, default) or jit (translated to host code); the "
+                    "results are the same (default: $REWIND_ENGINE, else interp)");
+
   rw::cli::InfoOptions info_options;
   std::string info_from_text, info_to_text;
   CLI::App* info = app.add_subcommand("info", "Describe a recording: machine, images, events, length");
@@ -140,6 +147,11 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  if (!engine_text.empty()) {
+    const auto engine = rw::cpu::parse_engine(engine_text);
+    if (!engine) return usage_error(fmt::format("bad --engine value '{}': interp or jit", engine_text));
+    rw::cpu::set_default_engine(*engine);
+  }
   try {
     run_options.live.memory_bytes = rw::cli::parse_memory_size(memory_text);
   } catch (const std::invalid_argument& e) {

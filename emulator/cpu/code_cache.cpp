@@ -3,7 +3,9 @@
 #include "cpu/debug.h"
 #include "cpu/decoder.h"
 #include "cpu/exec.h"
+#include "cpu/engine.h"
 #include "cpu/fault.h"
+#include "cpu/jit.h"
 #include "cpu/mmu.h"
 #include "memory/physical_memory.h"
 
@@ -49,12 +51,33 @@ Insn* CodeCache::prepare_partial(const TraceEntry& t, unsigned n) {
   return scratch_;
 }
 
-std::unique_ptr<CodeCache> make_code_cache() { return std::make_unique<CodeCache>(); }
+std::unique_ptr<CodeCache> make_code_cache() {
+  return std::make_unique<CodeCache>(default_engine() == Engine::kTranslator);
+}
 
-CodeCache::CodeCache() : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {}
+CodeCache::CodeCache(bool translate) : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {
+  if (translate) translator_ = std::make_unique<Translator>();
+}
+
+CodeCache::~CodeCache() = default;
+
+void CodeCache::warm(Cpu& cpu, TraceEntry& t) {
+  if (t.phys == ~uint64_t{0} || ++t.heat < kHot) return;
+  if (t.heat > kHot) return;  // translation failed once: interpreted from now on
+  if (translator_->translate(t, insns(t), cpu.code_size)) return;
+  if (!translator_->full()) return;
+  // Out of room for host code: start again (the traces stay decoded).
+  translator_->reset();
+  for (TraceEntry& e : table_) {
+    e.native = nullptr;
+    e.copies = nullptr;
+    e.heat = 0;
+  }
+}
 
 void CodeCache::flush(Cpu& cpu) {
   for (TraceEntry& t : table_) t = TraceEntry{};
+  if (translator_) translator_->reset();
   ++cpu.tlb.generation;
   used_ = 0;
   ++flushes_;

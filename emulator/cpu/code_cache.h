@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -20,7 +21,14 @@ struct TraceEntry {
   uint16_t bytes = 0;  // total length: the fall-through RIP is rip + bytes
   uint8_t mode = 0;
   bool breakpoint = false;  // a debugger breakpoint sits on the first instruction
+  // The translator's (jit.h): how often the trace ran before it was translated, and the
+  // translation (host code, and the instructions' copies it runs them from), if any.
+  uint16_t heat = 0;
+  const void* native = nullptr;
+  Insn* copies = nullptr;
 };
+
+class Translator;
 
 class CodeCache {
  public:
@@ -29,7 +37,8 @@ class CodeCache {
   static constexpr unsigned kMaxTraceBytes = 240;  // Insn::off is a byte
   static constexpr unsigned kArenaSize = 1u << 18;
 
-  CodeCache();
+  explicit CodeCache(bool translate);
+  ~CodeCache();
 
   TraceEntry& slot(uint64_t phys) { return table_[(phys ^ (phys >> kTableBits)) & ((1u << kTableBits) - 1)]; }
   Insn* insns(const TraceEntry& t) { return &arena_[t.first]; }
@@ -46,6 +55,12 @@ class CodeCache {
   // Forget every trace (self-modifying code, or the arena is full).
   void flush(Cpu& cpu);
 
+  // The translator, when this cache's traces are translated (Engine::kTranslator).
+  const Translator* translator() const { return translator_.get(); }
+  // Counts a run of `t` and translates it once it is hot (a no-op for uncached traces).
+  void warm(Cpu& cpu, TraceEntry& t);
+  static constexpr unsigned kHot = 16;  // runs before a trace is translated
+
   uint64_t traces_built() const { return traces_built_; }
   uint64_t flushes() const { return flushes_; }
 
@@ -58,6 +73,7 @@ class CodeCache {
   Insn scratch_[kMaxTrace + 1];
   uint64_t traces_built_ = 0;
   uint64_t flushes_ = 0;
+  std::unique_ptr<Translator> translator_;
 };
 
 }  // namespace rw::cpu

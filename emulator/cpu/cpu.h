@@ -167,6 +167,13 @@ struct Cpu {
     std::memcpy(&s, &stop_requested, sizeof s);
     return s;
   }
+  static constexpr uint32_t kIntrSignal = 0x00FF0000;  // `intr` in signals()
+  // Whether the loop must look up between two traces: a stop, HLT, or an interrupt the
+  // CPU would take (a pending interrupt while IF is clear changes nothing).
+  bool needs_attention() const {
+    const uint32_t s = signals();
+    return s != 0 && ((s & ~kIntrSignal) != 0 || (rflags_stored & rflags::IF));
+  }
 
   // --- the rest of the architectural state ---
   Segment seg[6];

@@ -11,6 +11,7 @@
 #include "cpu/code_cache.h"
 #include "cpu/debug.h"
 #include "cpu/interrupts.h"
+#include "cpu/jit.h"
 #include "cpu/mmu.h"
 #include "cpu/operands.h"
 #include "cpu/segments.h"
@@ -89,28 +90,39 @@ bool fault_in_trace(Cpu& c, const GuestFault& f) {
 // Runs the instructions at `begin` (a trace, or a partial copy closed by a sentinel)
 // from the current RIP and accounts for them. Returns false after a fault or a
 // code-overwrite stop; `stop` is set when a debugger wants to see an exception.
-[[gnu::always_inline]] inline bool execute(Cpu& c, Insn* begin, unsigned count, uint64_t bytes, bool& stop) {
+// With `native`, the trace's translation runs instead, `begin` being its copies (jit.h:
+// instruction k at 2k, its marker after it; the last marker, like the interpreter's
+// sentinel, is outside the trace).
+[[gnu::always_inline]] inline bool execute(Cpu& c, Insn* begin, unsigned count, uint64_t bytes, bool& stop,
+                                           const void* native = nullptr, const Translator* translator = nullptr) {
   const uint64_t start_rip = c.rip;
   c.next_rip = start_rip + bytes;
   c.trace_begin = begin;
-  c.trace_end = begin + count;
+  c.trace_end = native ? begin + 2 * count - 1 : begin + count;
   try {
-    begin->fn(c, *begin);  // runs on to the sentinel or a taken branch
+    if (native)
+      translator->run(c, native);
+    else
+      begin->fn(c, *begin);  // runs on to the sentinel or a taken branch
   } catch (const GuestFault& f) {
     restore_stand_in(c);
-    c.rip = start_rip + c.current->off;
+    c.rip = (native ? c.rip : start_rip) + c.current->off;
     c.icount += c.current->idx;
     stop = fault_in_trace(c, f);
     return false;
   } catch (const TraceStop&) {
     restore_stand_in(c);
-    c.rip = start_rip + c.current->off;
+    c.rip = (native ? c.rip : start_rip) + c.current->off;
     c.icount += c.current->idx;
     c.trace_begin = c.trace_end = nullptr;
     return false;
   }
-  c.rip = c.next_rip;
-  c.icount += c.current->idx + 1u;
+  // A translation accounts for itself (and for the translations it went on to: cpu.rip
+  // is the start of the one running).
+  if (!native) {
+    c.rip = c.next_rip;
+    c.icount += c.current->idx + 1u;
+  }
   c.trace_begin = c.trace_end = nullptr;
   return true;
 }
@@ -124,10 +136,15 @@ struct Exit {
   Insn* insn = nullptr;
 };
 Exit run_linked(Cpu& c, CodeCache& cache, TraceEntry* t, uint64_t target, bool& stop) {
+  const Translator* translator = cache.translator();
   for (;;) {
-    if (!execute(c, cache.insns(*t), t->count, t->bytes, stop)) return {};
+    if (translator && !t->native) [[unlikely]]
+      cache.warm(c, *t);
+    if (!(t->native ? execute(c, t->copies, t->count, t->bytes, stop, t->native, translator)
+                    : execute(c, cache.insns(*t), t->count, t->bytes, stop)))
+      return {};
     Insn* exit = const_cast<Insn*>(c.current);
-    if ((c.signals() | (c.rflags_stored & rflags::TF)) != 0) [[unlikely]] return {t, exit};
+    if (c.needs_attention() || (c.rflags_stored & rflags::TF)) [[unlikely]] return {t, exit};
     TraceEntry* next = linked_successor(exit, c);
     if (!next || next->breakpoint || next->count > target - c.icount) return {t, exit};
     t = next;
