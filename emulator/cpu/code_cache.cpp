@@ -51,8 +51,8 @@ Insn* CodeCache::prepare_partial(const TraceEntry& t, unsigned n) {
   return scratch_;
 }
 
-std::unique_ptr<CodeCache> make_code_cache() {
-  return std::make_unique<CodeCache>(default_engine() == Engine::kTranslator);
+std::unique_ptr<CodeCache> make_code_cache(Engine engine) {
+  return std::make_unique<CodeCache>(engine == Engine::kTranslator);
 }
 
 CodeCache::CodeCache(bool translate) : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {
@@ -62,13 +62,14 @@ CodeCache::CodeCache(bool translate) : table_(1u << kTableBits), arena_(kArenaSi
 CodeCache::~CodeCache() = default;
 
 void CodeCache::warm(Cpu& cpu, TraceEntry& t) {
-  if (t.phys == ~uint64_t{0} || ++t.heat < kHot) return;
-  if (t.heat > kHot) return;  // translation failed once: interpreted from now on
+  if (t.phys == ~uint64_t{0} || ++t.heat < hot_) return;
+  if (t.heat > hot_) return;  // translation failed once: interpreted from now on
   if (translator_->translate(t, insns(t), cpu.code_size)) return;
   if (!translator_->full()) return;
   // Out of room for host code: start again (the traces stay decoded).
   translator_->reset();
-  for (TraceEntry& e : table_) {
+  for (uint32_t index : filled_) {
+    TraceEntry& e = table_[index];
     e.native = nullptr;
     e.copies = nullptr;
     e.heat = 0;
@@ -76,7 +77,8 @@ void CodeCache::warm(Cpu& cpu, TraceEntry& t) {
 }
 
 void CodeCache::flush(Cpu& cpu) {
-  for (TraceEntry& t : table_) t = TraceEntry{};
+  for (uint32_t index : filled_) table_[index] = TraceEntry{};
+  filled_.clear();
   if (translator_) translator_->reset();
   ++cpu.tlb.generation;
   used_ = 0;
@@ -143,7 +145,10 @@ const TraceEntry& CodeCache::build_once(Cpu& cpu, uint64_t phys) {
   if (first_code_on_page) cpu.tlb.flush_writes();
   end_trace(out, n);
   TraceEntry& t = slot(phys);
-  if (t.phys != ~uint64_t{0}) ++cpu.tlb.generation;  // links to the trace it replaces are stale
+  if (t.phys != ~uint64_t{0})
+    ++cpu.tlb.generation;  // links to the trace it replaces are stale
+  else
+    filled_.push_back(static_cast<uint32_t>(&t - table_.data()));
   t = make_entry(phys, start_rip, used_, n, bytes, cpu.code_size, breakpoints && breakpoints->count(start_lin));
   used_ += n + 1;
   ++traces_built_;

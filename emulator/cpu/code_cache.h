@@ -59,7 +59,9 @@ class CodeCache {
   const Translator* translator() const { return translator_.get(); }
   // Counts a run of `t` and translates it once it is hot (a no-op for uncached traces).
   void warm(Cpu& cpu, TraceEntry& t);
-  static constexpr unsigned kHot = 16;  // runs before a trace is translated
+  // Runs before a trace is translated (default 16; 1 translates every trace the first time
+  // it runs whole, as the CPU tests do to run each instruction translated).
+  void set_hot_threshold(uint16_t runs) { hot_ = runs; }
 
   uint64_t traces_built() const { return traces_built_; }
   uint64_t flushes() const { return flushes_; }
@@ -67,6 +69,7 @@ class CodeCache {
  private:
   const TraceEntry& build_once(Cpu& cpu, uint64_t phys);
   std::vector<TraceEntry> table_;
+  std::vector<uint32_t> filled_;  // the slots of table_ in use, so that a flush costs what was built
   std::vector<Insn> arena_;
   uint32_t used_ = 0;
   TraceEntry uncached_;
@@ -74,6 +77,7 @@ class CodeCache {
   uint64_t traces_built_ = 0;
   uint64_t flushes_ = 0;
   std::unique_ptr<Translator> translator_;
+  uint16_t hot_ = 16;
 };
 
 }  // namespace rw::cpu

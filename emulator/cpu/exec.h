@@ -6,11 +6,13 @@
 #include <string>
 
 #include "cpu/cpu.h"
+#include "cpu/engine.h"
 
 namespace rw::cpu {
 
-// Decoded-instruction cache; one per CPU (defined in cpu/code_cache.h).
-std::unique_ptr<CodeCache> make_code_cache();
+// Decoded-instruction cache; one per CPU (defined in cpu/code_cache.h), its traces run by
+// `engine`.
+std::unique_ptr<CodeCache> make_code_cache(Engine engine);
 
 // Execute until cpu.icount == target, or until something stops the CPU
 // (cpu.stop_requested set by a device, HLT that can never wake, triple fault).

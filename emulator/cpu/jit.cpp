@@ -150,7 +150,10 @@ const OpTable& op_table() {
 
 // --- the code ---
 
-constexpr int kCpu = rbx;  // Cpu* for the whole translation
+// Host registers: rbx the Cpu for the whole translation; r12 and r13 what an instruction
+// keeps across a call (a memory operand's address, a rotate's flags); r14 what a slow path
+// keeps across its calls; the rest scratch within one instruction.
+constexpr int kCpu = rbx;
 constexpr int32_t off(size_t v) { return static_cast<int32_t>(v); }
 const int32_t kGpr = off(offsetof(Cpu, gpr));
 const int32_t kNextRip = off(offsetof(Cpu, next_rip));
@@ -281,9 +284,9 @@ class Compiler {
       set_current(c, copy);
       c.mov(8, rdi, kCpu);
       c.call_abs(read_fn(size));
-      c.mov(8, r13, rax);
+      c.mov(8, r14, rax);  // the value, across the marker (r12, r13 are the instruction's)
       call_marker(c, k);
-      c.mov(8, rax, r13);
+      c.mov(8, rax, r14);
       c.patch(c.jmp(), resume);
     });
   }
@@ -325,7 +328,10 @@ class Compiler {
     e.store_imm(2, cpu_field(kLfKind), static_cast<uint32_t>(kind | (size * 8) << 8));
   }
 
-  bool instruction(Emitter& e, const Insn& i, const Op& op) {
+  bool instruction(Emitter& e, const Insn& i, const Op& op_in) {
+    Op op = op_in;
+    static const unsigned dbg_mask = getenv("RWJ") ? static_cast<unsigned>(strtoul(getenv("RWJ"), nullptr, 0)) : 0;
+    if (dbg_mask & (1u << static_cast<unsigned>(op.kind))) op = Op{};
     const HostFlags flags_before = flags_;
     flags_ = HostFlags::kNone;
     switch (op.kind) {
@@ -484,7 +490,7 @@ class Compiler {
     e.mov(8, rax, rdx);
     size_t skip = 0;
     if (count == Count::Cl) {
-      e.load(1, rcx, gpr(RCX, 1));  // CL
+      e.load(1, rcx, gpr(RCX, 8));  // CL: the low byte of gpr[RCX]
       e.alu_ri(kAnd, 4, rcx, size == 8 ? 63 : 31);
       skip = e.jcc(0x4);  // a count of 0 changes nothing (but a 32-bit register's top half)
       e.shift_cl(digit, size, rax);
@@ -690,7 +696,8 @@ std::vector<uint8_t> eh_frame(const uint8_t* begin, size_t size) {
 }
 
 constexpr size_t kCodeSize = 32u << 20;
-constexpr size_t kCopies = 1u << 19;
+constexpr size_t kChunk = 8192;  // copies per chunk: at least two of the longest trace
+constexpr size_t kMaxChunks = 64;
 
 void protect(uint8_t* begin, size_t size, int prot) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -701,7 +708,7 @@ void protect(uint8_t* begin, size_t size, int prot) {
 
 }  // namespace
 
-Translator::Translator() : copies_(kCopies) {
+Translator::Translator() {
   void* p = mmap(nullptr, kCodeSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   code_ = static_cast<uint8_t*>(p);
@@ -786,7 +793,8 @@ Translator::~Translator() {
 
 void Translator::reset_now() {
   code_used_ = code_start_;
-  copies_used_ = 0;
+  chunk_ = 0;
+  chunk_used_ = 0;
   reset_pending_ = false;
   full_ = false;
 }
@@ -795,9 +803,14 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
   if (reset_pending_) reset_now();
   const unsigned n = t.count;
   if (n == 0) return false;
-  full_ = copies_used_ + 2 * n > copies_.size();
+  if (chunk_used_ + 2 * n > kChunk) {
+    ++chunk_;
+    chunk_used_ = 0;
+  }
+  full_ = chunk_ >= kMaxChunks;
   if (full_) return false;
-  Insn* copies = &copies_[copies_used_];
+  if (chunk_ == copy_chunks_.size()) copy_chunks_.push_back(std::make_unique<Insn[]>(kChunk));
+  Insn* copies = &copy_chunks_[chunk_][chunk_used_];
   Compiler compiler(insns, copies, n, mode, exit_);
   compiler.trace_rip_ = t.rip;
   Emitter e;
@@ -813,7 +826,7 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
     copies[2 * k + 1].idx = static_cast<uint8_t>(k + 1);
     copies[2 * k + 1].off = static_cast<uint8_t>(k + 1 < n ? insns[k + 1].off : insns[k].off + insns[k].len);
   }
-  copies_used_ += 2 * n;
+  chunk_used_ += 2 * n;
   uint8_t* at = code_ + code_used_;
   protect(at, e.size(), PROT_READ | PROT_WRITE);
   std::memcpy(at, e.code.data(), e.size());

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -58,8 +59,11 @@ class Translator {
   size_t code_start_ = 0;  // where translations begin
   void (*entry_)(Cpu*, const void*) = nullptr;
   size_t exit_ = 0;  // offset of the common exit
-  std::vector<Insn> copies_;
-  size_t copies_used_ = 0;
+  // The instructions' copies, in chunks allocated as translations need them (a chunk's
+  // address never changes: the code holds pointers into it).
+  std::vector<std::unique_ptr<Insn[]>> copy_chunks_;
+  size_t chunk_ = 0;        // the chunk in use
+  size_t chunk_used_ = 0;   // copies used in it
   bool reset_pending_ = false;
   bool full_ = false;
   uint64_t translations_ = 0;

@@ -32,7 +32,7 @@ Machine::Machine(const MachineConfig& config)
       memory_(config.memory_bytes),
       stop_request_{[](void* m, uint32_t value) { static_cast<Machine*>(m)->request_exit(value); },
                     [](void* m, const char* how) { static_cast<Machine*>(m)->request_reset(how); }, this},
-      code_cache_(cpu::make_code_cache()),
+      code_cache_(cpu::make_code_cache(config.engine.value_or(cpu::default_engine()))),
       uart_(std::make_unique<Uart16550>(config.serial_out)),
       reset_control_(std::make_unique<ResetControl>(stop_request_)) {
   cpu_.mem = &memory_;

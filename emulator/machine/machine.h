@@ -18,6 +18,7 @@
 #include "core/scheduler.h"
 #include "core/stop_request.h"
 #include "cpu/cpu.h"
+#include "cpu/engine.h"
 #include "cpu/debugger.h"
 #include "machine/machine_state.h"
 #include "memory/physical_memory.h"
@@ -50,6 +51,9 @@ struct MachineConfig {
   // recording stores it and a replay sets it. Unset: kDefaultRtcBaseUnixSeconds, stored here
   // at construction (see Machine::config()); the machine itself never reads the host clock.
   std::optional<int64_t> rtc_base_unix_seconds;
+  // What runs guest code (cpu/engine.h); unset: cpu::default_engine(). Either gives the
+  // same machine, instruction for instruction.
+  std::optional<cpu::Engine> engine;
 };
 
 // The devices the machine has, for `rewind info` and `--stats` (docs/devices.md).

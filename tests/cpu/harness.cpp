@@ -5,6 +5,7 @@
 #include <ucontext.h>
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <csetjmp>
 #include <cstddef>
@@ -626,10 +627,18 @@ constexpr uint64_t kCodeDescriptor = 0x00AF9B000000FFFFull;
 constexpr uint64_t kDataDescriptor = 0x00CF93000000FFFFull;
 }  // namespace
 
-EmuRunner::EmuRunner() : memory_(4ull << 20), cache_(cpu::make_code_cache()) {
+EmuRunner::EmuRunner() : memory_(4ull << 20), cache_(cpu::make_code_cache(cpu::default_engine())) {
   cpu_.mem = &memory_;
   cpu_.io = &io_;
   cpu_.code = cache_.get();
+  if (cache_->translator()) {
+    // Every form translated: each trace on its first run, and traces that end where the
+    // code does (a breakpoint on the HLT after it ends the trace before it), so that
+    // running `count` instructions runs the whole trace, which is what gets translated.
+    cache_->set_hot_threshold(1);
+    debug_.stop_on_fatal_exceptions = false;
+    cpu_.debug = &debug_;
+  }
 
   auto put64 = [&](uint64_t pa, uint64_t v) { memory_.write(pa, &v, 8); };
   // Identity map of the first 4 MiB with two 2 MiB pages.
@@ -677,6 +686,7 @@ uint64_t EmuRunner::place(std::span<const uint8_t> code, unsigned page_split) {
   memory_.write(rip, code.data(), code.size());
   const uint8_t hlt = 0xF4;
   memory_.write(rip + code.size(), &hlt, 1);
+  code_end_[rip] = rip + code.size();
   return rip;
 }
 
@@ -698,6 +708,15 @@ uint64_t EmuRunner::run(uint64_t rip, unsigned count, const Regs& in, Regs& out,
   }
   cpu_.rip = rip;
   cpu_.halted = false;
+  if (cpu_.debug) {
+    const auto end = code_end_.find(rip);
+    std::set<uint64_t> want;
+    if (end != code_end_.end()) want.insert(end->second);
+    if (want != debug_.breakpoints) {
+      debug_.breakpoints = std::move(want);
+      debug_.changed = true;
+    }
+  }
   cpu::run(cpu_, cpu_.icount + count);
   for (unsigned r = 0; r < 16; ++r) out.gpr[r] = cpu_.gpr[r];
   out.rflags = cpu::get_rflags(cpu_);

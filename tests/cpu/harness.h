@@ -9,10 +9,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/io_bus.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "memory/physical_memory.h"
 
 namespace rw::cpu {
@@ -266,6 +268,9 @@ class EmuRunner {
   IoBus io_;
   cpu::Cpu cpu_;
   std::unique_ptr<cpu::CodeCache> cache_;
+  // With the translator: a breakpoint at the end of the code run (see the constructor).
+  cpu::DebugState debug_;
+  std::unordered_map<uint64_t, uint64_t> code_end_;  // slot address -> its HLT
   uint64_t next_slot_ = kCodeBase;
 };
 
