@@ -109,7 +109,8 @@ class OpTable {
         for (ShiftOp sh : {ShiftOp::Rol, ShiftOp::Ror, ShiftOp::Shl, ShiftOp::Shr, ShiftOp::Sal, ShiftOp::Sar})
           for (Count n : {Count::One, Count::Imm, Count::Cl})
             if (n != Count::Cl || (sh != ShiftOp::Rol && sh != ShiftOp::Ror))
-              add(select_shift(sh, n, size, mem), {Kind::kShift, u8(sh), u8(size), u8(n), mem});
+              add(select_shift(sh, n, size, mem),
+                  {Kind::kShift, u8(sh == ShiftOp::Sal ? ShiftOp::Shl : sh), u8(size), u8(n), mem});
       for (UnaryOp u : {UnaryOp::Inc, UnaryOp::Dec, UnaryOp::Not, UnaryOp::Neg})
         add(select_unary(u, size, false), {Kind::kUnary, u8(u), u8(size), 0, false});
       if (size > 1) add(select_lea(size), {Kind::kLea, 0, u8(size), 0, false});
@@ -165,6 +166,10 @@ const int32_t kSegBase = off(offsetof(Cpu, seg_base));
 const int32_t kTlbCurrent = off(offsetof(Cpu, tlb) + offsetof(Tlb, current));
 const int32_t kCurrent = off(offsetof(Cpu, current));
 const int32_t kRflags = off(offsetof(Cpu, rflags_stored));
+const int32_t kIcount = off(offsetof(Cpu, icount));
+const int32_t kTarget = off(offsetof(Cpu, target));
+const int32_t kSignals = off(offsetof(Cpu, stop_requested));  // Cpu::signals()
+const int32_t kGeneration = off(offsetof(Cpu, tlb) + offsetof(Tlb, generation));
 static_assert(offsetof(LazyFlags, bits) == offsetof(LazyFlags, kind) + 1, "kind and bits are stored together");
 static_assert(sizeof(TlbEntry) == 24 && offsetof(TlbEntry, tag) == 0 && offsetof(TlbEntry, host) == 8);
 
@@ -182,6 +187,7 @@ class Compiler {
   // Emits the translation; false if some instruction cannot be.
   bool compile(Emitter& e, size_t base) {
     base_ = base;
+    flags_needed();
     for (unsigned k = 0; k < n_; ++k) {
       k_ = k;
       if (!instruction(e, insns_[k], op_table().find(insns_[k].fn))) return false;
@@ -319,7 +325,45 @@ class Compiler {
     }
   }
 
+  // Which instructions' flags anything can see (needed_[k]): a later instruction reads
+  // them, the trace is left (a branch, its end, a fault: every memory access and every
+  // called handler may fault) before something overwrites all six. An instruction that
+  // overwrites all six and can neither fault nor read them ends their life: the register
+  // forms of the ALU operations, NEG, and shifts by a constant other than 0. MOV, LEA,
+  // MOVZX/MOVSX and NOT between registers leave them alone.
+  void flags_needed() {
+    needed_.assign(n_, true);
+    bool live = true;  // at the trace's end
+    for (unsigned k = n_; k-- > 0;) {
+      needed_[k] = live;
+      const Op op = op_table().find(insns_[k].fn);
+      const Insn& i = insns_[k];
+      bool kills = false, transparent = false;
+      switch (op.kind) {
+        case Kind::kAlu: kills = !op.mem; break;
+        case Kind::kUnary:
+          kills = !op.mem && static_cast<UnaryOp>(op.op) == UnaryOp::Neg;
+          transparent = !op.mem && static_cast<UnaryOp>(op.op) == UnaryOp::Not;
+          break;
+        case Kind::kShift: {
+          const ShiftOp sh = static_cast<ShiftOp>(op.op);
+          const Count c = static_cast<Count>(op.form);
+          const unsigned n = c == Count::One ? 1u : static_cast<unsigned>(i.imm & 0xFF) & (op.size == 8 ? 63u : 31u);
+          kills = !op.mem && c != Count::Cl && n != 0 && sh != ShiftOp::Rol && sh != ShiftOp::Ror;
+          break;
+        }
+        case Kind::kMov:
+        case Kind::kMovx: transparent = !op.mem; break;
+        case Kind::kLea: transparent = true; break;
+        default: break;
+      }
+      if (kills) live = false;
+      else if (!transparent) live = true;
+    }
+  }
+
   void lazy(Emitter& e, FlagKind kind, unsigned size, bool operands) {
+    if (!needed_[k_]) return;
     e.store(8, cpu_field(kLfRes), rax);
     if (operands) {
       e.store(8, cpu_field(kLfDst), rdx);
@@ -553,11 +597,12 @@ class Compiler {
     e.zero_extend(size, rax);
     if (u == UnaryOp::Neg) {
       // res = 0 - v: dst 0, src v.
-      e.mov(8, rcx, rdx);
-      e.store_imm(8, cpu_field(kLfDst), 0);
-      e.store(8, cpu_field(kLfSrc), rcx);
-      e.store(8, cpu_field(kLfRes), rax);
-      e.store_imm(2, cpu_field(kLfKind), static_cast<uint32_t>(kFlagsSub | (size * 8) << 8));
+      if (needed_[k_]) {
+        e.store_imm(8, cpu_field(kLfDst), 0);
+        e.store(8, cpu_field(kLfSrc), rdx);
+        e.store(8, cpu_field(kLfRes), rax);
+        e.store_imm(2, cpu_field(kLfKind), static_cast<uint32_t>(kFlagsSub | (size * 8) << 8));
+      }
       flags_ = HostFlags::kAll;
     } else if (u != UnaryOp::Not) {
       lazy(e, u == UnaryOp::Inc ? kFlagsInc : kFlagsDec, size, true);
@@ -587,8 +632,10 @@ class Compiler {
   // the branch's copy (the loop counts it and links from it).
   void side_exit(size_t patch_at, uint64_t target, bool set_target) {
     const Insn* copy = &copies_[2 * k_];
-    cold_.push_back([this, patch_at, target, set_target, copy](Emitter& c) {
+    const unsigned k = k_;
+    cold_.push_back([this, patch_at, target, set_target, copy, k](Emitter& c) {
       c.patch(patch_at, c.size());
+      if (set_target && target == trace_rip_ && loops_) loop_back(c, k);
       if (set_target) {
         c.mov_imm(rax, target);
         c.store(8, cpu_field(kNextRip), rax);
@@ -597,6 +644,38 @@ class Compiler {
     });
   }
 
+  // A branch back to the trace's start (a loop within one trace) goes round again
+  // without leaving, when the loop would link the trace to itself and run it (exec.cpp's
+  // run_linked, and the exit in the constructor below): nothing signalled, no TF, the
+  // translations of this generation (R15, loaded where the trace was entered), budget for
+  // all of it. Otherwise it falls through to an ordinary exit.
+  void loop_back(Emitter& c, unsigned k) {
+    std::vector<size_t> out;
+    c.load(8, rax, cpu_field(kIcount));
+    c.lea(rax, M{rax, static_cast<int32_t>(k + 1)});
+    c.rm(4, {0x3B}, r15, cpu_field(kGeneration));  // cmp r15d, generation
+    out.push_back(c.jcc(0x5));
+    c.load(4, rdx, cpu_field(kSignals));
+    c.test_rr(4, rdx, rdx);
+    out.push_back(c.jcc(0x5));
+    c.test_mi(4, cpu_field(kRflags), rflags::TF);
+    out.push_back(c.jcc(0x5));
+    c.load(8, rdx, cpu_field(kTarget));
+    c.alu_rr(kSub, 8, rdx, rax);
+    c.alu_ri(kCmp, 8, rdx, static_cast<int32_t>(n_));
+    out.push_back(c.jcc(0x2));  // jb
+    c.store(8, cpu_field(kIcount), rax);
+    c.mov_imm(rax, trace_rip_ + trace_bytes_);
+    c.store(8, cpu_field(kNextRip), rax);
+    c.patch(c.jmp(), 0);
+    for (size_t at : out) c.patch(at, c.size());
+  }
+
+ public:
+  bool loops_ = true;  // whether loop_back may be used (not with a breakpoint on the trace)
+  uint64_t trace_bytes_ = 0;
+
+ private:
   // PUSH, POP, CALL, RET in 64-bit code (the stack pointer is all of rsp, SS's base 0).
   bool stack(Emitter& e, const Insn& i, const Op& op) {
     switch (op.kind) {
@@ -659,6 +738,7 @@ class Compiler {
   size_t base_ = 0;
   unsigned k_ = 0;
   HostFlags flags_ = HostFlags::kNone;
+  std::vector<bool> needed_;
   std::vector<std::function<void(Emitter&)>> cold_;
 };
 
@@ -717,6 +797,7 @@ Translator::Translator() {
   for (int r : {rbx, rbp, r12, r13, r14, r15}) e.push(r);
   e.alu_ri(kSub, 8, rsp, 8);
   e.mov(8, rbx, rdi);
+  e.load(4, r15, cpu_field(kGeneration));  // the translations' generation (loop_back)
   e.jmp_reg(rsi);
   // Leaving a translation, with RAX the copy of the instruction it was left through and
   // next_rip set: account for the trace (cpu.rip, cpu.icount), then go on to the next
@@ -766,6 +847,7 @@ Translator::Translator() {
   e.imul_ri(rsi, rsi, static_cast<int32_t>(sizeof(Insn)));
   e.alu_rr(kAdd, 8, rsi, r8);
   e.store(8, cpu_field(off(offsetof(Cpu, trace_end))), rsi);
+  e.load(4, r15, cpu_field(kGeneration));
   e.jmp_reg(rdi);
   // Something is signalled: only a pending interrupt while IF is clear lets it go on.
   e.patch(signalled, e.size());
@@ -813,6 +895,8 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
   Insn* copies = &copy_chunks_[chunk_][chunk_used_];
   Compiler compiler(insns, copies, n, mode, exit_);
   compiler.trace_rip_ = t.rip;
+  compiler.trace_bytes_ = t.bytes;
+  compiler.loops_ = !t.breakpoint;
   Emitter e;
   if (!compiler.compile(e, code_used_)) return false;
   full_ = code_used_ + e.size() > kCodeSize;
