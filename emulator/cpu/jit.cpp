@@ -188,8 +188,18 @@ class Compiler {
   bool compile(Emitter& e, size_t base) {
     base_ = base;
     flags_needed();
+    // Branch targets inside the trace: taken, a branch goes straight there (jcc()).
+    targets_.assign(n_, false);
+    for (unsigned k = 0; k < n_; ++k) {
+      const Op op = op_table().find(insns_[k].fn);
+      if (op.kind == Kind::kJcc)
+        if (const int j = index_of(insns_[k].imm); j >= 0) targets_[j] = true;
+    }
+    labels_.assign(n_, 0);
     for (unsigned k = 0; k < n_; ++k) {
       k_ = k;
+      labels_[k] = e.size();
+      if (targets_[k]) flags_ = HostFlags::kNone;  // reached from elsewhere too
       if (!instruction(e, insns_[k], op_table().find(insns_[k].fn))) return false;
     }
     // The end of the trace: on at next_rip.
@@ -630,12 +640,32 @@ class Compiler {
 
   // A taken branch leaves the trace: next_rip <- target (if set_target), cpu.current <-
   // the branch's copy (the loop counts it and links from it).
+  // The instruction of this trace at `rip`, or -1.
+  int index_of(uint64_t rip) const {
+    for (unsigned j = 0; j < n_; ++j)
+      if (trace_rip_ + insns_[j].off == rip) return static_cast<int>(j);
+    return -1;
+  }
+
+  // A taken branch (instruction k) to `target`: within the trace when the target is one of
+  // its instructions (forwards: skip to it; backwards: loop_back), else leave the trace.
+  // Skipping forwards from k to j, instructions k+1..j-1 do not run: cpu.icount, to which
+  // each instruction adds its index, goes down by their number (modulo 2^64, as all
+  // instruction counting here), so that j counts as instruction k + 1 of this run.
   void side_exit(size_t patch_at, uint64_t target, bool set_target) {
     const Insn* copy = &copies_[2 * k_];
     const unsigned k = k_;
     cold_.push_back([this, patch_at, target, set_target, copy, k](Emitter& c) {
       c.patch(patch_at, c.size());
-      if (set_target && target == trace_rip_ && loops_) loop_back(c, k);
+      const int j = set_target ? index_of(target) : -1;
+      if (j > static_cast<int>(k)) {
+        c.load(8, rax, cpu_field(kIcount));
+        c.alu_ri(kSub, 8, rax, j - static_cast<int>(k) - 1);
+        c.store(8, cpu_field(kIcount), rax);
+        c.patch(c.jmp(), labels_[j]);
+        return;
+      }
+      if (j >= 0 && loops_) loop_back(c, k, static_cast<unsigned>(j));
       if (set_target) {
         c.mov_imm(rax, target);
         c.store(8, cpu_field(kNextRip), rax);
@@ -649,7 +679,9 @@ class Compiler {
   // run_linked, and the exit in the constructor below): nothing signalled, no TF, the
   // translations of this generation (R15, loaded where the trace was entered), budget for
   // all of it. Otherwise it falls through to an ordinary exit.
-  void loop_back(Emitter& c, unsigned k) {
+  // Going back to instruction j (0: the start), its index counts from the new icount: the
+  // k + 1 instructions run count, less j; the budget must hold instructions j..n-1.
+  void loop_back(Emitter& c, unsigned k, unsigned j) {
     std::vector<size_t> out;
     c.load(8, rax, cpu_field(kIcount));
     c.lea(rax, M{rax, static_cast<int32_t>(k + 1)});
@@ -662,12 +694,13 @@ class Compiler {
     out.push_back(c.jcc(0x5));
     c.load(8, rdx, cpu_field(kTarget));
     c.alu_rr(kSub, 8, rdx, rax);
-    c.alu_ri(kCmp, 8, rdx, static_cast<int32_t>(n_));
+    c.alu_ri(kCmp, 8, rdx, static_cast<int32_t>(n_ - j));
     out.push_back(c.jcc(0x2));  // jb
+    if (j) c.alu_ri(kSub, 8, rax, static_cast<int32_t>(j));
     c.store(8, cpu_field(kIcount), rax);
     c.mov_imm(rax, trace_rip_ + trace_bytes_);
     c.store(8, cpu_field(kNextRip), rax);
-    c.patch(c.jmp(), 0);
+    c.patch(c.jmp(), labels_[j]);
     for (size_t at : out) c.patch(at, c.size());
   }
 
@@ -739,6 +772,8 @@ class Compiler {
   unsigned k_ = 0;
   HostFlags flags_ = HostFlags::kNone;
   std::vector<bool> needed_;
+  std::vector<bool> targets_;   // instructions a branch of the trace goes to
+  std::vector<size_t> labels_;  // where each instruction's code starts
   std::vector<std::function<void(Emitter&)>> cold_;
 };
 
