@@ -8,6 +8,7 @@ difference in guest instructions (rewind's `--stats`) is the steady-state cost, 
 start-up. Prints a Markdown table, one column per rewind binary.
 
     bench/callgrind_bench.py --guest-dir build/guest build/bin/rewind [/tmp/base/rewind ...]
+    bench/callgrind_bench.py --guest-dir build/guest --engines interp,jit build/bin/rewind   # both engines
 """
 import argparse
 import os
@@ -31,11 +32,15 @@ GUESTS = {  # name: iterations for the first run (the second has twice as many)
 DEFAULT_GUESTS = [g for g in GUESTS if not g.startswith("fpkernel")]
 
 
-def measure(rewind, elf, iters):
+def measure(rewind, elf, iters, engine=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", rewind, "run", elf,
                "--append", f"iters={iters}", "--no-record", "--serial-in", "none", "--stats"]
+        if engine:
+            cmd += ["--engine", engine]
+            # The translator writes code at run time: callgrind must look for it everywhere.
+            cmd.insert(1, "--smc-check=all")
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         guest = re.search(r"instructions retired: (\d+)", p.stderr)
         if p.returncode != 1 or not guest:
@@ -50,17 +55,21 @@ def main():
     ap.add_argument("rewind", nargs="+", help="rewind binaries to compare")
     ap.add_argument("--guest-dir", default="build/guest", help="where the guests' ELF files are")
     ap.add_argument("--guests", default=",".join(DEFAULT_GUESTS), help="comma-separated guest names")
+    ap.add_argument("--engines", default="", help="comma-separated --engine values, each a column per binary "
+                    "(default: the binaries' default engine only)")
     args = ap.parse_args()
     names = args.guests.split(",")
-    print("| guest | " + " | ".join(args.rewind) + " |")
-    print("| --- |" + " ---: |" * len(args.rewind))
+    engines = args.engines.split(",") if args.engines else [None]
+    columns = [(b, e) for b in args.rewind for e in engines]
+    print("| guest | " + " | ".join(b + (f" --engine {e}" if e else "") for b, e in columns) + " |")
+    print("| --- |" + " ---: |" * len(columns))
     for name in names:
         elf = os.path.join(args.guest_dir, name + ".elf")
         cells = []
-        for binary in args.rewind:
+        for binary, engine in columns:
             n = GUESTS[name]
-            host1, guest1 = measure(binary, elf, n)
-            host2, guest2 = measure(binary, elf, 2 * n)
+            host1, guest1 = measure(binary, elf, n, engine)
+            host2, guest2 = measure(binary, elf, 2 * n, engine)
             cells.append(f"{(host2 - host1) / (guest2 - guest1):.4f}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 

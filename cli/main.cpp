@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
   std::string engine_text;
   for (CLI::App* cmd : {run, record, replay, trim})
     cmd->add_option("--engine", engine_text,
-                    "What runs guest code: interp (the interpreter, default) or jit (translated to host code); the "
-                    "results are the same (default: $REWIND_ENGINE, else interp)");
+                    "What runs guest code: jit (translated to host code) or interp (the interpreter); the results "
+                    "are the same, instruction for instruction (default: $REWIND_ENGINE, else jit)");
 
   rw::cli::InfoOptions info_options;
   std::string info_from_text, info_to_text;

@@ -7,6 +7,7 @@
 #include "block/output_file.h"
 #include "devices/cga.h"
 #include "devices/kbc8042.h"
+#include "cpu/engine.h"
 #include "machine/machine.h"
 #include "session/exit_codes.h"
 
@@ -43,6 +44,8 @@ bool screen_output_ok(const std::string& path) {
 }
 
 void print_device_stats(Machine& machine) {
+  fmt::print(stderr, "rewind: stats: engine: {}\n",
+             cpu::engine_name(machine.config().engine.value_or(cpu::default_engine())));
   fmt::print(stderr, "rewind: stats: devices: {}\n", kPcDevices);
   fmt::print(stderr, "rewind: stats: device register (MMIO) accesses: {}\n", machine.mmio().accesses());
   const Kbc8042& k = machine.kbc();

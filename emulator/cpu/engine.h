@@ -12,7 +12,7 @@ namespace rw::cpu {
 enum class Engine : uint8_t { kInterpreter, kTranslator };
 
 // The engine of every machine made from now on: set_default_engine, else the environment's
-// REWIND_ENGINE (interp or jit), else the interpreter.
+// REWIND_ENGINE (interp or jit), else the translator.
 Engine default_engine();
 void set_default_engine(Engine engine);
 

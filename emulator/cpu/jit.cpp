@@ -41,7 +41,7 @@ const char* engine_name(Engine engine) { return engine == Engine::kTranslator ? 
 Engine default_engine() {
   if (!g_engine) {
     const char* env = std::getenv("REWIND_ENGINE");
-    g_engine = env ? parse_engine(env).value_or(Engine::kInterpreter) : Engine::kInterpreter;
+    g_engine = env ? parse_engine(env).value_or(Engine::kTranslator) : Engine::kTranslator;
   }
   return *g_engine;
 }
