@@ -80,6 +80,7 @@ def main():
             ("--memory too small", ["--memory", "1M", good], EXIT_USAGE, "--memory"),
             ("--memory too large", ["--memory", "4G", good], EXIT_USAGE, "--memory"),
             ("bad --max-instructions", ["--max-instructions", "many", good], EXIT_USAGE, "--max-instructions"),
+            ("bad --engine", ["--engine", "fast", good], EXIT_USAGE, "bad --engine value 'fast': interp or jit"),
             ("bad --snapshot-interval", ["--snapshot-interval", "often", good], EXIT_USAGE, "--snapshot-interval"),
             ("bad --snapshot-memory", ["--snapshot-memory", "plenty", good], EXIT_USAGE, "--snapshot-memory"),
             ("--snapshot-memory below one snapshot", ["--snapshot-memory", "1K", good], EXIT_USAGE,
