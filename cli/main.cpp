@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 #include <stdexcept>
 #include <string>
@@ -147,6 +148,8 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  if (const char* env = std::getenv("REWIND_ENGINE"); env && engine_text.empty() && !rw::cpu::parse_engine(env))
+    return usage_error(fmt::format("bad REWIND_ENGINE value '{}': interp or jit", env));
   if (!engine_text.empty()) {
     const auto engine = rw::cpu::parse_engine(engine_text);
     if (!engine) return usage_error(fmt::format("bad --engine value '{}': interp or jit", engine_text));
