@@ -121,11 +121,13 @@ class OpTable {
     }
     for (unsigned cc = 0; cc < 16; ++cc) add(select_jcc(cc), {Kind::kJcc, u8(cc), 0, 0, false});
     add(select_jmp(), {Kind::kJmp});
-    add(select_call(8), {Kind::kCall, 0, 8});
-    add(select_ret(8, false), {Kind::kRet, 0, 8, 0});
-    add(select_ret(8, true), {Kind::kRet, 0, 8, 1});
-    add(select_push_reg(8), {Kind::kPush, 0, 8});
-    add(select_pop_reg(8), {Kind::kPop, 0, 8});
+    for (uint8_t size : {4, 8}) {
+      add(select_call(size), {Kind::kCall, 0, size});
+      add(select_ret(size, false), {Kind::kRet, 0, size, 0});
+      add(select_ret(size, true), {Kind::kRet, 0, size, 1});
+      add(select_push_reg(size), {Kind::kPush, 0, size});
+      add(select_pop_reg(size), {Kind::kPop, 0, size});
+    }
   }
   Op find(Handler h) const {
     auto it = map_.find(h);
@@ -403,9 +405,7 @@ class Compiler {
       case Kind::kCall:
       case Kind::kRet:
       case Kind::kPush:
-      case Kind::kPop:
-        if (mode_ != CodeSize::k64) return fallback(e, i);
-        return stack(e, i, op);
+      case Kind::kPop: return stack(e, i, op);
       default: return fallback(e, i);
     }
   }
@@ -709,35 +709,70 @@ class Compiler {
   uint64_t trace_bytes_ = 0;
 
  private:
-  // PUSH, POP, CALL, RET in 64-bit code (the stack pointer is all of rsp, SS's base 0).
+  // PUSH, POP, CALL, RET: in 64-bit code (8 bytes; the stack pointer all of RSP, SS's base
+  // 0), and in 32-bit code with a 32-bit stack (4 bytes; ESP, SS's base, addresses wrapping
+  // at 4 GiB; RSP's top half kept). Whether SS is 32-bit is checked as the instruction runs
+  // (MOV SS does not end a trace): with a 16-bit stack the handler is called instead.
   bool stack(Emitter& e, const Insn& i, const Op& op) {
+    const unsigned size = op.size;
+    if ((mode_ == CodeSize::k64) != (size == 8) || mode_ == CodeSize::k16) return fallback(e, i);
+    size_t small_stack = 0;
+    if (mode_ == CodeSize::k32) {
+      e.test_mi(2, cpu_field(off(offsetof(Cpu, seg) + SS * sizeof(Segment) + offsetof(Segment, attr))), 0x4000);
+      small_stack = e.jcc(0x4);  // jz: SS.B clear
+    }
+    const bool wide = size == 8;
+    // The stack address of `sp` (in RSI) -> RSI.
+    auto stack_linear = [&] {
+      if (!wide) {
+        e.rm(8, {0x03}, rsi, cpu_field(kSegBase + 8 * SS));  // add rsi, seg_base[SS]
+        e.zero_extend(4, rsi);
+      }
+    };
     switch (op.kind) {
       case Kind::kPush:
       case Kind::kCall:
-        if (op.kind == Kind::kPush) e.load(8, rax, gpr(i.reg, 8));
-        else e.mov_imm(rax, next_rip_of(i));
-        e.load(8, rsi, gpr(RSP, 8));
-        e.lea(rsi, M{rsi, -8});
-        e.mov(8, r12, rsi);
-        write(e, 8);
-        e.store(8, gpr(RSP, 8), r12);
+        if (op.kind == Kind::kPush) e.load(size, rax, gpr(i.reg, 8));
+        else e.mov_imm(rax, wide ? next_rip_of(i) : static_cast<uint32_t>(next_rip_of(i)));
+        e.load(size, rsi, gpr(RSP, 8));
+        e.lea(rsi, M{rsi, -static_cast<int32_t>(size)});
+        if (!wide) e.zero_extend(4, rsi);
+        e.mov(8, r12, rsi);  // the new stack pointer
+        stack_linear();
+        write(e, size);
+        e.store(size, gpr(RSP, 8), r12);
         if (op.kind == Kind::kCall) {
           e.mov_imm(rax, i.imm);
           e.store(8, cpu_field(kNextRip), rax);
         }
-        return true;
+        break;
       case Kind::kPop:
       case Kind::kRet:
-        e.load(8, rsi, gpr(RSP, 8));
+        e.load(size, rsi, gpr(RSP, 8));
         e.mov(8, r12, rsi);
-        read(e, 8);
-        e.lea(r12, M{r12, 8 + (op.form ? static_cast<int32_t>(i.imm2) : 0)});
-        e.store(8, gpr(RSP, 8), r12);
-        if (op.kind == Kind::kPop) set_gpr(e, i.reg, 8);
+        stack_linear();
+        read(e, size);
+        e.lea(r12, M{r12, static_cast<int32_t>(size) + (op.form ? static_cast<int32_t>(i.imm2) : 0)});
+        e.store(size, gpr(RSP, 8), r12);
+        if (op.kind == Kind::kPop) set_gpr(e, i.reg, size);
         else e.store(8, cpu_field(kNextRip), rax);
-        return true;
+        break;
       default: return false;
     }
+    if (small_stack) {
+      // A 16-bit stack: the handler, out of line.
+      const size_t resume = e.size();
+      const Insn* copy = &copies_[2 * k_];
+      const Handler fn = i.fn;
+      cold_.push_back([small_stack, resume, copy, fn](Emitter& c) {
+        c.patch(small_stack, c.size());
+        c.mov(8, rdi, kCpu);
+        c.mov_imm(rsi, reinterpret_cast<uint64_t>(copy));
+        c.call_abs(reinterpret_cast<const void*>(fn));
+        c.patch(c.jmp(), resume);
+      });
+    }
+    return true;
   }
 
   // The fall-through RIP after instruction i (its RIP + length): only the last

@@ -173,11 +173,17 @@ class Emitter {
   // cmp/test [m], imm (imm8 for bytes, imm32 otherwise).
   void cmp_mi(unsigned size, const M& m, int32_t imm) {
     rm(size, {static_cast<uint8_t>(size == 1 ? 0x80 : 0x81)}, kCmp, m);
-    if (size == 1) byte(static_cast<uint8_t>(imm)); else u32(static_cast<uint32_t>(imm));
+    imm_sized(size, static_cast<uint32_t>(imm));
   }
   void test_mi(unsigned size, const M& m, uint32_t imm) {
     rm(size, {static_cast<uint8_t>(size == 1 ? 0xF6 : 0xF7)}, 0, m);
-    if (size == 1) byte(static_cast<uint8_t>(imm)); else u32(imm);
+    imm_sized(size, imm);
+  }
+  // An immediate of the operation's size (32 bits for 64-bit operations).
+  void imm_sized(unsigned size, uint32_t imm) {
+    if (size == 1) byte(static_cast<uint8_t>(imm));
+    else if (size == 2) { byte(static_cast<uint8_t>(imm)); byte(static_cast<uint8_t>(imm >> 8)); }
+    else u32(imm);
   }
   void push(int reg) { if (reg >= 8) byte(0x41); byte(static_cast<uint8_t>(0x50 | (reg & 7))); }
   void pop(int reg) { if (reg >= 8) byte(0x41); byte(static_cast<uint8_t>(0x58 | (reg & 7))); }
