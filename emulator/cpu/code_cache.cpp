@@ -1,5 +1,7 @@
 #include "cpu/code_cache.h"
 
+#include <cstdlib>
+
 #include "cpu/debug.h"
 #include "cpu/decoder.h"
 #include "cpu/exec.h"
@@ -57,6 +59,12 @@ std::unique_ptr<CodeCache> make_code_cache(Engine engine) {
 
 CodeCache::CodeCache(bool translate) : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {
   if (translate) translator_ = std::make_unique<Translator>();
+  // Tests translate every trace the first time it runs whole (REWIND_JIT_HOT=1), so that the
+  // translator meets all of a guest's code, not only its loops.
+  if (const char* hot = std::getenv("REWIND_JIT_HOT")) {
+    const long runs = std::strtol(hot, nullptr, 10);
+    if (runs >= 1 && runs <= 65535) hot_ = static_cast<uint16_t>(runs);
+  }
 }
 
 CodeCache::~CodeCache() = default;

@@ -64,6 +64,11 @@ uint64_t arith_flags_helper(Cpu* c) { return lazy_arith_bits(c->lf, c->rflags_st
 // The marker after each instruction's copy: notes the boundary (cpu.current), as the
 // interpreter's trace sentinel does.
 void marker(Cpu& c, const Insn& i) { c.current = &i; }
+// Leaves the trace before instruction `copy` (not run: it runs again from the new code).
+[[noreturn]] void leave_before(Cpu* c, const Insn* copy) {
+  c->current = copy;
+  throw TraceStop{};
+}
 
 const void* read_fn(unsigned size) {
   switch (size) {
@@ -290,7 +295,19 @@ class Compiler {
     return miss;
   }
 
-  // rax <- the `size`-byte value at linear address rsi (zero-extended).
+  // Whether instruction k's marker was replaced (by a code-cache flush or a device write
+  // in the call just made): ZF clear if so.
+  void marker_replaced(Emitter& c, unsigned k) {
+    c.mov_imm(rdx, reinterpret_cast<uint64_t>(&copies_[2 * k + 1]));
+    c.mov_imm(rcx, reinterpret_cast<uint64_t>(&marker));
+    c.rm(8, {0x3B}, rcx, M{rdx});  // cmp rcx, [rdx]: Insn::fn
+  }
+
+  // rax <- the `size`-byte value at linear address rsi (zero-extended). Every read comes
+  // before its instruction changes anything, so when its slow path flushed the code cache
+  // (a page walk's accessed bit written over code) the instruction is left undone, to run
+  // again from the new code: reading RAM twice changes nothing (a device register read,
+  // which might, never flushes and never replaces the marker).
   void read(Emitter& e, unsigned size) {
     const size_t miss = tlb(e, size, kRead);
     e.load(size, rax, M{rdi, 0, rcx, 0});
@@ -302,28 +319,39 @@ class Compiler {
       set_current(c, copy);
       c.mov(8, rdi, kCpu);
       c.call_abs(read_fn(size));
-      c.mov(8, r14, rax);  // the value, across the marker (r12, r13 are the instruction's)
-      call_marker(c, k);
+      c.mov(8, r14, rax);  // the value (r12, r13 are the instruction's)
+      marker_replaced(c, k);
+      const size_t undone = c.jcc(0x5);
       c.mov(8, rax, r14);
       c.patch(c.jmp(), resume);
+      c.patch(undone, c.size());
+      c.mov(8, rdi, kCpu);
+      c.mov_imm(rsi, reinterpret_cast<uint64_t>(copy));
+      c.call_abs(reinterpret_cast<const void*>(&leave_before));
     });
   }
 
-  // [rsi] <- the low `size` bytes of rax.
-  void write(Emitter& e, unsigned size) {
+  // [rsi] <- the low `size` bytes of rax. When the slow path replaced the marker (a write
+  // over code, or to a device register), the rest of the instruction (`rest`: what the
+  // caller emits after the write, if anything) runs and the marker leaves the trace.
+  void write(Emitter& e, unsigned size, std::function<void(Emitter&)> rest = {}) {
     const size_t miss = tlb(e, size, kWrite);
     e.store(size, M{rdi, 0, rcx, 0}, rax);
     const size_t resume = e.size();
     const Insn* copy = &copies_[2 * k_];
     const unsigned k = k_;
-    cold_.push_back([this, miss, resume, copy, size, k](Emitter& c) {
+    cold_.push_back([this, miss, resume, copy, size, k, rest](Emitter& c) {
       c.patch(miss, c.size());
       c.mov(8, rdx, rax);  // the value, before set_current takes rax
       set_current(c, copy);
       c.mov(8, rdi, kCpu);
       c.call_abs(write_fn(size));
-      call_marker(c, k);
+      marker_replaced(c, k);
+      const size_t replaced = c.jcc(0x5);
       c.patch(c.jmp(), resume);
+      c.patch(replaced, c.size());
+      if (rest) rest(c);
+      call_marker(c, k);  // leaves
     });
   }
 
@@ -731,7 +759,7 @@ class Compiler {
     };
     switch (op.kind) {
       case Kind::kPush:
-      case Kind::kCall:
+      case Kind::kCall: {
         if (op.kind == Kind::kPush) e.load(size, rax, gpr(i.reg, 8));
         else e.mov_imm(rax, wide ? next_rip_of(i) : static_cast<uint32_t>(next_rip_of(i)));
         e.load(size, rsi, gpr(RSP, 8));
@@ -739,13 +767,20 @@ class Compiler {
         if (!wide) e.zero_extend(4, rsi);
         e.mov(8, r12, rsi);  // the new stack pointer
         stack_linear();
-        write(e, size);
-        e.store(size, gpr(RSP, 8), r12);
-        if (op.kind == Kind::kCall) {
-          e.mov_imm(rax, i.imm);
-          e.store(8, cpu_field(kNextRip), rax);
-        }
+        // After the write: the stack pointer, and a call's target.
+        const bool call = op.kind == Kind::kCall;
+        const uint64_t target = i.imm;
+        auto rest = [size, call, target](Emitter& c) {
+          c.store(size, gpr(RSP, 8), r12);
+          if (call) {
+            c.mov_imm(rax, target);
+            c.store(8, cpu_field(kNextRip), rax);
+          }
+        };
+        write(e, size, rest);
+        rest(e);
         break;
+      }
       case Kind::kPop:
       case Kind::kRet:
         e.load(size, rsi, gpr(RSP, 8));

@@ -9,10 +9,13 @@
 // instruction: its idx and off). Before anything that may raise, the code sets
 // cpu.current to the copy; the exception (GuestFault, TraceStop) unwinds through the
 // host code (its frame is described to the unwinder) into the CPU loop, which finds the
-// instruction from cpu.current as it does for the interpreter. After every call that may
-// write memory, the code calls the marker's handler: normally it only notes the
-// boundary, but a code overwrite (CodeCache::flush) or a device write
-// (stop_trace_after_current) replaces it with one that leaves the trace there.
+// instruction from cpu.current as it does for the interpreter. A code overwrite
+// (CodeCache::flush) or a device write (stop_trace_after_current) replaces the marker of
+// the next instruction with one that leaves the trace, as it does in the interpreter's
+// trace: a called handler runs its marker at its end; after a memory access's slow path
+// the code looks whether the marker was replaced, and then finishes the instruction and
+// leaves (a write), or leaves before it, to run it again from the new code (a read, which
+// always comes before its instruction changes anything).
 //
 // Executable memory is never writable at the same time: it is mapped read-write to
 // write a translation and read-execute to run it.

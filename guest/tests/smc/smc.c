@@ -2,9 +2,28 @@
 // (add/sub/xor) in a loop, and rewrite code in a data buffer, many times over.
 #include <sdk/sdk.h>
 
-extern char smc_imm[], smc_op[];
+extern char smc_imm[], smc_op[], smc_push[];
 __asm__(".text\n.globl smc_imm\nsmc_imm:\n movl $0x12345678, %eax\n ret\n"
         ".globl smc_op\nsmc_op:\n movl %edi, %eax\n addl $0x11, %eax\n ret\n");
+// smc_push(v): points the stack at its own code and pushes v over the bytes after the PUSH
+// (NOPs), which then run as the new code: v holds "mov %esp/%rsp, %eax" and NOPs, so it
+// returns the stack pointer the PUSH left (smc_push_patch).
+#if GUEST_BITS == 64
+__asm__(".text\n.globl smc_push, smc_push_patch\nsmc_push:\n"
+        " mov %rsp, %rcx\n lea smc_push_end(%rip), %rsp\n push %rdi\n"
+        "smc_push_patch:\n .byte 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90\n"
+        "smc_push_end:\n mov %rcx, %rsp\n ret\n");
+#define SMC_PUSH_SIZE 8
+#define SMC_PUSH_CODE 0x9090909090E08948ull  // 48 89 e0: mov %rsp, %rax; NOPs
+#else
+__asm__(".text\n.globl smc_push, smc_push_patch\nsmc_push:\n"
+        " mov 4(%esp), %edx\n mov %esp, %ecx\n mov $smc_push_end, %esp\n push %edx\n"
+        "smc_push_patch:\n .byte 0x90, 0x90, 0x90, 0x90\n"
+        "smc_push_end:\n mov %ecx, %esp\n ret\n");
+#define SMC_PUSH_SIZE 4
+#define SMC_PUSH_CODE 0x9090E089u  // 89 e0: mov %esp, %eax; NOPs
+#endif
+extern char smc_push_patch[];  // the NOPs the PUSH writes over
 static uint8_t code_buf[64] __attribute__((aligned(16)));
 
 typedef uint32_t (*fn0)(void);
@@ -62,6 +81,18 @@ void kmain(uint32_t magic, struct multiboot_info* mbi) {
         sum = sum * 31 + r;
     }
     printf("generated functions: 5000, sum %08x\n", sum);
+
+    // A PUSH over code: the stack pointer it leaves, and the new code run right after it.
+    uint32_t pushes_ok = 0;
+    for (uint32_t i = 0; i < 1000; i++) {
+        for (int b = 0; b < SMC_PUSH_SIZE; b++) ((volatile uint8_t*)smc_push_patch)[b] = 0x90;
+        __asm__ volatile("" ::: "memory");
+        uint32_t r = ((uint32_t(*)(uintptr_t))(uintptr_t)smc_push)((uintptr_t)SMC_PUSH_CODE);
+        uint32_t want = (uint32_t)(uintptr_t)smc_push_patch;
+        if (r == want) pushes_ok++;
+        else if (failures++ < 5) printf("FAIL: push over code %u: got %x want %x\n", i, r, want);
+    }
+    printf("pushes over code: %u of 1000 right\n", pushes_ok);
 
     if (failures) {
         printf("FAIL: %d mismatches\n", failures);
