@@ -661,6 +661,7 @@ class Compiler {
       e.call_abs(reinterpret_cast<const void*>(&condition_helper));
       e.test_rr(1, rax, rax);
       taken = e.jcc(0x5);  // jnz
+      flags_ = HostFlags::kNone;  // the test above took the host's flags
     }
     side_exit(taken, i.imm, true);
     return true;
