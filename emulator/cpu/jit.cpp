@@ -412,10 +412,7 @@ class Compiler {
     e.store_imm(2, cpu_field(kLfKind), static_cast<uint32_t>(kind | (size * 8) << 8));
   }
 
-  bool instruction(Emitter& e, const Insn& i, const Op& op_in) {
-    Op op = op_in;
-    static const unsigned dbg_mask = getenv("RWJ") ? static_cast<unsigned>(strtoul(getenv("RWJ"), nullptr, 0)) : 0;
-    if (dbg_mask & (1u << static_cast<unsigned>(op.kind))) op = Op{};
+  bool instruction(Emitter& e, const Insn& i, const Op& op) {
     const HostFlags flags_before = flags_;
     flags_ = HostFlags::kNone;
     switch (op.kind) {
