@@ -3,81 +3,31 @@
 // digest at many points (every `step` instructions, and at a few odd counts). A mismatch
 // names the parts of MachineState that differ and the first point where they do.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
-#include "block/disks.h"
 #include "cpu/engine.h"
 #include "cpu/registers.h"
-#include "journal/recording_file.h"
 #include "journal/sessions.h"
 #include "journal/state_hash.h"
-#include "loader/multiboot_loader.h"
 #include "machine/machine.h"
-#include "session/session.h"
+#include "support/guest_recording.h"
 
 namespace rw {
 namespace {
 
-const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
-const std::string kDiskDir = REWIND_TEST_DISK_DIR;
-
-struct Spec {
-  std::string elf;
-  std::string append;
-  bool disks = false;
-  uint64_t max_instructions = 0;  // 0: until the guest stops
-};
-
-std::unique_ptr<Machine> boot(const Spec& spec, cpu::Engine engine, bool host_io) {
-  MachineConfig c;
-  c.memory_bytes = 32ull << 20;
-  c.serial_out = nullptr;
-  c.rtc_base_unix_seconds = 1'700'000'000;
-  c.engine = engine;
-  auto m = std::make_unique<Machine>(c);
-  if (spec.disks) {
-    block::Disks::Images images;
-    images[0] = block::BaseImage::open(kDiskDir + "/pattern-a.img");
-    images[2] = block::BaseImage::open(kDiskDir + "/pattern-b.img");
-    m->attach_disks(std::make_unique<block::Disks>(m->host_wakeup(), std::move(images), block::parse_fault_spec(""),
-                                                   host_io));
-  }
-  loader::BootImage b = loader::load_multiboot_file(m->memory(), kGuestDir + "/" + spec.elf, spec.append);
-  m->enter_multiboot(b.entry, b.multiboot_info);
-  return m;
-}
+using testing::boot;
+using testing::kGuestDir;
+using testing::Spec;
 
 // A recording of the guest (by the interpreter), to replay under each engine: host I/O
 // is the one input that differs from run to run.
-journal::Recording record(const Spec& spec) {
-  auto m = boot(spec, cpu::Engine::kInterpreter, /*host_io=*/true);
-  journal::RecordingHeader h;
-  h.memory_bytes = 32ull << 20;
-  h.rtc_base_unix_seconds = 1'700'000'000;
-  h.state_hash_interval = 100'000;
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("rewind_engine_" + std::to_string(getpid()) + ".rwr")).string();
-  RunResult r;
-  {
-    journal::RecordingSession session(*m, h, path, m->disks(), nullptr);
-    const uint64_t limit = spec.max_instructions ? spec.max_instructions : ~uint64_t{0};
-    do {
-      r = m->run(std::min(limit, m->cpu().icount + (uint64_t{1} << 24)));
-    } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < limit);
-    session.finish(r, session::exit_status_for(r));
-  }
-  journal::Recording rec = journal::read_recording(path);
-  std::filesystem::remove(path);
-  return rec;
-}
+journal::Recording record_interpreted(const Spec& spec) { return testing::record(spec, cpu::Engine::kInterpreter); }
 
 struct Run {
   std::unique_ptr<Machine> m;
@@ -86,7 +36,7 @@ struct Run {
 
 Run start(const Spec& spec, cpu::Engine engine, const journal::Recording* rec) {
   Run r;
-  r.m = boot(spec, engine, /*host_io=*/false);
+  r.m = boot(spec, /*host_io=*/false, engine);
   if (rec) r.session = std::make_unique<journal::ReplaySession>(*r.m, *rec, r.m->disks());
   return r;
 }
@@ -145,7 +95,7 @@ std::string first_difference(const Spec& spec, const journal::Recording* rec, ui
 void lockstep(const Spec& spec, uint64_t step) {
   ASSERT_TRUE(std::filesystem::exists(kGuestDir + "/" + spec.elf)) << spec.elf << " not built";
   std::optional<journal::Recording> rec;
-  if (spec.disks) rec = record(spec);
+  if (spec.disks) rec = record_interpreted(spec);
   Run a = start(spec, cpu::Engine::kInterpreter, rec ? &*rec : nullptr);
   Run b = start(spec, cpu::Engine::kTranslator, rec ? &*rec : nullptr);
   const uint64_t limit = spec.max_instructions ? spec.max_instructions : ~uint64_t{0};

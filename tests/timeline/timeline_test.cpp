@@ -24,68 +24,17 @@
 #include "loader/multiboot_loader.h"
 #include "machine/machine.h"
 #include "timeline/timeline.h"
+#include "support/guest_recording.h"
 
 namespace rw {
 namespace {
 
-const std::string kGuestDir = REWIND_TEST_GUEST_DIR;
-const std::string kDiskDir = REWIND_TEST_DISK_DIR;
-
-struct Spec {
-  std::string elf;
-  std::string append;
-  bool disks = false;
-  uint64_t max_instructions = 0;  // 0: until the guest stops
-  std::string io_faults = "";      // host I/O when recording (block/fault_spec.h)
-};
-
-bool available(const Spec& s) {
-  return std::filesystem::exists(kGuestDir + "/" + s.elf) &&
-         (!s.disks || std::filesystem::exists(kDiskDir + "/pattern-a.img"));
-}
-
-std::unique_ptr<Machine> boot(const Spec& spec, bool host_io) {
-  MachineConfig c;
-  c.memory_bytes = 32ull << 20;
-  c.serial_out = nullptr;
-  c.rtc_base_unix_seconds = 1'700'000'000;
-  auto m = std::make_unique<Machine>(c);
-  if (spec.disks) {
-    block::Disks::Images images;
-    images[0] = block::BaseImage::open(kDiskDir + "/pattern-a.img");
-    images[2] = block::BaseImage::open(kDiskDir + "/pattern-b.img");
-    m->attach_disks(
-        std::make_unique<block::Disks>(m->host_wakeup(), std::move(images),
-                                       block::parse_fault_spec(host_io ? spec.io_faults : ""), host_io));
-  }
-  loader::BootImage b = loader::load_multiboot_file(m->memory(), kGuestDir + "/" + spec.elf, spec.append);
-  m->enter_multiboot(b.entry, b.multiboot_info);
-  return m;
-}
-
-// Records the guest as `rewind record` does (host I/O on, digests every 100,000
-// instructions), to a file, and reads it back.
-journal::Recording record(const Spec& spec) {
-  auto m = boot(spec, /*host_io=*/true);
-  journal::RecordingHeader h;
-  h.memory_bytes = 32ull << 20;
-  h.rtc_base_unix_seconds = 1'700'000'000;
-  h.state_hash_interval = 100'000;
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("rewind_timeline_" + std::to_string(getpid()) + ".rwr")).string();
-  RunResult r;
-  {
-    journal::RecordingSession session(*m, h, path, m->disks(), nullptr);
-    const uint64_t limit = spec.max_instructions ? spec.max_instructions : ~uint64_t{0};
-    do {
-      r = m->run(std::min(limit, m->cpu().icount + (uint64_t{1} << 24)));
-    } while (r.reason == cpu::StopReason::kTarget && m->cpu().icount < limit);
-    session.finish(r, session::exit_status_for(r));
-  }
-  journal::Recording rec = journal::read_recording(path);
-  std::filesystem::remove(path);
-  return rec;
-}
+using testing::available;
+using testing::boot;
+using testing::kDiskDir;
+using testing::kGuestDir;
+using testing::record;
+using testing::Spec;
 
 // A machine replaying `rec`.
 struct Replay {
