@@ -1,6 +1,7 @@
 // The translator (jit.h): decoded traces to host x86-64 code.
 #include "cpu/jit.h"
 
+#include <cpuid.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -85,6 +86,16 @@ const void* write_fn(unsigned size) {
     case 4: return reinterpret_cast<const void*>(&write_helper<uint32_t>);
     default: return reinterpret_cast<const void*>(&write_helper<uint64_t>);
   }
+}
+
+// LAHF in 64-bit mode (CPUID 80000001h ECX bit 0): every x86-64 processor since 2005 has
+// it; without it rotates take the guest's flags from a call.
+bool host_has_lahf() {
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & 1);
+  }();
+  return has;
 }
 
 // --- what each handler is: the decoder's own selectors, asked once ---
@@ -543,7 +554,7 @@ class Compiler {
     const unsigned digit = sh == ShiftOp::Rol ? 0 : sh == ShiftOp::Ror ? 1 : sh == ShiftOp::Sar ? 7 : sh == ShiftOp::Shr ? 5 : 4;
     // A rotate keeps SF ZF AF PF: the guest's flags as they are (R8).
     if (rotate && n != 0) {
-      if (before == HostFlags::kAll || before == HostFlags::kLogic) {
+      if ((before == HostFlags::kAll || before == HostFlags::kLogic) && host_has_lahf()) {
         e.lahf();
         e.rr(4, {0x0F, 0xB6}, r8, 4);  // movzx r8d, ah
         e.seto(rcx);
