@@ -552,22 +552,22 @@ class Compiler {
     const bool rotate = sh == ShiftOp::Rol || sh == ShiftOp::Ror;
     const unsigned n = count == Count::One ? 1u : static_cast<unsigned>(i.imm & 0xFF) & (size == 8 ? 63u : 31u);
     const unsigned digit = sh == ShiftOp::Rol ? 0 : sh == ShiftOp::Ror ? 1 : sh == ShiftOp::Sar ? 7 : sh == ShiftOp::Shr ? 5 : 4;
-    // A rotate keeps SF ZF AF PF: the guest's flags as they are (R8).
+    // A rotate keeps SF ZF AF PF: the guest's flags as they are (R13).
     if (rotate && n != 0) {
       if ((before == HostFlags::kAll || before == HostFlags::kLogic) && host_has_lahf()) {
         e.lahf();
-        e.rr(4, {0x0F, 0xB6}, r8, 4);  // movzx r8d, ah
+        e.rr(4, {0x0F, 0xB6}, rdx, 4);  // movzx edx, ah (no REX: with one, 4 is SPL)
         e.seto(rcx);
         e.rr(4, {0x0F, 0xB6}, rcx, rcx);
         e.shift_ri(4, 4, rcx, 11);
-        e.alu_rr(kOr, 4, r8, rcx);
-        e.alu_ri(kAnd, 4, r8, before == HostFlags::kLogic ? 0x8C5 : 0x8D5);
+        e.alu_rr(kOr, 4, rdx, rcx);
+        e.alu_ri(kAnd, 4, rdx, before == HostFlags::kLogic ? 0x8C5 : 0x8D5);
+        e.mov(8, r13, rdx);  // survives the memory read
       } else {
         e.mov(8, rdi, kCpu);
         e.call_abs(reinterpret_cast<const void*>(&arith_flags_helper));
-        e.mov(8, r8, rax);
+        e.mov(8, r13, rax);
       }
-      e.mov(8, r13, r8);  // survives the memory read
     }
     if (op.mem) {
       linear(e, i);

@@ -45,6 +45,24 @@ TEST(CpuSequence, ConditionsAfterIncDependOnIncOnly) {
   }
 }
 
+// A rotate right after an ADD takes SF ZF AF PF from the host's flags (LAHF, SETO) and
+// sets CF and OF itself: 0x80000000 + 0x80000000 = 0 (CF ZF PF OF), then ROL 0 by 20.
+TEST(CpuSequence, RotateAfterAddKeepsTheAddsFlags) {
+  const Bytes code = {0x01, 0xC8,         // add eax, ecx
+                      0xC1, 0xC0, 0x14};  // rol eax, 20
+  EmuRunner emu;
+  for (int round = 0; round < 3; ++round) {
+    const uint64_t rip = emu.place(code);
+    Regs in, out;
+    in.gpr[RAX] = 0x80000000;
+    in.gpr[RCX] = 0x80000000;
+    in.rflags = cpu::rflags::SF | cpu::rflags::AF;  // both cleared by the ADD
+    emu.run(rip, 2, in, out);
+    EXPECT_EQ(out.gpr[RAX], 0u);
+    EXPECT_EQ(out.rflags & cpu::rflags::kArith, cpu::rflags::ZF | cpu::rflags::PF) << std::hex << out.rflags;
+  }
+}
+
 // An ADD's flags, overwritten two instructions later by XOR, are what a fault in between
 // pushes: the translator may leave a flag store out only where no fault can see it.
 TEST(CpuSequence, FlagsBeforeAFaultAreInItsFrame) {
