@@ -40,11 +40,12 @@ std::optional<Engine> parse_engine(std::string_view name) {
 const char* engine_name(Engine engine) { return engine == Engine::kTranslator ? "jit" : "interp"; }
 
 Engine default_engine() {
-  if (!g_engine) {
+  if (g_engine) return *g_engine;  // set (by the command line) before any machine is made
+  static const Engine from_environment = [] {
     const char* env = std::getenv("REWIND_ENGINE");
-    g_engine = env ? parse_engine(env).value_or(Engine::kTranslator) : Engine::kTranslator;
-  }
-  return *g_engine;
+    return env ? parse_engine(env).value_or(Engine::kTranslator) : Engine::kTranslator;
+  }();
+  return from_environment;
 }
 
 void set_default_engine(Engine engine) { g_engine = engine; }
