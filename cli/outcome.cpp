@@ -44,8 +44,7 @@ bool screen_output_ok(const std::string& path) {
 }
 
 void print_device_stats(Machine& machine) {
-  fmt::print(stderr, "rewind: stats: engine: {}\n",
-             cpu::engine_name(machine.config().engine.value_or(cpu::default_engine())));
+  fmt::print(stderr, "rewind: stats: engine: {}\n", cpu::engine_name(machine.engine()));
   fmt::print(stderr, "rewind: stats: devices: {}\n", kPcDevices);
   fmt::print(stderr, "rewind: stats: device register (MMIO) accesses: {}\n", machine.mmio().accesses());
   const Kbc8042& k = machine.kbc();

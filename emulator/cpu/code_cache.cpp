@@ -58,7 +58,14 @@ std::unique_ptr<CodeCache> make_code_cache(Engine engine) {
 }
 
 CodeCache::CodeCache(bool translate) : table_(1u << kTableBits), arena_(kArenaSize + kMaxTrace + 2) {
-  if (translate) translator_ = std::make_unique<Translator>();
+  // Without executable memory (a system that refuses it), the interpreter runs everything.
+  if (translate) {
+    try {
+      translator_ = std::make_unique<Translator>();
+    } catch (const std::exception&) {
+      translator_.reset();
+    }
+  }
   // Tests translate every trace the first time it runs whole (REWIND_JIT_HOT=1), so that the
   // translator meets all of a guest's code, not only its loops.
   if (const char* hot = std::getenv("REWIND_JIT_HOT")) {

@@ -894,11 +894,12 @@ constexpr size_t kCodeSize = 32u << 20;
 constexpr size_t kChunk = 8192;  // copies per chunk: at least two of the longest trace
 constexpr size_t kMaxChunks = 64;
 
-void protect(uint8_t* begin, size_t size, int prot) {
+// False if the system refuses (no executable memory for this process, say).
+bool protect(uint8_t* begin, size_t size, int prot) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t b = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
   const uintptr_t e = (reinterpret_cast<uintptr_t>(begin) + size + page - 1) & ~(page - 1);
-  if (mprotect(reinterpret_cast<void*>(b), e - b, prot) != 0) throw std::bad_alloc();
+  return mprotect(reinterpret_cast<void*>(b), e - b, prot) == 0;
 }
 
 }  // namespace
@@ -977,7 +978,10 @@ Translator::Translator() {
   e.ret();
   std::memcpy(code_, e.code.data(), e.size());
   code_start_ = code_used_ = (e.size() + 63) & ~size_t{63};
-  protect(code_, kCodeSize, PROT_READ | PROT_EXEC);
+  if (!protect(code_, kCodeSize, PROT_READ | PROT_EXEC)) {
+    munmap(code_, kCodeSize);
+    throw std::runtime_error("no executable memory for the translator");
+  }
   entry_ = reinterpret_cast<void (*)(Cpu*, const void*)>(code_);
   eh_frame_ = eh_frame(code_, kCodeSize);
   __register_frame(eh_frame_.data());
@@ -1025,11 +1029,13 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
     copies[2 * k + 1].idx = static_cast<uint8_t>(k + 1);
     copies[2 * k + 1].off = static_cast<uint8_t>(k + 1 < n ? insns[k + 1].off : insns[k].off + insns[k].len);
   }
-  chunk_used_ += 2 * n;
   uint8_t* at = code_ + code_used_;
-  protect(at, e.size(), PROT_READ | PROT_WRITE);
+  // Writable, then executable again; if the system refuses either, the trace stays
+  // interpreted (nothing of it runs translated).
+  if (!protect(at, e.size(), PROT_READ | PROT_WRITE)) return false;
   std::memcpy(at, e.code.data(), e.size());
-  protect(at, e.size(), PROT_READ | PROT_EXEC);
+  if (!protect(at, e.size(), PROT_READ | PROT_EXEC)) return false;
+  chunk_used_ += 2 * n;
   code_used_ = (code_used_ + e.size() + 15) & ~size_t{15};
   t.native = at;
   t.copies = copies;

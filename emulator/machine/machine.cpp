@@ -290,6 +290,10 @@ RunResult Machine::run(uint64_t target) {
   return result;
 }
 
+cpu::Engine Machine::engine() const {
+  return code_cache_->translator() ? cpu::Engine::kTranslator : cpu::Engine::kInterpreter;
+}
+
 cpu::DebugState& Machine::debug() {
   if (!debug_) debug_ = std::make_unique<cpu::DebugState>();
   cpu_.debug = debug_.get();

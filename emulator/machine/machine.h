@@ -84,6 +84,9 @@ class Machine {
   MmioBus& mmio() { return mmio_; }
   cpu::Cpu& cpu() { return cpu_; }
   const MachineConfig& config() const { return config_; }
+  // The engine running guest code: the configured one, or the interpreter where the system
+  // gives the translator no executable memory.
+  cpu::Engine engine() const;
   // The guest time now, also in the middle of an instruction's I/O: the count of that
   // instruction (the clock devices read), not of its trace's start.
   uint64_t exact_icount() const;
