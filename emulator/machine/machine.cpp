@@ -237,6 +237,12 @@ RunResult Machine::run(uint64_t target) {
   }
   flush_output();
 
+  // A nudge to end the CPU's run (a delivery the debugger stops at, an early timer) that
+  // came after the loop's last run has done its job: the machine stops here. Left set, it
+  // would end the next run before its first instruction (and a due interrupt would not be
+  // taken at this stop: take_due_interrupt's run would end at once).
+  if (pending_.reason == cpu::StopReason::kNone) cpu_.stop_requested = false;
+
   RunResult result;
   if (pending_.reason != cpu::StopReason::kNone) {
     // A device stopped the CPU; whatever the loop called it, the device knows why.
