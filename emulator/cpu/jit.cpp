@@ -200,8 +200,17 @@ bool fits32(int64_t v) { return v == static_cast<int32_t>(v); }
 
 class Compiler {
  public:
-  Compiler(const Insn* insns, Insn* copies, unsigned n, CodeSize mode, size_t exit_at)
-      : insns_(insns), copies_(copies), n_(n), mode_(mode), exit_at_(exit_at) {}
+  // Trace `t`, decoded as `insns`, in `mode`; its instructions' copies at `copies`; the
+  // common exit at `exit_at` in the code buffer.
+  Compiler(const TraceEntry& t, const Insn* insns, Insn* copies, CodeSize mode, size_t exit_at)
+      : insns_(insns),
+        copies_(copies),
+        n_(t.count),
+        mode_(mode),
+        exit_at_(exit_at),
+        trace_rip_(t.rip),
+        trace_bytes_(t.bytes),
+        loops_(!t.breakpoint) {}
 
   // Emits the translation; false if some instruction cannot be.
   bool compile(Emitter& e, size_t base) {
@@ -742,11 +751,6 @@ class Compiler {
     for (size_t at : out) c.patch(at, c.size());
   }
 
- public:
-  bool loops_ = true;  // whether loop_back may be used (not with a breakpoint on the trace)
-  uint64_t trace_bytes_ = 0;
-
- private:
   // PUSH, POP, CALL, RET: in 64-bit code (8 bytes; the stack pointer all of RSP, SS's base
   // 0), and in 32-bit code with a 32-bit stack (4 bytes; ESP, SS's base, addresses wrapping
   // at 4 GiB; RSP's top half kept). Whether SS is 32-bit is checked as the instruction runs
@@ -824,10 +828,6 @@ class Compiler {
   // instruction of a trace transfers control, so this is the trace's next_rip.
   uint64_t next_rip_of(const Insn& i) const { return trace_rip_ + i.off + i.len; }
 
- public:
-  uint64_t trace_rip_ = 0;
-
- private:
   // Any other instruction: its handler, on its copy, then (from the handler) its marker.
   // A conditional branch taken (JCXZ, LOOP) returns without running the marker, leaving
   // cpu.current at its copy: the trace is left there.
@@ -848,6 +848,9 @@ class Compiler {
   unsigned n_;
   CodeSize mode_;
   size_t exit_at_;
+  uint64_t trace_rip_;
+  uint64_t trace_bytes_;
+  bool loops_;  // whether loop_back may be used (not with a breakpoint on the trace)
   size_t base_ = 0;
   unsigned k_ = 0;
   HostFlags flags_ = HostFlags::kNone;
@@ -1012,10 +1015,7 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
   if (full_) return false;
   if (chunk_ == copy_chunks_.size()) copy_chunks_.push_back(std::make_unique<Insn[]>(kChunk));
   Insn* copies = &copy_chunks_[chunk_][chunk_used_];
-  Compiler compiler(insns, copies, n, mode, exit_);
-  compiler.trace_rip_ = t.rip;
-  compiler.trace_bytes_ = t.bytes;
-  compiler.loops_ = !t.breakpoint;
+  Compiler compiler(t, insns, copies, mode, exit_);
   Emitter e;
   if (!compiler.compile(e, code_used_)) return false;
   full_ = code_used_ + e.size() > kCodeSize;
@@ -1039,7 +1039,6 @@ bool Translator::translate(TraceEntry& t, const Insn* insns, CodeSize mode) {
   code_used_ = (code_used_ + e.size() + 15) & ~size_t{15};
   t.native = at;
   t.copies = copies;
-  ++translations_;
   return true;
 }
 

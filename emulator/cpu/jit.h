@@ -51,7 +51,6 @@ class Translator {
   // Run translated code `native` (from translate()) on `cpu`.
   void run(Cpu& cpu, const void* native) const { entry_(&cpu, native); }
 
-  uint64_t translations() const { return translations_; }
   // The last translate() failed for want of room (reset() makes room).
   bool full() const { return full_; }
 
@@ -69,7 +68,6 @@ class Translator {
   size_t chunk_used_ = 0;   // copies used in it
   bool reset_pending_ = false;
   bool full_ = false;
-  uint64_t translations_ = 0;
   std::vector<uint8_t> eh_frame_;  // registered with the unwinder
 };
 

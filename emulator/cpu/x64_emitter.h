@@ -72,13 +72,6 @@ class Emitter {
     else if (size == 2) rm(4, {0x0F, 0xB7}, reg, m);
     else rm(size, {0x8B}, reg, m);
   }
-  // reg <- [m], sign-extended to 64 bits.
-  void load_signed(unsigned size, int reg, const M& m) {
-    if (size == 1) rm(8, {0x0F, 0xBE}, reg, m);
-    else if (size == 2) rm(8, {0x0F, 0xBF}, reg, m);
-    else if (size == 4) rm(8, {0x63}, reg, m);
-    else rm(8, {0x8B}, reg, m);
-  }
   void store(unsigned size, const M& m, int reg) { rm(size, {static_cast<uint8_t>(size == 1 ? 0x88 : 0x89)}, reg, m); }
   // [m] <- imm32, sign-extended for a 64-bit store.
   void store_imm(unsigned size, const M& m, uint32_t imm) {
